@@ -1,0 +1,44 @@
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', '.data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI, scripts and benchmarks talk to a person on a terminal.
+    files: ['src/cli/**', 'scripts/**', 'bench/**', 'bin/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // Content folders depend on narrow interfaces in src/, never on infrastructure libraries.
+    files: ['handlers/**', 'commands/**', 'labels/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['gitea-js', 'bullmq', 'ioredis'].map((name) => ({
+            name,
+            message: 'Content folders use the ports in src/, not infrastructure.',
+          })),
+        },
+      ],
+    },
+  },
+)

@@ -1,0 +1,25 @@
+import { z } from 'zod'
+
+/**
+ * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
+ * that uses it; unknown keys are rejected so typos do not silently fall back to defaults.
+ */
+export const FileConfig = z
+  .object({
+    /** Log effects instead of applying them to Gitea. */
+    dryRun: z.boolean().default(false),
+    /** Seconds an accepted delivery id is remembered for dedupe. */
+    dedupeTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 3600),
+    /** Max webhook body size in bytes. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(5 * 1024 * 1024),
+  })
+  .strict()
+export type FileConfig = z.infer<typeof FileConfig>

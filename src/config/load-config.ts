@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs'
+import { parseDocument } from 'yaml'
+import { ConfigError, problemsFromZod, type ConfigProblem } from './config-error.js'
+import { crossCheckEnv, Env, SECRET_ENV } from './env.js'
+import { FileConfig } from './file-config.js'
+
+/** Everything uni-wizard was configured with, parsed once at start-up. */
+export interface Config {
+  env: Env
+  file: FileConfig
+}
+
+/**
+ * Parses the environment and the optional YAML file. Throws one ConfigError that lists every
+ * problem in both.
+ *
+ * @example
+ *   const config = loadConfig(process.env)
+ */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const problems: ConfigProblem[] = []
+  const env = Env.safeParse(source)
+  if (!env.success) {
+    problems.push(
+      ...problemsFromZod(
+        env.error,
+        source,
+        (path) => `env ${path}`,
+        (path) => SECRET_ENV.has(path),
+      ),
+    )
+  }
+
+  for (const p of crossCheckEnv(source)) {
+    problems.push({ where: `env ${p.path}`, expected: p.expected, found: 'nothing (not set)' })
+  }
+
+  let fileInput: unknown = {}
+  const configPath = source.UW_CONFIG?.trim()
+  if (configPath) {
+    try {
+      const doc = parseDocument(readFileSync(configPath, 'utf8'))
+      if (doc.errors.length > 0) {
+        for (const e of doc.errors) {
+          problems.push({
+            where: `UW_CONFIG ${configPath}`,
+            expected: 'valid YAML',
+            found: e.message.split('\n')[0] ?? '',
+          })
+        }
+      } else {
+        fileInput = doc.toJS() ?? {}
+      }
+    } catch (err) {
+      problems.push({
+        where: `env UW_CONFIG`,
+        expected: 'a readable YAML file',
+        found: err instanceof Error ? err.message : String(err),
+      })
+    }
+  }
+  const file = FileConfig.safeParse(fileInput)
+  if (!file.success) {
+    problems.push(...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`))
+  }
+
+  if (problems.length > 0 || !env.success || !file.success) throw new ConfigError(problems)
+  return { env: env.data, file: file.data }
+}

@@ -1,0 +1,77 @@
+import type { z } from 'zod'
+import type { Logger } from '../logger.js'
+
+/** Tool categories, as in ARCHITECTURE.md. */
+export type ToolCategory = 'system' | 'git' | 'network' | 'file' | 'gitea' | 'custom'
+
+/** Whether a tool only reads, or changes something (writes are what approval and read-before-write gate). */
+export type ToolAccess = 'read' | 'write'
+
+/** Proof a tool produced that its effect happened (re-read hash, `git rev-parse`, service status). */
+export interface Evidence {
+  /** What kind of check produced it, e.g. `sha256-reread`, `git-rev-parse`, `http-status`. */
+  kind: string
+  /** Short human description. */
+  summary: string
+  /** Machine-readable details (digests, commit ids, statuses). */
+  detail: Record<string, unknown>
+}
+
+/** What a tool's run returns. `output` is raw; the harness redacts and caps it. */
+export interface ToolRunResult {
+  output: string
+  /** Structured result for programmatic callers (JSON-serialisable). */
+  data?: unknown
+  /** Digest of the target's content as read or written (read-before-write keys on it). */
+  targetDigest?: string
+}
+
+/**
+ * Thrown by a tool for an ordinary failure. `transient` failures (network, 5xx, lock contention)
+ * may be retried; deterministic ones never are.
+ */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly transient = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'ToolError'
+  }
+}
+
+/** What the harness hands a tool for one attempt. */
+export interface ToolContext {
+  /** Aborted on timeout or cancel; tools must pass it to every child process and request. */
+  signal: AbortSignal
+  house: string
+  /** Absolute, real paths this house may touch. */
+  workspaceRoots: string[]
+  log: Logger
+}
+
+/**
+ * A named, typed operation. Declared once in its own file and registered in `src/tools/index.ts`.
+ *
+ * @example
+ *   export const gitStatus: ToolSpec<typeof GitStatusArgs> = {
+ *     name: 'git_status', category: 'git', access: 'read', args: GitStatusArgs, timeoutMs: 10_000, ...
+ *   }
+ */
+export interface ToolSpec<A extends z.ZodType = z.ZodType, C extends ToolContext = ToolContext> {
+  name: string
+  category: ToolCategory
+  description: string
+  args: A
+  access: ToolAccess
+  /** Default per-attempt timeout. */
+  timeoutMs: number
+  /** What read-before-write keys on (a file path, `repo:<path>`, `service:<unit>`), or undefined. */
+  target(args: z.infer<A>, ctx: C): string | undefined
+  /** Current digest of the target, to compare with the digest recorded at read time. */
+  targetDigest?(args: z.infer<A>, ctx: C): Promise<string | undefined>
+  run(args: z.infer<A>, ctx: C): Promise<ToolRunResult>
+  /** Produces evidence that the effect happened, or undefined when it cannot be shown. */
+  verify(args: z.infer<A>, result: ToolRunResult, ctx: C): Promise<Evidence | undefined>
+}
