@@ -1,0 +1,4 @@
+import type { CliCommand } from './cli-command.js'
+
+/** Every `uni-wizard` subcommand, in the order `--help` lists them. */
+export const cliCommands: CliCommand[] = []
