@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import { HousesSection } from './house-policy.js'
+
+/** Circuit breaker thresholds (per tool × house). */
+export const BreakerConfig = z
+  .object({
+    /** Failures within `windowMs` that open the circuit. */
+    failureThreshold: z.number().int().min(1).default(5),
+    windowMs: z.number().int().positive().default(60_000),
+    /** How long an open circuit fails fast before one probe is let through. */
+    cooldownMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+export type BreakerConfig = z.infer<typeof BreakerConfig>
+
+/** Retry of transient failures: exponential backoff with full jitter. */
+export const RetryConfig = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    baseDelayMs: z.number().int().min(0).default(200),
+    maxDelayMs: z.number().int().min(0).default(5_000),
+  })
+  .strict()
+export type RetryConfig = z.infer<typeof RetryConfig>
+
+/**
+ * One custom tool from the `tools:` section (name, argv with `{arg}` placeholders, declared args).
+ * The tools module's `CustomToolDef` validates the full shape when it builds the ToolSpec; here
+ * the section is checked for what the harness needs to list and register it.
+ */
+export const CustomToolEntry = z.looseObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a snake_case tool name'),
+  command: z.array(z.string()).min(1),
+})
+
+/** The sections of the YAML file the harness reads. */
+export const HarnessConfig = z.object({
+  houses: HousesSection.default({}),
+  tools: z.array(CustomToolEntry).default([]),
+  breaker: BreakerConfig.default(BreakerConfig.parse({})),
+  retry: RetryConfig.default(RetryConfig.parse({})),
+  output: z
+    .object({
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024),
+    })
+    .strict()
+    .default({ maxBytes: 64 * 1024 }),
+  keys: z
+    .object({ dir: z.string().min(1).optional() })
+    .strict()
+    .default({}),
+  audit: z
+    .object({ path: z.string().min(1).optional() })
+    .strict()
+    .default({}),
+})
+export type HarnessConfig = z.infer<typeof HarnessConfig>
+export type HarnessConfigInput = z.input<typeof HarnessConfig>

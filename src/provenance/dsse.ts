@@ -1,0 +1,95 @@
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { z } from 'zod'
+import { sha256Hex } from './canonical-json.js'
+
+/** The DSSE payload type for in-toto statements. */
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
+
+/** A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). */
+export const DsseEnvelope = z.object({
+  payloadType: z.string().min(1),
+  /** Base64 of the serialized payload bytes. */
+  payload: z.string(),
+  signatures: z.array(z.object({ keyid: z.string().optional(), sig: z.string().min(1) })).min(1),
+})
+export type DsseEnvelope = z.infer<typeof DsseEnvelope>
+
+/**
+ * DSSE's pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`, lengths
+ * in ASCII decimal bytes. The signature covers this, never the raw JSON, so the type cannot be swapped.
+ */
+export function pae(payloadType: string, payload: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, 'utf8')
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, 'utf8'),
+    type,
+    Buffer.from(` ${payload.length} `, 'utf8'),
+    payload,
+  ])
+}
+
+/** keyid of an ed25519 public key: hex sha256 of its DER SubjectPublicKeyInfo. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }))
+}
+
+/**
+ * Signs a payload into a DSSE envelope with an ed25519 private key.
+ *
+ * @example
+ *   const env = signEnvelope(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, key.privateKey)
+ */
+export function signEnvelope(payload: Uint8Array, payloadType: string, privateKey: KeyObject): DsseEnvelope {
+  const sig = sign(null, pae(payloadType, payload), privateKey)
+  return {
+    payloadType,
+    payload: Buffer.from(payload).toString('base64'),
+    signatures: [{ keyid: keyIdOf(createPublicKey(privateKey)), sig: sig.toString('base64') }],
+  }
+}
+
+/** The outcome of verifying an envelope: the decoded payload when valid, a reason when not. */
+export type EnvelopeVerification =
+  { valid: true; keyid: string; payloadType: string; payload: Buffer } | { valid: false; reason: string }
+
+const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+/**
+ * Verifies a DSSE envelope against trusted public keys. Valid when at least one signature verifies
+ * with one of the keys (matched by keyid when the signature names one). Never throws for bad input.
+ *
+ * @example
+ *   const v = verifyEnvelope(JSON.parse(text), [housePublicKey])
+ *   if (v.valid) console.log(JSON.parse(v.payload.toString('utf8')))
+ */
+export function verifyEnvelope(envelope: unknown, publicKeys: readonly KeyObject[]): EnvelopeVerification {
+  const parsed = DsseEnvelope.safeParse(envelope)
+  if (!parsed.success)
+    return { valid: false, reason: 'not a DSSE envelope (needs payloadType, payload, signatures)' }
+  if (publicKeys.length === 0) return { valid: false, reason: 'no trusted public keys to verify against' }
+  const env = parsed.data
+  // Buffer.from(…, 'base64') silently skips bad characters; a changed byte must not slip through.
+  if (!STRICT_BASE64.test(env.payload)) return { valid: false, reason: 'payload is not valid base64' }
+  const payload = Buffer.from(env.payload, 'base64')
+  const message = pae(env.payloadType, payload)
+  const keys = publicKeys.map((key) => ({ key, id: keyIdOf(key) }))
+  for (const s of env.signatures) {
+    if (!STRICT_BASE64.test(s.sig)) continue
+    const sig = Buffer.from(s.sig, 'base64')
+    for (const k of keys) {
+      if (s.keyid && s.keyid !== k.id) continue
+      if (verify(null, message, k.key, sig)) {
+        return { valid: true, keyid: k.id, payloadType: env.payloadType, payload }
+      }
+    }
+  }
+  const named = env.signatures.map((s) => s.keyid).filter(Boolean)
+  const known = named.some((id) => keys.some((k) => k.id === id))
+  return {
+    valid: false,
+    reason:
+      named.length > 0 && !known
+        ? `signed by unknown key ${named.join(', ')}`
+        : 'signature does not match the payload (it was changed or signed by another key)',
+  }
+}
