@@ -12,5 +12,4 @@ export const House = {
   ALLEGRO: 'allegro',
 } as const
 // `string & {}` keeps editor completion for the constants while accepting configured houses.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type House = (typeof House)[keyof typeof House] | (string & {})

@@ -104,7 +104,7 @@ export class KeyStore {
 
   private generate(house: string): HouseKey {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+    const { privateKey } = generateKeyPairSync('ed25519')
     const keyPath = join(this.dir, `${house}.key`)
     const tmp = join(this.dir, `.${house}.key.${process.pid}.${Date.now()}`)
     writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
