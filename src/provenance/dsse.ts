@@ -5,12 +5,15 @@ import { sha256Hex } from './canonical-json.js'
 /** The DSSE payload type for in-toto statements. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 
-/** A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). */
-export const DsseEnvelope = z.object({
+/**
+ * A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). Strict:
+ * an unknown field is refused, so even a renamed `keyid` (an unsigned hint) fails verification.
+ */
+export const DsseEnvelope = z.strictObject({
   payloadType: z.string().min(1),
   /** Base64 of the serialized payload bytes. */
   payload: z.string(),
-  signatures: z.array(z.object({ keyid: z.string().optional(), sig: z.string().min(1) })).min(1),
+  signatures: z.array(z.strictObject({ keyid: z.string().optional(), sig: z.string().min(1) })).min(1),
 })
 export type DsseEnvelope = z.infer<typeof DsseEnvelope>
 
