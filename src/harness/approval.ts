@@ -64,7 +64,10 @@ export function approvalSignatureValid(approval: unknown, publicKey: KeyObject):
   const a = parsed.data
   if (a.keyid !== keyIdOf(publicKey)) return false
   try {
-    return verify(null, signedBytes(a), publicKey, Buffer.from(a.signature, 'base64'))
+    const sig = Buffer.from(a.signature, 'base64')
+    // Only the canonical encoding counts, so an edited signature string never still verifies.
+    if (sig.toString('base64') !== a.signature) return false
+    return verify(null, signedBytes(a), publicKey, sig)
   } catch {
     return false
   }

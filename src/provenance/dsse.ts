@@ -55,7 +55,15 @@ export function signEnvelope(payload: Uint8Array, payloadType: string, privateKe
 export type EnvelopeVerification =
   { valid: true; keyid: string; payloadType: string; payload: Buffer } | { valid: false; reason: string }
 
-const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+/**
+ * Decodes base64 only in its canonical form. Node's decoder skips bad characters and ignores the
+ * unused low bits of the last character, so two different strings can decode to the same bytes;
+ * re-encoding and comparing makes every changed character count.
+ */
+function strictBase64(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64')
+  return bytes.toString('base64') === text ? bytes : undefined
+}
 
 /**
  * Verifies a DSSE envelope against trusted public keys. Valid when at least one signature verifies
@@ -72,13 +80,13 @@ export function verifyEnvelope(envelope: unknown, publicKeys: readonly KeyObject
   if (publicKeys.length === 0) return { valid: false, reason: 'no trusted public keys to verify against' }
   const env = parsed.data
   // Buffer.from(…, 'base64') silently skips bad characters; a changed byte must not slip through.
-  if (!STRICT_BASE64.test(env.payload)) return { valid: false, reason: 'payload is not valid base64' }
-  const payload = Buffer.from(env.payload, 'base64')
+  const payload = strictBase64(env.payload)
+  if (!payload) return { valid: false, reason: 'payload is not canonical base64' }
   const message = pae(env.payloadType, payload)
   const keys = publicKeys.map((key) => ({ key, id: keyIdOf(key) }))
   for (const s of env.signatures) {
-    if (!STRICT_BASE64.test(s.sig)) continue
-    const sig = Buffer.from(s.sig, 'base64')
+    const sig = strictBase64(s.sig)
+    if (!sig) continue
     for (const k of keys) {
       if (s.keyid && s.keyid !== k.id) continue
       if (verify(null, message, k.key, sig)) {
