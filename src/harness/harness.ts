@@ -62,6 +62,8 @@ export interface HarnessOptions {
   sign?: boolean
   /** House whose key signs and verifies approvals. Default `timmy`. */
   approvalKeyHouse?: string
+  /** Replace the state stores (default: Redis-backed when `redis` is given, else in memory). */
+  stores?: { breaker?: CircuitBreaker; reads?: ReadStore; patterns?: PatternStore; audit?: AuditLog }
   /** Clock and randomness, for tests. */
   now?: () => number
   random?: () => number
@@ -151,13 +153,18 @@ export class Harness {
     this.redact = createRedactor(options.secrets ?? [])
     this.redis = options.redis
     this.redisPrefix = options.redisPrefix ?? '{uw}'
-    this.breaker = options.redis
-      ? new RedisCircuitBreaker(options.redis, this.config.breaker, this.redisPrefix)
-      : new MemoryCircuitBreaker(this.config.breaker)
-    this.reads = options.redis ? new RedisReadStore(options.redis, this.redisPrefix) : new MemoryReadStore()
-    this.patterns = options.redis
-      ? new RedisPatternStore(options.redis, this.redisPrefix)
-      : new MemoryPatternStore()
+    this.breaker = options.stores?.breaker
+      ? options.stores.breaker
+      : options.redis
+        ? new RedisCircuitBreaker(options.redis, this.config.breaker, this.redisPrefix)
+        : new MemoryCircuitBreaker(this.config.breaker)
+    this.reads =
+      options.stores?.reads ??
+      (options.redis ? new RedisReadStore(options.redis, this.redisPrefix) : new MemoryReadStore())
+    this.patterns =
+      options.stores?.patterns ??
+      (options.redis ? new RedisPatternStore(options.redis, this.redisPrefix) : new MemoryPatternStore())
+    this.auditLog = options.stores?.audit
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [process.cwd()]
     this.workspaceRoots = roots.map((r) => {
       try {
