@@ -21,7 +21,7 @@ export const FileConfig = z
       .int()
       .positive()
       .default(5 * 1024 * 1024),
-    /** Harness sections: houses, custom tools, breaker, retry, output cap, key dir, audit path. */
+    /** Harness sections: houses, breaker, retry, output cap, key dir, audit path. */
     ...HarnessConfig.shape,
   })
   .strict()

@@ -24,19 +24,11 @@ export const RetryConfig = z
 export type RetryConfig = z.infer<typeof RetryConfig>
 
 /**
- * One custom tool from the `tools:` section (name, argv with `{arg}` placeholders, declared args).
- * The tools module's `CustomToolDef` validates the full shape when it builds the ToolSpec; here
- * the section is checked for what the harness needs to list and register it.
+ * The sections of the YAML file the harness reads. Custom tools are declared with the other tool
+ * settings (`toolSettings.customTools`, owned by src/tools), not here.
  */
-export const CustomToolEntry = z.looseObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a snake_case tool name'),
-  command: z.array(z.string()).min(1),
-})
-
-/** The sections of the YAML file the harness reads. */
 export const HarnessConfig = z.object({
   houses: HousesSection.default({}),
-  tools: z.array(CustomToolEntry).default([]),
   breaker: BreakerConfig.default(BreakerConfig.parse({})),
   retry: RetryConfig.default(RetryConfig.parse({})),
   output: z

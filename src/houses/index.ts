@@ -1,10 +1,4 @@
-export {
-  BreakerConfig,
-  CustomToolEntry,
-  HarnessConfig,
-  RetryConfig,
-  type HarnessConfigInput,
-} from './harness-config.js'
+export { BreakerConfig, HarnessConfig, RetryConfig, type HarnessConfigInput } from './harness-config.js'
 export {
   DEFAULT_HOUSES,
   HousePolicyInput,

@@ -75,7 +75,6 @@ describe('uni-wizard CLI exit codes', () => {
       [['keys'], 0, /# house bezalel keyid [0-9a-f]{64}/],
       [['audit', 'verify'], 0, /ok: 1 entries/],
       [['audit', 'nonsense'], 2, /subcommand is `verify`/],
-      [['tools', '--json'], 0, /^\[/],
     ]
     // In-process for the table (fast); the spawned runs below check the real process exit codes.
     process.env.UW_DATA_DIR = data

@@ -17,7 +17,7 @@ describe('houses config', () => {
       sovereigns: ['alice', 'carol'],
     })
     expect(houses.bezalel?.timeouts.git_push).toBe(120_000)
-    expect(c.file.tools[0]?.name).toBe('deploy')
+    expect(c.file.breaker.failureThreshold).toBe(5)
   })
 
   it('defaults follow ARCHITECTURE.md and configured fields override them', () => {
