@@ -34,6 +34,30 @@ export interface EventsProducerOptions {
 }
 
 /**
+ * Resolves when the connection can take commands. While Redis is away (reconnecting, closed) it
+ * rejects at once: without an offline queue a command would fail anyway, and the ingress answers
+ * 503 instead of waiting. Only a first connection still in progress is waited for.
+ */
+function connected(connection: Redis | Cluster): Promise<void> {
+  const status = connection.status
+  if (status === 'ready') return Promise.resolve()
+  if (status !== 'wait' && status !== 'connecting' && status !== 'connect')
+    return Promise.reject(new QueueUnavailableError(`redis is ${status}`))
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      connection.off('ready', onReady)
+      connection.off('close', onClose)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onReady = () => done()
+    const onClose = () => done(new QueueUnavailableError('redis connection closed'))
+    connection.once('ready', onReady)
+    connection.once('close', onClose)
+  })
+}
+
+/**
  * Creates the producer of the `events` queue.
  *
  * Dedupe and enqueue are ONE atomic step: BullMQ's `deduplication` option sets the seen-key
@@ -72,10 +96,6 @@ export function createEventsProducer(options: EventsProducerOptions): EventsProd
 
   return {
     async enqueue(job) {
-      // Without an offline queue, commands fail at once while disconnected; checking the status
-      // first also avoids waiting on BullMQ's first-connection promise when Redis was never up.
-      if (connection.status !== 'ready') throw new QueueUnavailableError(`redis is ${connection.status}`)
-      const proposed = `${job.deliveryId}.${randomBytes(6).toString('hex')}`
       let timer: NodeJS.Timeout | undefined
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -83,7 +103,9 @@ export function createEventsProducer(options: EventsProducerOptions): EventsProd
           timeoutMs,
         )
       })
+      const proposed = `${job.deliveryId}.${randomBytes(6).toString('hex')}`
       try {
+        await Promise.race([connected(connection), deadline])
         const added = await Promise.race([
           queue.add(job.event, job, {
             jobId: proposed,

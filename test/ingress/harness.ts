@@ -22,6 +22,7 @@ export interface Ingress {
   counts(): Promise<Record<string, number>>
   jobs(): Promise<{ id: string | undefined; data: unknown }[]>
   post(headers: Record<string, string>, body: string | Buffer): Promise<{ status: number; body: unknown }>
+  get(path: string): Promise<{ status: number; body: unknown }>
   close(): Promise<void>
 }
 
@@ -39,6 +40,7 @@ export async function startIngress(
   if (options.maxBodyBytes) config.file.maxBodyBytes = options.maxBodyBytes
   const connection = createRedis(redisUrl, 'producer')
   connection.on('error', () => undefined)
+  if (connection.status !== 'ready') await new Promise((resolve) => connection.once('ready', resolve))
   const events = createEventsProducer({ connection, prefix, dedupeTtlSeconds: 3600 })
   const metrics = createIngressMetrics(new Registry())
   const app = createApp({
@@ -51,8 +53,10 @@ export async function startIngress(
     metrics,
   })
   const http = await listen(app, { host: '127.0.0.1', port: 0 })
-  const inspector = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  const inspector = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
+  inspector.on('error', () => undefined)
   const queue = new Queue(EVENTS_QUEUE, { connection: inspector, prefix })
+  queue.on('error', () => undefined)
   return {
     url: http.url,
     prefix,
@@ -62,26 +66,29 @@ export async function startIngress(
       const jobs = await queue.getJobs(['waiting'])
       return jobs.map((j) => ({ id: j.id, data: j.data }))
     },
-    async post(headers, body) {
-      const res = await fetch(`${http.url}/webhooks/gitea`, { method: 'POST', headers, body })
-      const text = await res.text()
-      let parsed: unknown = text
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        // keep text
-      }
-      return { status: res.status, body: parsed }
-    },
+    post: (headers, body) => request(`${http.url}/webhooks/gitea`, { method: 'POST', headers, body }),
+    get: (path) => request(`${http.url}${path}`, {}),
     async close() {
       await http.close()
       await events.close()
       connection.disconnect()
       await queue.close()
       inspector.disconnect()
-      await cleanupPrefix(prefix)
+      await cleanupPrefix(prefix, redisUrl)
     },
   }
+}
+
+async function request(url: string, init: RequestInit): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON (the metrics page): keep the text
+  }
+  return { status: res.status, body: parsed }
 }
 
 /** Total jobs in any state. */
