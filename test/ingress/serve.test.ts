@@ -37,7 +37,7 @@ describe('uni-wizard serve (child process)', () => {
 
   it('serves health and readiness over an embedded AOF/noeviction Redis, and SIGTERM stops both', async () => {
     const port = await freePort()
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       UW_DATA_DIR: dataDir,
       PORT: String(port),
