@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const ROOT = '/work/shared/gitea/webhooks'
+const ROOT = fileURLToPath(new URL('../fixtures/webhooks', import.meta.url))
+/** Override with UW_GITEA_WEBHOOKS_DIR to run against a newer copy of the contract data. */
 export const WEBHOOKS_DIR = process.env.UW_GITEA_WEBHOOKS_DIR ?? ROOT
 
 /** One recorded or synthetic delivery, ready to POST. */
