@@ -31,8 +31,8 @@ export interface JobRequest {
   tool: string
   /** `key=value` arguments as written; the tool's zod schema parses them at the worker. */
   args: Record<string, string>
-  /** Undefined: the house's default mode. */
-  mode: JobMode | undefined
+  /** `--mode` if given, else the house's default mode (approval was decided on it). */
+  mode: JobMode
   dryRun: boolean
   requester: { login: string; id: number }
   origin: JobOrigin
