@@ -86,7 +86,7 @@ function header(job: AckJob, status: AckStatus): string[] {
     `### ${ICON[status.state]} \`${job.tool}\` on house **${job.house}**: ${label}`,
     '',
     `Job \`${job.jobId}\` · requested by @${job.requester}${mode}${dry}` +
-      (job.houseReason ? ` · house ${job.houseReason}` : ''),
+      (job.houseReason ? ` · house chosen: ${job.houseReason}` : ''),
   ]
 }
 
