@@ -2,6 +2,7 @@ import type { CommandSpec } from '../commands-core/command-spec.js'
 import type { ParsedCommand } from '../commands-core/parse-commands.js'
 import type { CommentEvent } from '../events/comment-event.js'
 import type { GiteaPort, RepoPermission, RepoRef } from '../gitea/port.js'
+import type { CommandsConfig } from './commands-config.js'
 import type { Effect, JobMode } from './effects.js'
 import type { JobsView } from './jobs.js'
 
@@ -77,14 +78,8 @@ export interface RateLimiter {
   hit(key: string, hitId: string, rule: RateRule): Promise<RateDecision>
 }
 
-/** The command side of the configuration (file config section `commands`). */
-export interface BotConfig {
-  rateLimit: { perUser: RateRule; perIssue: RateRule }
-  /** Commands beyond this many in one comment are ignored (and the reply says so). */
-  maxCommandsPerComment: number
-  /** How long an approval request stays valid. */
-  approvalTtlSeconds: number
-}
+/** The command side of the configuration: the file config's `commands` section. */
+export type BotConfig = CommandsConfig
 
 /** The issue or PR a comment is on, re-read from Gitea (webhook label lists can be stale). */
 export interface IssueView {
