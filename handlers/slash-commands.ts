@@ -105,17 +105,12 @@ export const slashCommands: CommentHandler = {
     const unknown: ParsedCommand[] = []
     let accepted = 0
     let rateReplied = false
+    let limited = false
 
     for (const command of parsed.slice(0, max)) {
-      const spec = findCommand(ctx.commands, command.name)
-      if (!spec) {
-        unknown.push(command)
-        continue
-      }
-      const cctx = commandContext(ctx, command, src)
-
       const refused = await rateLimit(ctx, `${src.deliveryId}:${src.commentId ?? 'body'}:${command.index}`)
       if (refused) {
+        limited = true
         // One polite reply per window (firstRefusal), and at most one per comment.
         if (refused.firstRefusal && !rateReplied) {
           rateReplied = true
@@ -129,6 +124,14 @@ export const slashCommands: CommentHandler = {
         }
         continue
       }
+
+      // Unknown commands count against the limits too, so a flood of typos stays quiet.
+      const spec = findCommand(ctx.commands, command.name)
+      if (!spec) {
+        unknown.push(command)
+        continue
+      }
+      const cctx = commandContext(ctx, command, src)
 
       const verdict = await checkPermission(ctx, spec)
       if (!verdict.ok) {
@@ -153,7 +156,7 @@ export const slashCommands: CommentHandler = {
       effects.push(...(await spec.handle(cctx, args.data)))
     }
 
-    if (parsed.length > max) {
+    if (parsed.length > max && !limited) {
       effects.push({
         type: 'comment',
         repo: ctx.repo,

@@ -11,6 +11,7 @@ const VALUED_FLAGS = new Set(['mode'])
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r' }
+const SPECIAL = new Set([' ', '\t', '"', "'", '='])
 
 interface Word {
   text: string
@@ -41,7 +42,11 @@ function splitWords(input: string): { words: Word[]; errors: string[] } {
       } else if (ch === quote) {
         quote = undefined
       } else {
-        word().text += ch
+        // Plain quoted text up to the next quote or backslash, in one slice.
+        let j = i + 1
+        while (j < input.length && input[j] !== quote && input[j] !== '\\') j++
+        word().text += input.slice(i, j)
+        i = j - 1
       }
       continue
     }
@@ -59,7 +64,11 @@ function splitWords(input: string): { words: Word[]; errors: string[] } {
     }
     const w = word()
     if (ch === '=' && w.eq === -1) w.eq = w.text.length
-    w.text += ch
+    // Plain unquoted text up to the next separator, quote or `=`, in one slice.
+    let j = i + 1
+    while (j < input.length && !SPECIAL.has(input[j] as string)) j++
+    w.text += input.slice(i, j)
+    i = j - 1
   }
   if (quote) errors.push(`unterminated ${quote === '"' ? 'double' : 'single'} quote`)
   if (current) words.push(current)

@@ -101,8 +101,11 @@ function stripInline(s: string): { text: string; openComment: boolean } {
       i = end + 3
       continue
     }
-    out += ch
-    i++
+    // Copy the plain run up to the next character that could start code or a comment in one slice.
+    let j = i + 1
+    while (j < s.length && s[j] !== '`' && s[j] !== '<') j++
+    out += s.slice(i, j)
+    i = j
   }
   return { text: out, openComment: false }
 }

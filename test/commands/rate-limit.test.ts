@@ -85,6 +85,16 @@ describe('slash commands over the limit', () => {
     expect(await slashCommands.handle(second, w.ctx(second))).toEqual([])
   })
 
+  it('unknown commands count too, and the cap notice is not sent while limited', async () => {
+    const w = world({ config: { ...config, maxCommandsPerComment: 3 } })
+    const e = commentEvent('/nope\n/nada\n/zilch\n/more')
+    const effects = await slashCommands.handle(e, w.ctx(e))
+    expect(keys(effects)).toEqual(['c:d-1:77:rate-limit', 'c:d-1:77:unknown'])
+    const unknown = effects.find((x) => x.type === 'comment' && x.key.endsWith('unknown'))
+    expect(unknown?.type === 'comment' && unknown.body).toContain('/nada')
+    expect(unknown?.type === 'comment' && unknown.body).not.toContain('/zilch')
+  })
+
   it('the per-issue limit applies across users', async () => {
     const w = world({
       config: {
