@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CommandsConfig } from '../daemon/commands-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -20,6 +21,8 @@ export const FileConfig = z
       .int()
       .positive()
       .default(5 * 1024 * 1024),
+    /** Slash-command limits (src/daemon/commands-config.ts). */
+    commands: CommandsConfig.prefault({}),
   })
   .strict()
 export type FileConfig = z.infer<typeof FileConfig>
