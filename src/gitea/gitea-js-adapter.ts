@@ -335,7 +335,7 @@ async function classify(
   thrown: unknown,
   attempt: number,
 ): Promise<{ error: GiteaError; retryAfterMs: number | undefined }> {
-  if (thrown instanceof Response) {
+  if (isResponse(thrown)) {
     const message = await errorMessage(thrown)
     return {
       error: new GiteaError({ operation, status: thrown.status, message, attempts: attempt }),
@@ -350,6 +350,20 @@ async function classify(
     error: new GiteaError({ operation, status: 0, message, attempts: attempt, cause: thrown }),
     retryAfterMs: undefined,
   }
+}
+
+/**
+ * Duck-typed on purpose: @hono/node-server replaces globalThis.Response in the process, so
+ * the Response fetch returns is not always an instance of the global class.
+ */
+function isResponse(value: unknown): value is Response {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Response).status === 'number' &&
+    typeof (value as Response).headers?.get === 'function' &&
+    typeof (value as Response).text === 'function'
+  )
 }
 
 async function errorMessage(res: Response): Promise<string> {
