@@ -113,7 +113,9 @@ export class GiteaContract {
     const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true })
     addFormats(ajv)
     for (const format of SWAGGER_ONLY_FORMATS) ajv.addFormat(format, true)
-    ajv.addSchema({ $id: 'req', definitions: closeDefinitions(contract.definitions, false) })
+    // Gitea accepts single-label domains (user@localhost); ajv-formats' email would not.
+    ajv.addFormat('email', /^[^\s@]+@[^\s@]+$/)
+    ajv.addSchema({ $id: 'req', definitions: closeDefinitions(contract.definitions, true) })
     ajv.addSchema({ $id: 'res', definitions: closeDefinitions(contract.definitions, true) })
     this.compiled = Object.values(contract.operations).map((op) => {
       const { pattern, params } = templateToRegExp(op.path)
