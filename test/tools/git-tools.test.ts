@@ -39,7 +39,7 @@ beforeEach(async () => {
   other = path.join(t.dir, 'other')
   await mkdir(ws)
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote])
-  execFileSync('git', ['clone', '-q', remote, work])
+  execFileSync('git', ['clone', '-q', remote, work], { stdio: 'ignore' })
   identify(work)
   g(work, 'checkout', '-q', '-b', 'main')
   await writeFile(path.join(work, 'README.md'), '# demo\n')

@@ -6,6 +6,7 @@ import type { GiteaToolsPort, RepoRef } from './gitea-tools-port.js'
 export const RepoArg = z
   .string()
   .regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name')
+  .refine((s) => !s.split('/').some((part) => part === '.' || part === '..'), 'expected owner/name')
   .transform((s): RepoRef => {
     const [owner = '', name = ''] = s.split('/')
     return { owner, name }
