@@ -1,4 +1,5 @@
 import type { CliCommand } from './cli-command.js'
+import { toolsCommand } from './tools-command.js'
 
 /** Every `uni-wizard` subcommand, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = []
+export const cliCommands: CliCommand[] = [toolsCommand]
