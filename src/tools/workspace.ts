@@ -9,7 +9,7 @@ export interface ResolvedPath {
   path: string
   /** The real root it is under. */
   root: string
-  /** lstat of the path, or undefined when it does not exist. */
+  /** stat of the real path, or undefined when it does not exist. */
   stats: Stats | undefined
 }
 
@@ -52,8 +52,9 @@ export async function resolveInWorkspace(
   const real = await realRoots(roots)
   const first = real[0] as string
   const lexical = path.resolve(first, userPath)
-  const lexRoot = real.find((r) => isInside(lexical, r))
-  if (!lexRoot) throw outside(userPath)
+  // Lexically inside a root as configured or as resolved (a root may itself be reached via a symlink).
+  const lexRoots = [...real, ...roots.map((r) => path.resolve(r))]
+  if (!lexRoots.some((r) => isInside(lexical, r))) throw outside(userPath)
 
   let stats: Stats | undefined
   try {

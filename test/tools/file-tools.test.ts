@@ -87,6 +87,16 @@ describe('workspace confinement: attacks are refused', () => {
     await expect(stat(path.join(outside, 'planted.txt'))).rejects.toThrow()
   })
 
+  it('accepts an absolute path through a root that is configured via a symlink', async () => {
+    const alias = path.join(outside, 'alias')
+    await symlink(root, alias)
+    const r = await fileRead.run(
+      FileReadArgs.parse({ path: path.join(alias, 'a.txt') }),
+      toolContext([alias]),
+    )
+    expect(r.output).toBe('hello\nworld\n')
+  })
+
   it('allows a symlink that stays inside the root', async () => {
     await symlink(path.join(root, 'a.txt'), path.join(root, 'inner-link'))
     const r = await fileRead.run(FileReadArgs.parse({ path: 'inner-link' }), toolContext([root]))

@@ -65,6 +65,15 @@ describe('git tools on real repositories', () => {
     expect(dirty.targetDigest).not.toBe(clean.targetDigest)
   })
 
+  it('every git tool keys on the repo top level, so a git_status read covers a later git_push', async () => {
+    const ctx = toolContext([ws])
+    await mkdir(path.join(work, 'deep'))
+    const status = await gitStatus.run(GitStatusArgs.parse({ repoPath: 'work' }), ctx)
+    const push = GitPushArgs.parse({ repoPath: 'work/deep' })
+    expect(gitPush.target(push, ctx)).toBe(`repo:${work}`)
+    expect(await gitPush.targetDigest?.(push, ctx)).toBe(status.targetDigest)
+  })
+
   it('git_commit stages paths and commits; verified by rev-parse HEAD', async () => {
     const ctx = toolContext([ws])
     await writeFile(path.join(work, 'a.txt'), 'a\n')

@@ -1,6 +1,14 @@
 import { z } from 'zod'
 import { ToolError, type ToolSpec } from '../tool.js'
-import { GitRefName, RepoPathArg, currentBranch, git, repoTarget, resolveRepo } from './git-repo.js'
+import {
+  GitRefName,
+  RepoPathArg,
+  currentBranch,
+  git,
+  repoDigestOrUndefined,
+  repoTarget,
+  resolveRepo,
+} from './git-repo.js'
 
 export const GitPushArgs = z
   .object({
@@ -36,7 +44,9 @@ export const gitPush: ToolSpec<typeof GitPushArgs> = {
   args: GitPushArgs,
   access: 'write',
   timeoutMs: 60_000,
-  target: (args, ctx) => `${repoTarget(args.repoPath, ctx)}#${args.remote}`,
+  target: (args, ctx) => repoTarget(args.repoPath, ctx),
+  // A push changes the remote, not HEAD or the working tree, so the repo digest is unchanged by it.
+  targetDigest: (args, ctx) => repoDigestOrUndefined(args.repoPath, ctx),
   async run(args, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
     const branch = await pushedBranch(repo, args.branch, ctx)

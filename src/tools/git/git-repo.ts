@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -87,9 +88,16 @@ export async function resolveRepo(repoPath: string, ctx: ToolContext): Promise<s
   return top
 }
 
-/** `repo:<realpath>`, the target every git tool declares. */
+/**
+ * `repo:<realpath of the top level>`, the target every git tool declares. Computed synchronously
+ * (targets are), by walking up to the directory holding `.git`; a path in no repo names itself.
+ */
 export function repoTarget(repoPath: string, ctx: ToolContext): string {
-  return `repo:${describePath(repoPath, ctx.workspaceRoots)}`
+  const start = describePath(repoPath, ctx.workspaceRoots)
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return `repo:${dir}`
+    if (path.dirname(dir) === dir) return `repo:${start}`
+  }
 }
 
 /** HEAD (or "none" in an empty repo) — also the evidence after commit, checkout and pull. */
