@@ -1,4 +1,5 @@
 import type { CliCommand } from './cli-command.js'
+import { triageCommand } from './triage.js'
 
-/** Every `uni-wizard` subcommand, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = []
+/** Every `uni-wizard <name>` subcommand, in the order `--help` lists them. */
+export const cliCommands: CliCommand[] = [triageCommand]

@@ -44,3 +44,18 @@ export function cleanText(text: string): string {
     .replace(/\s+/g, ' ')
     .trim()
 }
+
+/**
+ * Light cleaning for the regex rules: drops template hints, code blocks, URLs and empty form
+ * answers but keeps words, numbers and case-insensitive matching intact (a CVE id must survive).
+ *
+ * @example
+ * stripForRules('Crash <!-- describe -->\n```\nlog\n```') // 'Crash \n \n'
+ */
+export function stripForRules(text: string): string {
+  return text
+    .replace(HTML_COMMENT, ' ')
+    .replace(FENCED, ' ')
+    .replace(URL_RE, ' ')
+    .replace(/_no response_/gi, ' ')
+}

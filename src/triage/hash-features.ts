@@ -60,24 +60,18 @@ const WORD = /[a-z][a-z0-9_']*|[0-9]+/g
 /** bucket -> a readable name of one feature that hashes there, filled only when explaining. */
 export type FeatureNames = Map<number, string>
 
-function addWords(
-  text: string,
-  seed: number,
-  mask: number,
-  out: Map<number, number>,
-  names?: FeatureNames,
-): void {
+function addWords(text: string, seed: number, mask: number, out: Accumulator, names?: FeatureNames): void {
   const words = text.match(WORD) ?? []
   const prefix = seed === NS_TITLE ? 'title:' : ''
   let prev = 0
   for (let i = 0; i < words.length; i++) {
     const h = fnv(words[i]!, seed)
     const b = mix(h) & mask
-    out.set(b, (out.get(b) ?? 0) + 1)
+    out.add(b, 1)
     if (names && !names.has(b)) names.set(b, `${prefix}${words[i]}`)
     if (i > 0) {
       const bb = mix(Math.imul(prev, 31) ^ h ^ NS_BIGRAM) & mask
-      out.set(bb, (out.get(bb) ?? 0) + 1)
+      out.add(bb, 1)
       if (names && !names.has(bb)) names.set(bb, `${prefix}${words[i - 1]} ${words[i]}`)
     }
     prev = h
@@ -88,7 +82,7 @@ function addChars(
   text: string,
   opts: FeatureOptions,
   mask: number,
-  out: Map<number, number>,
+  out: Accumulator,
   names?: FeatureNames,
 ): void {
   // Word-bounded like scikit-learn's char_wb: pad with spaces so prefixes and suffixes are n-grams.
@@ -100,20 +94,54 @@ function addChars(
       h = Math.imul(h, 0x01000193)
       if (n >= opts.charMin) {
         const b = mix(h ^ n) & mask
-        out.set(b, (out.get(b) ?? 0) + 1)
+        out.add(b, 1)
         if (names && !names.has(b)) names.set(b, `chars:"${s.slice(i, i + n)}"`)
       }
     }
   }
 }
 
+/**
+ * A reusable bucket -> count accumulator: a dense array plus the list of touched buckets, so
+ * featurising an issue allocates almost nothing (a Map here cost more than the whole model).
+ */
+class Accumulator {
+  readonly values: Float64Array
+  touched: Int32Array
+  size = 0
+  constructor(buckets: number) {
+    this.values = new Float64Array(buckets)
+    this.touched = new Int32Array(1024)
+  }
+  add(b: number, v: number): void {
+    if (this.values[b] === 0) {
+      if (this.size === this.touched.length) {
+        const grown = new Int32Array(this.size * 2)
+        grown.set(this.touched)
+        this.touched = grown
+      }
+      this.touched[this.size++] = b
+    }
+    this.values[b]! += v
+  }
+  clear(): void {
+    for (let i = 0; i < this.size; i++) this.values[this.touched[i]!] = 0
+    this.size = 0
+  }
+}
+
+const scratch = new Map<number, { block: Accumulator; merged: Accumulator }>()
+
 /** Sublinear tf, then l2 normalisation scaled to `weight`, merged into `into`. */
-function addBlock(counts: Map<number, number>, weight: number, into: Map<number, number>): void {
+function addBlock(counts: Accumulator, weight: number, into: Accumulator): void {
   if (weight === 0 || counts.size === 0) return
   let norm = 0
-  for (const c of counts.values()) norm += (1 + Math.log(c)) ** 2
+  for (let i = 0; i < counts.size; i++) norm += (1 + Math.log(counts.values[counts.touched[i]!]!)) ** 2
   const scale = weight / Math.sqrt(norm)
-  for (const [b, c] of counts) into.set(b, (into.get(b) ?? 0) + (1 + Math.log(c)) * scale)
+  for (let i = 0; i < counts.size; i++) {
+    const b = counts.touched[i]!
+    into.add(b, (1 + Math.log(counts.values[b]!)) * scale)
+  }
 }
 
 /** An issue as the classifier sees it. */
@@ -131,10 +159,18 @@ export interface IssueText {
  */
 export function featurize(issue: IssueText, opts: FeatureOptions, names?: FeatureNames): SparseVector {
   const mask = (1 << opts.bits) - 1
-  const title = cleanText(issue.title)
-  const body = cleanText(issue.body ?? '').slice(0, opts.maxChars)
-  const merged = new Map<number, number>()
-  const block = new Map<number, number>()
+  // Cut before cleaning too: some bodies are whole logs of 200 kB.
+  const title = cleanText(issue.title.slice(0, 1000))
+  const body = cleanText((issue.body ?? '').slice(0, opts.maxChars * 3)).slice(0, opts.maxChars)
+  let buffers = scratch.get(opts.bits)
+  if (!buffers)
+    scratch.set(
+      opts.bits,
+      (buffers = { block: new Accumulator(mask + 1), merged: new Accumulator(mask + 1) }),
+    )
+  const { block, merged } = buffers
+  merged.clear()
+  block.clear()
   addWords(title, NS_TITLE, mask, block, names)
   addBlock(block, opts.titleWeight, merged)
   block.clear()
@@ -143,8 +179,10 @@ export function featurize(issue: IssueText, opts: FeatureOptions, names?: Featur
   block.clear()
   addChars(`${title} ${body}`, opts, mask, block, names)
   addBlock(block, opts.charWeight, merged)
-  const index = Int32Array.from(merged.keys()).sort()
+  block.clear()
+  const index = merged.touched.slice(0, merged.size).sort()
   const value = new Float32Array(index.length)
-  for (let i = 0; i < index.length; i++) value[i] = merged.get(index[i]!)!
+  for (let i = 0; i < index.length; i++) value[i] = merged.values[index[i]!]!
+  merged.clear()
   return { index, value }
 }

@@ -6,6 +6,8 @@ export interface SparseWeights {
   classes: number
   /** bucket -> row number in `w`. */
   rows: Map<number, number>
+  /** The same as a dense array (-1 = no row), built lazily for fast scoring. */
+  lookup?: Int32Array
   /** rows x classes, row-major. */
   w: Float32Array
   bias: Float32Array
@@ -29,13 +31,22 @@ export interface SgdOptions {
 export function addScores(weights: SparseWeights, x: SparseVector, out: Float64Array): void {
   const C = weights.classes
   for (let c = 0; c < C; c++) out[c]! += weights.bias[c]!
+  const lookup = (weights.lookup ??= buildLookup(weights.rows))
   for (let i = 0; i < x.index.length; i++) {
-    const row = weights.rows.get(x.index[i]!)
-    if (row === undefined) continue
+    const row = lookup[x.index[i]!] ?? -1
+    if (row < 0) continue
     const v = x.value[i]!
     const off = row * C
     for (let c = 0; c < C; c++) out[c]! += v * weights.w[off + c]!
   }
+}
+
+function buildLookup(rows: Map<number, number>): Int32Array {
+  let max = 0
+  for (const b of rows.keys()) if (b > max) max = b
+  const lookup = new Int32Array(max + 1).fill(-1)
+  for (const [b, r] of rows) lookup[b] = r
+  return lookup
 }
 
 /** In-place softmax; returns the argmax. */
