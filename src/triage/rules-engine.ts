@@ -1,4 +1,4 @@
-import type { Rule, TriageRules } from '../../labels/triage-rules.js'
+import type { Rule } from '../../labels/triage-rules.js'
 import { stripForRules } from './clean-text.js'
 import type { IssueText } from './hash-features.js'
 
