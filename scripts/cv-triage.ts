@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util'
 import { crossValidate, type CrossValidateOptions, type FoldScores } from '../src/triage/cross-validate.js'
 import { readExamples } from '../src/triage/read-examples.js'
+import { PRIOR_OPTIONS, REPO_OPTIONS } from '../src/triage/tuned-options.js'
 
 const { values } = parseArgs({
   options: {
@@ -20,8 +21,9 @@ const opts: CrossValidateOptions = {
   folds: Number(values.folds),
   seed: Number(values.seed),
   baselines: values.baselines,
-  prior: {},
-  repo: {},
+  // Start from the shipped settings; --set overrides single values.
+  prior: structuredClone(PRIOR_OPTIONS),
+  repo: structuredClone(REPO_OPTIONS),
 }
 for (const assignment of values.set) {
   const [path, raw] = assignment.split('=')
@@ -30,7 +32,6 @@ for (const assignment of values.set) {
   for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>
   target[keys.at(-1)!] = Number(raw)
 }
-// Feature options of the adapted model always come from the prior.
 
 const rows = readExamples(values.data)
 const started = performance.now()
