@@ -3,6 +3,9 @@ import { createRedis } from '../queue/connection.js'
 import { defaultKeyDir } from '../provenance/key-store.js'
 import { resolve } from 'node:path'
 import type { Cluster, Redis } from 'ioredis'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
+import type { ToolSpec } from '../tools/tool.js'
+import type { ToolsConfig } from '../tools/tools-config.js'
 import { UsageError } from './cli-command.js'
 
 /** Configuration for the local CLI commands: env + YAML file, and Redis when REDIS_URL is set. */
@@ -12,7 +15,16 @@ export interface CliSetup {
   auditPath: string
   redis: Redis | Cluster | undefined
   secrets: string[]
+  /** Built-in tools plus the configured custom tools. */
+  tools: ToolSpec[]
+  /** The `toolSettings:` section, for every tool's context. */
+  toolConfig: ToolsConfig
   close(): Promise<void>
+}
+
+/** Built-in plus configured custom tools, for commands that only list them. */
+export function cliTools(): ToolSpec[] {
+  return toolsFromConfig(loadConfig(process.env).file.toolSettings)
 }
 
 /** Loads configuration the same way the bot does; `useRedis` opens REDIS_URL when it is set. */
@@ -26,6 +38,8 @@ export function cliSetup(opts: { useRedis: boolean; keyDir?: string }): CliSetup
     auditPath: resolve(config.file.audit.path ?? resolve(config.env.UW_DATA_DIR, 'audit.jsonl')),
     redis,
     secrets: [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET].filter((s): s is string => Boolean(s)),
+    tools: toolsFromConfig(config.file.toolSettings),
+    toolConfig: config.file.toolSettings,
     async close() {
       redis?.disconnect()
     },

@@ -138,6 +138,8 @@ async function runTool(argv: string[], toolFromFlag: boolean): Promise<number> {
       house: opts.house,
       mode: mode?.data,
       config: setup.config.file,
+      tools: setup.tools,
+      context: { toolConfig: setup.toolConfig },
       redis: setup.redis,
       keyDir: setup.keyDir,
       auditPath: setup.auditPath,
@@ -202,6 +204,7 @@ export const approveCommand: CliCommand = {
     const harness = new Harness({
       house: 'timmy',
       config: setup.config.file,
+      tools: setup.tools,
       keyDir: setup.keyDir,
     })
     const spec = harness.listTools().find((t) => t.name === tool)

@@ -1,8 +1,3 @@
-import type { ToolSpec } from '../tools/tool.js'
-
-/**
- * The registry a Harness uses when none is given. It becomes the built-in catalogue when the tools
- * module lands — the one line to change:
- *   export { builtinTools as defaultTools } from '../tools/index.js'
- */
-export const defaultTools: readonly ToolSpec[] = []
+// The registry a Harness uses when none is given: the built-in catalogue. Custom tools from the
+// config join it through `toolsFromConfig(config.file.toolSettings)` (the CLI and the worker pass that).
+export { builtinTools as defaultTools } from '../tools/index.js'

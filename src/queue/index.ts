@@ -1,2 +1,9 @@
 export { createRedis, DEFAULT_PREFIX, type ConnectionRole } from './connection.js'
 export { startRedisServer, freePort, type RedisServerHandle, type StartRedisOptions } from './redis-server.js'
+export {
+  createEventsProducer,
+  EVENTS_QUEUE,
+  QueueUnavailableError,
+  type EventsProducer,
+  type EventsProducerOptions,
+} from './events-producer.js'

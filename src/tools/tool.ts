@@ -1,5 +1,7 @@
 import type { z } from 'zod'
 import type { Logger } from '../logger.js'
+import type { GiteaToolsPort } from './gitea/gitea-tools-port.js'
+import type { ToolsConfig } from './tools-config.js'
 
 /** Tool categories, as in ARCHITECTURE.md. */
 export type ToolCategory = 'system' | 'git' | 'network' | 'file' | 'gitea' | 'custom'
@@ -49,6 +51,10 @@ export interface ToolContext {
   /** Absolute, real paths this house may touch. */
   workspaceRoots: string[]
   log: Logger
+  /** The Gitea port, for the `gitea_*` tools; they fail with a clear reason when it is absent. */
+  gitea?: GiteaToolsPort
+  /** The `toolSettings:` config section (allowlists, endpoints, caps); defaults apply when absent. */
+  toolConfig?: ToolsConfig
 }
 
 /**

@@ -1,0 +1,49 @@
+/** How a metric is judged: throughput wants higher, latency lower. */
+export interface MetricSpec {
+  key: string
+  label: string
+  unit: string
+  better: 'higher' | 'lower'
+}
+
+/** One round: the subject's measurements and the same-run baseline's, by metric key. */
+export interface Round {
+  subject: Record<string, number>
+  baseline: Record<string, number>
+}
+
+/**
+ * A target the runner checks on medians: `ratio-min` compares subject/baseline, `max`/`min`
+ * compare the subject's absolute value.
+ */
+export interface Target {
+  metric: string
+  kind: 'ratio-min' | 'max' | 'min'
+  value: number
+  description: string
+}
+
+export interface ScenarioResult {
+  /** What the subject and the baseline are, in a few words each. */
+  subject: string
+  baseline: string
+  metrics: MetricSpec[]
+  rounds: Round[]
+  targets: Target[]
+  /** Free-form facts about the run (payload size, connections, durations). */
+  settings: Record<string, string | number>
+}
+
+export interface ScenarioOptions {
+  /** Rounds to run; each measures subject and baseline back to back. */
+  rounds: number
+  /** Prints progress for a person watching. */
+  progress(line: string): void
+}
+
+/** A named benchmark. Listed in bench/scenarios/index.ts. */
+export interface Scenario {
+  name: string
+  description: string
+  run(options: ScenarioOptions): Promise<ScenarioResult>
+}

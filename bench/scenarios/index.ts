@@ -1,0 +1,5 @@
+import type { Scenario } from '../scenario.js'
+import { ingressScenario } from './ingress.js'
+
+/** Every benchmark scenario, in the order `npm run bench` runs them. */
+export const scenarios: Scenario[] = [ingressScenario]

@@ -1,0 +1,41 @@
+import { z } from 'zod'
+import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { findJob } from '../src/commands-core/find-job.js'
+import { reply } from '../src/commands-core/reply.js'
+
+export const ApproveArgs = commandInput({
+  positionals: z.array(JobIdArg).length(1, 'name the job to approve, e.g. /approve j0123456789ab'),
+}).transform((i) => ({ job: i.positionals[0] as string }))
+export type ApproveArgs = z.infer<typeof ApproveArgs>
+
+export const approve: CommandSpec<ApproveArgs> = {
+  name: 'approve',
+  aliases: [],
+  permission: 'sovereign',
+  args: ApproveArgs,
+  help: {
+    usage: '/approve <job>',
+    description:
+      "Approves a job waiting for approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
+    examples: ['/approve j0123456789ab'],
+  },
+  async handle(ctx, args) {
+    const found = await findJob(ctx, args.job)
+    if ('error' in found) return [reply(ctx, 'approve', found.error)]
+    const { job } = found
+    if (job.state !== 'awaiting_approval') {
+      return [
+        reply(
+          ctx,
+          'approve',
+          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**, not awaiting approval.`,
+        ),
+      ]
+    }
+    return [
+      { type: 'approveJob', jobId: job.id, by: ctx.requester.login, digest: job.digest },
+      reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
+    ]
+  },
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { findJob } from '../src/commands-core/find-job.js'
+import { reply } from '../src/commands-core/reply.js'
+
+export const DenyArgs = commandInput({
+  positionals: z
+    .array(z.string())
+    .min(1, 'name the job to deny, e.g. /deny j0123456789ab "reason"')
+    .refine(
+      (p) => p.length === 0 || JobIdArg.safeParse(p[0]).success,
+      'the first argument is a job id such as j0123456789ab',
+    ),
+}).transform((i) => ({
+  job: i.positionals[0] as string,
+  reason: i.positionals.slice(1).join(' ') || undefined,
+}))
+export type DenyArgs = z.infer<typeof DenyArgs>
+
+export const deny: CommandSpec<DenyArgs> = {
+  name: 'deny',
+  aliases: ['reject'],
+  permission: 'sovereign',
+  args: DenyArgs,
+  help: {
+    usage: '/deny <job> [reason]',
+    description: 'Refuses a job waiting for approval; it ends **denied**, with the reason in its comment.',
+    examples: [
+      '/deny j0123456789ab',
+      '/deny j0123456789ab "not during the freeze"',
+      '/deny j0123456789ab too risky today',
+    ],
+  },
+  async handle(ctx, args) {
+    const found = await findJob(ctx, args.job)
+    if ('error' in found) return [reply(ctx, 'deny', found.error)]
+    const { job } = found
+    if (job.state !== 'awaiting_approval') {
+      return [
+        reply(ctx, 'deny', `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**, not awaiting approval.`),
+      ]
+    }
+    return [
+      { type: 'denyJob', jobId: job.id, by: ctx.requester.login, reason: args.reason },
+      reply(ctx, 'deny', `Denied job \`${job.id}\`${args.reason ? `: ${args.reason}` : ''}.`),
+    ]
+  },
+}

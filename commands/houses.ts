@@ -1,0 +1,38 @@
+import type { z } from 'zod'
+import { commandInput } from '../src/commands-core/command-input.js'
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { reply } from '../src/commands-core/reply.js'
+
+export const HousesArgs = commandInput({})
+export type HousesArgs = z.infer<typeof HousesArgs>
+
+export const houses: CommandSpec<HousesArgs> = {
+  name: 'houses',
+  aliases: [],
+  permission: 'read',
+  args: HousesArgs,
+  help: {
+    usage: '/houses',
+    description: 'Lists each house, the tools it may run, its approval policy and whether a worker is alive.',
+    examples: ['/houses'],
+  },
+  async handle(ctx) {
+    const rows = await Promise.all(
+      ctx.houses.list.map(async (h) => {
+        const live = await ctx.houses.liveness(h.name)
+        const worker = live.alive
+          ? `alive (${live.workers} worker${live.workers === 1 ? '' : 's'})`
+          : `no live worker${live.lastSeen ? ` (last seen ${live.lastSeen})` : ''}`
+        const isDefault = h.name === ctx.houses.defaultHouse ? ' (default)' : ''
+        const tools = h.allowedTools.map((t) => `\`${t}\``).join(', ') || 'none'
+        return `| **${h.name}**${isDefault} | ${h.description} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
+      }),
+    )
+    const table = [
+      '| House | Role | Tools | Mode | Worker |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n')
+    return [reply(ctx, 'houses', ctx.houses.list.length > 0 ? table : 'No houses are configured.')]
+  },
+}

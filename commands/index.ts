@@ -1,0 +1,29 @@
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { approve } from './approve.js'
+import { assign } from './assign.js'
+import { cancel } from './cancel.js'
+import { deny } from './deny.js'
+import { help } from './help.js'
+import { houses } from './houses.js'
+import { label } from './label.js'
+import { retry } from './retry.js'
+import { run } from './run.js'
+import { status } from './status.js'
+import { triage } from './triage.js'
+import { unlabel } from './unlabel.js'
+
+/** Every slash command, in the order `/help` lists them. */
+export const commands: readonly CommandSpec[] = [
+  run,
+  status,
+  cancel,
+  retry,
+  approve,
+  deny,
+  houses,
+  assign,
+  label,
+  unlabel,
+  triage,
+  help,
+]

@@ -1,0 +1,45 @@
+import { z } from 'zod'
+import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { findJob } from '../src/commands-core/find-job.js'
+import { reply } from '../src/commands-core/reply.js'
+import type { JobState } from '../src/daemon/jobs.js'
+
+export const RetryArgs = commandInput({
+  positionals: z.array(JobIdArg).length(1, 'name the job to retry, e.g. /retry j0123456789ab'),
+}).transform((i) => ({ job: i.positionals[0] as string }))
+export type RetryArgs = z.infer<typeof RetryArgs>
+
+/** A success is not retried, and a sovereign's denial is not undone by a retry. */
+const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified'])
+
+export const retry: CommandSpec<RetryArgs> = {
+  name: 'retry',
+  aliases: ['rerun'],
+  permission: 'write',
+  args: RetryArgs,
+  help: {
+    usage: '/retry <job>',
+    description:
+      'Runs a job that ended in failure, timeout, cancelled or unverified again, with the same house, tool, arguments and approval policy.',
+    examples: ['/retry j0123456789ab'],
+  },
+  async handle(ctx, args) {
+    const found = await findJob(ctx, args.job)
+    if ('error' in found) return [reply(ctx, 'retry', found.error)]
+    const { job } = found
+    if (!RETRYABLE.has(job.state)) {
+      return [
+        reply(
+          ctx,
+          'retry',
+          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**; only jobs that ended in failure, timeout, cancelled or unverified can be retried.`,
+        ),
+      ]
+    }
+    return [
+      { type: 'retryJob', jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
+      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
+    ]
+  },
+}

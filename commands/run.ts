@@ -1,0 +1,183 @@
+import { z } from 'zod'
+import { commandInput } from '../src/commands-core/command-input.js'
+import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { didYouMean } from '../src/commands-core/did-you-mean.js'
+import { reply } from '../src/commands-core/reply.js'
+import type { CommandContext, HouseInfo, ToolInfo } from '../src/daemon/context.js'
+import type { Effect, JobMode } from '../src/daemon/effects.js'
+import { houseFromLabel } from '../src/daemon/house-labels.js'
+import { renderAck } from '../src/daemon/render.js'
+import { toolAllowed } from '../src/daemon/tool-glob.js'
+
+const Mode = z
+  .string({ error: '--mode needs a value: simple, intelligent or sovereign' })
+  .transform((m) => m.toUpperCase())
+  .pipe(
+    z.enum(['SIMPLE', 'INTELLIGENT', 'SOVEREIGN'], {
+      error: '--mode is one of simple, intelligent, sovereign',
+    }),
+  )
+
+export const RunArgs = commandInput({
+  positionals: z
+    .array(z.string())
+    .min(1, 'name the tool to run, e.g. /run git_status')
+    .max(1, 'name one tool; tool arguments are key=value'),
+  named: z.record(z.string(), z.string()),
+  houses: z.array(z.string()).max(1, 'name at most one @house'),
+  mode: Mode.optional(),
+  dryRun: z.boolean(),
+}).transform((i) => ({
+  tool: i.positionals[0] as string,
+  args: i.named,
+  house: i.houses[0],
+  mode: i.mode as JobMode | undefined,
+  dryRun: i.dryRun,
+}))
+export type RunArgs = z.infer<typeof RunArgs>
+
+interface HouseChoice {
+  house: HouseInfo
+  reason: string
+}
+
+/** `@house`, else the issue's `house/*` label, else the default house if it allows the tool, else the first that does. */
+async function chooseHouse(
+  ctx: CommandContext,
+  args: RunArgs,
+  tool: ToolInfo,
+): Promise<HouseChoice | { error: string }> {
+  const houses = ctx.houses.list
+  const byName = (n: string) => houses.find((h) => h.name === n)
+  const names = houses.map((h) => h.name)
+  if (args.house) {
+    const h = byName(args.house)
+    if (h) return { house: h, reason: 'named in the command' }
+    const close = didYouMean(args.house, names)
+    return {
+      error: `There is no house \`${args.house}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `@${c}`).join(' or ')}?` : ''} Houses: ${names.join(', ')}.`,
+    }
+  }
+  const label = (await ctx.issue()).labels.find((l) => houseFromLabel(l) !== undefined)
+  const fromLabel = label ? houseFromLabel(label) : undefined
+  if (label && fromLabel) {
+    const h = byName(fromLabel)
+    if (h) return { house: h, reason: `from the label ${label}` }
+    return {
+      error: `The label \`${label}\` names a house that is not configured. Houses: ${names.join(', ')}.`,
+    }
+  }
+  const def = ctx.houses.defaultHouse ? byName(ctx.houses.defaultHouse) : undefined
+  if (def && toolAllowed(def.allowedTools, tool.name)) return { house: def, reason: 'the default house' }
+  const first = houses.find((h) => toolAllowed(h.allowedTools, tool.name))
+  if (first) return { house: first, reason: `the first house that allows \`${tool.name}\`` }
+  return { error: `No house allows \`${tool.name}\`. See \`/houses\`.` }
+}
+
+function approvalRequired(house: HouseInfo, mode: JobMode, tool: ToolInfo): boolean {
+  if (mode === 'SOVEREIGN' || house.approval === 'always') return true
+  return house.approval === 'writes' && tool.access === 'write'
+}
+
+export const run: CommandSpec<RunArgs> = {
+  name: 'run',
+  aliases: [],
+  permission: 'write',
+  args: RunArgs,
+  help: {
+    usage: '/run <tool> [key=value ...] [@house] [--mode m] [--dry-run]',
+    description:
+      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. The ack comment names the job id and is updated in place until the result.",
+    examples: [
+      '/run git_status @bezalel',
+      '/run file_read path=README.md',
+      '/run http_get url="https://example.com/health" @allegro --mode simple',
+      '/run git_push @bezalel --mode=sovereign --dry-run',
+    ],
+  },
+  async handle(ctx, args) {
+    const toolName = args.tool.toLowerCase()
+    const tool = ctx.tools.find((t) => t.name === toolName)
+    if (!tool) {
+      const close = didYouMean(
+        toolName,
+        ctx.tools.map((t) => t.name),
+      )
+      return [
+        reply(
+          ctx,
+          'run-error',
+          `There is no tool \`${args.tool}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : ''} See \`/houses\` for the tools each house runs.`,
+        ),
+      ]
+    }
+    const choice = await chooseHouse(ctx, args, tool)
+    if ('error' in choice) return [reply(ctx, 'run-error', choice.error)]
+    const { house, reason } = choice
+    if (!toolAllowed(house.allowedTools, tool.name)) {
+      const allowed = ctx.tools
+        .filter((t) => toolAllowed(house.allowedTools, t.name))
+        .map((t) => `\`${t.name}\``)
+      return [
+        reply(
+          ctx,
+          'run-error',
+          `House **${house.name}** (${reason}) does not run \`${tool.name}\`. It runs: ${allowed.join(', ') || 'nothing'}.`,
+        ),
+      ]
+    }
+    const mode = args.mode ?? house.defaultMode
+    const required = approvalRequired(house, mode, tool)
+    const approvers = [...ctx.houses.sovereigns]
+    const ttlSeconds = ctx.config.approvalTtlSeconds
+    const ackCommentKey = ctx.commentKey(`ack:${ctx.command.index}`)
+    const job = {
+      jobId: ctx.jobId,
+      house: house.name,
+      tool: tool.name,
+      houseReason: reason,
+      requester: ctx.requester.login,
+      mode,
+      dryRun: args.dryRun,
+    }
+    const status = required
+      ? {
+          state: 'awaiting_approval' as const,
+          approvers,
+          expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000).toISOString(),
+        }
+      : { state: 'queued' as const }
+    const effects: Effect[] = [
+      {
+        type: 'comment',
+        repo: ctx.repo,
+        issue: ctx.event.issue.number,
+        key: ackCommentKey,
+        body: renderAck(job, status),
+      },
+      {
+        type: 'enqueueJob',
+        job: {
+          jobId: ctx.jobId,
+          house: house.name,
+          tool: tool.name,
+          args: args.args,
+          mode,
+          dryRun: args.dryRun,
+          requester: ctx.requester,
+          origin: {
+            deliveryId: ctx.event.deliveryId,
+            repo: ctx.repo,
+            issue: ctx.event.issue.number,
+            commentId: ctx.event.commentId,
+            commentUrl: ctx.event.htmlUrl,
+            command: ctx.command.raw,
+          },
+          approval: { required, approvers, ttlSeconds },
+          ackCommentKey,
+        },
+      },
+    ]
+    return effects
+  },
+}

@@ -1,0 +1,181 @@
+import { findCommand, type CommandSpec } from '../src/commands-core/command-spec.js'
+import { formatArgsError } from '../src/commands-core/command-input.js'
+import { didYouMean } from '../src/commands-core/did-you-mean.js'
+import { codeSpan, quoteCommand } from '../src/commands-core/markdown.js'
+import { parseCommands, type ParsedCommand } from '../src/commands-core/parse-commands.js'
+import { PERMISSION_TEXT, permits } from '../src/commands-core/permission.js'
+import { reply } from '../src/commands-core/reply.js'
+import type { CommandContext, HandlerContext, RateDecision } from '../src/daemon/context.js'
+import type { Effect } from '../src/daemon/effects.js'
+import type { CommentHandler } from '../src/daemon/handler.js'
+import { commentKey, jobIdFor, type KeySource } from '../src/daemon/idempotency.js'
+
+function commandContext(ctx: HandlerContext, command: ParsedCommand, src: KeySource): CommandContext {
+  return {
+    ...ctx,
+    command,
+    requester: { login: ctx.event.author.login, id: ctx.event.author.id },
+    commentKey: (purpose) => commentKey(src, purpose),
+    jobId: jobIdFor(src, command.index),
+  }
+}
+
+/** The user limit first, then the issue limit; a refusal stops counting. */
+async function rateLimit(ctx: HandlerContext, hitId: string): Promise<RateDecision | undefined> {
+  const { perUser, perIssue } = ctx.config.rateLimit
+  const e = ctx.event
+  const user = await ctx.limits.hit(`user:${e.author.login.toLowerCase()}`, hitId, perUser)
+  if (!user.allowed) return user
+  const issue = await ctx.limits.hit(
+    `issue:${e.repo.owner}/${e.repo.name}#${e.issue.number}`,
+    hitId,
+    perIssue,
+  )
+  return issue.allowed ? undefined : issue
+}
+
+type Verdict = { ok: true } | { ok: false; why: string; log?: Effect }
+
+/** Fail closed: an error while asking Gitea is a denial with the reason, never a pass. */
+async function checkPermission(ctx: HandlerContext, spec: CommandSpec): Promise<Verdict> {
+  // Anyone who can comment on the issue can read the repository: no Gitea call needed.
+  if (spec.permission === 'read') return { ok: true }
+  const login = ctx.event.author.login
+  try {
+    const level = await ctx.permissions(login)
+    if (permits(level, spec.permission)) return { ok: true }
+    return {
+      ok: false,
+      why: `@${login}, \`/${spec.name}\` can be run by ${PERMISSION_TEXT[spec.permission]}; your permission here is \`${level}\`.`,
+    }
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    return {
+      ok: false,
+      why: `@${login}, \`/${spec.name}\` was refused because your permission could not be checked (${reason}). Please try again later.`,
+      log: {
+        type: 'log',
+        level: 'warn',
+        message: 'permission check failed; denied',
+        data: { login, reason },
+      },
+    }
+  }
+}
+
+function unknownReply(ctx: HandlerContext, unknown: ParsedCommand[], src: KeySource): Effect {
+  const names = ctx.commands.flatMap((c) => [c.name, ...c.aliases])
+  const lines = unknown.map((c) => {
+    const close = didYouMean(c.name, names)
+    const hint = close.length > 0 ? ` Did you mean ${close.map((n) => `\`/${n}\``).join(' or ')}?` : ''
+    return `${quoteCommand(c.raw)}\n\n${codeSpan(`/${c.name}`)} is not a command.${hint}`
+  })
+  return {
+    type: 'comment',
+    repo: ctx.repo,
+    issue: ctx.event.issue.number,
+    key: commentKey(src, 'unknown'),
+    body: `${lines.join('\n\n')}\n\nType \`/help\` for the list of commands.`,
+  }
+}
+
+function sameLogin(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase()
+}
+
+/**
+ * Turns the slash commands in a newly created comment (or issue/PR body) into effects: replies for
+ * unknown commands, denials, bad arguments and rate limits; each accepted command's own effects;
+ * and a 👀 reaction on the comment. Edited and deleted comments, and the bot's own, do nothing.
+ *
+ * @example
+ *   const effects = await slashCommands.handle(event, ctx)
+ */
+export const slashCommands: CommentHandler = {
+  name: 'slash-commands',
+  async handle(event, ctx) {
+    if (event.action !== 'created') return []
+    if (sameLogin(event.author.login, ctx.botLogin)) return []
+    const parsed = parseCommands(event.body)
+    if (parsed.length === 0) return []
+
+    const src: KeySource = { deliveryId: event.deliveryId, commentId: event.commentId }
+    const max = ctx.config.maxCommandsPerComment
+    const effects: Effect[] = []
+    const unknown: ParsedCommand[] = []
+    let accepted = 0
+    let rateReplied = false
+    let limited = false
+
+    for (const command of parsed.slice(0, max)) {
+      const refused = await rateLimit(ctx, `${src.deliveryId}:${src.commentId ?? 'body'}:${command.index}`)
+      if (refused) {
+        limited = true
+        // One polite reply per window (firstRefusal), and at most one per comment.
+        if (refused.firstRefusal && !rateReplied) {
+          rateReplied = true
+          effects.push({
+            type: 'comment',
+            repo: ctx.repo,
+            issue: event.issue.number,
+            key: commentKey(src, 'rate-limit'),
+            body: `@${event.author.login}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
+          })
+        }
+        continue
+      }
+
+      // Unknown commands count against the limits too, so a flood of typos stays quiet.
+      const spec = findCommand(ctx.commands, command.name)
+      if (!spec) {
+        unknown.push(command)
+        continue
+      }
+      const cctx = commandContext(ctx, command, src)
+
+      const verdict = await checkPermission(ctx, spec)
+      if (!verdict.ok) {
+        if (verdict.log) effects.push(verdict.log)
+        effects.push(reply(cctx, 'denied', verdict.why))
+        continue
+      }
+
+      const args = spec.args.safeParse(command.input)
+      if (!args.success) {
+        effects.push(
+          reply(
+            cctx,
+            'bad-args',
+            `\`/${spec.name}\`: ${formatArgsError(args.error)}.\n\nUsage: \`${spec.help.usage}\` (see \`/help ${spec.name}\`).`,
+          ),
+        )
+        continue
+      }
+
+      accepted++
+      effects.push(...(await spec.handle(cctx, args.data)))
+    }
+
+    if (parsed.length > max && !limited) {
+      effects.push({
+        type: 'comment',
+        repo: ctx.repo,
+        issue: event.issue.number,
+        key: commentKey(src, 'too-many'),
+        body: `Only the first ${max} commands of a comment are run; ${parsed.length - max} more were ignored.`,
+      })
+    }
+    if (unknown.length > 0) effects.push(unknownReply(ctx, unknown, src))
+    if (accepted > 0) {
+      // First, so the person sees the bot noticed before anything slower happens.
+      effects.unshift({
+        type: 'react',
+        repo: ctx.repo,
+        target:
+          event.commentId !== undefined ? { commentId: event.commentId } : { issue: event.issue.number },
+        reaction: 'eyes',
+      })
+    }
+    return effects
+  },
+}

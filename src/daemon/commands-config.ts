@@ -1,0 +1,43 @@
+import { z } from 'zod'
+
+const Rule = (limit: number, windowSeconds: number) =>
+  z
+    .object({
+      limit: z.number().int().positive(),
+      windowSeconds: z.number().int().positive(),
+    })
+    .strict()
+    .prefault({ limit, windowSeconds })
+
+/**
+ * The `commands` section of the YAML config: how slash commands are limited.
+ *
+ * @example
+ *   # uw.yaml
+ *   commands:
+ *     rateLimit: { perUser: { limit: 10, windowSeconds: 60 }, perIssue: { limit: 30, windowSeconds: 60 } }
+ *     maxCommandsPerComment: 10
+ *     approvalTtlSeconds: 86400
+ */
+export const CommandsConfig = z
+  .object({
+    rateLimit: z
+      .object({
+        /** Commands one user may send per window, across all repositories. */
+        perUser: Rule(10, 60),
+        /** Commands all users together may send on one issue per window. */
+        perIssue: Rule(30, 60),
+      })
+      .strict()
+      .prefault({}),
+    /** Commands beyond this many in one comment are ignored (the reply says so). */
+    maxCommandsPerComment: z.number().int().positive().max(100).default(10),
+    /** How long a request for approval stays valid. */
+    approvalTtlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+  })
+  .strict()
+export type CommandsConfig = z.infer<typeof CommandsConfig>

@@ -1,0 +1,154 @@
+/**
+ * The Gitea port: exactly the calls the bot makes against Gitea, nothing more.
+ *
+ * The gitea-js adapter (`GiteaJsAdapter`) implements it for production; tests run the same
+ * adapter against the contract-checked Gitea double. Every failure is a `GiteaError` carrying
+ * the HTTP status (0 for network), the port method name and whether a retry could help.
+ *
+ * @example
+ *   const gitea: GiteaPort = new GiteaJsAdapter({ baseUrl, token, logger })
+ *   const issue = await gitea.getIssue({ owner: 'alice', name: 'demo' }, 1)
+ */
+
+export interface RepoRef {
+  owner: string
+  name: string
+}
+
+export interface GiteaUser {
+  id: number
+  login: string
+}
+
+export interface GiteaLabel {
+  id: number
+  name: string
+  color: string
+  description: string
+  exclusive: boolean
+}
+
+export interface GiteaIssue {
+  number: number
+  title: string
+  body: string
+  state: 'open' | 'closed'
+  isPull: boolean
+  user: GiteaUser
+  labels: GiteaLabel[]
+  assignees: GiteaUser[]
+  htmlUrl: string
+  createdAt: string
+  closedAt: string | null
+}
+
+export interface GiteaComment {
+  id: number
+  body: string
+  user: GiteaUser
+  htmlUrl: string
+  createdAt: string
+  updatedAt: string
+}
+
+export interface GiteaPullRequest {
+  number: number
+  title: string
+  body: string
+  state: 'open' | 'closed'
+  merged: boolean
+  headSha: string
+  baseRef: string
+  headRef: string
+  additions: number
+  deletions: number
+  changedFiles: number
+  user: GiteaUser
+  labels: GiteaLabel[]
+}
+
+export interface GiteaChangedFile {
+  filename: string
+  status: string
+  additions: number
+  deletions: number
+}
+
+export type RepoPermission = 'none' | 'read' | 'write' | 'admin' | 'owner'
+export type CommitState = 'pending' | 'success' | 'error' | 'failure' | 'warning'
+export type Reaction = '+1' | '-1' | 'laugh' | 'hooray' | 'confused' | 'heart' | 'rocket' | 'eyes'
+
+export interface ListIssuesOptions {
+  state?: 'open' | 'closed' | 'all'
+  type?: 'issues' | 'pulls'
+  labels?: string[]
+  page?: number
+  limit?: number
+}
+
+export interface CreateIssueInput {
+  title: string
+  body?: string
+  labels?: number[]
+  assignees?: string[]
+}
+
+export interface EditIssuePatch {
+  title?: string
+  body?: string
+  state?: 'open' | 'closed'
+}
+
+export interface CreateLabelInput {
+  name: string
+  color: string
+  description?: string
+  exclusive?: boolean
+}
+
+export interface EditLabelPatch {
+  name?: string
+  color?: string
+  description?: string
+  exclusive?: boolean
+}
+
+export interface CommitStatusInput {
+  state: CommitState
+  context: string
+  description?: string
+  targetUrl?: string
+}
+
+export interface GiteaPort {
+  getCurrentUser(): Promise<GiteaUser>
+  getIssue(repo: RepoRef, index: number): Promise<GiteaIssue>
+  /** One page only; the caller decides whether to ask for the next. */
+  listIssues(repo: RepoRef, opts: ListIssuesOptions): Promise<GiteaIssue[]>
+  createIssue(repo: RepoRef, input: CreateIssueInput): Promise<GiteaIssue>
+  editIssue(repo: RepoRef, index: number, patch: EditIssuePatch): Promise<GiteaIssue>
+  assignIssue(repo: RepoRef, index: number, assignees: string[]): Promise<GiteaIssue>
+  createComment(repo: RepoRef, index: number, body: string): Promise<GiteaComment>
+  editComment(repo: RepoRef, commentId: number, body: string): Promise<GiteaComment>
+  /** No paging loop: some Gitea versions ignore paging on this endpoint. */
+  listComments(repo: RepoRef, index: number): Promise<GiteaComment[]>
+  /** Idempotent: a reaction that is already there is success. */
+  addCommentReaction(repo: RepoRef, commentId: number, reaction: Reaction): Promise<void>
+  addIssueReaction(repo: RepoRef, index: number, reaction: Reaction): Promise<void>
+  /** All pages, safely: stops on an empty, short or repeated page, with a hard cap. */
+  listLabels(repo: RepoRef): Promise<GiteaLabel[]>
+  createLabel(repo: RepoRef, input: CreateLabelInput): Promise<GiteaLabel>
+  editLabel(repo: RepoRef, id: number, patch: EditLabelPatch): Promise<GiteaLabel>
+  deleteLabel(repo: RepoRef, id: number): Promise<void>
+  /** Returns the issue's labels afterwards. An id the repo does not have fails with status 422. */
+  addIssueLabels(repo: RepoRef, index: number, labelIds: number[]): Promise<GiteaLabel[]>
+  removeIssueLabel(repo: RepoRef, index: number, labelId: number): Promise<void>
+  /** A non-collaborator is 'none'; the repo owner is 'owner'. */
+  getCollaboratorPermission(repo: RepoRef, login: string): Promise<RepoPermission>
+  createCommitStatus(repo: RepoRef, sha: string, status: CommitStatusInput): Promise<void>
+  getPullRequest(repo: RepoRef, index: number): Promise<GiteaPullRequest>
+  listPullRequestFiles(repo: RepoRef, index: number): Promise<GiteaChangedFile[]>
+}
+
+/** The port's method names, so operation names in errors and logs cannot drift. */
+export type GiteaOperation = keyof GiteaPort

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto'
+import { Queue } from 'bullmq'
+import type { Cluster, Redis } from 'ioredis'
+import type { EventJob } from '../events/payloads.js'
+import { DEFAULT_PREFIX } from './connection.js'
+
+/** Name of the durable queue every accepted webhook goes into. */
+export const EVENTS_QUEUE = 'events'
+
+/** Thrown when Redis cannot take the event right now; the ingress answers 503. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError'
+}
+
+/** The one thing the ingress needs from the queue: put an event in, exactly once per delivery. */
+export interface EventsProducer {
+  /**
+   * Resolves `enqueued` once Redis holds the job, `duplicate` when this delivery id was already
+   * enqueued; rejects with QueueUnavailableError when Redis is unreachable.
+   */
+  enqueue(job: EventJob): Promise<'enqueued' | 'duplicate'>
+  close(): Promise<void>
+}
+
+export interface EventsProducerOptions {
+  /** A producer connection (createRedis(url, 'producer')): no offline queue, fails fast. */
+  connection: Redis | Cluster
+  /** Key prefix; keep one `{hash tag}` in it for Redis Cluster. Default DEFAULT_PREFIX. */
+  prefix?: string
+  /** How long a delivery id is remembered for dedupe. */
+  dedupeTtlSeconds: number
+  /** Upper bound on one enqueue, well under Gitea's 5 s delivery timeout. Default 2000. */
+  timeoutMs?: number
+}
+
+/**
+ * Resolves when the connection can take commands. While Redis is away (reconnecting, closed) it
+ * rejects at once: without an offline queue a command would fail anyway, and the ingress answers
+ * 503 instead of waiting. Only a first connection still in progress is waited for.
+ */
+function connected(connection: Redis | Cluster): Promise<void> {
+  const status = connection.status
+  if (status === 'ready') return Promise.resolve()
+  if (status !== 'wait' && status !== 'connecting' && status !== 'connect')
+    return Promise.reject(new QueueUnavailableError(`redis is ${status}`))
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      connection.off('ready', onReady)
+      connection.off('close', onClose)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onReady = () => done()
+    const onClose = () => done(new QueueUnavailableError('redis connection closed'))
+    connection.once('ready', onReady)
+    connection.once('close', onClose)
+  })
+}
+
+/**
+ * Creates the producer of the `events` queue.
+ *
+ * Dedupe and enqueue are ONE atomic step: BullMQ's `deduplication` option sets the seen-key
+ * (`<prefix>:events:de:<deliveryId>`, with the dedupe TTL) inside the same Lua script that
+ * stores the job. So "seen" holds exactly when the job was stored: a crash, a dropped
+ * connection or a Redis restart can never leave a delivery marked seen but not enqueued, and an
+ * operator's retry after a 503 is accepted. (A separate `SET NX` before `queue.add` would need a
+ * compensating `DEL` that cannot run while Redis is away.) The key outlives the job: BullMQ
+ * keeps a TTL'd dedupe key when the job completes or is pruned by age.
+ *
+ * Each attempt proposes a fresh job id (`<deliveryId>.<nonce>`); when BullMQ answers with a
+ * different id, the delivery was deduplicated against the earlier job. (With jobId = deliveryId
+ * a duplicate and a fresh add return the same id and cannot be told apart.)
+ *
+ * @example
+ *   const producer = createEventsProducer({ connection: createRedis(url, 'producer'), dedupeTtlSeconds: 604800 })
+ *   if ((await producer.enqueue(job)) === 'duplicate') reply(200, { duplicate: true })
+ */
+export function createEventsProducer(options: EventsProducerOptions): EventsProducer {
+  const { connection, dedupeTtlSeconds } = options
+  const timeoutMs = options.timeoutMs ?? 2000
+  const queue = new Queue(EVENTS_QUEUE, {
+    connection,
+    prefix: options.prefix ?? DEFAULT_PREFIX,
+    defaultJobOptions: {
+      // The router retries transient failures (Gitea or Redis away) with backoff.
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Dedupe does not need finished jobs; keep a day of them for inspection.
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  })
+  // BullMQ re-emits connection errors; the ingress reports them as 503s, so do not crash here.
+  queue.on('error', () => undefined)
+
+  return {
+    async enqueue(job) {
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new QueueUnavailableError(`redis did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
+      })
+      const proposed = `${job.deliveryId}.${randomBytes(6).toString('hex')}`
+      try {
+        await Promise.race([connected(connection), deadline])
+        const added = await Promise.race([
+          queue.add(job.event, job, {
+            jobId: proposed,
+            deduplication: { id: job.deliveryId, ttl: dedupeTtlSeconds * 1000 },
+          }),
+          deadline,
+        ])
+        return added.id === proposed ? 'enqueued' : 'duplicate'
+      } catch (err) {
+        if (err instanceof QueueUnavailableError) throw err
+        throw new QueueUnavailableError(err instanceof Error ? err.message : String(err), { cause: err })
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async close() {
+      await queue.close()
+    },
+  }
+}

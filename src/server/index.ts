@@ -1,0 +1,5 @@
+export { createApp, type AppDeps, type ReadinessCheck } from './create-app.js'
+export { createIngressMetrics, type IngressMetrics, type WebhookResult } from './ingress-metrics.js'
+export { listen, type Listening } from './listen.js'
+export { readBody, BodyTooLargeError } from './read-body.js'
+export { verifySignature, signBody, type SignatureCheck, type SignatureHeaders } from './verify-signature.js'

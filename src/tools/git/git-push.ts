@@ -1,0 +1,81 @@
+import { z } from 'zod'
+import { ToolError, type ToolSpec } from '../tool.js'
+import {
+  GitRefName,
+  RepoPathArg,
+  currentBranch,
+  git,
+  repoDigestOrUndefined,
+  repoTarget,
+  resolveRepo,
+} from './git-repo.js'
+
+export const GitPushArgs = z
+  .object({
+    repoPath: RepoPathArg,
+    remote: GitRefName.default('origin'),
+    /** Local branch to push to the same name on the remote; the current branch when absent. */
+    branch: GitRefName.optional(),
+    setUpstream: z.boolean().default(false),
+  })
+  .strict()
+
+async function pushedBranch(
+  repo: string,
+  branch: string | undefined,
+  ctx: Parameters<typeof git>[2],
+): Promise<string> {
+  const b = branch ?? (await currentBranch(repo, ctx))
+  if (!b) throw new ToolError('HEAD is detached: name the branch to push')
+  return b
+}
+
+/**
+ * `git_push`: push a branch (never forced). Verified by `git ls-remote`: the remote's branch
+ * points at the local commit.
+ *
+ * @example
+ *   await gitPush.run({ repoPath: 'app', remote: 'origin', branch: 'main' }, ctx)
+ */
+export const gitPush: ToolSpec<typeof GitPushArgs> = {
+  name: 'git_push',
+  category: 'git',
+  description: 'Push a branch to a remote (no force); verified by git ls-remote.',
+  args: GitPushArgs,
+  access: 'write',
+  timeoutMs: 60_000,
+  target: (args, ctx) => repoTarget(args.repoPath, ctx),
+  // A push changes the remote, not HEAD or the working tree, so the repo digest is unchanged by it.
+  targetDigest: (args, ctx) => repoDigestOrUndefined(args.repoPath, ctx),
+  async run(args, ctx) {
+    const repo = await resolveRepo(args.repoPath, ctx)
+    const branch = await pushedBranch(repo, args.branch, ctx)
+    const local = (
+      await git(repo, ['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}`], ctx)
+    ).trim()
+    await git(
+      repo,
+      [
+        'push',
+        '--porcelain',
+        ...(args.setUpstream ? ['--set-upstream'] : []),
+        args.remote,
+        `refs/heads/${branch}:refs/heads/${branch}`,
+      ],
+      ctx,
+    )
+    return { output: `pushed ${branch} (${local.slice(0, 12)}) to ${args.remote}`, data: { branch, local } }
+  },
+  async verify(args, result, ctx) {
+    const repo = await resolveRepo(args.repoPath, ctx)
+    const { branch, local } = result.data as { branch: string; local: string }
+    const line = (await git(repo, ['ls-remote', args.remote, `refs/heads/${branch}`], ctx)).trim()
+    const remoteSha = line.split(/\s+/)[0]
+    if (remoteSha !== local) return undefined
+    return {
+      kind: 'git-ls-remote',
+      summary: `${args.remote}/${branch} is ${local.slice(0, 12)}`,
+      detail: { remote: args.remote, branch, sha: local },
+    }
+  },
+}

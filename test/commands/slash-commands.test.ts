@@ -1,0 +1,365 @@
+import { describe, expect, it } from 'vitest'
+import { slashCommands } from '../../handlers/slash-commands.js'
+import type { Effect } from '../../src/daemon/effects.js'
+import { jobIdFor } from '../../src/daemon/idempotency.js'
+import type { JobView } from '../../src/daemon/jobs.js'
+import { commentEvent, CONFIG, job, REPO, world } from './helpers/world.js'
+import type { CommentEvent } from '../../src/events/comment-event.js'
+
+const eyes = { type: 'react', repo: REPO, target: { commentId: 77 }, reaction: 'eyes' }
+const JOB0 = jobIdFor({ deliveryId: 'd-1', commentId: 77 }, 0)
+const comment = (key: string, ...parts: (string | RegExp)[]) =>
+  expect.objectContaining({
+    type: 'comment',
+    repo: REPO,
+    issue: 1,
+    key: `c:d-1:77:${key}`,
+    body: expect.toSatisfy((b: string) =>
+      parts.every((p) => (typeof p === 'string' ? b.includes(p) : p.test(b))),
+    ),
+  })
+const enqueue = (job: Record<string, unknown>, approval: Record<string, unknown> = { required: false }) =>
+  expect.objectContaining({
+    type: 'enqueueJob',
+    job: expect.objectContaining({
+      jobId: JOB0,
+      ackCommentKey: 'c:d-1:77:ack_0',
+      approval: expect.objectContaining(approval),
+      ...job,
+    }),
+  })
+
+interface Case {
+  name: string
+  event: CommentEvent
+  state?: { issueLabels?: string[]; jobs?: JobView[]; permissionFails?: boolean; defaultHouse?: string }
+  expected: unknown[]
+}
+
+const cases: Case[] = [
+  {
+    name: 'a writer runs a tool on a named house',
+    event: commentEvent('/run git_status @bezalel'),
+    expected: [
+      eyes,
+      comment('ack_0', JOB0, '**bezalel**', 'queued', 'named in the command', `/status ${JOB0}`),
+      enqueue({
+        house: 'bezalel',
+        tool: 'git_status',
+        args: {},
+        mode: 'SIMPLE',
+        dryRun: false,
+        requester: { login: 'wendy', id: 5 },
+        origin: expect.objectContaining({
+          deliveryId: 'd-1',
+          commentId: 77,
+          command: '/run git_status @bezalel',
+        }),
+      }),
+    ],
+  },
+  {
+    name: 'the command in a code block',
+    event: commentEvent('```\n/run git_status @bezalel\n```'),
+    expected: [],
+  },
+  { name: 'the command in a quote', event: commentEvent('> /run git_status @bezalel'), expected: [] },
+  { name: 'the command in inline code', event: commentEvent('`/run git_status @bezalel`'), expected: [] },
+  { name: 'the command in an HTML comment', event: commentEvent('<!--\n/run git_status\n-->'), expected: [] },
+  {
+    name: 'an edited comment',
+    event: commentEvent('/run git_status @bezalel', { action: 'edited' }),
+    expected: [],
+  },
+  {
+    name: 'a deleted comment',
+    event: commentEvent('/run git_status @bezalel', { action: 'deleted' }),
+    expected: [],
+  },
+  {
+    name: 'the bot itself (any case)',
+    event: commentEvent('/run git_status @bezalel', { author: { login: 'UW-Bot', id: 1 } }),
+    expected: [],
+  },
+  { name: 'a comment without commands', event: commentEvent('thanks! see /docs'), expected: [] },
+  {
+    name: 'a reader is denied a write command',
+    event: commentEvent('/run git_status @bezalel', { author: { login: 'rita', id: 6 } }),
+    expected: [comment('denied_0', '> `/run git_status @bezalel`', 'write access', 'is `read`')],
+  },
+  {
+    name: 'a non-collaborator is denied',
+    event: commentEvent('/label kind/bug', { author: { login: 'mallory', id: 7 } }),
+    expected: [comment('denied_0', 'is `none`')],
+  },
+  {
+    name: 'a failing permission check denies (fail closed)',
+    event: commentEvent('/run git_status @bezalel'),
+    state: { permissionFails: true },
+    expected: [
+      expect.objectContaining({ type: 'log', level: 'warn' }),
+      comment('denied_0', 'could not be checked', 'HTTP 502'),
+    ],
+  },
+  {
+    name: 'a reader may run read commands without a permission call',
+    event: commentEvent('/status', { author: { login: 'mallory', id: 7 } }),
+    state: { permissionFails: true },
+    expected: [eyes, comment('status_0', 'No jobs on this issue yet')],
+  },
+  {
+    name: 'unknown commands get one reply with did-you-mean',
+    event: commentEvent('/stauts\n/frobnicate\n/hlep'),
+    expected: [
+      comment('unknown', '`/stauts`', 'Did you mean `/status`', '`/frobnicate` is not a command', '`/help`'),
+    ],
+  },
+  {
+    name: 'bad arguments quote the command and give the usage',
+    event: commentEvent('/run'),
+    expected: [comment('bad-args_0', '> `/run`', 'name the tool', 'Usage: `/run <tool>')],
+  },
+  {
+    name: '/run takes the house from the issue label',
+    event: commentEvent('/run git_status'),
+    state: { issueLabels: ['house/bezalel'] },
+    expected: [eyes, comment('ack_0', 'from the label house/bezalel'), enqueue({ house: 'bezalel' })],
+  },
+  {
+    name: '/run falls back to the default house that allows the tool',
+    event: commentEvent('/run git_status path=. --dry-run'),
+    expected: [
+      eyes,
+      comment('ack_0', '**ezra**', 'the default house', 'dry run'),
+      enqueue({ house: 'ezra', args: { path: '.' }, dryRun: true, mode: 'INTELLIGENT' }),
+    ],
+  },
+  {
+    name: '/run uses the first house that allows the tool when the default does not',
+    event: commentEvent('/run http_get url="https://x.test/a b"'),
+    expected: [
+      eyes,
+      comment('ack_0', '**timmy**', 'the first house that allows'),
+      enqueue({ house: 'timmy', args: { url: 'https://x.test/a b' } }, { required: true }),
+    ],
+  },
+  {
+    name: '/run of a write tool on an approval house waits with the exact /approve line',
+    event: commentEvent('/run git_push @bezalel'),
+    expected: [
+      eyes,
+      comment('ack_0', 'awaiting approval', `\n/approve ${JOB0}\n`, '@timmy', '2026-01-01T01:00:30.000Z'),
+      enqueue(
+        { house: 'bezalel', tool: 'git_push' },
+        { required: true, approvers: ['timmy'], ttlSeconds: 3600 },
+      ),
+    ],
+  },
+  {
+    name: '/run --mode sovereign needs approval on any house',
+    event: commentEvent('/run git_status @ezra --mode sovereign'),
+    expected: [
+      eyes,
+      comment('ack_0', 'awaiting approval'),
+      enqueue({ mode: 'SOVEREIGN' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run of a tool the house does not allow lists what it allows',
+    event: commentEvent('/run deploy @ezra'),
+    expected: [eyes, comment('run-error_0', 'does not run `deploy`', '`git_status`', '`file_read`')],
+  },
+  {
+    name: '/run of an unknown tool suggests a close one',
+    event: commentEvent('/run git_stauts @bezalel'),
+    expected: [eyes, comment('run-error_0', 'no tool `git_stauts`', 'Did you mean `git_status`')],
+  },
+  {
+    name: '/run on an unknown house suggests a close one',
+    event: commentEvent('/run git_status @bezalal'),
+    expected: [eyes, comment('run-error_0', 'no house `bezalal`', '@bezalel')],
+  },
+  {
+    name: 'a writer may not approve',
+    event: commentEvent('/approve j1'),
+    state: { jobs: [job('j1', { state: 'awaiting_approval' })] },
+    expected: [comment('denied_0', 'sovereigns only')],
+  },
+  {
+    name: 'a sovereign approves, bound to the digest',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval' })] },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'a sovereign denies with a reason',
+    event: commentEvent('/deny j1 not today', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval' })] },
+    expected: [
+      eyes,
+      { type: 'denyJob', jobId: 'j1', by: 'timmy', reason: 'not today' },
+      comment('deny_0', 'not today'),
+    ],
+  },
+  {
+    name: 'approving a job that is not waiting says so',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'running' })] },
+    expected: [eyes, comment('approve_0', 'is **running**, not awaiting approval')],
+  },
+  {
+    name: 'a job of another repository is unknown here',
+    event: commentEvent('/cancel j1'),
+    state: { jobs: [job('j1', { repo: { owner: 'other', name: 'secret' } })] },
+    expected: [eyes, comment('cancel_0', 'no job `j1` in this repository')],
+  },
+  {
+    name: 'cancelling a running job',
+    event: commentEvent('/cancel j1'),
+    state: { jobs: [job('j1', { state: 'running' })] },
+    expected: [
+      eyes,
+      { type: 'cancelJob', jobId: 'j1', by: 'wendy', reason: undefined },
+      comment('cancel_0', 'Cancelling'),
+    ],
+  },
+  {
+    name: 'cancelling a finished job',
+    event: commentEvent('/cancel j1'),
+    state: { jobs: [job('j1', { state: 'success' })] },
+    expected: [eyes, comment('cancel_0', 'already ended (**success**)')],
+  },
+  {
+    name: 'retrying a failed job uses a new keyed id',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'failure' })] },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      comment('retry_0', 'Retrying'),
+    ],
+  },
+  {
+    name: 'a success is not retried',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'success' })] },
+    expected: [eyes, comment('retry_0', 'only jobs that ended in failure')],
+  },
+  {
+    name: '/status lists the jobs of the issue',
+    event: commentEvent('/status'),
+    state: { jobs: [job('j1'), job('j2', { state: 'success', finishedAt: '2026-01-01T00:01:00Z' })] },
+    expected: [
+      eyes,
+      comment('status_0', '`j1`', '**queued**', '`j2`', '**success** since 2026-01-01T00:01:00Z'),
+    ],
+  },
+  {
+    name: '/houses shows tools and liveness',
+    event: commentEvent('/houses'),
+    expected: [
+      eyes,
+      comment('houses_0', '**ezra** (default)', 'alive (2 workers)', 'no live worker', '`git_*`'),
+    ],
+  },
+  {
+    name: '/assign replaces the house label',
+    event: commentEvent('/assign @bezalel'),
+    state: { issueLabels: ['house/ezra', 'kind/bug'] },
+    expected: [
+      eyes,
+      { type: 'removeLabels', repo: REPO, issue: 1, labels: ['house/ezra'] },
+      { type: 'addLabels', repo: REPO, issue: 1, labels: ['house/bezalel'] },
+      comment('assign_0', 'Routed to house **bezalel**'),
+    ],
+  },
+  {
+    name: '/assign to a house without a label in the repo says so',
+    event: commentEvent('/assign @allegro'),
+    expected: [eyes, comment('assign_0', '`house/allegro` does not exist')],
+  },
+  {
+    name: '/label adds known labels and explains unknown ones',
+    event: commentEvent('/label KIND/BUG "good first issue" priority/hihg'),
+    expected: [
+      eyes,
+      { type: 'addLabels', repo: REPO, issue: 1, labels: ['kind/bug', 'good first issue'] },
+      comment('label_0', '`priority/hihg` does not exist', 'did you mean `priority/high`'),
+    ],
+  },
+  {
+    name: '/unlabel removes only labels that are on the issue',
+    event: commentEvent('/unlabel kind/bug priority/high'),
+    state: { issueLabels: ['kind/bug'] },
+    expected: [
+      eyes,
+      { type: 'removeLabels', repo: REPO, issue: 1, labels: ['kind/bug'] },
+      comment('unlabel_0', 'not removed: `priority/high`'),
+    ],
+  },
+  {
+    name: '/help for one command',
+    event: commentEvent('/help run'),
+    expected: [eyes, comment('help_0', '**`/run <tool>', 'Examples:', '/run git_status @bezalel')],
+  },
+  {
+    name: '/help for an unknown command suggests one',
+    event: commentEvent('/h stauts'),
+    expected: [eyes, comment('help_0', 'no command `/stauts`', '`/status`', '| Command |')],
+  },
+  {
+    name: '/triage delegates to the triage service',
+    event: commentEvent('/triage'),
+    expected: [eyes, { type: 'addLabels', repo: REPO, issue: 1, labels: ['kind/bug'] }],
+  },
+  {
+    name: 'several commands in one comment, with an unknown one',
+    event: commentEvent('Hi!\n/status\n> /run git_push\n/houses\n/nope'),
+    expected: [
+      eyes,
+      comment('status_0'),
+      comment('houses_1'),
+      comment('unknown', '`/nope` is not a command'),
+    ],
+  },
+  {
+    name: 'a command in an issue body reacts on the issue',
+    event: commentEvent('/status', { source: 'issue_body', commentId: undefined }),
+    expected: [
+      { type: 'react', repo: REPO, target: { issue: 1 }, reaction: 'eyes' },
+      expect.objectContaining({ type: 'comment', key: 'c:d-1:body:status_0' }),
+    ],
+  },
+]
+
+describe('slash-commands handler', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const w = world({ issueLabels: c.state?.issueLabels, defaultHouse: c.state?.defaultHouse })
+      w.jobs.jobs = c.state?.jobs ?? []
+      if (c.state?.permissionFails) w.port.failNext('getCollaboratorPermission', new Error('HTTP 502'), 5)
+      const effects = await slashCommands.handle(c.event, w.ctx(c.event))
+      expect(effects).toEqual(c.expected)
+    })
+  }
+
+  it('is deterministic: the same event gives the same effects (so retries are idempotent)', async () => {
+    const event = commentEvent('/run git_push @bezalel\n/status')
+    const a = await slashCommands.handle(event, world().ctx(event))
+    const b = await slashCommands.handle(event, world().ctx(event))
+    expect(a).toEqual(b)
+  })
+
+  it('caps the commands per comment and says so once', async () => {
+    const w = world({ config: { ...CONFIG, maxCommandsPerComment: 2 } })
+    const event = commentEvent('/status\n/status\n/status\n/status')
+    const effects: Effect[] = await slashCommands.handle(event, w.ctx(event))
+    expect(
+      effects.filter((e) => e.type === 'comment').map((e) => (e.type === 'comment' ? e.key : '')),
+    ).toEqual(['c:d-1:77:status_0', 'c:d-1:77:status_1', 'c:d-1:77:too-many'])
+  })
+})

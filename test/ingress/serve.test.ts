@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../src/queue/redis-server.js'
+import { signBody } from '../../src/server/verify-signature.js'
+import { syntheticDeliveries } from './deliveries.js'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('uni-wizard serve (child process)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'uw-serve-'))
+  let child: ChildProcess | undefined
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL')
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('serves health and readiness over an embedded AOF/noeviction Redis, and SIGTERM stops both', async () => {
+    const port = await freePort()
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      UW_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    }
+    for (const name of ['REDIS_URL', 'GITEA_URL', 'GITEA_TOKEN', 'WEBHOOK_SECRET', 'BOT_LOGIN', 'UW_CONFIG'])
+      delete env[name]
+    child = spawn(join('node_modules', '.bin', 'tsx'), ['src/cli/run-main.ts', 'serve'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)))
+
+    const base = `http://127.0.0.1:${port}`
+    const ready = await until('serve /ready', async () => {
+      const res = await fetch(`${base}/ready`)
+      return res.status === 200 ? ((await res.json()) as unknown) : undefined
+    })
+    expect(ready).toEqual({ ready: true, checks: { redis: 'ok', gitea: 'ok' } })
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' })
+
+    const started = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg: string; port?: number; pid?: number })
+      .find((l) => l.msg === 'embedded redis-server started')
+    expect(started?.port).toBeGreaterThan(0)
+    const redis = new Redis(`redis://127.0.0.1:${started!.port}`, { maxRetriesPerRequest: 1 })
+    expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes'])
+    expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction'])
+    expect(await redis.config('GET', 'dir')).toEqual(['dir', join(dataDir, 'redis')])
+    redis.disconnect()
+
+    // Sandbox mode: a generated secret, persisted with mode 0600, that the ingress accepts.
+    const secretFile = join(dataDir, 'sandbox-webhook-secret')
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600)
+    const secret = readFileSync(secretFile, 'utf8').trim()
+    const d = syntheticDeliveries().find((x) => x.name === 'issue_comment-created-issue.json')!
+    const post = (sig: string) =>
+      fetch(`${base}/webhooks/gitea`, {
+        method: 'POST',
+        headers: { ...d.headers, 'X-Gitea-Signature': sig, 'X-Hub-Signature-256': '' },
+        body: d.body,
+      })
+    expect((await post(signBody(d.body, secret))).status).toBe(202)
+    expect((await post(signBody(d.body, 'webhook-test-secret'))).status).toBe(401)
+
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(alive(started!.pid!)).toBe(false)
+    expect(output).toContain('"msg":"stopped"')
+    await expect(fetch(`${base}/health`)).rejects.toThrow()
+  })
+})
