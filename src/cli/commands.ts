@@ -1,7 +1,22 @@
+import { auditCommand } from './audit-command.js'
 import type { CliCommand } from './cli-command.js'
+import { keysCommand } from './keys-command.js'
+import { approveCommand, runCommand, testCommand } from './run-command.js'
 import { serveCommand } from './serve.js'
-import { toolsCommand } from './tools-command.js'
+import { makeToolsCommand } from './tools-command.js'
 import { triageCommand } from './triage.js'
+import { verifyCommand } from './verify-command.js'
+import { cliTools } from './cli-setup.js'
 
 /** Every `uni-wizard` subcommand, in the order `--help` lists them. */
-export const cliCommands: CliCommand[] = [serveCommand, toolsCommand, triageCommand]
+export const cliCommands: CliCommand[] = [
+  serveCommand,
+  runCommand,
+  testCommand,
+  makeToolsCommand(cliTools),
+  approveCommand,
+  verifyCommand,
+  keysCommand,
+  auditCommand,
+  triageCommand,
+]

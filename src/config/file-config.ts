@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { CommandsConfig } from '../daemon/commands-config.js'
+import { HarnessConfig } from '../houses/harness-config.js'
+import { ToolsConfig } from '../tools/tools-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -23,6 +25,10 @@ export const FileConfig = z
       .default(5 * 1024 * 1024),
     /** Slash-command limits (src/daemon/commands-config.ts). */
     commands: CommandsConfig.prefault({}),
+    /** Harness sections: houses, breaker, retry, output cap, key dir, audit path. */
+    ...HarnessConfig.shape,
+    /** Tool settings: allowlists, endpoints, caps, custom tools (src/tools/tools-config.ts). */
+    toolSettings: ToolsConfig.prefault({}),
   })
   .strict()
 export type FileConfig = z.infer<typeof FileConfig>

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import type { BreakerConfig } from '../houses/harness-config.js'
+
+export type CircuitState = 'closed' | 'open' | 'half-open'
+
+/** Whether a call may run now; `probe` marks the one call let through a half-open circuit. */
+export type BreakerDecision =
+  { allowed: true; probe: boolean } | { allowed: false; state: 'open' | 'half-open'; retryAt: number }
+
+/**
+ * A circuit breaker keyed by tool × house. closed → open after `failureThreshold` failures within
+ * `windowMs`; open fails fast until `cooldownMs` has passed; then half-open lets exactly one probe
+ * through (its lease lasts `cooldownMs`, so a crashed probe does not wedge the circuit); the
+ * probe's success closes the circuit, its failure opens it again.
+ */
+export interface CircuitBreaker {
+  acquire(key: string, now?: number): Promise<BreakerDecision>
+  record(key: string, ok: boolean, probe: boolean, now?: number): Promise<void>
+  state(key: string, now?: number): Promise<{ state: CircuitState; failures: number; retryAt?: number }>
+}
+
+interface Slot {
+  state: CircuitState
+  failures: number[]
+  openUntil: number
+  probeUntil: number
+}
+
+/**
+ * The breaker for one process.
+ *
+ * @example
+ *   const b = new MemoryCircuitBreaker({ failureThreshold: 5, windowMs: 60_000, cooldownMs: 30_000 })
+ */
+export class MemoryCircuitBreaker implements CircuitBreaker {
+  private readonly slots = new Map<string, Slot>()
+
+  constructor(private readonly config: BreakerConfig) {}
+
+  private slot(key: string): Slot {
+    let s = this.slots.get(key)
+    if (!s) {
+      s = { state: 'closed', failures: [], openUntil: 0, probeUntil: 0 }
+      this.slots.set(key, s)
+    }
+    return s
+  }
+
+  async acquire(key: string, now = Date.now()): Promise<BreakerDecision> {
+    const s = this.slots.get(key)
+    if (!s || s.state === 'closed') return { allowed: true, probe: false }
+    if (s.state === 'open' && now < s.openUntil)
+      return { allowed: false, state: 'open', retryAt: s.openUntil }
+    if (s.state === 'half-open' && now < s.probeUntil) {
+      return { allowed: false, state: 'half-open', retryAt: s.probeUntil }
+    }
+    s.state = 'half-open'
+    s.probeUntil = now + this.config.cooldownMs
+    return { allowed: true, probe: true }
+  }
+
+  async record(key: string, ok: boolean, probe: boolean, now = Date.now()): Promise<void> {
+    const s = this.slot(key)
+    if (s.state === 'half-open') {
+      if (!probe) return
+      if (ok) Object.assign(s, { state: 'closed', failures: [], openUntil: 0, probeUntil: 0 })
+      else Object.assign(s, { state: 'open', failures: [], openUntil: now + this.config.cooldownMs })
+      return
+    }
+    if (s.state !== 'closed' || ok) return
+    s.failures = s.failures.filter((t) => t > now - this.config.windowMs)
+    s.failures.push(now)
+    if (s.failures.length >= this.config.failureThreshold) {
+      Object.assign(s, { state: 'open', failures: [], openUntil: now + this.config.cooldownMs })
+    }
+  }
+
+  async state(key: string, now = Date.now()) {
+    const s = this.slot(key)
+    const failures = s.failures.filter((t) => t > now - this.config.windowMs).length
+    if (s.state === 'open') return { state: s.state, failures, retryAt: s.openUntil }
+    if (s.state === 'half-open') return { state: s.state, failures, retryAt: s.probeUntil }
+    return { state: s.state, failures }
+  }
+}
+
+// KEYS[1] hash {state, openUntil, probeUntil}; KEYS[2] zset of failure times.
+// ARGV: now, cooldownMs. Returns {allowed(0/1), probe(0/1) | state, retryAt}.
+const ACQUIRE = `
+local st = redis.call('HMGET', KEYS[1], 'state', 'openUntil', 'probeUntil')
+local state = st[1] or 'closed'
+local now = tonumber(ARGV[1])
+if state == 'closed' then return {1, 0} end
+if state == 'open' and now < tonumber(st[2]) then return {0, 'open', st[2]} end
+if state == 'half-open' and now < tonumber(st[3]) then return {0, 'half-open', st[3]} end
+redis.call('HSET', KEYS[1], 'state', 'half-open', 'probeUntil', tostring(now + tonumber(ARGV[2])))
+return {1, 1}
+`
+
+// ARGV: now, ok(0/1), probe(0/1), windowMs, threshold, cooldownMs, unique member, ttlMs.
+const RECORD = `
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+local now = tonumber(ARGV[1])
+local cooldown = tonumber(ARGV[6])
+if state == 'half-open' then
+  if ARGV[3] ~= '1' then return 0 end
+  if ARGV[2] == '1' then
+    redis.call('DEL', KEYS[1], KEYS[2])
+  else
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', tostring(now + cooldown))
+    redis.call('PEXPIRE', KEYS[1], ARGV[8])
+  end
+  return 1
+end
+if state ~= 'closed' or ARGV[2] == '1' then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tostring(now - tonumber(ARGV[4])))
+redis.call('ZADD', KEYS[2], now, ARGV[7])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', tostring(now + cooldown))
+  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+end
+return 1
+`
+
+/**
+ * The breaker shared by every worker through Redis; each transition is one Lua script, so two
+ * workers can never both take the half-open probe. Keys: `<prefix>:breaker:<house>:<tool>`.
+ *
+ * @example
+ *   const b = new RedisCircuitBreaker(redis, config)   // prefix {uw}
+ */
+export class RedisCircuitBreaker implements CircuitBreaker {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly config: BreakerConfig,
+    private readonly prefix = '{uw}',
+  ) {}
+
+  private keys(key: string): [string, string] {
+    const k = `${this.prefix}:breaker:${key}`
+    return [k, `${k}:failures`]
+  }
+
+  async acquire(key: string, now = Date.now()): Promise<BreakerDecision> {
+    const [h, z] = this.keys(key)
+    const res = (await this.redis.eval(ACQUIRE, 2, h, z, now, this.config.cooldownMs)) as (number | string)[]
+    if (res[0] === 1) return { allowed: true, probe: res[1] === 1 }
+    return { allowed: false, state: res[1] === 'open' ? 'open' : 'half-open', retryAt: Number(res[2]) }
+  }
+
+  async record(key: string, ok: boolean, probe: boolean, now = Date.now()): Promise<void> {
+    const [h, z] = this.keys(key)
+    // State outlives the cooldown a little so an idle open circuit still half-opens, then expires.
+    const ttl = this.config.cooldownMs * 4 + this.config.windowMs
+    await this.redis.eval(
+      RECORD,
+      2,
+      h,
+      z,
+      now,
+      ok ? 1 : 0,
+      probe ? 1 : 0,
+      this.config.windowMs,
+      this.config.failureThreshold,
+      this.config.cooldownMs,
+      `${now}:${randomUUID()}`,
+      ttl,
+    )
+  }
+
+  async state(key: string, now = Date.now()) {
+    const [h, z] = this.keys(key)
+    const [st, count] = await Promise.all([
+      this.redis.hmget(h, 'state', 'openUntil', 'probeUntil'),
+      this.redis.zcount(z, `(${now - this.config.windowMs}`, '+inf'),
+    ])
+    const state = (st[0] ?? 'closed') as CircuitState
+    if (state === 'open') return { state, failures: count, retryAt: Number(st[1]) }
+    if (state === 'half-open') return { state, failures: count, retryAt: Number(st[2]) }
+    return { state, failures: count }
+  }
+}

@@ -1,0 +1,17 @@
+export { Approval, approvalSignatureValid, callDigest, createApproval } from './approval.js'
+export {
+  MemoryCircuitBreaker,
+  RedisCircuitBreaker,
+  type BreakerDecision,
+  type CircuitBreaker,
+  type CircuitState,
+} from './circuit-breaker.js'
+export { defaultTools } from './default-tools.js'
+export { Harness, type ExecuteOptions, type HarnessOptions, type ToolCall } from './harness.js'
+export { House } from './house.js'
+export { Mode, ModeName } from './mode.js'
+export { approvalNeeded, checkApproval, checkToolAllowed, type Denial } from './policy-check.js'
+export { MemoryReadStore, RedisReadStore, type ReadRecord, type ReadStore } from './read-store.js'
+export { capOutput, createRedactor, REDACTED, redactValue } from './redactor.js'
+export type { Provenance, ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
+export { backoffDelay, isTransient } from './transient.js'

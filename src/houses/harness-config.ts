@@ -1,0 +1,54 @@
+import { z } from 'zod'
+import { HousesSection } from './house-policy.js'
+
+/** Circuit breaker thresholds (per tool × house). */
+export const BreakerConfig = z
+  .object({
+    /** Failures within `windowMs` that open the circuit. */
+    failureThreshold: z.number().int().min(1).default(5),
+    windowMs: z.number().int().positive().default(60_000),
+    /** How long an open circuit fails fast before one probe is let through. */
+    cooldownMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+export type BreakerConfig = z.infer<typeof BreakerConfig>
+
+/** Retry of transient failures: exponential backoff with full jitter. */
+export const RetryConfig = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    baseDelayMs: z.number().int().min(0).default(200),
+    maxDelayMs: z.number().int().min(0).default(5_000),
+  })
+  .strict()
+export type RetryConfig = z.infer<typeof RetryConfig>
+
+/**
+ * The sections of the YAML file the harness reads. Custom tools are declared with the other tool
+ * settings (`toolSettings.customTools`, owned by src/tools), not here.
+ */
+export const HarnessConfig = z.object({
+  houses: HousesSection.default({}),
+  breaker: BreakerConfig.default(BreakerConfig.parse({})),
+  retry: RetryConfig.default(RetryConfig.parse({})),
+  output: z
+    .object({
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024),
+    })
+    .strict()
+    .default({ maxBytes: 64 * 1024 }),
+  keys: z
+    .object({ dir: z.string().min(1).optional() })
+    .strict()
+    .default({}),
+  audit: z
+    .object({ path: z.string().min(1).optional() })
+    .strict()
+    .default({}),
+})
+export type HarnessConfig = z.infer<typeof HarnessConfig>
+export type HarnessConfigInput = z.input<typeof HarnessConfig>

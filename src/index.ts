@@ -1,0 +1,12 @@
+// The library face of uni-wizard: `import { Harness, House, Mode } from 'uni-wizard'`.
+export * from './harness/index.js'
+export * from './houses/index.js'
+export * from './provenance/index.js'
+export * from './intelligence/index.js'
+export {
+  ToolError,
+  type Evidence,
+  type ToolContext,
+  type ToolRunResult,
+  type ToolSpec,
+} from './tools/tool.js'

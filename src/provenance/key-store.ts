@@ -1,0 +1,128 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { join, resolve } from 'node:path'
+import { keyIdOf } from './dsse.js'
+
+/** One house's signing key pair. */
+export interface HouseKey {
+  house: string
+  keyid: string
+  privateKey: KeyObject
+  publicKey: KeyObject
+  /** SPKI PEM of the public key, for export. */
+  publicPem: string
+}
+
+const HOUSE_NAME = /^[a-z][a-z0-9_-]{0,62}$/
+
+/** Default key directory: `<UW_DATA_DIR>/keys`. */
+export function defaultKeyDir(dataDir = process.env.UW_DATA_DIR || '.data'): string {
+  return resolve(dataDir, 'keys')
+}
+
+/**
+ * House ed25519 keys in a directory: `<house>.key` (PKCS#8 PEM, mode 0600) and `<house>.pub`
+ * (SPKI PEM). A key is generated on first use; concurrent first uses by several processes agree
+ * on one key because the file is published with link(2), which fails when it already exists.
+ *
+ * @example
+ *   const keys = new KeyStore('/var/lib/uni-wizard/keys')
+ *   const { keyid, publicPem } = keys.get('timmy')
+ */
+export class KeyStore {
+  private readonly cache = new Map<string, HouseKey>()
+  readonly dir: string
+
+  constructor(dir: string = defaultKeyDir()) {
+    this.dir = resolve(dir)
+  }
+
+  /** The house's key pair, generated and stored on first use. */
+  get(house: string): HouseKey {
+    const cached = this.cache.get(house)
+    if (cached) return cached
+    if (!HOUSE_NAME.test(house))
+      throw new TypeError(`invalid house name for a key file: ${JSON.stringify(house)}`)
+    const key = this.load(house) ?? this.generate(house)
+    this.cache.set(house, key)
+    return key
+  }
+
+  /** Public key of a house, read from `<house>.pub` (or its private key); undefined when none exists. */
+  publicKey(house: string): KeyObject | undefined {
+    const cached = this.cache.get(house)
+    if (cached) return cached.publicKey
+    try {
+      return createPublicKey(readFileSync(join(this.dir, `${house}.pub`), 'utf8'))
+    } catch {
+      return this.load(house)?.publicKey
+    }
+  }
+
+  /** Every public key in the directory, by house. Does not generate anything. */
+  publicKeys(): { house: string; keyid: string; publicKey: KeyObject; publicPem: string }[] {
+    let names: string[]
+    try {
+      names = readdirSync(this.dir)
+    } catch {
+      return []
+    }
+    return names
+      .filter((n) => n.endsWith('.pub'))
+      .sort()
+      .flatMap((n) => {
+        const house = n.slice(0, -4)
+        const publicKey = this.publicKey(house)
+        if (!publicKey) return []
+        const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
+        return [{ house, keyid: keyIdOf(publicKey), publicKey, publicPem }]
+      })
+  }
+
+  private load(house: string): HouseKey | undefined {
+    let pem: string
+    try {
+      pem = readFileSync(join(this.dir, `${house}.key`), 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    const privateKey = createPrivateKey(pem)
+    const publicKey = createPublicKey(privateKey)
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    return { house, keyid: keyIdOf(publicKey), privateKey, publicKey, publicPem }
+  }
+
+  private generate(house: string): HouseKey {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const keyPath = join(this.dir, `${house}.key`)
+    const tmp = join(this.dir, `.${house}.key.${process.pid}.${Date.now()}`)
+    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    chmodSync(tmp, 0o600) // the umask may have narrowed it further; never wider
+    try {
+      linkSync(tmp, keyPath)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // Another process won the race: use its key so every signature verifies with one public key.
+    } finally {
+      rmSync(tmp, { force: true })
+    }
+    const key = this.load(house)
+    if (!key) throw new Error(`key file ${keyPath} vanished right after it was written`)
+    // Rename is atomic, so readers never see a half-written public key; racers write the same bytes.
+    const pubTmp = join(this.dir, `.${house}.pub.${process.pid}.${Date.now()}`)
+    writeFileSync(pubTmp, key.publicPem, { mode: 0o644 })
+    renameSync(pubTmp, join(this.dir, `${house}.pub`))
+    return key
+  }
+}
