@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CommandsConfig } from '../daemon/commands-config.js'
+import { TriageConfig } from '../daemon/triage-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -23,6 +24,8 @@ export const FileConfig = z
       .default(5 * 1024 * 1024),
     /** Slash-command limits (src/daemon/commands-config.ts). */
     commands: CommandsConfig.prefault({}),
+    /** Automatic triage of new issues and pull requests (src/daemon/triage-config.ts). */
+    triage: TriageConfig.prefault({}),
   })
   .strict()
 export type FileConfig = z.infer<typeof FileConfig>
