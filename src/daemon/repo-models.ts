@@ -41,6 +41,11 @@ export class RepoModels {
     this.prior = options.prior ?? (() => loadShippedPrior())
   }
 
+  /** The general model repo models are trained on top of. */
+  priorModel(): TriageModel | undefined {
+    return this.prior()
+  }
+
   /** The repo's current model, or undefined when it has none (or it cannot be read). */
   async get(repo: RepoRef): Promise<TriageModel | undefined> {
     return (await this.current(repo))?.model
