@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js'
 import { ingressScenario } from './ingress.js'
+import { triageScenario } from './triage.js'
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. */
-export const scenarios: Scenario[] = [ingressScenario]
+export const scenarios: Scenario[] = [ingressScenario, triageScenario]
