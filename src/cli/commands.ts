@@ -2,7 +2,8 @@ import { auditCommand } from './audit-command.js'
 import type { CliCommand } from './cli-command.js'
 import { keysCommand } from './keys-command.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
-import { serveCommand } from './serve.js'
+import { sandboxCommand } from './sandbox-command.js'
+import { serveCommand, workerCommand } from './serve.js'
 import { makeToolsCommand } from './tools-command.js'
 import { triageCommand } from './triage.js'
 import { verifyCommand } from './verify-command.js'
@@ -11,6 +12,8 @@ import { cliTools } from './cli-setup.js'
 /** Every `uni-wizard` subcommand, in the order `--help` lists them. */
 export const cliCommands: CliCommand[] = [
   serveCommand,
+  workerCommand,
+  sandboxCommand,
   runCommand,
   testCommand,
   makeToolsCommand(cliTools),
