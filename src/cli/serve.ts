@@ -103,6 +103,7 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
       checkGitea: async () => void (await port.getCurrentUser()),
       port,
       pieces,
+      prefix: config.env.UW_PREFIX,
     })
   } catch (err) {
     await sandbox?.stop()
