@@ -15,7 +15,13 @@ export const HouseJobData = z.object({ jobId: z.string().min(1), runId: z.string
 export type HouseJobData = z.infer<typeof HouseJobData>
 
 /** Data of a job on the `reports` queue: render the job's current state; `expire` also ends a stale approval request. */
-export const ReportData = z.object({ jobId: z.string().min(1), kind: z.enum(['state', 'expire']) })
+export const ReportData = z.object({
+  jobId: z.string().min(1),
+  kind: z.enum(['state', 'expire']),
+  /** The run and state this report was queued for; a report for an older state is skipped. */
+  run: z.number().int().optional(),
+  state: z.string().optional(),
+})
 export type ReportData = z.infer<typeof ReportData>
 
 /** Signs a harness approval of a record's run for a sovereign (the router holds the approval key). */
@@ -256,7 +262,7 @@ export class BullJobs implements JobsControl, JobsView {
   async report(rec: Pick<JobRecord, 'id' | 'run' | 'state'>): Promise<void> {
     await this.reports.add(
       'report',
-      { jobId: rec.id, kind: 'state' } satisfies ReportData,
+      { jobId: rec.id, kind: 'state', run: rec.run, state: rec.state } satisfies ReportData,
       this.reportOptions(`${rec.id}.${rec.run}.${rec.state}`),
     )
   }

@@ -130,7 +130,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }
 
     const startedAt = new Date().toISOString()
-    await store.markStarted(rec.runId, workerId, startedAt)
     const running = await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
     if (!running) return 'cancelled meanwhile'
     await jobs.report(running)
@@ -145,6 +144,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       )
       return 'dry run'
     }
+    // Marked last, right before the tool: a failure before this point re-runs safely.
+    await store.markStarted(rec.runId, workerId, new Date().toISOString())
     jlog.info('running')
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       requestedBy: rec.requester.login,

@@ -146,6 +146,14 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     if (!data.success) throw new UnrecoverableError(`bad report data: ${data.error.issues[0]?.message}`)
     let rec = await store.getRecord(data.data.jobId)
     if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    // Superseded: the record moved on, and that move queued its own report, which will show it.
+    // Skipping saves an edit per job when a fast job's `running` report is taken after it ended.
+    if (
+      data.data.kind === 'state' &&
+      data.data.state !== undefined &&
+      (data.data.state !== rec.state || data.data.run !== rec.run)
+    )
+      return 'superseded'
     if (data.data.kind === 'expire') {
       if (rec.state !== 'awaiting_approval' || !rec.expiresAt || Date.parse(rec.expiresAt) > now())
         return 'not expired'
