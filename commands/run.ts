@@ -175,6 +175,7 @@ export const run: CommandSpec<RunArgs> = {
           },
           approval: { required, approvers, ttlSeconds },
           ackCommentKey,
+          houseReason: reason,
         },
       },
     ]

@@ -3,7 +3,8 @@ import type { CliCommand } from './cli-command.js'
 import { keysCommand } from './keys-command.js'
 import { labelsCommand } from './labels.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
-import { serveCommand } from './serve.js'
+import { sandboxCommand } from './sandbox-command.js'
+import { serveCommand, workerCommand } from './serve.js'
 import { makeToolsCommand } from './tools-command.js'
 import { triageCommand } from './triage.js'
 import { verifyCommand } from './verify-command.js'
@@ -12,6 +13,8 @@ import { cliTools } from './cli-setup.js'
 /** Every `uni-wizard` subcommand, in the order `--help` lists them. */
 export const cliCommands: CliCommand[] = [
   serveCommand,
+  workerCommand,
+  sandboxCommand,
   runCommand,
   testCommand,
   makeToolsCommand(cliTools),

@@ -1,25 +1,36 @@
+import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from '../config/index.js'
 import { sandboxSecret } from '../daemon/sandbox-secret.js'
-import { startServices } from '../daemon/start-services.js'
+import { ALL_PIECES, startServices, type ServicePieces } from '../daemon/start-services.js'
+import { GiteaJsAdapter } from '../gitea/gitea-js-adapter.js'
+import type { GiteaPort } from '../gitea/port.js'
+import { resolveHouses } from '../houses/house-policy.js'
 import { createLogger, type Logger } from '../logger.js'
+import { SANDBOX_LOGINS, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.js'
 import { UsageError, type CliCommand } from './cli-command.js'
-import { fetchBotLogin, probeGitea } from './gitea-bootstrap.js'
-
-/** Login the bot uses in sandbox mode, where there is no Gitea user to ask. */
-const SANDBOX_BOT_LOGIN = 'uni-wizard'
+import { usage } from './cli-setup.js'
 
 /**
- * Sandbox mode (no GITEA_URL): without WEBHOOK_SECRET, use the persisted generated secret.
- * With GITEA_URL the config already refuses to start without a secret.
+ * Sandbox mode (no GITEA_URL): without WEBHOOK_SECRET, use the persisted generated secret; a
+ * houses config without sovereigns gets the sandbox sovereign, so `/approve` can be tried.
  */
-function withWebhookSecret(config: Config, log: Logger): Config {
-  if (config.env.GITEA_URL || config.env.WEBHOOK_SECRET.length > 0) return config
-  const secret = sandboxSecret(config.env.UW_DATA_DIR)
-  log.warn(
-    { secretFile: `${config.env.UW_DATA_DIR}/sandbox-webhook-secret` },
-    'sandbox mode: no GITEA_URL; using the generated webhook secret',
-  )
-  return { ...config, env: { ...config.env, WEBHOOK_SECRET: [secret] } }
+function sandboxConfig(config: Config, log: Logger): Config {
+  if (config.env.GITEA_URL) return config
+  let env = config.env
+  if (env.WEBHOOK_SECRET.length === 0) {
+    const secret = sandboxSecret(env.UW_DATA_DIR)
+    log.warn(
+      { secretFile: `${env.UW_DATA_DIR}/sandbox-webhook-secret` },
+      'sandbox mode: no GITEA_URL; using the generated webhook secret',
+    )
+    env = { ...env, WEBHOOK_SECRET: [secret] }
+  }
+  const houses = { ...config.file.houses }
+  for (const [name, policy] of Object.entries(resolveHouses(config.file.houses))) {
+    if (policy.sovereigns.length === 0)
+      houses[name] = { ...houses[name], sovereigns: [SANDBOX_LOGINS.sovereign] }
+  }
+  return { env, file: { ...config.file, houses } }
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -34,40 +45,175 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   })
 }
 
+function sandboxHelp(sandbox: RunningSandbox, httpUrl: string): string {
+  const { info } = sandbox
+  const issueUrl = `${info.giteaUrl}/${info.repo.owner}/${info.repo.name}/issues/${info.issue}`
+  return [
+    '',
+    'uni-wizard sandbox is running (no GITEA_URL: a local Gitea double stands in).',
+    `  bot:        ${httpUrl}  (webhook ${info.webhookUrl})`,
+    `  gitea:      ${info.giteaUrl}  repo ${info.repo.owner}/${info.repo.name}, issue #${info.issue} (${issueUrl})`,
+    `  people:     ${info.users.writer.login} (writer), ${info.users.sovereign.login} (sovereign), ${info.users.reader.login} (reader)`,
+    '',
+    'Try it from another shell in this directory:',
+    `  npx uni-wizard sandbox comment ${info.issue} "/run git_status @bezalel"`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/run file_list @allegro"`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/houses"`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/run git_status @timmy"   # timmy needs approval:`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/approve <job>" --as ${info.users.sovereign.login}`,
+    '',
+  ].join('\n')
+}
+
+/** Everything `serve` and `worker` share: config, Gitea port (or sandbox), services, signals. */
+export async function runDaemon(pieces: ServicePieces): Promise<number> {
+  const loaded = loadConfig(process.env)
+  const log = createLogger({ level: loaded.env.LOG_LEVEL })
+  const config = sandboxConfig(loaded, log)
+  const { GITEA_URL: giteaUrl, GITEA_TOKEN: token, BOT_LOGIN: botLogin, HOST, PORT } = config.env
+
+  let sandbox: RunningSandbox | undefined
+  let port: GiteaPort
+  if (giteaUrl) {
+    port = new GiteaJsAdapter({ baseUrl: giteaUrl, token: token ?? '', logger: log })
+  } else {
+    if (!pieces.ingress)
+      throw new UsageError(
+        'without GITEA_URL (sandbox mode) every piece runs in one process; drop the --no-*/--only flags',
+      )
+    const local = HOST === '0.0.0.0' || HOST === '::' ? '127.0.0.1' : HOST
+    sandbox = await startSandbox({
+      dataDir: config.env.UW_DATA_DIR,
+      webhookUrl: `http://${local}:${PORT}/webhooks/gitea`,
+      webhookSecret: config.env.WEBHOOK_SECRET[0] ?? '',
+      port: PORT + 1,
+    })
+    port = new GiteaJsAdapter({
+      baseUrl: sandbox.info.giteaUrl,
+      token: sandbox.info.users.bot.token,
+      logger: log,
+    })
+  }
+
+  let services
+  try {
+    services = await startServices(config, log, {
+      resolveBotLogin: async () => botLogin ?? (await port.getCurrentUser()).login,
+      // A cheap authenticated call: proves Gitea answers and the token is good.
+      checkGitea: async () => void (await port.getCurrentUser()),
+      port,
+      pieces,
+      prefix: config.env.UW_PREFIX,
+    })
+  } catch (err) {
+    await sandbox?.stop()
+    throw err
+  }
+  if (sandbox) process.stdout.write(sandboxHelp(sandbox, services.httpUrl))
+  const signal = await waitForSignal()
+  log.info({ signal }, 'shutting down')
+  // A second signal while stopping means "now".
+  const force = () => process.exit(1)
+  process.once('SIGINT', force)
+  process.once('SIGTERM', force)
+  await services.stop()
+  await sandbox?.stop()
+  log.info('stopped')
+  process.off('SIGINT', force)
+  process.off('SIGTERM', force)
+  return 0
+}
+
+const PIECE_NAMES = ['ingress', 'router', 'reporter', 'workers'] as const
+
+/**
+ * `serve` flags to pieces: all by default; `--no-<piece>` drops one; `--only a,b` keeps only
+ * those; `--houses a,b` limits the workers to those houses.
+ *
+ * @example
+ *   piecesFromArgs(['--only', 'router,reporter']) // { ingress: false, router: true, reporter: true, workers: [] }
+ */
+export function piecesFromArgs(argv: string[]): ServicePieces {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'no-ingress': { type: 'boolean', default: false },
+        'no-router': { type: 'boolean', default: false },
+        'no-reporter': { type: 'boolean', default: false },
+        'no-workers': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        houses: { type: 'string' },
+      },
+    }),
+  )
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+  let on = new Set<string>(PIECE_NAMES)
+  if (values.only !== undefined) {
+    const only = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    const bad = only.filter((p) => !(PIECE_NAMES as readonly string[]).includes(p))
+    if (bad.length > 0 || only.length === 0)
+      throw new UsageError(`--only takes a list of ${PIECE_NAMES.join(', ')}; got "${values.only}"`)
+    on = new Set(only)
+  }
+  for (const p of PIECE_NAMES) if (values[`no-${p}`]) on.delete(p)
+  const houses = values.houses
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const workers = !on.has('workers') ? [] : houses && houses.length > 0 ? houses : ALL_PIECES.workers
+  if (on.size === 0) throw new UsageError('nothing to run: every piece was turned off')
+  return { ingress: on.has('ingress'), router: on.has('router'), reporter: on.has('reporter'), workers }
+}
+
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'Run the bot: webhook ingress (and an embedded Redis when REDIS_URL is unset)',
+  summary: 'Run the bot: ingress, router, reporter and every house worker (pieces can be split)',
   usage: [
-    'usage: uni-wizard serve',
+    'usage: uni-wizard serve [--no-ingress] [--no-router] [--no-reporter] [--no-workers]',
+    '                        [--only ingress,router,reporter,workers] [--houses a,b]',
     '',
-    'Serves POST /webhooks/gitea, GET /health, GET /ready and GET /metrics on HOST:PORT.',
-    'Without REDIS_URL it starts redis-server under <UW_DATA_DIR>/redis (AOF on, noeviction)',
-    'and stops it on exit. Without GITEA_URL it runs in sandbox mode. Configuration comes from',
-    'the environment (see .env.example) and the optional YAML file at UW_CONFIG.',
-    'Stops cleanly on SIGINT or SIGTERM.',
+    'By default runs everything in one process: POST /webhooks/gitea, GET /health, /ready and',
+    '/metrics on HOST:PORT; the router (events -> effects); the reporter (ack comment edits);',
+    'and a worker for every configured house. Flags split the pieces so they can run on separate',
+    'machines against one REDIS_URL, e.g. `serve --only ingress,router` on the web host and',
+    '`uni-wizard worker --house bezalel` on a build host.',
+    '',
+    'Without REDIS_URL it starts redis-server under <UW_DATA_DIR>/redis (AOF on, noeviction).',
+    'Without GITEA_URL it runs a sandbox: a local Gitea double with a demo repository, and prints',
+    'how to try the bot (see `uni-wizard sandbox --help`). Configuration comes from the',
+    'environment (see .env.example) and the optional YAML file at UW_CONFIG.',
+    'Stops cleanly on SIGINT or SIGTERM; running jobs get daemon.workers.shutdownGraceMs to finish.',
+  ].join('\n'),
+  run: (argv) => runDaemon(piecesFromArgs(argv)),
+}
+
+export const workerCommand: CliCommand = {
+  name: 'worker',
+  summary: 'Run house workers only: uni-wizard worker --house <name>|all',
+  usage: [
+    'usage: uni-wizard worker --house <name>[,<name>...]|all',
+    '',
+    'Runs workers for the named houses (or every configured house) against REDIS_URL, with each',
+    "house's concurrency from the houses config. Each worker keeps a heartbeat (see /houses).",
+    'On SIGTERM it stops taking jobs and lets running ones finish within',
+    'daemon.workers.shutdownGraceMs, then exits. Needs GITEA_URL (the gitea_* tools use it).',
   ].join('\n'),
   async run(argv) {
-    if (argv.length > 0) throw new UsageError(`unexpected argument "${argv[0]}"`)
-    const loaded = loadConfig(process.env)
-    const log = createLogger({ level: loaded.env.LOG_LEVEL })
-    const config = withWebhookSecret(loaded, log)
-    const { GITEA_URL: giteaUrl, GITEA_TOKEN: token, BOT_LOGIN: botLogin } = config.env
-
-    const services = await startServices(config, log, {
-      resolveBotLogin: async () =>
-        botLogin ?? (giteaUrl ? fetchBotLogin(giteaUrl, token) : SANDBOX_BOT_LOGIN),
-      checkGitea: giteaUrl ? () => probeGitea(giteaUrl, token) : async () => undefined,
-    })
-    const signal = await waitForSignal()
-    log.info({ signal }, 'shutting down')
-    // A second signal while stopping means "now".
-    const force = () => process.exit(1)
-    process.once('SIGINT', force)
-    process.once('SIGTERM', force)
-    await services.stop()
-    log.info('stopped')
-    process.off('SIGINT', force)
-    process.off('SIGTERM', force)
-    return 0
+    const { values, positionals } = usage(() =>
+      parseArgs({ args: argv, allowPositionals: true, options: { house: { type: 'string' } } }),
+    )
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+    if (!values.house) throw new UsageError('name the house(s): --house <name>[,<name>...] or --house all')
+    const list = values.house
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    const workers = list.includes('all') ? 'all' : list
+    return runDaemon({ ingress: false, router: false, reporter: false, workers })
   },
 }

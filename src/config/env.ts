@@ -39,6 +39,11 @@ export const Env = z.object({
   ),
   UW_CONFIG: optionalText,
   UW_DATA_DIR: z.string().min(1).default('.data'),
+  /** Prefix of every Redis key; one `{hash tag}` in it. Several bots can share a Redis with different prefixes. */
+  UW_PREFIX: z
+    .string()
+    .regex(/^[^{}]*\{[^{}]+\}[^{}]*$/, 'a key prefix with exactly one {hash tag}, e.g. {uw}')
+    .default('{uw}'),
   LOG_LEVEL: LogLevel.default('info'),
   BOT_LOGIN: optionalText,
 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CommandsConfig } from '../daemon/commands-config.js'
+import { DaemonConfig } from '../daemon/daemon-config.js'
 import { HarnessConfig } from '../houses/harness-config.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../daemon/triage-config.js'
@@ -26,6 +27,8 @@ export const FileConfig = z
       .default(5 * 1024 * 1024),
     /** Slash-command limits (src/daemon/commands-config.ts). */
     commands: CommandsConfig.prefault({}),
+    /** Router, house workers and reporter (src/daemon/daemon-config.ts). */
+    daemon: DaemonConfig.prefault({}),
     /** Harness sections: houses, breaker, retry, output cap, key dir, audit path. */
     ...HarnessConfig.shape,
     /** Tool settings: allowlists, endpoints, caps, custom tools (src/tools/tools-config.ts). */

@@ -40,6 +40,8 @@ export interface JobRequest {
   approval: ApprovalPolicy
   /** Ledger key of the ack comment the reporter edits in place. */
   ackCommentKey: string
+  /** Why this house (`named in the command`, ...), shown again when the ack comment is edited. */
+  houseReason?: string
 }
 
 /**

@@ -5,15 +5,35 @@ import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
 import { createEventsProducer } from '../queue/events-producer.js'
 import { startRedisServer } from '../queue/redis-server.js'
+import type { GiteaPort } from '../gitea/port.js'
+import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { listen } from '../server/listen.js'
+import type { TriageService } from './context.js'
+import type { EventHandler } from './router.js'
+import { startLoop, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 interface Service {
   name: string
   stop(): Promise<void>
 }
+
+/** Which pieces one process runs; several processes (machines) can share one Redis. */
+export interface ServicePieces {
+  /** HTTP: webhooks, health, readiness, metrics. */
+  ingress: boolean
+  /** The `events` consumer: handlers and the executor. */
+  router: boolean
+  /** The `reports` consumer: ack comment edits and reactions. */
+  reporter: boolean
+  /** House workers: every configured house, or the named ones. */
+  workers: 'all' | readonly string[]
+}
+
+/** Everything in one process: the default of `uni-wizard serve`. */
+export const ALL_PIECES: ServicePieces = { ingress: true, router: true, reporter: true, workers: 'all' }
 
 export interface StartServicesOptions {
   /** The bot's own login (BOT_LOGIN, or GET /api/v1/user through the Gitea port). */
@@ -24,6 +44,16 @@ export interface StartServicesOptions {
   prefix?: string
   /** Where metrics are registered. Default: a fresh registry. */
   registry?: Registry
+  /** The Gitea port the router, reporter and workers use; required when any of them runs. */
+  port?: GiteaPort
+  /** Default ALL_PIECES. */
+  pieces?: ServicePieces
+  /** Event handlers besides the comment handlers (triage on issues.opened, ...). */
+  eventHandlers?: readonly EventHandler[]
+  /** The `/triage` service; absent: `/triage` answers that triage is not enabled. */
+  triage?: TriageService
+  /** House key directory (signing, approvals); default config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
+  keyDir?: string
 }
 
 /** Everything `serve` started. */
@@ -34,14 +64,17 @@ export interface RunningServices {
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
   embeddedRedis: boolean
+  /** The router, reporter and workers, when any runs here. */
+  loop: RunningLoop | undefined
   /** Stops every service, newest first: HTTP, then queues, then the embedded Redis. */
   stop(): Promise<void>
 }
 
 /**
  * Starts the daemon's services in one process: Redis (embedded under `<UW_DATA_DIR>/redis` with
- * AOF and noeviction when REDIS_URL is unset), the events producer and the HTTP ingress. Later
- * parts (router, house workers, reporter) are started here too and join the same stop list.
+ * AOF and noeviction when REDIS_URL is unset), the router, reporter and house workers (see
+ * `pieces`), and the HTTP ingress with its events producer. They stop in reverse order: HTTP
+ * first (no new events), then the loop (workers finish within their grace period), then Redis.
  * If a step fails, what was already started is stopped before the error is thrown.
  *
  * @example
@@ -96,7 +129,30 @@ export async function startServices(
     })
     services.push({ name: 'events-producer', stop: () => events.close() })
 
+    const pieces = options.pieces ?? ALL_PIECES
     const botLogin = await options.resolveBotLogin()
+    const workers =
+      pieces.workers === 'all' ? Object.keys(resolveHouses(config.file.houses)) : [...pieces.workers]
+    let loop: RunningLoop | undefined
+    if (pieces.router || pieces.reporter || workers.length > 0) {
+      if (!options.port) throw new Error('the router, reporter and workers need a Gitea port')
+      loop = await startLoop({
+        config,
+        log,
+        redisUrl,
+        port: options.port,
+        botLogin,
+        pieces: { router: pieces.router, reporter: pieces.reporter, workers },
+        prefix: options.prefix,
+        eventHandlers: options.eventHandlers,
+        triage: options.triage,
+        keyDir: options.keyDir,
+      })
+      services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
+    }
+    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
+
     const app = createApp({
       config,
       log,
@@ -110,7 +166,7 @@ export async function startServices(
     services.push({ name: 'http', stop: () => http.close() })
     log.info({ url: http.url, botLogin, webhook: `${http.url}/webhooks/gitea` }, 'listening')
 
-    return { httpUrl: http.url, redisUrl, embeddedRedis, stop: stopAll }
+    return { httpUrl: http.url, redisUrl, embeddedRedis, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

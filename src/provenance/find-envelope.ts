@@ -26,11 +26,34 @@ export function findEnvelope(text: string): DsseEnvelope | undefined {
     const env = tryEnvelope((m[1] ?? '').trim())
     if (env) return env
   }
-  for (const m of text.matchAll(/```(?:json)?[ \t]*\r?\n([\s\S]*?)\r?\n[ \t]*```/g)) {
-    const env = tryEnvelope((m[1] ?? '').trim())
+  for (const block of fencedBlocks(text)) {
+    const env = tryEnvelope(block.trim())
     if (env) return env
   }
   return undefined
+}
+
+/**
+ * The bodies of fenced code blocks with no info string or `json`, paired line by line like
+ * Markdown does (a closing fence is the same character, at least as long), so a comment with
+ * other code blocks before the envelope (the job's output) is read correctly. `> ` quoting, as
+ * when a comment is quoted in a reply, is stripped first.
+ */
+function fencedBlocks(text: string): string[] {
+  const lines = text.split(/\r\n|\r|\n/).map((l) => l.replace(/^(?:[ \t]*>[ \t]?)+/, ''))
+  const blocks: string[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^[ \t]*(`{3,}|~{3,})[ \t]*([^`\s]*)[ \t]*$/.exec(lines[i] ?? '')
+    if (!open) continue
+    const fence = open[1] as string
+    const close = lines.findIndex(
+      (l, j) => j > i && l.trim().startsWith(fence) && /^(`+|~+)$/.test(l.trim()) && l.trim()[0] === fence[0],
+    )
+    const end = close === -1 ? lines.length : close
+    if (open[2] === '' || open[2] === 'json') blocks.push(lines.slice(i + 1, end).join('\n'))
+    i = end
+  }
+  return blocks
 }
 
 /**

@@ -7,3 +7,4 @@ export {
   type EventsProducer,
   type EventsProducerOptions,
 } from './events-producer.js'
+export { houseQueueName, REPORTS_QUEUE } from './queue-names.js'

@@ -63,9 +63,10 @@ describe('uni-wizard serve (child process)', () => {
     expect(ready).toEqual({ ready: true, checks: { redis: 'ok', gitea: 'ok' } })
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' })
 
+    // stdout also carries the sandbox's how-to text for people; the log lines are the JSON ones.
     const started = output
       .split('\n')
-      .filter(Boolean)
+      .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg: string; port?: number; pid?: number })
       .find((l) => l.msg === 'embedded redis-server started')
     expect(started?.port).toBeGreaterThan(0)
@@ -75,6 +76,7 @@ describe('uni-wizard serve (child process)', () => {
     expect(await redis.config('GET', 'dir')).toEqual(['dir', join(dataDir, 'redis')])
     redis.disconnect()
 
+    expect(output).toContain('uni-wizard sandbox comment 1 "/run git_status @bezalel"')
     // Sandbox mode: a generated secret, persisted with mode 0600, that the ingress accepts.
     const secretFile = join(dataDir, 'sandbox-webhook-secret')
     expect(statSync(secretFile).mode & 0o777).toBe(0o600)

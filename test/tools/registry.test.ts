@@ -32,7 +32,7 @@ describe('tool registry', () => {
   it('describeTool lists args with types, required flags and defaults', () => {
     const d = describeTool(builtinTools.find((t) => t.name === 'git_pull')!)
     expect(d.args).toEqual([
-      { name: 'repoPath', type: 'string', required: true },
+      { name: 'repoPath', type: 'string', required: false, default: '.' },
       { name: 'remote', type: 'string', required: false, default: 'origin' },
       { name: 'branch', type: 'string', required: false },
       { name: 'ffOnly', type: 'boolean', required: false, default: true },

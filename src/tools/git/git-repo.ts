@@ -20,7 +20,8 @@ export const GitRefName = z
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   .refine((r) => !/[\s\x00-\x1f\x7f~^:?*[\\]|\.\.|@\{/.test(r), 'not a valid git ref name')
 
-export const RepoPathArg = z.string().min(1).max(4096)
+/** A repository path in the workspace; `.` (the default) is the house's first workspace root, so `/run git_status` needs no argument. */
+export const RepoPathArg = z.string().min(1).max(4096).default('.')
 
 /**
  * The environment for every git child: never prompt (no terminal, no askpass, SSH in batch mode),

@@ -1,0 +1,66 @@
+import { z } from 'zod'
+
+/**
+ * The `daemon` section of the YAML config: how the router, house workers and reporter run.
+ *
+ * Lock and stall settings decide how fast a job held by a dead worker (SIGKILL, lost machine)
+ * is taken over: a live worker renews its lock every `lockDurationMs / 2`; every
+ * `stalledIntervalMs` each worker looks for active jobs whose lock expired and moves them back
+ * to wait. Takeover therefore happens between `lockDurationMs` and `lockDurationMs +
+ * stalledIntervalMs` after the death. Shorter is faster but a worker whose event loop is blocked
+ * longer than the lock (a huge synchronous step, a GC pause under memory pressure) loses its job
+ * to another worker while still running it; see docs/OPERATIONS.md.
+ *
+ * @example
+ *   # uw.yaml
+ *   daemon:
+ *     defaultHouse: ezra
+ *     workers: { lockDurationMs: 30000, stalledIntervalMs: 15000 }
+ *     reporter: { attempts: 200, maxBackoffMs: 300000 }
+ */
+export const DaemonConfig = z
+  .object({
+    /** The house `/run` uses when neither `@house` nor a `house/*` label names one (if it allows the tool). */
+    defaultHouse: z.string().min(1).optional(),
+    router: z
+      .object({
+        /** Events handled at once per router process. */
+        concurrency: z.number().int().min(1).max(256).default(16),
+      })
+      .strict()
+      .prefault({}),
+    workers: z
+      .object({
+        /** A job's lock; renewed every half of it while the worker is alive. */
+        lockDurationMs: z.number().int().min(1000).default(30_000),
+        /** How often each worker looks for jobs whose lock expired. */
+        stalledIntervalMs: z.number().int().min(500).default(15_000),
+        /** Takeovers before a job is failed as stalled (a job that kills its workers stops somewhere). */
+        maxStalledCount: z.number().int().min(0).max(100).default(2),
+        /** Heartbeat period; the key lives three periods. */
+        heartbeatMs: z.number().int().min(200).default(5_000),
+        /** On SIGTERM, how long running jobs may finish before the worker exits anyway. */
+        shutdownGraceMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    reporter: z
+      .object({
+        /** Attempts per report before it is kept as failed (with the defaults: about 16 hours). */
+        attempts: z.number().int().min(1).default(200),
+        /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
+        backoffMs: z.number().int().min(10).default(1_000),
+        maxBackoffMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(5 * 60_000),
+        concurrency: z.number().int().min(1).max(256).default(8),
+        /** Output characters shown in the result comment. */
+        outputCap: z.number().int().min(100).default(50_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+export type DaemonConfig = z.infer<typeof DaemonConfig>

@@ -1,0 +1,231 @@
+import { hostname } from 'node:os'
+import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import type { Cluster, Redis } from 'ioredis'
+import type { Approval } from '../harness/approval.js'
+import type { Harness } from '../harness/harness.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { houseQueueName } from '../queue/queue-names.js'
+import type { ToolSpec } from '../tools/tool.js'
+import { BullJobs, cancelChannel, HouseJobData } from './bull-jobs.js'
+import type { DaemonConfig } from './daemon-config.js'
+import { beat, unbeat } from './heartbeat.js'
+import { harnessMode, toolArgs } from './house-vocabulary.js'
+import type { JobState } from './jobs.js'
+import type { JobRecord, RedisJobStore } from './job-store.js'
+import { plainResult, StoredResult, storedResult } from './stored-result.js'
+
+export interface HouseWorkerOptions {
+  house: string
+  /** A worker-role connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
+  connection: Redis | Cluster
+  prefix?: string
+  store: RedisJobStore
+  /** Reports state changes (and its queues hold the runs). */
+  jobs: BullJobs
+  harness: Harness
+  tools: readonly ToolSpec[]
+  concurrency: number
+  settings: DaemonConfig['workers']
+  log: Logger
+  /** Default `<hostname>:<pid>:<house>`. */
+  workerId?: string
+}
+
+/** A running house worker. */
+export interface RunningHouseWorker {
+  house: string
+  workerId: string
+  /**
+   * Stops taking jobs, lets running ones finish for `graceMs` (default from settings), then aborts
+   * what is left (those runs end `cancelled`, saying the worker shut down) and closes.
+   */
+  close(graceMs?: number): Promise<void>
+}
+
+const FINAL: Record<StoredResult['status'], JobState> = {
+  success: 'success',
+  failure: 'failure',
+  unverified: 'unverified',
+  denied: 'denied',
+  timeout: 'timeout',
+  cancelled: 'cancelled',
+}
+
+/**
+ * Starts a BullMQ worker on `house-<name>` that runs each job through the house's Harness.
+ *
+ * Exactly-once for writes: before the tool starts, the worker marks the run `started`; after,
+ * it stores the result, then reports. A run delivered again (its worker died, its lock expired)
+ * reports the stored result if there is one. If it was started but has no result, a read tool is
+ * simply run again; a write tool is NOT, because its effect may already have happened: the job
+ * ends `failure` (rule `interrupted`) telling people to check the target and `/retry`.
+ *
+ * @example
+ *   const w = await startHouseWorker({ house: 'bezalel', connection, store, jobs, harness, tools,
+ *     concurrency: 2, settings: config.file.daemon.workers, log })
+ *   process.once('SIGTERM', () => void w.close())
+ */
+export async function startHouseWorker(opts: HouseWorkerOptions): Promise<RunningHouseWorker> {
+  const prefix = opts.prefix ?? DEFAULT_PREFIX
+  const { house, store, jobs, harness, settings } = opts
+  const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${house}`
+  const log = opts.log.child({ house, workerId })
+  const toolsByName = new Map(opts.tools.map((t) => [t.name, t]))
+  let shuttingDown = false
+
+  const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
+    await store.setResult(rec.runId, JSON.stringify(result))
+    const latest = await store.getRecord(rec.id)
+    let reason: string | null = null
+    if (result.status === 'cancelled')
+      reason = latest?.cancelRequestedBy
+        ? `cancelled by @${latest.cancelRequestedBy}`
+        : shuttingDown
+          ? 'the worker shut down before the tool finished'
+          : 'cancelled'
+    const ended = await store.transition(rec.id, ['queued', 'running'], {
+      state: FINAL[result.status],
+      finishedAt: new Date().toISOString(),
+      reason,
+    })
+    // Not running any more (cancelled meanwhile, or a repeat): the report is already on its way.
+    if (ended) await jobs.report(ended)
+  }
+
+  const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
+    const data = HouseJobData.safeParse(job.data)
+    if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    const rec = await store.getRecord(data.data.jobId)
+    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
+    if (rec.runId !== data.data.runId) return 'stale run'
+    if (rec.state !== 'queued' && rec.state !== 'running') return `already ${rec.state}`
+
+    const progress = await store.progress(rec.runId)
+    if (progress.result !== undefined) {
+      const stored = StoredResult.safeParse(JSON.parse(progress.result))
+      if (stored.success) {
+        jlog.info('run already finished; reporting its stored result')
+        await finish(rec, stored.data)
+        return 'reported stored result'
+      }
+    }
+    const tool = toolsByName.get(rec.tool)
+    if (progress.started && (!tool || tool.access === 'write')) {
+      jlog.warn({ started: progress.started }, 'write interrupted mid-run; not running it again')
+      await finish(
+        rec,
+        plainResult('failure', '', {
+          rule: 'interrupted',
+          reason: `the worker running this write (${progress.started.worker}, from ${progress.started.at}) stopped before reporting; it is not run again automatically because its effect may already have happened`,
+          fix: `check the target, then \`/retry ${rec.id}\` if it did not happen`,
+        }),
+      )
+      return 'interrupted write'
+    }
+    if (rec.cancelRequestedBy) {
+      await finish(rec, plainResult('cancelled', ''))
+      return 'cancelled before start'
+    }
+
+    const startedAt = new Date().toISOString()
+    const running = await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
+    if (!running) return 'cancelled meanwhile'
+    await jobs.report(running)
+
+    if (rec.dryRun) {
+      await finish(
+        rec,
+        plainResult(
+          'success',
+          `dry run: ${rec.tool} was not run. House ${house} would run it with ${JSON.stringify(rec.args)} in mode ${rec.mode}.`,
+        ),
+      )
+      return 'dry run'
+    }
+    // Marked last, right before the tool: a failure before this point re-runs safely.
+    await store.markStarted(rec.runId, workerId, new Date().toISOString())
+    jlog.info('running')
+    const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
+      requestedBy: rec.requester.login,
+      signal,
+      approval: rec.approval as Approval | undefined,
+      requestUrl: rec.origin.commentUrl,
+      deliveryId: rec.origin.deliveryId,
+      mode: harnessMode(rec.mode),
+    })
+    jlog.info({ status: result.status, durationMs: result.durationMs }, 'finished')
+    await finish(rec, storedResult(result))
+    return result.status
+  }
+
+  const worker = new Worker(houseQueueName(house), process_, {
+    connection: opts.connection,
+    prefix,
+    concurrency: opts.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+    autorun: false,
+  })
+  worker.on('error', (err) => log.error({ err }, 'house worker error'))
+  worker.on('failed', (job, err) => {
+    // Given up on (bad data, or the harness's store away on every attempt, or stalled too often):
+    // end the job so people are not left with a comment saying "running" forever.
+    if (!job) return
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+    const data = HouseJobData.safeParse(job.data)
+    log.error({ err, jobId: job.id, final }, 'house job failed')
+    if (!final || !data.success) return
+    void (async () => {
+      const rec = await store.getRecord(data.data.jobId)
+      if (!rec || rec.runId !== data.data.runId) return
+      await finish(rec, plainResult('failure', '', { rule: 'worker-failure', reason: err.message }))
+    })().catch((e: unknown) => log.error({ err: e }, 'could not record a failed job'))
+  })
+
+  // `/cancel` of a running job: whichever worker holds the run aborts its signal.
+  const sub = opts.connection.duplicate()
+  sub.on('error', (err: Error) => log.warn({ err }, 'cancel subscription error'))
+  sub.on('message', (_channel: string, runId: string) => {
+    if (worker.cancelJob(runId, 'cancelled')) log.info({ runId }, 'cancelling a running job')
+  })
+  await sub.subscribe(cancelChannel(prefix))
+
+  const ttl = settings.heartbeatMs * 3
+  const heartbeat = () =>
+    beat(opts.connection, prefix, house, workerId, ttl).catch((err: unknown) =>
+      log.warn({ err }, 'heartbeat failed'),
+    )
+  await heartbeat()
+  const timer = setInterval(() => void heartbeat(), settings.heartbeatMs)
+  timer.unref()
+
+  void worker.run().catch((err: unknown) => log.error({ err }, 'house worker stopped'))
+  await worker.waitUntilReady()
+  log.info({ concurrency: opts.concurrency }, 'house worker started')
+
+  return {
+    house,
+    workerId,
+    async close(graceMs = settings.shutdownGraceMs) {
+      shuttingDown = true
+      clearInterval(timer)
+      const closing = worker.close()
+      let graceTimer: NodeJS.Timeout | undefined
+      const grace = new Promise<'grace'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace'), graceMs)
+      })
+      if ((await Promise.race([closing, grace])) === 'grace') {
+        log.warn({ graceMs }, 'grace period over; aborting running jobs')
+        worker.cancelAllJobs('shutdown')
+        await closing
+      }
+      clearTimeout(graceTimer)
+      sub.disconnect()
+      await unbeat(opts.connection, prefix, house, workerId).catch(() => undefined)
+      log.info('house worker stopped')
+    },
+  }
+}

@@ -1,0 +1,247 @@
+import type { Cluster, Redis } from 'ioredis'
+import { z } from 'zod'
+import type { RepoRef } from '../gitea/port.js'
+import { DEFAULT_PREFIX } from '../queue/connection.js'
+import type { JobState, JobView, JobsView } from './jobs.js'
+
+const JobStateName = z.enum([
+  'queued',
+  'awaiting_approval',
+  'running',
+  'success',
+  'failure',
+  'unverified',
+  'denied',
+  'cancelled',
+  'timeout',
+])
+
+/**
+ * Everything known about one job, kept in Redis (`<prefix>:job:<id>`, a hash of JSON fields) for
+ * `/status` in any state, the reporter and the workers. Parsed with zod on every read: Redis is a
+ * trust boundary between processes of different versions.
+ */
+export const JobRecord = z.object({
+  id: z.string().min(1),
+  /** BullMQ id of the current run: the job id, then `<id>.<retry key>` per `/retry`. */
+  runId: z.string().min(1),
+  /** 1 for the first run, +1 per `/retry`. */
+  run: z.number().int().min(1),
+  state: JobStateName,
+  house: z.string().min(1),
+  tool: z.string().min(1),
+  args: z.record(z.string(), z.string()),
+  mode: z.enum(['SIMPLE', 'INTELLIGENT', 'SOVEREIGN']),
+  dryRun: z.boolean(),
+  requester: z.object({ login: z.string(), id: z.number() }),
+  origin: z.object({
+    deliveryId: z.string(),
+    repo: z.object({ owner: z.string(), name: z.string() }),
+    issue: z.number().int(),
+    commentId: z.number().int().optional(),
+    commentUrl: z.string(),
+    command: z.string(),
+  }),
+  approvalRequired: z.boolean(),
+  approvers: z.array(z.string()),
+  approvalTtlSeconds: z.number().int().positive(),
+  houseReason: z.string().optional(),
+  /** sha256 of house, tool, args and mode: what an approval is bound to. */
+  digest: z.string(),
+  ackCommentKey: z.string(),
+  ackCommentId: z.number().int().optional(),
+  createdAt: z.string(),
+  /** Until when a request for approval holds. */
+  expiresAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** Why the job ended so, when a person or the system ended it (`denied by @timmy: too risky`). */
+  reason: z.string().optional(),
+  /** The harness approval, as JSON, once a sovereign approved this run. */
+  approval: z.unknown().optional(),
+  approvedBy: z.object({ by: z.string(), at: z.string() }).optional(),
+  /** Set by `/cancel` while the job runs; the worker that holds it aborts. */
+  cancelRequestedBy: z.string().optional(),
+  /** `/retry` keys already applied, so a retried delivery does not start another run. */
+  retryKeys: z.array(z.string()),
+})
+export type JobRecord = z.infer<typeof JobRecord>
+
+/** Fields a transition may set; `null` deletes a field. */
+export type JobPatch = { [K in keyof JobRecord]?: JobRecord[K] | null }
+
+/** Default lifetime of a job record: as long as the ledger remembers its comments. */
+export const JOB_TTL_SECONDS = 30 * 24 * 3600
+
+// Field values are JSON written by this module; the scripts only compare and copy strings, so
+// Lua's cjson (which turns [] into {}) never touches them.
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1
+`
+
+const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return -1 end
+local n = tonumber(ARGV[1])
+local ok = n == 0
+for i = 2, n + 1 do if ARGV[i] == cur then ok = true end end
+if not ok then return 0 end
+for i = n + 2, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
+  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1
+`
+
+/** What a worker recorded about one run, so a re-delivered run never repeats a write. */
+export interface RunProgress {
+  /** Worker and time it started the tool. */
+  started: { worker: string; at: string } | undefined
+  /** The stored result (JSON), once the tool finished. */
+  result: string | undefined
+}
+
+/**
+ * Job records and run progress in Redis. All keys live under one `{hash tag}` prefix, so the
+ * multi-key scripts also work on a Redis Cluster.
+ *
+ * @example
+ *   const store = new RedisJobStore(redis)
+ *   const job = await store.get('j0123456789ab')
+ */
+export class RedisJobStore implements JobsView {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix = DEFAULT_PREFIX,
+    private readonly ttlSeconds = JOB_TTL_SECONDS,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:job:${id}`
+  }
+
+  private issueKey(repo: RepoRef, issue: number): string {
+    return `${this.prefix}:jobs:${repo.owner}/${repo.name}#${issue}`
+  }
+
+  private runKey(runId: string): string {
+    return `${this.prefix}:run:${runId}`
+  }
+
+  /** Stores a new record; false (and nothing written) when the id exists. */
+  async create(record: JobRecord): Promise<boolean> {
+    const fields = Object.entries(JobRecord.parse(record)).filter(([, v]) => v !== undefined)
+    const argv = fields.flatMap(([k, v]) => [k, JSON.stringify(v)])
+    const created = await this.redis.eval(
+      CREATE,
+      2,
+      this.key(record.id),
+      this.issueKey(record.origin.repo, record.origin.issue),
+      String(this.ttlSeconds),
+      String(Date.parse(record.createdAt)),
+      record.id,
+      ...argv,
+    )
+    return Number(created) === 1
+  }
+
+  /** The record, or undefined when unknown or unreadable. */
+  async getRecord(id: string): Promise<JobRecord | undefined> {
+    const raw = await this.redis.hgetall(this.key(id))
+    if (Object.keys(raw).length === 0) return undefined
+    const obj: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(raw)) {
+      try {
+        obj[k] = JSON.parse(v)
+      } catch {
+        return undefined
+      }
+    }
+    const parsed = JobRecord.safeParse(obj)
+    return parsed.success ? parsed.data : undefined
+  }
+
+  /**
+   * Applies `patch` only when the job is in one of `from` (any state when empty), atomically.
+   * Resolves to the record afterwards, or undefined when the job was not in one of `from`.
+   */
+  async transition(id: string, from: readonly JobState[], patch: JobPatch): Promise<JobRecord | undefined> {
+    const argv = Object.entries(patch).flatMap(([k, v]) => [k, v === null ? '' : JSON.stringify(v)])
+    const r = Number(
+      await this.redis.eval(
+        TRANSITION,
+        1,
+        this.key(id),
+        String(from.length),
+        ...from.map((s) => JSON.stringify(s)),
+        ...argv,
+      ),
+    )
+    return r === 1 ? this.getRecord(id) : undefined
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const r = await this.getRecord(id)
+    return r ? toView(r) : undefined
+  }
+
+  async listForIssue(repo: RepoRef, issue: number): Promise<JobView[]> {
+    const ids = await this.redis.zrevrange(this.issueKey(repo, issue), 0, 99)
+    const records = await Promise.all(ids.map((id) => this.getRecord(id)))
+    return records.filter((r): r is JobRecord => r !== undefined).map(toView)
+  }
+
+  /** Marks a run as started by a worker; false when it was already marked (a re-delivery). */
+  async markStarted(runId: string, worker: string, at: string): Promise<boolean> {
+    const k = this.runKey(runId)
+    const set = await this.redis.hsetnx(k, 'started', JSON.stringify({ worker, at }))
+    await this.redis.expire(k, this.ttlSeconds)
+    return set === 1
+  }
+
+  /** Stores a run's result once; later calls keep the first. */
+  async setResult(runId: string, result: string): Promise<void> {
+    const k = this.runKey(runId)
+    await this.redis.hsetnx(k, 'result', result)
+    await this.redis.expire(k, this.ttlSeconds)
+  }
+
+  async progress(runId: string): Promise<RunProgress> {
+    const [started, result] = await this.redis.hmget(this.runKey(runId), 'started', 'result')
+    let s: RunProgress['started']
+    try {
+      s = started ? (JSON.parse(started) as RunProgress['started']) : undefined
+    } catch {
+      s = undefined
+    }
+    return { started: s, result: result ?? undefined }
+  }
+}
+
+/**
+ * What commands see of a record.
+ *
+ * @example
+ *   toView(record).state // 'queued'
+ */
+export function toView(r: JobRecord): JobView {
+  return {
+    id: r.id,
+    state: r.state,
+    house: r.house,
+    tool: r.tool,
+    requester: r.requester.login,
+    digest: r.digest,
+    ackCommentId: r.ackCommentId,
+    repo: r.origin.repo,
+    issue: r.origin.issue,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  }
+}

@@ -1,0 +1,130 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import type { Cluster, Redis } from 'ioredis'
+import { EventJob } from '../events/payloads.js'
+import { toCommentEvent } from '../events/to-comment-event.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { EVENTS_QUEUE } from '../queue/events-producer.js'
+import { createHandlerContext, type HandlerContextDeps } from './context.js'
+import type { Effect } from './effects.js'
+import { EffectsError, type Executor } from './executor.js'
+import type { CommentHandler } from './handler.js'
+
+/**
+ * A reaction to any queued event (issue opened, PR opened, labels changed, ...), besides the
+ * comment handlers. It decides and returns effects; the router's executor applies them. It
+ * carries its own dependencies (a triage service, say), so registering one is one line.
+ *
+ * @example
+ *   const triageOnOpen: EventHandler = {
+ *     name: 'triage-on-open',
+ *     async handle(event) { return event.event === 'issues' && event.action === 'opened' ? triage(event) : [] },
+ *   }
+ */
+export interface EventHandler {
+  name: string
+  handle(event: EventJob): Promise<Effect[]>
+}
+
+export interface RouterOptions {
+  /** A worker-role connection. */
+  connection: Redis | Cluster
+  prefix?: string
+  executor: Executor
+  /** Handlers of comments (and issue/PR bodies): the slash commands. */
+  commentHandlers: readonly CommentHandler[]
+  /** Handlers of whole events (triage on open, ...). */
+  eventHandlers: readonly EventHandler[]
+  /** What each comment handler's context is built from. */
+  context: HandlerContextDeps
+  concurrency: number
+  log: Logger
+}
+
+/** A running router. */
+export interface RunningRouter {
+  close(): Promise<void>
+}
+
+function isPermanent(err: unknown): boolean {
+  if (err instanceof UnrecoverableError) return true
+  if (err instanceof EffectsError) return !err.transient
+  return false
+}
+
+/**
+ * Handles one queued event: re-parses it, skips the bot's own, runs every comment handler on its
+ * CommentEvent and every event handler, and applies each handler's effects with the executor.
+ * Every handler runs even when another fails; if any failed, it throws afterwards so BullMQ
+ * retries the event (safe: every effect is keyed), or throws UnrecoverableError when retrying
+ * cannot help. Exported for tests and the benchmark; `startRouter` runs it on the `events` queue.
+ *
+ * @example
+ *   await routeEvent(bullJob.data, { executor, commentHandlers, eventHandlers, context, log })
+ */
+export async function routeEvent(
+  data: unknown,
+  opts: Pick<RouterOptions, 'executor' | 'commentHandlers' | 'eventHandlers' | 'context' | 'log'>,
+): Promise<{ handled: string[]; skipped?: string }> {
+  const parsed = EventJob.safeParse(data)
+  if (!parsed.success)
+    throw new UnrecoverableError(
+      `bad event data: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+    )
+  const event = parsed.data
+  const log = opts.log.child({ deliveryId: event.deliveryId })
+  if (event.payload.sender.login.toLowerCase() === opts.context.botLogin.toLowerCase())
+    return { handled: [], skipped: 'own event' }
+
+  const comment = toCommentEvent(event)
+  const runs: { name: string; run: () => Promise<Effect[]> }[] = []
+  if (comment) {
+    for (const h of opts.commentHandlers)
+      runs.push({ name: h.name, run: () => h.handle(comment, createHandlerContext(opts.context, comment)) })
+  }
+  for (const h of opts.eventHandlers) runs.push({ name: h.name, run: () => h.handle(event) })
+
+  const failures: { name: string; err: unknown }[] = []
+  const handled: string[] = []
+  for (const { name, run } of runs) {
+    try {
+      const effects = await run()
+      if (effects.length > 0) await opts.executor.apply(effects)
+      handled.push(name)
+    } catch (err) {
+      log.error({ err, handler: name }, 'handler failed')
+      failures.push({ name, err })
+    }
+  }
+  if (failures.length > 0) {
+    const names = failures.map((f) => f.name).join(', ')
+    const first = failures[0]?.err
+    const message = `handlers failed: ${names}: ${first instanceof Error ? first.message : String(first)}`
+    if (failures.every((f) => isPermanent(f.err))) throw new UnrecoverableError(message)
+    throw new Error(message, { cause: first })
+  }
+  return { handled }
+}
+
+/**
+ * Starts the router: a BullMQ worker on `events` running `routeEvent` for each delivery.
+ *
+ * @example
+ *   const router = await startRouter({ connection, executor, commentHandlers, eventHandlers: [], context, concurrency: 16, log })
+ */
+export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
+  const log = opts.log.child({ component: 'router' })
+  const worker = new Worker(EVENTS_QUEUE, (job: Job) => routeEvent(job.data, { ...opts, log }), {
+    connection: opts.connection,
+    prefix: opts.prefix ?? DEFAULT_PREFIX,
+    concurrency: opts.concurrency,
+    autorun: false,
+  })
+  worker.on('error', (err) => log.error({ err }, 'router error'))
+  worker.on('failed', (job, err) =>
+    log.warn({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'event failed'),
+  )
+  void worker.run().catch((err: unknown) => log.error({ err }, 'router stopped'))
+  await worker.waitUntilReady()
+  return { close: () => worker.close() }
+}

@@ -1,0 +1,237 @@
+import { hostname } from 'node:os'
+import { commentHandlers as defaultCommentHandlers } from '../../handlers/index.js'
+import { commands as defaultCommands } from '../../commands/index.js'
+import type { Config } from '../config/index.js'
+import type { GiteaPort } from '../gitea/port.js'
+import { Harness } from '../harness/harness.js'
+import { resolveHouses } from '../houses/house-policy.js'
+import type { Logger } from '../logger.js'
+import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
+import type { ToolSpec } from '../tools/tool.js'
+import { BullJobs } from './bull-jobs.js'
+import type { HousesView, TriageService } from './context.js'
+import { RedisEffectLedger } from './effect-ledger.js'
+import { Executor } from './executor.js'
+import type { CommentHandler } from './handler.js'
+import { liveness } from './heartbeat.js'
+import { startHouseWorker, type RunningHouseWorker } from './house-worker.js'
+import { houseInfo, toolArgs, toolInfo } from './house-vocabulary.js'
+import { commentKey } from './idempotency.js'
+import { RedisJobStore } from './job-store.js'
+import { RedisRateLimiter } from './rate-limit.js'
+import { startReporter } from './reporter.js'
+import { startRouter, type EventHandler } from './router.js'
+
+/** Which parts of the loop this process runs. */
+export interface LoopPieces {
+  router: boolean
+  reporter: boolean
+  /** House names to run workers for (empty: none). */
+  workers: readonly string[]
+}
+
+export interface StartLoopOptions {
+  config: Config
+  log: Logger
+  redisUrl: string
+  port: GiteaPort
+  botLogin: string
+  pieces: LoopPieces
+  prefix?: string
+  /** Extra event handlers (triage on open, ...), run after the comment handlers. */
+  eventHandlers?: readonly EventHandler[]
+  /** Default: handlers/index.ts. */
+  commentHandlers?: readonly CommentHandler[]
+  /** The `/triage` service; without it `/triage` answers that triage is not enabled. */
+  triage?: TriageService
+  /** Default: built-ins plus `toolSettings.customTools`. */
+  tools?: readonly ToolSpec[]
+  /** Default: config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
+  keyDir?: string
+  /** Worker id stem, default `<hostname>:<pid>`. */
+  workerId?: string
+}
+
+/** The running loop: what it started and how to stop it. */
+export interface RunningLoop {
+  jobs: BullJobs
+  store: RedisJobStore
+  workers: RunningHouseWorker[]
+  /** Stops workers (with their grace period), router, reporter, then the connections. */
+  stop(): Promise<void>
+}
+
+/**
+ * What `/triage` does until a TriageService is registered: says so, once per command.
+ * Plug the real one in with `startLoop({ triage })` (src/daemon/start-services.ts passes it on).
+ */
+export const triageNotEnabled: TriageService = {
+  async triage(req) {
+    return [
+      {
+        type: 'comment',
+        repo: req.repo,
+        issue: req.issue,
+        key: commentKey({ deliveryId: req.deliveryId, commentId: req.commentId }, 'triage'),
+        body: `@${req.requester}, triage is not enabled on this bot yet, so \`/triage\` did nothing.`,
+      },
+    ]
+  },
+}
+
+/**
+ * Starts the bot loop's pieces in this process against one Redis: the router (events → effects),
+ * the reporter (reports → comment edits) and house workers (house-<name> → Harness), sharing the
+ * job records. Every piece can run in a different process or machine with the same Redis.
+ *
+ * @example
+ *   const loop = await startLoop({ config, log, redisUrl, port, botLogin: 'uni-wizard',
+ *     pieces: { router: true, reporter: true, workers: ['timmy', 'bezalel'] } })
+ *   await loop.stop()
+ */
+export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
+  const { config, log, port, pieces } = opts
+  const prefix = opts.prefix ?? DEFAULT_PREFIX
+  const file = config.file
+  const policies = resolveHouses(file.houses)
+  const houseNames = Object.keys(policies)
+  for (const h of pieces.workers)
+    if (!policies[h]) throw new Error(`unknown house ${h} (known: ${houseNames.join(', ')})`)
+  const tools = opts.tools ?? toolsFromConfig(file.toolSettings)
+  const connection = createRedis(opts.redisUrl, 'worker')
+  connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
+  const store = new RedisJobStore(connection, prefix)
+  const keyDir = opts.keyDir ?? file.keys.dir
+  const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET]
+  const harnesses = new Map<string, Harness>()
+  const harnessFor = (house: string): Harness => {
+    let h = harnesses.get(house)
+    if (!h) {
+      h = new Harness({
+        house,
+        config: file,
+        tools,
+        redis: connection,
+        redisPrefix: prefix,
+        keyDir,
+        log,
+        gitea: port as never,
+        context: { toolConfig: file.toolSettings },
+        secrets,
+        sign: true,
+      })
+      harnesses.set(house, h)
+    }
+    return h
+  }
+  const toolsByName = new Map(tools.map((t) => [t.name, t]))
+  const jobs = new BullJobs({
+    connection,
+    prefix,
+    store,
+    houses: houseNames,
+    log,
+    reportAttempts: file.daemon.reporter.attempts,
+    // The approval key is the timmy house key in the shared key dir; the harness signs with it.
+    signApproval: (rec, approver) =>
+      harnessFor(rec.house).approve(rec.tool, toolArgs(toolsByName.get(rec.tool), rec.args), {
+        approver,
+        ttlMs: rec.approvalTtlSeconds * 1000,
+      }),
+  })
+
+  const stops: { name: string; stop: () => Promise<void> }[] = []
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) {
+      try {
+        await s.stop()
+      } catch (err) {
+        log.error({ err, piece: s.name }, 'stopping failed')
+      }
+    }
+  }
+  stops.push({
+    name: 'connection',
+    stop: async () => {
+      await jobs.close()
+      for (const h of harnesses.values()) await h.close()
+      connection.disconnect()
+    },
+  })
+  const workers: RunningHouseWorker[] = []
+  try {
+    if (pieces.reporter) {
+      const reporter = await startReporter({
+        connection,
+        prefix,
+        store,
+        port,
+        ledger: new RedisEffectLedger(connection, prefix),
+        settings: file.daemon.reporter,
+        log,
+      })
+      stops.push({ name: 'reporter', stop: () => reporter.close() })
+    }
+    if (pieces.router) {
+      const houses: HousesView = {
+        list: houseNames.map((n) => houseInfo(policies[n]!, tools)),
+        defaultHouse: file.daemon.defaultHouse,
+        sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
+        liveness: (house) => liveness(connection, prefix, house),
+      }
+      const executor = new Executor({
+        port,
+        jobs,
+        ledger: new RedisEffectLedger(connection, prefix),
+        log,
+        dryRun: file.dryRun,
+      })
+      const router = await startRouter({
+        connection,
+        prefix,
+        executor,
+        commentHandlers: opts.commentHandlers ?? defaultCommentHandlers,
+        eventHandlers: opts.eventHandlers ?? [],
+        context: {
+          port,
+          botLogin: opts.botLogin,
+          houses,
+          tools: tools.map(toolInfo),
+          jobs,
+          triage: opts.triage ?? triageNotEnabled,
+          limits: new RedisRateLimiter(connection, prefix),
+          config: file.commands,
+          commands: defaultCommands,
+        },
+        concurrency: file.daemon.router.concurrency,
+        log,
+      })
+      stops.push({ name: 'router', stop: () => router.close() })
+    }
+    const stem = opts.workerId ?? `${hostname()}:${process.pid}`
+    for (const house of pieces.workers) {
+      const w = await startHouseWorker({
+        house,
+        connection,
+        prefix,
+        store,
+        jobs,
+        harness: harnessFor(house),
+        tools,
+        concurrency: policies[house]!.concurrency,
+        settings: file.daemon.workers,
+        log,
+        workerId: `${stem}:${house}`,
+      })
+      workers.push(w)
+    }
+    // Workers stop first (they may still report), so they are pushed last.
+    stops.push({ name: 'workers', stop: async () => void (await Promise.all(workers.map((w) => w.close()))) })
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.close(0)))
+    await stop()
+    throw err
+  }
+  return { jobs, store, workers, stop }
+}

@@ -1,0 +1,280 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { BullJobs, jobDigest } from '../../src/daemon/bull-jobs.js'
+import { DaemonConfig } from '../../src/daemon/daemon-config.js'
+import type { JobRequest } from '../../src/daemon/effects.js'
+import { liveness } from '../../src/daemon/heartbeat.js'
+import { startHouseWorker, type RunningHouseWorker } from '../../src/daemon/house-worker.js'
+import { RedisJobStore } from '../../src/daemon/job-store.js'
+import { plainResult } from '../../src/daemon/stored-result.js'
+import { Harness } from '../../src/harness/harness.js'
+import { houseQueueName, REPORTS_QUEUE } from '../../src/queue/queue-names.js'
+import { customTool } from '../../src/tools/custom/custom-tool.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+const log = pino({ level: 'silent' })
+const tools = [
+  customTool({
+    name: 'snooze',
+    description: 'sleeps',
+    command: ['sleep', '{seconds}'],
+    args: { seconds: { type: 'string', pattern: '\\d+' } },
+    access: 'read',
+  }),
+  customTool({
+    name: 'scribble',
+    description: 'creates a file',
+    command: ['touch', '{name}'],
+    args: { name: { type: 'string', pattern: '[a-z]+' } },
+    access: 'write',
+  }),
+  customTool({ name: 'flop', description: 'always fails', command: ['false'], access: 'read' }),
+]
+
+function request(jobId: string, tool: string, args: Record<string, string>, approval = false): JobRequest {
+  return {
+    jobId,
+    house: 'bezalel',
+    tool,
+    args,
+    mode: 'SIMPLE',
+    dryRun: false,
+    requester: { login: 'wren', id: 2 },
+    origin: {
+      deliveryId: `d-${jobId}`,
+      repo: { owner: 'o', name: 'r' },
+      issue: 1,
+      commentId: 10,
+      commentUrl: 'http://gitea/o/r/issues/1#issuecomment-10',
+      command: `/run ${tool}`,
+    },
+    approval: { required: approval, approvers: ['sage'], ttlSeconds: 3600 },
+    ackCommentKey: `c:d-${jobId}:10:ack_0`,
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('jobs over BullMQ with a real house worker', () => {
+  let dir: string
+  let prefix: string
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  let harness: Harness
+  let worker: RunningHouseWorker | undefined
+  const settings = DaemonConfig.parse({
+    workers: { lockDurationMs: 1000, stalledIntervalMs: 500, heartbeatMs: 200, shutdownGraceMs: 500 },
+  }).workers
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'uw-jobs-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  beforeEach(async () => {
+    prefix = uniquePrefix()
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    harness = new Harness({
+      house: 'bezalel',
+      config: {
+        houses: {
+          bezalel: {
+            workspaceRoots: [dir],
+            sovereigns: ['sage'],
+            approvalRequired: 'writes',
+            mode: 'simple',
+          },
+        },
+      },
+      tools,
+      redis,
+      redisPrefix: prefix,
+      keyDir: join(dir, 'keys'),
+      sign: true,
+    })
+    jobs = new BullJobs({
+      connection: redis,
+      prefix,
+      store,
+      houses: ['bezalel'],
+      log,
+      signApproval: (rec, approver) => harness.approve(rec.tool, rec.args, { approver, ttlMs: 60_000 }),
+    })
+  })
+  afterEach(async () => {
+    await worker?.close(0)
+    worker = undefined
+    await jobs.close()
+    redis.disconnect()
+    await cleanupPrefix(prefix)
+  })
+
+  const startWorker = async () => {
+    worker = await startHouseWorker({
+      house: 'bezalel',
+      connection: redis,
+      prefix,
+      store,
+      jobs,
+      harness,
+      tools,
+      concurrency: 2,
+      settings,
+      log,
+      workerId: 'w1',
+    })
+    return worker
+  }
+  const state = async (id: string) => (await store.getRecord(id))?.state
+  const finalState = (id: string) =>
+    until(`job ${id} final`, async () => {
+      const s = await state(id)
+      return s && !['queued', 'running', 'awaiting_approval'].includes(s) ? s : undefined
+    })
+  const reportIds = async () =>
+    (await new Queue(REPORTS_QUEUE, { connection: redis, prefix }).getJobs(['waiting', 'delayed'])).map(
+      (j) => j.id,
+    )
+
+  it('enqueue is idempotent: one record, one BullMQ job', async () => {
+    await jobs.enqueue({ ...request('ja', 'snooze', { seconds: '1' }), ackCommentId: 5 })
+    await jobs.enqueue({ ...request('ja', 'snooze', { seconds: '1' }), ackCommentId: 5 })
+    const q = new Queue(houseQueueName('bezalel'), { connection: redis, prefix })
+    expect((await q.getJobCounts('waiting')).waiting).toBe(1)
+    expect((await q.getJob('ja'))?.name).toBe('snooze')
+    expect(await store.listForIssue({ owner: 'o', name: 'r' }, 1)).toHaveLength(1)
+    expect((await store.get('ja'))?.digest).toBe(jobDigest(request('ja', 'snooze', { seconds: '1' })))
+    await q.close()
+  })
+
+  it('cancelling a queued job removes it and ends it cancelled; the worker never runs it', async () => {
+    await jobs.enqueue({ ...request('jb', 'scribble', { name: 'never' }), ackCommentId: 5 })
+    await jobs.cancel('jb', 'wren', undefined)
+    expect(await state('jb')).toBe('cancelled')
+    expect((await store.getRecord('jb'))?.reason).toBe('cancelled by @wren')
+    await startWorker()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(existsSync(join(dir, 'never'))).toBe(false)
+    expect(await reportIds()).toContain('jb.1.cancelled')
+  })
+
+  it('cancelling a running job aborts its tool process through the worker', async () => {
+    await startWorker()
+    await jobs.enqueue({ ...request('jc', 'snooze', { seconds: '30' }), ackCommentId: 5 })
+    await until('running', async () => ((await state('jc')) === 'running' ? true : undefined))
+    const t0 = Date.now()
+    await jobs.cancel('jc', 'sage', 'too slow')
+    expect(await finalState('jc')).toBe('cancelled')
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect((await store.getRecord('jc'))?.reason).toBe('cancelled by @sage')
+  })
+
+  it('/retry starts a new run of a failed job once per retry key', async () => {
+    await startWorker()
+    await jobs.enqueue({ ...request('jd', 'flop', {}), ackCommentId: 5 })
+    expect(await finalState('jd')).toBe('failure')
+    await jobs.retry('jd', 'wren', 'jk1')
+    await jobs.retry('jd', 'wren', 'jk1')
+    const rec = await store.getRecord('jd')
+    expect(rec).toMatchObject({ run: 2, runId: 'jd.jk1', retryKeys: ['jk1'] })
+    expect(await finalState('jd')).toBe('failure')
+    expect((await store.progress('jd.jk1')).result).toBeDefined()
+    // A job that is not final cannot be retried.
+    await jobs.enqueue({ ...request('je', 'snooze', { seconds: '30' }), ackCommentId: 5 })
+    await jobs.retry('je', 'wren', 'jk2')
+    expect((await store.getRecord('je'))?.run).toBe(1)
+  })
+
+  it('approval: a wrong digest is ignored; the right one queues a run the harness accepts', async () => {
+    await startWorker()
+    await jobs.enqueue({ ...request('jf', 'scribble', { name: 'approved' }, true), ackCommentId: 5 })
+    expect(await state('jf')).toBe('awaiting_approval')
+    expect(await reportIds()).toContain('jf.1.expire')
+    await jobs.approve('jf', 'sage', 'sha256:0000')
+    expect(await state('jf')).toBe('awaiting_approval')
+    const digest = (await store.get('jf'))!.digest
+    await jobs.approve('jf', 'sage', digest)
+    expect(await finalState('jf')).toBe('success')
+    expect(existsSync(join(dir, 'approved'))).toBe(true)
+  })
+
+  it('an expired approval request is denied instead of approved; /deny ends a request denied', async () => {
+    let now = Date.now()
+    const clocked = new BullJobs({
+      connection: redis,
+      prefix,
+      store,
+      houses: ['bezalel'],
+      log,
+      now: () => now,
+    })
+    await clocked.enqueue({ ...request('jg', 'scribble', { name: 'late' }, true), ackCommentId: 5 })
+    now += 3601 * 1000
+    await clocked.approve('jg', 'sage', (await store.get('jg'))!.digest)
+    expect(await state('jg')).toBe('denied')
+    expect((await store.getRecord('jg'))?.reason).toContain('expired')
+    await clocked.enqueue({ ...request('jh', 'scribble', { name: 'no' }, true), ackCommentId: 5 })
+    await clocked.deny('jh', 'sage', 'not now')
+    expect(await store.getRecord('jh')).toMatchObject({ state: 'denied', reason: 'denied by @sage: not now' })
+    await clocked.close()
+  })
+
+  it('a re-delivered write that was started but never finished is not run again', async () => {
+    await jobs.enqueue({ ...request('ji', 'scribble', { name: 'twice' }), ackCommentId: 5 })
+    // What a worker killed mid-write leaves behind: the run marked started, no result.
+    await store.transition('ji', ['queued'], { state: 'running', startedAt: new Date().toISOString() })
+    await store.markStarted('ji', 'dead-worker', new Date().toISOString())
+    await startWorker()
+    expect(await finalState('ji')).toBe('failure')
+    expect(existsSync(join(dir, 'twice'))).toBe(false)
+    const result = JSON.parse((await store.progress('ji')).result!) as {
+      error: { rule: string; reason: string }
+    }
+    expect(result.error.rule).toBe('interrupted')
+    expect(result.error.reason).toContain('dead-worker')
+  })
+
+  it('a re-delivered run with a stored result reports it instead of running again', async () => {
+    await jobs.enqueue({ ...request('jj', 'scribble', { name: 'stored' }), ackCommentId: 5 })
+    await store.markStarted('jj', 'dead-worker', new Date().toISOString())
+    await store.setResult('jj', JSON.stringify(plainResult('success', 'done before the crash')))
+    await startWorker()
+    expect(await finalState('jj')).toBe('success')
+    expect(existsSync(join(dir, 'stored'))).toBe(false)
+  })
+
+  it('bad job data fails the job as unrecoverable without running anything', async () => {
+    await startWorker()
+    const q = new Queue(houseQueueName('bezalel'), { connection: redis, prefix })
+    await q.add('scribble', { nonsense: true }, { jobId: 'bad', attempts: 5 })
+    const failed = await until('failed', async () => (await q.getJob('bad'))?.failedReason || undefined)
+    expect(failed).toContain('bad job data')
+    expect((await q.getJob('bad'))?.attemptsMade).toBe(1)
+    await q.close()
+  })
+
+  it('a worker keeps a heartbeat while it runs and removes it when it stops', async () => {
+    const w = await startWorker()
+    expect(await liveness(redis, prefix, 'bezalel')).toMatchObject({ alive: true, workers: 1 })
+    await w.close(0)
+    worker = undefined
+    const after = await liveness(redis, prefix, 'bezalel')
+    expect(after).toMatchObject({ alive: false, workers: 0 })
+    expect(after.lastSeen).toBeDefined()
+  })
+})

@@ -1,0 +1,243 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { stringify } from 'yaml'
+import { loadConfig, type Config } from '../../src/config/index.js'
+import { startServices, type RunningServices, type ServicePieces } from '../../src/daemon/start-services.js'
+import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/double/index.js'
+import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
+import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
+import { createLogger } from '../../src/logger.js'
+import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
+import { freePort } from '../../src/queue/redis-server.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+export const SECRET = 'e2e-webhook-secret'
+export const BOT = 'uni-wizard'
+export type Person = 'writer' | 'sovereign' | 'reader'
+const LOGINS: Record<Person, string> = { writer: 'wren', sovereign: 'sage', reader: 'rory' }
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  })
+}
+
+/** A git repo with one commit and a bare `origin` it tracks, in a temp dir. */
+export function makeWorkspace(dir: string): { repo: string; remote: string } {
+  const remote = join(dir, 'remote.git')
+  const repo = join(dir, 'repo')
+  mkdirSync(repo, { recursive: true })
+  git(dir, 'init', '-q', '--bare', remote)
+  git(repo, 'init', '-q', '-b', 'main')
+  writeFileSync(join(repo, 'README.md'), '# demo\n')
+  git(repo, 'add', 'README.md')
+  git(repo, 'commit', '-q', '-m', 'first')
+  git(repo, 'remote', 'add', 'origin', remote)
+  git(repo, 'push', '-q', '-u', 'origin', 'main')
+  return { repo, remote }
+}
+
+/** The file config every e2e test runs with: short locks, fast reporter retries, a slow tool. */
+export function e2eFileConfig(workspace: string, keyDir: string): Record<string, unknown> {
+  const house = { sovereigns: [LOGINS.sovereign], workspaceRoots: [workspace] }
+  return {
+    houses: {
+      timmy: house,
+      ezra: { ...house, readBeforeWrite: false },
+      bezalel: { ...house, approvalRequired: 'writes', mode: 'simple' },
+      allegro: house,
+    },
+    keys: { dir: keyDir },
+    daemon: {
+      defaultHouse: 'ezra',
+      workers: { lockDurationMs: 1000, stalledIntervalMs: 500, heartbeatMs: 200, shutdownGraceMs: 2000 },
+      reporter: { backoffMs: 50, maxBackoffMs: 400 },
+    },
+    commands: {
+      rateLimit: {
+        perUser: { limit: 1000, windowSeconds: 60 },
+        perIssue: { limit: 1000, windowSeconds: 60 },
+      },
+    },
+    toolSettings: {
+      customTools: [
+        {
+          name: 'slow',
+          description: 'Sleeps (a stand-in for a long read tool)',
+          command: ['sleep', '{seconds}'],
+          args: { seconds: { type: 'string', pattern: '\\d+(\\.\\d+)?' } },
+          access: 'read',
+          timeoutMs: 20_000,
+        },
+      ],
+    },
+  }
+}
+
+/** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
+export class LoopWorld {
+  readonly dir = mkdtempSync(join(tmpdir(), 'uw-e2e-'))
+  readonly prefix = uniquePrefix()
+  readonly keyDir = join(this.dir, 'keys')
+  readonly configFile = join(this.dir, 'uw.yaml')
+  workspace!: { repo: string; remote: string }
+  gitea!: RunningGiteaDouble
+  services!: RunningServices
+  config!: Config
+  repo!: RepoRef
+  tokens!: Record<Person | 'bot', string>
+  readonly redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  private events!: Queue
+
+  /** Environment for a child `uni-wizard` process joining this world. */
+  childEnv(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      REDIS_URL: testRedisUrl(),
+      GITEA_URL: this.gitea.url,
+      GITEA_TOKEN: this.tokens.bot,
+      WEBHOOK_SECRET: SECRET,
+      BOT_LOGIN: BOT,
+      UW_CONFIG: this.configFile,
+      UW_DATA_DIR: this.dir,
+      UW_PREFIX: this.prefix,
+      LOG_LEVEL: 'warn',
+    }
+  }
+
+  async start(pieces?: ServicePieces): Promise<this> {
+    this.workspace = makeWorkspace(join(this.dir, 'ws'))
+    writeFileSync(this.configFile, stringify(e2eFileConfig(this.workspace.repo, this.keyDir)))
+    this.gitea = await startGiteaDouble({ port: 0 })
+    const d = this.gitea.double
+    const bot = d.createUser({ login: BOT })
+    d.createUser({ login: 'olive' })
+    const people = Object.fromEntries(
+      (Object.keys(LOGINS) as Person[]).map((p) => [p, d.createUser({ login: LOGINS[p] }).token]),
+    ) as Record<Person, string>
+    this.tokens = { ...people, bot: bot.token }
+    this.repo = d.createRepo({ owner: 'olive', name: 'demo' })
+    d.addCollaborator(this.repo, BOT, 'admin')
+    d.addCollaborator(this.repo, LOGINS.writer, 'write')
+    d.addCollaborator(this.repo, LOGINS.sovereign, 'admin')
+    const port = await freePort()
+    this.config = loadConfig({
+      ...this.childEnv(),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    })
+    const log = createLogger({ level: 'silent' })
+    const gitea = new GiteaJsAdapter({
+      baseUrl: this.gitea.url,
+      token: bot.token,
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
+    })
+    this.services = await startServices(this.config, log, {
+      resolveBotLogin: async () => BOT,
+      checkGitea: async () => undefined,
+      port: gitea,
+      prefix: this.prefix,
+      pieces,
+    })
+    d.addHook(this.repo, {
+      url: `${this.services.httpUrl}/webhooks/gitea`,
+      secret: SECRET,
+      contentType: 'json',
+    })
+    this.events = new Queue(EVENTS_QUEUE, { connection: this.redis, prefix: this.prefix })
+    return this
+  }
+
+  api(who: Person | 'bot'): GiteaJsAdapter {
+    return new GiteaJsAdapter({ baseUrl: this.gitea.url, token: this.tokens[who], retry: { attempts: 1 } })
+  }
+
+  /** Opens an issue as the writer (the double delivers `issues.opened`). */
+  async openIssue(title = 'Something to check'): Promise<number> {
+    return (await this.api('writer').createIssue(this.repo, { title, body: 'Please look.' })).number
+  }
+
+  async comment(who: Person, issue: number, body: string): Promise<GiteaComment> {
+    return this.api(who).createComment(this.repo, issue, body)
+  }
+
+  botComments(issue: number): { id: number; body: string }[] {
+    const botId = this.gitea.double.store.userByLogin(BOT)?.id
+    return this.gitea.double
+      .comments(this.repo, issue)
+      .filter((c) => c.posterId === botId)
+      .map((c) => ({ id: c.id, body: c.body }))
+  }
+
+  /** The bot's ack comments for a job id (there must only ever be one). */
+  acks(issue: number, jobId: string): { id: number; body: string }[] {
+    return this.botComments(issue).filter((c) => c.body.includes(`<!-- uni-wizard:ack job=${jobId} `))
+  }
+
+  /** Waits until every webhook was delivered and the router has nothing waiting or running. */
+  async settle(): Promise<void> {
+    await this.gitea.double.settleWebhooks()
+    await until('router idle', async () => {
+      const c = await this.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+      return Object.values(c).every((n) => n === 0) ? true : undefined
+    })
+  }
+
+  eventsQueue(): Queue {
+    return this.events
+  }
+
+  reactions(commentId: number): string[] {
+    return this.gitea.double
+      .repoOf(this.repo)
+      .reactions.filter((r) => r.commentId === commentId)
+      .map((r) => r.content)
+  }
+
+  async stop(): Promise<void> {
+    await this.services?.stop()
+    await this.events?.close()
+    await this.gitea?.stop()
+    this.redis.disconnect()
+    await cleanupPrefix(this.prefix)
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Polls until `probe` returns a value (not undefined), or fails after `ms`.
+ *
+ * @example
+ *   const ack = await until('ack', () => world.acks(1, id)[0])
+ */
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/** The job id and state in an ack comment. */
+export function ackState(body: string): { jobId: string; state: string } | undefined {
+  const m = /<!-- uni-wizard:ack job=(\S+) state=(\S+) -->/.exec(body)
+  return m ? { jobId: m[1] as string, state: m[2] as string } : undefined
+}

@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verifyEnvelope } from '../../src/provenance/dsse.js'
+import { findEnvelope } from '../../src/provenance/find-envelope.js'
+import { KeyStore } from '../../src/provenance/key-store.js'
+import { ackState, LoopWorld, until } from './loop-world.js'
+
+const TSX = join('node_modules', '.bin', 'tsx')
+
+/** Runs the CLI with text on stdin; resolves to exit code and output. */
+function cli(
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, ['src/cli/run-main.ts', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+    child.once('exit', (code) => resolve({ code, out }))
+    child.stdin.end(stdin)
+  })
+}
+
+describe('bot loop end to end (double over HTTP, real ingress, router, workers, reporter)', () => {
+  const world = new LoopWorld()
+  let issue = 0
+
+  beforeAll(async () => {
+    await world.start()
+    issue = await world.openIssue()
+    await world.settle()
+  })
+  afterAll(() => world.stop())
+
+  /** Posts a command and waits for its ack to reach one of `states`. */
+  async function runToState(body: string, states: string[], who: 'writer' | 'sovereign' = 'writer') {
+    const c = await world.comment(who, issue, body)
+    const ack = await until(`ack for "${body}" in ${states.join('/')}`, () =>
+      world
+        .botComments(issue)
+        .filter((b) => b.id > c.id)
+        .find((b) => states.includes(ackState(b.body)?.state ?? '')),
+    )
+    return { comment: c, ack, jobId: ackState(ack.body)!.jobId }
+  }
+
+  it('a writer runs /run git_status @bezalel: ack, then success whose envelope verifies (library and CLI)', async () => {
+    const { comment, ack, jobId } = await runToState('/run git_status @bezalel', ['success'])
+    expect(world.acks(issue, jobId)).toHaveLength(1)
+    expect(ack.body).toContain('`git_status` on house **bezalel**: success')
+    expect(ack.body).toContain('<summary>Output')
+    expect(ack.body).toContain('asked by @wren')
+    const envelope = findEnvelope(ack.body)
+    expect(envelope).toBeDefined()
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    const v = verifyEnvelope(envelope, keys)
+    expect(v.valid).toBe(true)
+    const statement = JSON.parse(v.valid ? v.payload.toString('utf8') : '{}') as {
+      predicate: { house: string; tool: string; status: string; requestedBy: string }
+    }
+    expect(statement.predicate).toMatchObject({
+      house: 'bezalel',
+      tool: 'git_status',
+      status: 'success',
+      requestedBy: 'wren',
+    })
+    await until('final reaction', () => (world.reactions(comment.id).includes('rocket') ? true : undefined))
+    expect(world.reactions(comment.id)).toContain('eyes')
+
+    const ok = await cli(['verify', '-', '--key-dir', world.keyDir], ack.body, world.childEnv())
+    expect(ok.out).toContain('valid: signed by bezalel')
+    expect(ok.code).toBe(0)
+    const tampered = await cli(
+      ['verify', '-', '--key-dir', world.keyDir],
+      ack.body.replace(/"sig": "./, '"sig": "A'),
+      world.childEnv(),
+    )
+    expect(tampered.code).toBe(1)
+  })
+
+  it('a reader gets a permission reply and no job is created', async () => {
+    const before = (await world.services.loop!.store.listForIssue(world.repo, issue)).length
+    const c = await world.comment('reader', issue, '/run git_status @bezalel')
+    const reply = await until('permission reply', () => world.botComments(issue).find((b) => b.id > c.id))
+    expect(reply.body).toContain('@rory, `/run` can be run by')
+    await world.settle()
+    expect(world.botComments(issue).filter((b) => b.id > c.id)).toHaveLength(1)
+    expect(await world.services.loop!.store.listForIssue(world.repo, issue)).toHaveLength(before)
+  })
+
+  it.each([
+    ['a fenced code block', 'Try this:\n```\n/run git_status @bezalel\n```'],
+    ['a quote', '> /run git_status @bezalel\nthat is what I would type'],
+    ['inline code', 'type `/run git_status @bezalel` to check'],
+  ])('a command in %s does nothing', async (_name, body) => {
+    const c = await world.comment('writer', issue, body)
+    await world.settle()
+    expect(world.botComments(issue).filter((b) => b.id > c.id)).toEqual([])
+    expect(world.reactions(c.id)).toEqual([])
+  })
+
+  it('an edited comment that adds a command does nothing', async () => {
+    const c = await world.comment('writer', issue, 'Looks fine to me.')
+    await world.settle()
+    world.gitea.double.editComment(world.repo, c.id, {
+      editor: 'wren',
+      body: 'Looks fine.\n/run git_status @bezalel',
+    })
+    await world.settle()
+    expect(world.botComments(issue).filter((b) => b.id > c.id)).toEqual([])
+    expect(world.reactions(c.id)).toEqual([])
+  })
+
+  it('/run git_push @bezalel waits for approval; a writer cannot approve, the sovereign can; /deny ends another denied', async () => {
+    const { jobId, ack } = await runToState('/run git_push @bezalel', ['awaiting_approval'])
+    expect(ack.body).toContain(`/approve ${jobId}`)
+    expect((await world.services.loop!.store.get(jobId))?.state).toBe('awaiting_approval')
+
+    const refused = await world.comment('writer', issue, `/approve ${jobId}`)
+    const refusal = await until('refusal', () => world.botComments(issue).find((b) => b.id > refused.id))
+    expect(refusal.body).toContain('can be run by the configured sovereigns only')
+    expect((await world.services.loop!.store.get(jobId))?.state).toBe('awaiting_approval')
+
+    await world.comment('sovereign', issue, `/approve ${jobId}`)
+    const final = await until('approved job final', () => {
+      const a = world.acks(issue, jobId)[0]
+      const s = a && ackState(a.body)?.state
+      return s && !['awaiting_approval', 'queued', 'running'].includes(s) ? a : undefined
+    })
+    expect(ackState(final.body)?.state).toBe('success')
+    expect(final.body).toContain('approvals: @sage at')
+    expect(world.acks(issue, jobId)).toHaveLength(1)
+
+    const second = await runToState('/run git_push @bezalel', ['awaiting_approval'])
+    await world.comment('sovereign', issue, `/deny ${second.jobId} not today`)
+    const denied = await until('denied', () => {
+      const a = world.acks(issue, second.jobId)[0]
+      return a && ackState(a.body)?.state === 'denied' ? a : undefined
+    })
+    expect(denied.body).toContain('denied by @sage: not today')
+    expect((await world.services.loop!.store.get(second.jobId))?.state).toBe('denied')
+  })
+
+  it('the same delivery replayed (ingress and queue) gives no second job and no second comment', async () => {
+    const { comment, jobId } = await runToState('/run git_status @ezra', ['success'])
+    const delivery = world.gitea.double.deliveries.find(
+      (d) => d.eventType === 'issue_comment' && d.body.includes(`"id": ${comment.id},`),
+    )!
+    expect(delivery).toBeDefined()
+    const res = await fetch(`${world.services.httpUrl}/webhooks/gitea`, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: delivery.body,
+    })
+    expect(res.status).toBe(200)
+    // Past the ingress's dedupe too: the same event handled again by the router.
+    const original = (await world.eventsQueue().getJobs(['completed'])).find(
+      (j) => (j.data as { deliveryId: string }).deliveryId === delivery.id,
+    )!
+    await world.eventsQueue().add('issue_comment', original.data, { jobId: `${delivery.id}.replay` })
+    await world.settle()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(world.botComments(issue).filter((b) => b.id > comment.id)).toHaveLength(1)
+    expect(world.acks(issue, jobId)).toHaveLength(1)
+    const jobs = await world.services.loop!.store.listForIssue(world.repo, issue)
+    expect(jobs.filter((j) => j.id === jobId)).toHaveLength(1)
+  })
+
+  it('with Gitea failing 500s for a while, every result arrives afterwards, exactly once', async () => {
+    const posted = await Promise.all([
+      world.comment('writer', issue, '/run git_status @ezra'),
+      world.comment('writer', issue, '/run git_log @ezra'),
+      world.comment('writer', issue, '/run file_list @allegro'),
+    ])
+    // The comments exist; their webhooks are still on the way: the router meets the outage.
+    world.gitea.double.faults.set({ status: 500, untilMs: Date.now() + 2500 })
+    const first = Math.min(...posted.map((p) => p.id))
+    const finals = await until(
+      'three results after the outage',
+      () => {
+        const acks = world.botComments(issue).filter((b) => b.id > first && ackState(b.body))
+        const done = acks.filter((a) =>
+          ['success', 'failure', 'unverified'].includes(ackState(a.body)!.state),
+        )
+        return done.length === 3 ? done : undefined
+      },
+      20_000,
+    )
+    world.gitea.double.faults.clear()
+    // The outage did hit the bot (so retries, not luck, delivered the results).
+    expect(world.gitea.double.requests.filter((r) => r.status === 500).length).toBeGreaterThan(0)
+    await world.settle()
+    for (const f of finals) {
+      expect(ackState(f.body)?.state).toBe('success')
+      expect(world.acks(issue, ackState(f.body)!.jobId)).toHaveLength(1)
+    }
+    // One ack per command, nothing else posted twice.
+    const bodies = world
+      .botComments(issue)
+      .filter((b) => b.id > first)
+      .map((b) => b.body)
+    expect(new Set(bodies).size).toBe(bodies.length)
+    expect(bodies).toHaveLength(3)
+  }, 30_000)
+})
