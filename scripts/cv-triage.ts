@@ -1,5 +1,5 @@
 // Cross-validation of the triage classifier on a labelled CSV/JSONL file (docs/TRIAGE.md).
-//   npx tsx scripts/cv-triage.ts [--data file] [--folds 5] [--seed 1] [--baselines] [--json]
+//   npx tsx scripts/cv-triage.ts [--data file] [--folds 5] [--seed 1 | --seeds 1,2,3] [--baselines] [--json]
 //     [--set prior.sgd.epochs=12 --set repo.priorWeight=1 ...]
 import { parseArgs } from 'node:util'
 import { crossValidate, type CrossValidateOptions, type FoldScores } from '../src/triage/cross-validate.js'
@@ -11,15 +11,18 @@ const { values } = parseArgs({
     data: { type: 'string', default: '/work/shared/datasets/nlbse24-issues-train.csv' },
     folds: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    // Several fold assignments: each fold of each seed counts as one sample in mean ± sd.
+    seeds: { type: 'string' },
     baselines: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     set: { type: 'string', multiple: true, default: [] },
   },
 })
 
+const seeds = (values.seeds ?? values.seed).split(',').map(Number)
 const opts: CrossValidateOptions = {
   folds: Number(values.folds),
-  seed: Number(values.seed),
+  seed: seeds[0]!,
   baselines: values.baselines,
   // Start from the shipped settings; --set overrides single values.
   prior: structuredClone(PRIOR_OPTIONS),
@@ -35,7 +38,14 @@ for (const assignment of values.set) {
 
 const rows = readExamples(values.data)
 const started = performance.now()
-const cv = crossValidate(rows, opts)
+const runs = seeds.map((seed) => crossValidate(rows, { ...opts, seed }))
+const cv = {
+  perFold: runs.flatMap((r) => r.perFold),
+  perRepo: Object.fromEntries(
+    Object.keys(runs[0]!.perRepo).map((repo) => [repo, runs.flatMap((r) => r.perRepo[repo]!)]),
+  ),
+}
+const perSeed = runs.map((r) => r.perFold.reduce((a, f) => a + f.adapted, 0) / r.perFold.length)
 const seconds = (performance.now() - started) / 1000
 
 const stats = (xs: number[]): { mean: number; sd: number } => {
@@ -47,6 +57,8 @@ const keys: (keyof FoldScores)[] = values.baselines ? ['adapted', 'priorOnly', '
 
 const summary = {
   settings: values.set,
+  seeds,
+  perSeed,
   seconds,
   overall: Object.fromEntries(keys.map((k) => [k, stats(cv.perFold.map((f) => f[k]!))])),
   perRepo: Object.fromEntries(
@@ -59,7 +71,7 @@ const summary = {
 if (values.json) console.log(JSON.stringify(summary))
 else {
   console.log(
-    `${opts.folds}-fold CV, seed ${opts.seed}, ${rows.length} rows, ${seconds.toFixed(1)} s  ${values.set.join(' ')}`,
+    `${opts.folds}-fold CV, seeds ${seeds.join(',')} (adapted ${perSeed.map((m) => m.toFixed(4)).join(', ')}), ${rows.length} rows, ${seconds.toFixed(1)} s  ${values.set.join(' ')}`,
   )
   for (const [repo, s] of Object.entries(summary.perRepo))
     console.log(`  ${repo.padEnd(26)} ${keys.map((k) => `${k} ${fmt(s[k]!)}`).join('  ')}`)

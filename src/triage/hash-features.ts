@@ -19,6 +19,11 @@ export interface FeatureOptions {
   titleWeight: number
   bodyWeight: number
   charWeight: number
+  /**
+   * Exponent of the idf weighting (ln((1 + docs) / (1 + df)) + 1, document frequencies of the
+   * prior's corpus): 0 turns it off, 1 is plain tf-idf.
+   */
+  idfPower: number
 }
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = {
@@ -29,6 +34,7 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = {
   titleWeight: 1,
   bodyWeight: 1,
   charWeight: 1,
+  idfPower: 0,
 }
 
 // Namespaces keep title words, body words and character n-grams from sharing buckets by design.
@@ -132,15 +138,19 @@ class Accumulator {
 
 const scratch = new Map<number, { block: Accumulator; merged: Accumulator }>()
 
-/** Sublinear tf, then l2 normalisation scaled to `weight`, merged into `into`. */
-function addBlock(counts: Accumulator, weight: number, into: Accumulator): void {
+/** Sublinear tf times idf, then l2 normalisation scaled to `weight`, merged into `into`. */
+function addBlock(counts: Accumulator, weight: number, into: Accumulator, idf?: Float32Array): void {
   if (weight === 0 || counts.size === 0) return
   let norm = 0
-  for (let i = 0; i < counts.size; i++) norm += (1 + Math.log(counts.values[counts.touched[i]!]!)) ** 2
+  for (let i = 0; i < counts.size; i++) {
+    const b = counts.touched[i]!
+    const v = (counts.values[b] = (1 + Math.log(counts.values[b]!)) * (idf ? idf[b]! : 1))
+    norm += v * v
+  }
   const scale = weight / Math.sqrt(norm)
   for (let i = 0; i < counts.size; i++) {
     const b = counts.touched[i]!
-    into.add(b, (1 + Math.log(counts.values[b]!)) * scale)
+    into.add(b, counts.values[b]! * scale)
   }
 }
 
@@ -152,12 +162,18 @@ export interface IssueText {
 
 /**
  * Turns an issue into a hashed sparse vector: title words, body words (unigrams and bigrams) and
- * character n-grams of title + body, each block with sublinear tf and l2-normalised.
+ * character n-grams of title + body, each block with sublinear tf (times `idf`, a per-bucket weight,
+ * when given) and l2-normalised.
  *
  * @example
  * const x = featurize({ title: 'Crash on start', body: 'It segfaults' }, DEFAULT_FEATURE_OPTIONS)
  */
-export function featurize(issue: IssueText, opts: FeatureOptions, names?: FeatureNames): SparseVector {
+export function featurize(
+  issue: IssueText,
+  opts: FeatureOptions,
+  names?: FeatureNames,
+  idf?: Float32Array,
+): SparseVector {
   const mask = (1 << opts.bits) - 1
   // Cut before cleaning too: some bodies are whole logs of 200 kB.
   const title = cleanText(issue.title.slice(0, 1000))
@@ -172,13 +188,13 @@ export function featurize(issue: IssueText, opts: FeatureOptions, names?: Featur
   merged.clear()
   block.clear()
   addWords(title, NS_TITLE, mask, block, names)
-  addBlock(block, opts.titleWeight, merged)
+  addBlock(block, opts.titleWeight, merged, idf)
   block.clear()
   addWords(body, NS_BODY, mask, block, names)
-  addBlock(block, opts.bodyWeight, merged)
+  addBlock(block, opts.bodyWeight, merged, idf)
   block.clear()
   addChars(`${title} ${body}`, opts, mask, block, names)
-  addBlock(block, opts.charWeight, merged)
+  addBlock(block, opts.charWeight, merged, idf)
   block.clear()
   const index = merged.touched.slice(0, merged.size).sort()
   const value = new Float32Array(index.length)

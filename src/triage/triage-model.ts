@@ -59,6 +59,12 @@ export interface TrainOptions {
   options?: Partial<Omit<TriageModelOptions, 'features'>> & { features?: Partial<FeatureOptions> }
 }
 
+/** Document frequencies for idf: `df[row]` counts the training issues with that weight row's bucket. */
+interface DocFrequencies {
+  docs: number
+  df: Uint16Array
+}
+
 const Serialized = z.object({
   kind: z.literal('uni-wizard/triage-model'),
   format: z.literal(1),
@@ -74,12 +80,16 @@ const Serialized = z.object({
       titleWeight: z.number(),
       bodyWeight: z.number(),
       charWeight: z.number(),
+      // Absent in models saved before idf existed: they featurise without it.
+      idfPower: z.number().default(0),
     }),
     sgd: z.object({ epochs: z.number(), learningRate: z.number(), l2: z.number(), seed: z.number() }),
     priorWeight: z.number(),
   }),
   prior: z.object({ classes: z.array(z.string()), exampleCount: z.number(), version: z.number() }).nullable(),
   bias: z.array(z.number()),
+  /** Document frequencies of the first `df.length` weight rows' buckets (models with idfPower > 0). */
+  idf: z.object({ docs: z.number().int().nonnegative(), df: z.string() }).optional(),
   weights: z.object({
     precision: WeightPrecision,
     buckets: z.string(),
@@ -109,7 +119,10 @@ export class TriageModel {
     readonly options: TriageModelOptions,
     private readonly weights: SparseWeights,
     readonly prior: TriageModel | undefined,
+    private readonly docFreq: DocFrequencies | undefined,
   ) {}
+
+  private idfCache: Float32Array | undefined
 
   /** Trains a model from scratch (or on top of `prior`). Examples need at least one label. */
   static train(examples: readonly TrainingExample[], train: TrainOptions = {}): TriageModel {
@@ -117,12 +130,16 @@ export class TriageModel {
     const options = mergeOptions(train.prior, train.options)
     const labels = examples.map((e) => labelClass(e.label))
     const classes = [...new Set(labels)].sort()
-    const xs = examples.map((e) => featurize(e, options.features))
     const ys = labels.map((l) => classes.indexOf(l))
+    // Without a prior, idf comes from these examples: a first pass finds each one's buckets.
+    const ownIdf = !train.prior && options.features.idfPower > 0
+    let xs = examples.map((e) => featurize(e, options.features, undefined, train.prior?.idf()))
     const weights = allocateWeights(xs, classes.length)
-    const model = new TriageModel(classes, 0, 0, options, weights, train.prior)
+    const docFreq = ownIdf ? documentFrequencies(xs, weights) : undefined
+    const model = new TriageModel(classes, 0, 0, options, weights, train.prior, docFreq)
+    if (ownIdf) xs = examples.map((e) => featurize(e, options.features, undefined, model.idf()))
     trainSoftmax(weights, xs, ys, model.baseScores(xs), options.sgd)
-    return new TriageModel(classes, examples.length, 1, options, weights, train.prior)
+    return new TriageModel(classes, examples.length, 1, options, weights, train.prior, docFreq)
   }
 
   /**
@@ -136,9 +153,9 @@ export class TriageModel {
     if (examples.length === 0) return this
     const labels = examples.map((e) => labelClass(e.label))
     const classes = [...new Set([...this.classes, ...labels])].sort()
-    const xs = examples.map((e) => featurize(e, this.options.features))
+    const xs = examples.map((e) => featurize(e, this.options.features, undefined, this.idf()))
     const weights = allocateWeights(xs, classes.length, this.remapped(classes))
-    const model = new TriageModel(classes, 0, 0, this.options, weights, this.prior)
+    const model = new TriageModel(classes, 0, 0, this.options, weights, this.prior, this.docFreq)
     const sgd = { ...this.options.sgd, epochs, seed: this.options.sgd.seed + this.version }
     trainSoftmax(
       weights,
@@ -154,6 +171,7 @@ export class TriageModel {
       this.options,
       weights,
       this.prior,
+      this.docFreq,
     )
   }
 
@@ -164,7 +182,7 @@ export class TriageModel {
   predict(input: string | IssueText, { reasons = 5 }: { reasons?: number } = {}): Prediction {
     const issue = typeof input === 'string' ? { title: input, body: '' } : input
     const names: FeatureNames | undefined = reasons > 0 ? new Map() : undefined
-    const x = featurize(issue, this.options.features, names)
+    const x = featurize(issue, this.options.features, names, this.idf())
     const probs = this.rawScores(x)
     const best = softmax(probs)
     const scores: Record<string, number> = {}
@@ -198,6 +216,16 @@ export class TriageModel {
         ? { classes: this.prior.classes, exampleCount: this.prior.exampleCount, version: this.prior.version }
         : null,
       bias: Array.from(this.weights.bias),
+      idf: this.docFreq
+        ? {
+            docs: this.docFreq.docs,
+            df: Buffer.from(
+              this.docFreq.df.buffer,
+              this.docFreq.df.byteOffset,
+              this.docFreq.df.byteLength,
+            ).toString('base64'),
+          }
+        : undefined,
       weights: enc,
     })
   }
@@ -217,6 +245,14 @@ export class TriageModel {
       if (!same) throw new Error('the prior passed to deserialize is not the one this model was trained on')
     }
     const weights = decodeWeights(s.weights, s.classes.length, s.bias)
+    let docFreq: DocFrequencies | undefined
+    if (s.idf) {
+      const raw = Buffer.from(s.idf.df, 'base64')
+      const df = new Uint16Array(raw.length / 2)
+      for (let i = 0; i < df.length; i++) df[i] = raw.readUInt16LE(i * 2)
+      if (df.length > weights.rows.size) throw new Error('triage model idf does not match its weights')
+      docFreq = { docs: s.idf.docs, df }
+    }
     return new TriageModel(
       s.classes,
       s.exampleCount,
@@ -224,7 +260,24 @@ export class TriageModel {
       s.options,
       weights,
       s.prior ? prior : undefined,
+      docFreq,
     )
+  }
+
+  /**
+   * The per-bucket idf multiplier featurisation uses (the prior's for a model trained on one), or
+   * undefined when idf is off. Buckets never seen in training get the largest idf.
+   */
+  idf(): Float32Array | undefined {
+    if (this.prior) return this.prior.idf()
+    if (!this.docFreq || this.options.features.idfPower === 0) return undefined
+    if (this.idfCache) return this.idfCache
+    const { docs, df } = this.docFreq
+    const p = this.options.features.idfPower
+    const idf = new Float32Array(1 << this.options.features.bits).fill((Math.log(1 + docs) + 1) ** p)
+    for (const [bucket, row] of this.weights.rows)
+      if (row < df.length) idf[bucket] = (Math.log((1 + docs) / (1 + df[row]!)) + 1) ** p
+    return (this.idfCache = idf)
   }
 
   private priorScores(x: SparseVector): Float64Array {
@@ -272,6 +325,16 @@ export class TriageModel {
     }
     return reasons.sort((a, b) => b.weight - a.weight).slice(0, limit)
   }
+}
+
+function documentFrequencies(xs: readonly SparseVector[], weights: SparseWeights): DocFrequencies {
+  const df = new Uint16Array(weights.rows.size)
+  for (const x of xs)
+    for (const b of x.index) {
+      const row = weights.rows.get(b)!
+      if (df[row]! < 0xffff) df[row]!++
+    }
+  return { docs: xs.length, df }
 }
 
 function mergeOptions(prior: TriageModel | undefined, o: TrainOptions['options'] = {}): TriageModelOptions {

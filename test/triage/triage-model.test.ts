@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cleanText } from '../../src/triage/clean-text.js'
+import { featurize, type FeatureNames } from '../../src/triage/hash-features.js'
 import { classificationReport } from '../../src/triage/metrics.js'
 import { TriageModel } from '../../src/triage/triage-model.js'
 import { toyIssues } from './toy-data.js'
@@ -88,6 +89,40 @@ describe('TriageModel', () => {
     expect(updated.exampleCount).toBe(model.exampleCount + 9)
     expect(updated.predict({ title: 'readme documentation typo', body: 'docs' }).label).toBe('docs')
     expect(model.classes).toHaveLength(3)
+  })
+
+  it('weights words by idf of its training set, and keeps it through serialisation', () => {
+    const options = { ...fast, features: { ...fast.features, idfPower: 1 } }
+    const model = TriageModel.train(rows, { options })
+    const idf = model.idf()!
+    const bucket = (word: string): number => {
+      const names: FeatureNames = new Map()
+      featurize({ title: '', body: word }, model.options.features, names)
+      return [...names].find(([, name]) => name === word)![0]
+    }
+    // "the" is in most toy issues, "upgrade" in a few, "zebra" in none.
+    expect(idf[bucket('the')]).toBeLessThan(idf[bucket('upgrade')]!)
+    expect(idf[bucket('upgrade')]).toBeLessThan(idf[bucket('zebra')]!)
+    expect(TriageModel.train(rows, { options: fast }).idf()).toBeUndefined()
+    for (const precision of ['f32', 'i8'] as const) {
+      const copy = TriageModel.deserialize(model.serialize(precision))
+      expect(copy.idf()).toEqual(idf)
+      for (const r of rows) expect(copy.predict(r).label).toBe(model.predict(r).label)
+    }
+    // A repo model on top featurises with the prior's idf, and so does its copy.
+    const repo = TriageModel.train(rows.slice(0, 12), { prior: model, options: { sgd: fast.sgd } })
+    expect(repo.idf()).toBe(idf)
+    const copy = TriageModel.deserialize(repo.serialize(), { prior: model })
+    for (const r of rows) expect(copy.predict(r)).toEqual(repo.predict(r))
+  })
+
+  it('reads models saved before idf existed as models without idf', () => {
+    const model = TriageModel.train(rows, { options: fast })
+    const old = JSON.parse(model.serialize()) as { options: { features: Record<string, unknown> } }
+    delete old.options.features.idfPower
+    const copy = TriageModel.deserialize(JSON.stringify(old))
+    expect(copy.options.features.idfPower).toBe(0)
+    for (const r of rows) expect(copy.predict(r)).toEqual(model.predict(r))
   })
 
   it('refuses to train on nothing', () => {
