@@ -33,7 +33,8 @@ export interface IngressRig {
   url: string
   prefix: string
   redis(): RedisServerHandle
-  stopRedis(): Promise<void>
+  /** Stops Redis: SIGTERM (a clean shutdown) or SIGKILL (a crash; AOF still has every write). */
+  stopRedis(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>
   startRedis(): Promise<void>
   post(headers: RawHeaders, body: Buffer, options?: { chunked?: boolean }): Promise<Answer>
   get(path: string): Promise<Answer>
@@ -94,7 +95,8 @@ export async function startIngressRig(options: { maxSockets?: number } = {}): Pr
     url: http.url,
     prefix,
     redis: () => redis,
-    async stopRedis() {
+    async stopRedis(signal = 'SIGTERM') {
+      if (signal === 'SIGKILL') process.kill(redis.pid, 'SIGKILL')
       await redis.stop()
     },
     async startRedis() {
