@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
+import { memoryScenario } from './memory.js'
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. */
-export const scenarios: Scenario[] = [ingressScenario, harnessScenario]
+export const scenarios: Scenario[] = [ingressScenario, harnessScenario, memoryScenario]
