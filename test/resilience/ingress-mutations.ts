@@ -154,6 +154,18 @@ export function mutations(rnd: () => number, idPrefix: string) {
           `${id}\t`,
         ])
         break
+      case 9: // hostile event names: prototype keys, padding, a huge header (Node answers 431)
+        headers[pick(['x-gitea-event-type', 'x-gitea-event', 'x-forgejo-event-type'])] = pick([
+          '__proto__',
+          'constructor',
+          'toString',
+          'hasOwnProperty',
+          'issues ',
+          'ISSUES',
+          'push',
+          'e'.repeat(20_000),
+        ])
+        break
       default:
         chunked ||= rnd() < 0.1
     }
