@@ -136,6 +136,9 @@ describe('tool caps', () => {
     // (1 MiB per stream) already dropped the other 99 MB without holding them.
     expect(Buffer.byteLength(flood.result.output)).toBeLessThan(70 * 1024)
     expect(flood.result.output).toContain('output truncated')
+    // The tool's own note on what exec dropped survives the harness cap (regression: it used to
+    // sit at the end and be cut, so a 100 MB flood reported under 1 MB lost).
+    expect(flood.result.output).toMatch(new RegExp(`^\\[${FLOOD_BYTES - MB} bytes of output cut\\]`))
     expect(flood.result.truncatedBytes).toBeGreaterThan(0)
     expect(flood.growthMb).toBeLessThan(MAX_RSS_GROWTH_MB)
 
