@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { TYPE_LABELS } from '../labels/names.js'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
@@ -33,6 +34,19 @@ export const label: CommandSpec<LabelArgs> = {
     const effects: Effect[] = []
     if (known.length > 0)
       effects.push({ type: 'addLabels', repo: ctx.repo, issue: ctx.event.issue.number, labels: known })
+    // The label change itself arrives as the bot's own event (dropped), so a type set through
+    // /label is a correction triage must hear about here.
+    const typeLabel = known.find((l) => (TYPE_LABELS as readonly string[]).includes(l))
+    if (typeLabel && ctx.triage.learnFromLabels)
+      effects.push(
+        ...(await ctx.triage.learnFromLabels({
+          repo: ctx.repo,
+          issue: ctx.event.issue.number,
+          sender: ctx.requester.login,
+          deliveryId: ctx.event.deliveryId,
+          typeLabel,
+        })),
+      )
     if (unknown.length > 0) {
       const lines = unknown.map((n) => {
         const close = didYouMean(n, repoLabels)

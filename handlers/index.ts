@@ -1,5 +1,11 @@
 import type { CommentHandler } from '../src/daemon/handler.js'
+import type { EventHandler } from '../src/daemon/event-handler.js'
+import { learnFromCorrections } from './learn-from-corrections.js'
 import { slashCommands } from './slash-commands.js'
+import { triageNewIssue } from './triage-new-issue.js'
 
 /** Every handler of comment events, run in this order by the router. */
 export const commentHandlers: readonly CommentHandler[] = [slashCommands]
+
+/** Every handler of other issue and pull request events; the router runs those whose `accepts` is true. */
+export const eventHandlers: readonly EventHandler[] = [triageNewIssue, learnFromCorrections]

@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
+import { triageScenario } from './triage.js'
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. */
-export const scenarios: Scenario[] = [ingressScenario, harnessScenario, memoryScenario]
+export const scenarios: Scenario[] = [ingressScenario, harnessScenario, triageScenario, memoryScenario]

@@ -1,6 +1,7 @@
 import { auditCommand } from './audit-command.js'
 import type { CliCommand } from './cli-command.js'
 import { keysCommand } from './keys-command.js'
+import { labelsCommand } from './labels.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
 import { serveCommand } from './serve.js'
 import { makeToolsCommand } from './tools-command.js'
@@ -19,4 +20,5 @@ export const cliCommands: CliCommand[] = [
   keysCommand,
   auditCommand,
   triageCommand,
+  labelsCommand,
 ]

@@ -15,6 +15,11 @@ function topHelp(): string {
 
 /** Entry point of the `uni-wizard` binary. Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `uni-wizard tools | head` closes the pipe early; that is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(topHelp())

@@ -5,10 +5,12 @@ import { readExamples } from '../triage/read-examples.js'
 import { loadShippedPrior } from '../triage/shipped-prior.js'
 import type { TriageModel } from '../triage/triage-model.js'
 import { UsageError, type CliCommand } from './cli-command.js'
+import { runTriageTrain } from './triage-train.js'
 
 const usage = `usage:
   uni-wizard triage eval --train <file> --test <file> [--prior shipped|train|none] [--json]
   uni-wizard triage explain [--no-prior] <text>
+  uni-wizard triage train --repo owner/name [--max-pages n]
 
 eval     For each repo present in both files, adapt a model to the repo's --train rows on top
          of a prior and report macro F1 and per-label precision/recall/F1 on its --test rows,
@@ -18,7 +20,11 @@ eval     For each repo present in both files, adapt a model to the repo's --trai
            NLBSE'24 training split; train: a prior trained on the --train file; none: no prior.
          --json prints { perRepo, meanMacroF1, trainMsPerRepo, classifyMsPerIssue }.
 explain  Prints the triage decision for a text (first line = title) with its reasons, using the
-         shipped prior as the type model.`
+         shipped prior as the type model.
+train    Pulls the repo's closed issues with exactly one type label (safe paging, at most
+         --max-pages pages of 50, default 40) plus the corrections people made, trains the
+         repo's model on top of the shipped prior and stores it in Redis, where the bot loads it.
+         Needs GITEA_URL, GITEA_TOKEN and REDIS_URL (the bot's Redis).`
 
 function runEval(argv: string[]): number {
   const { values } = parseArgs({
@@ -98,15 +104,16 @@ function runExplain(argv: string[]): number {
   return 0
 }
 
-/** `uni-wizard triage eval|explain`. */
+/** `uni-wizard triage eval|explain|train`. */
 export const triageCommand: CliCommand = {
   name: 'triage',
-  summary: 'Evaluate the issue classifier or explain a triage decision',
+  summary: 'Train a repo’s issue classifier, evaluate it, or explain a triage decision',
   usage,
   async run(argv) {
     const [sub, ...rest] = argv
     if (sub === 'eval') return runEval(rest)
     if (sub === 'explain') return runExplain(rest)
+    if (sub === 'train') return runTriageTrain(rest, process.env, (line) => console.log(line))
     throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'missing subcommand')
   },
 }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { CommandsConfig } from '../daemon/commands-config.js'
 import { HarnessConfig } from '../houses/harness-config.js'
 import { ToolsConfig } from '../tools/tools-config.js'
+import { TriageConfig } from '../daemon/triage-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -29,6 +30,8 @@ export const FileConfig = z
     ...HarnessConfig.shape,
     /** Tool settings: allowlists, endpoints, caps, custom tools (src/tools/tools-config.ts). */
     toolSettings: ToolsConfig.prefault({}),
+    /** Automatic triage of new issues and pull requests (src/daemon/triage-config.ts). */
+    triage: TriageConfig.prefault({}),
   })
   .strict()
 export type FileConfig = z.infer<typeof FileConfig>

@@ -4,6 +4,7 @@ import type { CommentEvent } from '../events/comment-event.js'
 import type { GiteaPort, RepoPermission, RepoRef } from '../gitea/port.js'
 import type { CommandsConfig } from './commands-config.js'
 import type { Effect, JobMode } from './effects.js'
+import type { LabelChangeRequest } from './event-handler.js'
 import type { JobsView } from './jobs.js'
 
 /** A collaborator's permission from Gitea, or `sovereign` for the configured sovereigns. */
@@ -53,6 +54,8 @@ export interface TriageService {
     deliveryId: string
     commentId: number | undefined
   }): Promise<Effect[]>
+  /** Learns from a person setting a type (`/label type/...`); optional so simple fakes can omit it. */
+  learnFromLabels?(request: LabelChangeRequest): Promise<Effect[]>
 }
 
 /** A fixed-window limit: at most `limit` commands per `windowSeconds`. */

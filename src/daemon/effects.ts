@@ -1,4 +1,5 @@
 import type { CommitState, Reaction, RepoRef } from '../gitea/port.js'
+import type { TriageRecord } from './triage-store.js'
 
 /** Modes a job can run in (the harness's Mode, by name). */
 export type JobMode = 'SIMPLE' | 'INTELLIGENT' | 'SOVEREIGN'
@@ -82,6 +83,8 @@ export type Effect =
       description?: string
       targetUrl?: string
     }
+  /** What triage applied and why; written after the labels so it never claims more than is there. */
+  | { type: 'recordTriage'; record: TriageRecord }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string; data?: Record<string, unknown> }
 
 export type EffectType = Effect['type']

@@ -1,8 +1,10 @@
+import { loadCatalogue, type CatalogueLabel } from '../../labels/catalogue.js'
 import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
 import type { Logger } from '../logger.js'
 import type { EffectLedger } from './effect-ledger.js'
 import type { Effect } from './effects.js'
 import type { JobsControl } from './jobs.js'
+import type { TriageStore } from './triage-store.js'
 
 /** What happened to one effect. */
 export interface AppliedEffect {
@@ -48,6 +50,14 @@ export interface ExecutorDeps {
   log: Logger
   /** Log effects instead of applying them. */
   dryRun?: boolean
+  /**
+   * Labels the executor creates when an `addLabels` names one the repository lacks (matched by
+   * exact name), so triage works on a repository nobody ran `labels sync` on. Default: the shipped
+   * catalogue (labels/catalogue.yaml); `false` skips missing labels with a warning instead.
+   */
+  labelCatalogue?: readonly CatalogueLabel[] | false
+  /** Where `recordTriage` effects are written; without it they are logged and skipped. */
+  triageRecords?: Pick<TriageStore, 'putRecord'>
 }
 
 /** The hidden marker that ties a posted comment to its idempotency key. */
@@ -70,7 +80,12 @@ class PermanentError extends Error {
  *   await executor.apply(await slashCommands.handle(event, ctx))
  */
 export class Executor {
-  constructor(private readonly deps: ExecutorDeps) {}
+  private readonly catalogue: ReadonlyMap<string, CatalogueLabel>
+
+  constructor(private readonly deps: ExecutorDeps) {
+    const labels = deps.labelCatalogue === undefined ? loadCatalogue().labels : deps.labelCatalogue || []
+    this.catalogue = new Map(labels.map((l) => [l.name, l]))
+  }
 
   async apply(effects: readonly Effect[]): Promise<AppliedEffect[]> {
     const applied: AppliedEffect[] = []
@@ -113,6 +128,33 @@ export class Executor {
       p.catch(() => cache.delete(k))
     }
     return p
+  }
+
+  /**
+   * Creates a catalogue label the repository lacks and adds it to the batch's label list. Two
+   * processes doing this at once could both create it (Gitea does not refuse duplicate names);
+   * `uni-wizard labels sync` at setup avoids the window entirely.
+   */
+  private async createCatalogueLabel(
+    cache: Map<string, Promise<GiteaLabel[]>>,
+    repo: RepoRef,
+    name: string,
+  ): Promise<GiteaLabel | undefined> {
+    const entry = this.catalogue.get(name)
+    if (!entry) return undefined
+    const created = await this.deps.port.createLabel(repo, {
+      name: entry.name,
+      color: entry.color,
+      description: entry.description,
+      exclusive: entry.exclusive,
+    })
+    this.deps.log.info(
+      { label: created.name, repo: `${repo.owner}/${repo.name}` },
+      'created a missing catalogue label',
+    )
+    const all = await this.labels(cache, repo)
+    cache.set(`${repo.owner}/${repo.name}`, Promise.resolve([...all, created]))
+    return created
   }
 
   /** The comment posted under a key, from the ledger or, after a crash mid-post, from its marker. */
@@ -178,9 +220,11 @@ export class Executor {
         const have = new Set(issue.labels.map((l) => l.id))
         const ids: number[] = []
         const missing: string[] = []
-        for (const name of effect.labels) {
+        for (const name of new Set(effect.labels)) {
           const label =
-            all.find((l) => l.name === name) ?? all.find((l) => l.name.toLowerCase() === name.toLowerCase())
+            all.find((l) => l.name === name) ??
+            all.find((l) => l.name.toLowerCase() === name.toLowerCase()) ??
+            (await this.createCatalogueLabel(labelCache, effect.repo, name))
           if (!label) missing.push(name)
           else if (!have.has(label.id) && !ids.includes(label.id)) ids.push(label.id)
         }
@@ -231,6 +275,16 @@ export class Executor {
           description: effect.description,
           targetUrl: effect.targetUrl,
         })
+        return { effect, outcome: 'done' }
+      case 'recordTriage':
+        if (!this.deps.triageRecords) {
+          this.deps.log.warn(
+            { repo: effect.record.repo, issue: effect.record.issue },
+            'no triage store; record not kept',
+          )
+          return { effect, outcome: 'skipped', note: 'no triage store' }
+        }
+        await this.deps.triageRecords.putRecord(effect.record)
         return { effect, outcome: 'done' }
       case 'log':
         // Handled before dry-run; kept so the switch is exhaustive.
