@@ -2,7 +2,14 @@ import type { Scenario } from '../scenario.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
+import { memoryScenario } from './memory.js'
 import { triageScenario } from './triage.js'
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. */
-export const scenarios: Scenario[] = [ingressScenario, harnessScenario, e2eScenario, triageScenario]
+export const scenarios: Scenario[] = [
+  ingressScenario,
+  harnessScenario,
+  e2eScenario,
+  triageScenario,
+  memoryScenario,
+]

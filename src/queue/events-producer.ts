@@ -58,6 +58,21 @@ function connected(connection: Redis | Cluster): Promise<void> {
 }
 
 /**
+ * Resolves when the connection is ready again, waiting through a reconnection, or rejects when the
+ * deadline passes first; never leaves a listener behind.
+ */
+function readyAgain(connection: Redis | Cluster, deadline: Promise<never>): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve()
+  if (connection.status === 'end') return Promise.reject(new QueueUnavailableError('redis connection ended'))
+  let onReady: (() => void) | undefined
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve
+    connection.once('ready', resolve)
+  })
+  return Promise.race([ready, deadline]).finally(() => connection.off('ready', onReady as () => void))
+}
+
+/**
  * Creates the producer of the `events` queue.
  *
  * Dedupe and enqueue are ONE atomic step: BullMQ's `deduplication` option sets the seen-key
@@ -71,6 +86,14 @@ function connected(connection: Redis | Cluster): Promise<void> {
  * Each attempt proposes a fresh job id (`<deliveryId>.<nonce>`); when BullMQ answers with a
  * different id, the delivery was deduplicated against the earlier job. (With jobId = deliveryId
  * a duplicate and a fresh add return the same id and cannot be told apart.)
+ *
+ * An add that fails after it was sent is ambiguous: Redis may have run it and lost only the reply
+ * (stopped mid-answer). Answering 503 then would mark a queued delivery as refused, and its
+ * redelivery would be a duplicate. So the add is retried once the connection is ready again,
+ * within the same deadline, with the same proposed job id: if the first add ran, the retry is a
+ * dedupe hit that names our own job (`enqueued`); if it did not, the retry stores it. Only when
+ * Redis is not back before the deadline does the answer stay 503 with the outcome unknown (the
+ * regression test is test/ingress/enqueue-reply-lost.test.ts).
  *
  * @example
  *   const producer = createEventsProducer({ connection: createRedis(url, 'producer'), dedupeTtlSeconds: 604800 })
@@ -104,15 +127,25 @@ export function createEventsProducer(options: EventsProducerOptions): EventsProd
         )
       })
       const proposed = `${job.deliveryId}.${randomBytes(6).toString('hex')}`
-      try {
-        await Promise.race([connected(connection), deadline])
-        const added = await Promise.race([
+      const add = () =>
+        Promise.race([
           queue.add(job.event, job, {
             jobId: proposed,
             deduplication: { id: job.deliveryId, ttl: dedupeTtlSeconds * 1000 },
           }),
           deadline,
         ])
+      try {
+        await Promise.race([connected(connection), deadline])
+        let added
+        try {
+          added = await add()
+        } catch (err) {
+          if (err instanceof QueueUnavailableError) throw err
+          // Sent, then failed: maybe run with the reply lost. Retrying is safe (see above).
+          await readyAgain(connection, deadline)
+          added = await add()
+        }
         return added.id === proposed ? 'enqueued' : 'duplicate'
       } catch (err) {
         if (err instanceof QueueUnavailableError) throw err

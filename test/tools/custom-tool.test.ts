@@ -115,3 +115,17 @@ describe('custom tools', () => {
     )
   })
 })
+
+describe('custom tool output cap', () => {
+  it('puts the note on what the exec cap dropped first, where a later cap of the head keeps it', async () => {
+    const flood = customTool({
+      name: 'flood',
+      description: 'Writes 2 MiB',
+      command: ['sh', '-c', "head -c 2097152 /dev/zero | tr '\\0' a"],
+      access: 'read',
+    })
+    const r = await flood.run(flood.args.parse({}), toolContext([root]))
+    expect(r.output.startsWith('[1048576 bytes of output cut]\naaa')).toBe(true)
+    expect(r.output.length).toBe('[1048576 bytes of output cut]\n'.length + 1024 * 1024)
+  })
+})

@@ -112,9 +112,11 @@ export function customTool(input: z.input<typeof CustomToolDef>): ToolSpec<z.Zod
       if (r.code !== 0) {
         throw new ToolError(`${def.name} exited with ${r.code ?? r.signal}: ${tail(r.stderr || r.stdout)}`)
       }
-      const note = r.truncatedBytes > 0 ? `\n[${r.truncatedBytes} bytes of output cut]` : ''
+      // First, not last: the harness caps the output again (64 KiB by default) and keeps the head,
+      // so a note at the end of a flood would be cut and the result would under-report the loss.
+      const note = r.truncatedBytes > 0 ? `[${r.truncatedBytes} bytes of output cut]\n` : ''
       return {
-        output: r.stdout + (r.stderr ? `\n[stderr]\n${r.stderr}` : '') + note,
+        output: note + r.stdout + (r.stderr ? `\n[stderr]\n${r.stderr}` : ''),
         data: { argv, code: r.code },
       }
     },
