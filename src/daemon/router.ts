@@ -8,23 +8,8 @@ import { EVENTS_QUEUE } from '../queue/events-producer.js'
 import { createHandlerContext, type HandlerContextDeps } from './context.js'
 import type { Effect } from './effects.js'
 import { EffectsError, type Executor } from './executor.js'
+import type { EventHandler, EventHandlerContext } from './event-handler.js'
 import type { CommentHandler } from './handler.js'
-
-/**
- * A reaction to any queued event (issue opened, PR opened, labels changed, ...), besides the
- * comment handlers. It decides and returns effects; the router's executor applies them. It
- * carries its own dependencies (a triage service, say), so registering one is one line.
- *
- * @example
- *   const triageOnOpen: EventHandler = {
- *     name: 'triage-on-open',
- *     async handle(event) { return event.event === 'issues' && event.action === 'opened' ? triage(event) : [] },
- *   }
- */
-export interface EventHandler {
-  name: string
-  handle(event: EventJob): Promise<Effect[]>
-}
 
 export interface RouterOptions {
   /** A worker-role connection. */
@@ -33,8 +18,10 @@ export interface RouterOptions {
   executor: Executor
   /** Handlers of comments (and issue/PR bodies): the slash commands. */
   commentHandlers: readonly CommentHandler[]
-  /** Handlers of whole events (triage on open, ...). */
+  /** Handlers of whole events (triage on open, learning from label corrections, ...). */
   eventHandlers: readonly EventHandler[]
+  /** What event handlers see; without it no event handler runs (triage disabled). */
+  eventContext?: EventHandlerContext
   /** What each comment handler's context is built from. */
   context: HandlerContextDeps
   concurrency: number
@@ -64,7 +51,10 @@ function isPermanent(err: unknown): boolean {
  */
 export async function routeEvent(
   data: unknown,
-  opts: Pick<RouterOptions, 'executor' | 'commentHandlers' | 'eventHandlers' | 'context' | 'log'>,
+  opts: Pick<
+    RouterOptions,
+    'executor' | 'commentHandlers' | 'eventHandlers' | 'eventContext' | 'context' | 'log'
+  >,
 ): Promise<{ handled: string[]; skipped?: string }> {
   const parsed = EventJob.safeParse(data)
   if (!parsed.success)
@@ -82,7 +72,11 @@ export async function routeEvent(
     for (const h of opts.commentHandlers)
       runs.push({ name: h.name, run: () => h.handle(comment, createHandlerContext(opts.context, comment)) })
   }
-  for (const h of opts.eventHandlers) runs.push({ name: h.name, run: () => h.handle(event) })
+  const eventContext = opts.eventContext
+  if (eventContext) {
+    for (const h of opts.eventHandlers)
+      if (h.accepts(event)) runs.push({ name: h.name, run: () => h.handle(event, eventContext) })
+  }
 
   const failures: { name: string; err: unknown }[] = []
   const handled: string[] = []

@@ -1,5 +1,8 @@
 import { hostname } from 'node:os'
-import { commentHandlers as defaultCommentHandlers } from '../../handlers/index.js'
+import {
+  commentHandlers as defaultCommentHandlers,
+  eventHandlers as defaultEventHandlers,
+} from '../../handlers/index.js'
 import { commands as defaultCommands } from '../../commands/index.js'
 import type { Config } from '../config/index.js'
 import type { GiteaPort } from '../gitea/port.js'
@@ -11,6 +14,7 @@ import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs } from './bull-jobs.js'
 import type { HousesView, TriageService } from './context.js'
+import type { EventHandler, TriageEngine } from './event-handler.js'
 import { RedisEffectLedger } from './effect-ledger.js'
 import { Executor } from './executor.js'
 import type { CommentHandler } from './handler.js'
@@ -21,7 +25,10 @@ import { commentKey } from './idempotency.js'
 import { RedisJobStore } from './job-store.js'
 import { RedisRateLimiter } from './rate-limit.js'
 import { startReporter } from './reporter.js'
-import { startRouter, type EventHandler } from './router.js'
+import { RedisTriageStore } from './redis-triage-store.js'
+import { RepoModels } from './repo-models.js'
+import { startRouter } from './router.js'
+import { GiteaTriageService } from './triage-service.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -39,12 +46,15 @@ export interface StartLoopOptions {
   botLogin: string
   pieces: LoopPieces
   prefix?: string
-  /** Extra event handlers (triage on open, ...), run after the comment handlers. */
+  /** Handlers of non-comment events. Default: handlers/index.ts (triage on open, learning from corrections). */
   eventHandlers?: readonly EventHandler[]
   /** Default: handlers/index.ts. */
   commentHandlers?: readonly CommentHandler[]
-  /** The `/triage` service; without it `/triage` answers that triage is not enabled. */
-  triage?: TriageService
+  /**
+   * Triage for new issues, `/triage` and corrections. Default: GiteaTriageService over Redis when
+   * `triage.enabled` (the default); with triage disabled, `/triage` answers that it is not enabled.
+   */
+  triage?: TriageEngine
   /** Default: built-ins plus `toolSettings.customTools`. */
   tools?: readonly ToolSpec[]
   /** Default: config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
@@ -63,8 +73,7 @@ export interface RunningLoop {
 }
 
 /**
- * What `/triage` does until a TriageService is registered: says so, once per command.
- * Plug the real one in with `startLoop({ triage })` (src/daemon/start-services.ts passes it on).
+ * What `/triage` does when triage is disabled (`triage.enabled: false`): says so, once per command.
  */
 export const triageNotEnabled: TriageService = {
   async triage(req) {
@@ -74,7 +83,7 @@ export const triageNotEnabled: TriageService = {
         repo: req.repo,
         issue: req.issue,
         key: commentKey({ deliveryId: req.deliveryId, commentId: req.commentId }, 'triage'),
-        body: `@${req.requester}, triage is not enabled on this bot yet, so \`/triage\` did nothing.`,
+        body: `@${req.requester}, triage is turned off on this bot (\`triage.enabled: false\`), so \`/triage\` did nothing.`,
       },
     ]
   },
@@ -180,26 +189,41 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
         liveness: (house) => liveness(connection, prefix, house),
       }
+      const triageStore = new RedisTriageStore(connection, prefix)
+      const triage: TriageEngine | undefined =
+        opts.triage ??
+        (file.triage.enabled
+          ? new GiteaTriageService({
+              port,
+              store: triageStore,
+              models: new RepoModels(triageStore, { log }),
+              config: file.triage,
+              log,
+            })
+          : undefined)
       const executor = new Executor({
         port,
         jobs,
         ledger: new RedisEffectLedger(connection, prefix),
         log,
         dryRun: file.dryRun,
+        triageRecords: triageStore,
+        labelCatalogue: file.triage.createMissingLabels ? undefined : false,
       })
       const router = await startRouter({
         connection,
         prefix,
         executor,
         commentHandlers: opts.commentHandlers ?? defaultCommentHandlers,
-        eventHandlers: opts.eventHandlers ?? [],
+        eventHandlers: opts.eventHandlers ?? defaultEventHandlers,
+        eventContext: triage && { botLogin: opts.botLogin, triage, config: file.triage, log },
         context: {
           port,
           botLogin: opts.botLogin,
           houses,
           tools: tools.map(toolInfo),
           jobs,
-          triage: opts.triage ?? triageNotEnabled,
+          triage: triage ?? triageNotEnabled,
           limits: new RedisRateLimiter(connection, prefix),
           config: file.commands,
           commands: defaultCommands,

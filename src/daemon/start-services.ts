@@ -10,8 +10,8 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { listen } from '../server/listen.js'
-import type { TriageService } from './context.js'
-import type { EventHandler } from './router.js'
+import type { TriageEngine } from './event-handler.js'
+import type { EventHandler } from './event-handler.js'
 import { startLoop, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
@@ -48,10 +48,10 @@ export interface StartServicesOptions {
   port?: GiteaPort
   /** Default ALL_PIECES. */
   pieces?: ServicePieces
-  /** Event handlers besides the comment handlers (triage on issues.opened, ...). */
+  /** Handlers of non-comment events; default handlers/index.ts (triage on open, corrections). */
   eventHandlers?: readonly EventHandler[]
-  /** The `/triage` service; absent: `/triage` answers that triage is not enabled. */
-  triage?: TriageService
+  /** Triage engine; default GiteaTriageService over Redis when `triage.enabled`. */
+  triage?: TriageEngine
   /** House key directory (signing, approvals); default config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
   keyDir?: string
 }

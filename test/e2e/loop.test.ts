@@ -81,6 +81,23 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
     expect(tampered.code).toBe(1)
   })
 
+  it('an opened issue is triaged through the whole loop: one label per scope and one triage comment', async () => {
+    const n = await world.openIssue('App crashes with a segfault on startup after the last upgrade')
+    const labels = await until('triage labels', () => {
+      const names = world.gitea.double.labelNames(world.repo, n)
+      return names.some((l) => l.startsWith('status/')) ? names : undefined
+    })
+    for (const scope of ['type/', 'priority/', 'house/']) {
+      expect(labels.filter((l) => l.startsWith(scope)).length, scope).toBeLessThanOrEqual(1)
+    }
+    expect(labels.filter((l) => l.startsWith('status/'))).toHaveLength(1)
+    expect(labels.some((l) => l.startsWith('priority/'))).toBe(true)
+    await world.settle()
+    const triageComments = world.botComments(n).filter((c) => /triage/i.test(c.body))
+    expect(triageComments).toHaveLength(1)
+    expect(triageComments[0]!.body).toContain('/label')
+  })
+
   it('a reader gets a permission reply and no job is created', async () => {
     const before = (await world.services.loop!.store.listForIssue(world.repo, issue)).length
     const c = await world.comment('reader', issue, '/run git_status @bezalel')
