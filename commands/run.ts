@@ -5,9 +5,9 @@ import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { CommandContext, HouseInfo, ToolInfo } from '../src/daemon/context.js'
 import type { Effect, JobMode } from '../src/daemon/effects.js'
-import { houseFromLabel } from '../src/daemon/house-labels.js'
+import { houseFromLabel } from '../labels/house-label.js'
 import { renderAck } from '../src/daemon/render.js'
-import { toolAllowed } from '../src/daemon/tool-glob.js'
+import { toolMatches } from '../src/houses/tool-glob.js'
 
 const Mode = z
   .string({ error: '--mode needs a value: simple, intelligent or sovereign' })
@@ -68,8 +68,8 @@ async function chooseHouse(
     }
   }
   const def = ctx.houses.defaultHouse ? byName(ctx.houses.defaultHouse) : undefined
-  if (def && toolAllowed(def.allowedTools, tool.name)) return { house: def, reason: 'the default house' }
-  const first = houses.find((h) => toolAllowed(h.allowedTools, tool.name))
+  if (def && toolMatches(tool.name, def.allowedTools)) return { house: def, reason: 'the default house' }
+  const first = houses.find((h) => toolMatches(tool.name, h.allowedTools))
   if (first) return { house: first, reason: `the first house that allows \`${tool.name}\`` }
   return { error: `No house allows \`${tool.name}\`. See \`/houses\`.` }
 }
@@ -114,9 +114,9 @@ export const run: CommandSpec<RunArgs> = {
     const choice = await chooseHouse(ctx, args, tool)
     if ('error' in choice) return [reply(ctx, 'run-error', choice.error)]
     const { house, reason } = choice
-    if (!toolAllowed(house.allowedTools, tool.name)) {
+    if (!toolMatches(tool.name, house.allowedTools)) {
       const allowed = ctx.tools
-        .filter((t) => toolAllowed(house.allowedTools, t.name))
+        .filter((t) => toolMatches(t.name, house.allowedTools))
         .map((t) => `\`${t.name}\``)
       return [
         reply(

@@ -1,6 +1,6 @@
 /**
- * House routing labels (`house/<name>`). A local constant module until the label catalogue in
- * `labels/` (owned by triage) is merged; then this should re-export from `labels/names.ts`.
+ * House routing labels (`house/<name>`). The catalogue lists the seed houses (`HOUSE_LABELS` in
+ * names.ts); a configured house has the same scope, so these work for any house name.
  */
 export const HOUSE_LABEL_PREFIX = 'house/'
 
