@@ -11,7 +11,7 @@ import { BullJobs, cancelChannel, HouseJobData } from './bull-jobs.js'
 import type { DaemonConfig } from './daemon-config.js'
 import { beat, unbeat } from './heartbeat.js'
 import { harnessMode, toolArgs } from './house-vocabulary.js'
-import type { JobState } from './jobs.js'
+import { FINAL_STATES, type JobState } from './jobs.js'
 import type { JobRecord, RedisJobStore } from './job-store.js'
 import { plainResult, StoredResult, storedResult } from './stored-result.js'
 
@@ -89,8 +89,14 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       finishedAt: new Date().toISOString(),
       reason,
     })
-    // Not running any more (cancelled meanwhile, or a repeat): the report is already on its way.
-    if (ended) await jobs.report(ended)
+    if (ended) {
+      await jobs.report(ended)
+      return
+    }
+    // Already final: a repeat after a crash (or a lost reply) between the transition and the report.
+    // Reporting again is safe: the report is keyed by run and state, and the edit is the same text.
+    const now = await store.getRecord(rec.id)
+    if (now && now.runId === rec.runId && FINAL_STATES.has(now.state)) await jobs.report(now)
   }
 
   const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
@@ -100,7 +106,12 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
     const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
     if (rec.runId !== data.data.runId) return 'stale run'
-    if (rec.state !== 'queued' && rec.state !== 'running') return `already ${rec.state}`
+    if (rec.state !== 'queued' && rec.state !== 'running') {
+      // A crash between the final transition and queueing its report would otherwise leave the
+      // comment saying "running" forever; the report is keyed, so sending it again is harmless.
+      if (FINAL_STATES.has(rec.state)) await jobs.report(rec)
+      return `already ${rec.state}`
+    }
 
     const progress = await store.progress(rec.runId)
     if (progress.result !== undefined) {

@@ -258,6 +258,22 @@ describe('jobs over BullMQ with a real house worker', () => {
     expect(existsSync(join(dir, 'stored'))).toBe(false)
   })
 
+  it('a re-delivered run already final but never reported queues its final report (no comment stuck on running)', async () => {
+    await jobs.enqueue({ ...request('jk', 'scribble', { name: 'final' }), ackCommentId: 5 })
+    // What a crash between the final transition and queueing the report leaves behind.
+    await store.setResult('jk', JSON.stringify(plainResult('success', 'done')))
+    await store.transition('jk', ['queued'], { state: 'success', finishedAt: new Date().toISOString() })
+    expect((await reportIds()).filter((id) => id?.startsWith('jk.') && id.endsWith('.success'))).toHaveLength(
+      0,
+    )
+    await startWorker()
+    await until('final report queued', async () =>
+      (await reportIds()).some((id) => id?.startsWith('jk.') && id.endsWith('.success')) ? true : undefined,
+    )
+    expect(await state('jk')).toBe('success')
+    expect(existsSync(join(dir, 'final'))).toBe(false)
+  })
+
   it('bad job data fails the job as unrecoverable without running anything', async () => {
     await startWorker()
     const q = new Queue(houseQueueName('bezalel'), { connection: redis, prefix })
