@@ -26,6 +26,10 @@ export const DaemonConfig = z
       .object({
         /** Events handled at once per router process. */
         concurrency: z.number().int().min(1).max(256).default(16),
+        /** First retry delay of an event whose handlers failed transiently (Gitea or Redis away). */
+        backoffMs: z.number().int().min(10).default(1000),
+        /** Cap of the doubling retry delay; with 200 attempts per event, 5 min outlasts ~16 h of outage. */
+        maxBackoffMs: z.number().int().min(10).default(300_000),
       })
       .strict()
       .prefault({}),

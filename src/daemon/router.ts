@@ -5,9 +5,11 @@ import { toCommentEvent } from '../events/to-comment-event.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { EVENTS_QUEUE } from '../queue/events-producer.js'
+import { claimKey, type CommentClaims } from './comment-claims.js'
 import { createHandlerContext, type HandlerContextDeps } from './context.js'
 import type { Effect } from './effects.js'
 import { EffectsError, type Executor } from './executor.js'
+import { cappedBackoff } from './reporter.js'
 import type { EventHandler, EventHandlerContext } from './event-handler.js'
 import type { CommentHandler } from './handler.js'
 
@@ -24,7 +26,14 @@ export interface RouterOptions {
   eventContext?: EventHandlerContext
   /** What each comment handler's context is built from. */
   context: HandlerContextDeps
+  /**
+   * Which delivery owns each comment. Without it a redelivered comment (Gitea gives the copy a
+   * new delivery id) runs its commands again.
+   */
+  claims?: CommentClaims
   concurrency: number
+  /** Retry delays of failed events: doubling from `backoffMs`, capped at `maxBackoffMs`. */
+  backoff?: { backoffMs: number; maxBackoffMs: number }
   log: Logger
 }
 
@@ -53,7 +62,7 @@ export async function routeEvent(
   data: unknown,
   opts: Pick<
     RouterOptions,
-    'executor' | 'commentHandlers' | 'eventHandlers' | 'eventContext' | 'context' | 'log'
+    'executor' | 'commentHandlers' | 'eventHandlers' | 'eventContext' | 'context' | 'claims' | 'log'
   >,
 ): Promise<{ handled: string[]; skipped?: string }> {
   const parsed = EventJob.safeParse(data)
@@ -66,7 +75,18 @@ export async function routeEvent(
   if (event.payload.sender.login.toLowerCase() === opts.context.botLogin.toLowerCase())
     return { handled: [], skipped: 'own event' }
 
-  const comment = toCommentEvent(event)
+  let comment = toCommentEvent(event)
+  if (
+    comment?.action === 'created' &&
+    opts.claims &&
+    !(await opts.claims.claim(claimKey(comment), event.deliveryId))
+  ) {
+    log.info(
+      { claim: claimKey(comment) },
+      'comment already handled under another delivery id; not running it again',
+    )
+    comment = undefined
+  }
   const runs: { name: string; run: () => Promise<Effect[]> }[] = []
   if (comment) {
     for (const h of opts.commentHandlers)
@@ -113,6 +133,10 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     prefix: opts.prefix ?? DEFAULT_PREFIX,
     concurrency: opts.concurrency,
     autorun: false,
+    settings: {
+      backoffStrategy: (attemptsMade: number) =>
+        cappedBackoff(attemptsMade, opts.backoff?.backoffMs ?? 1000, opts.backoff?.maxBackoffMs ?? 300_000),
+    },
   })
   worker.on('error', (err) => log.error({ err }, 'router error'))
   worker.on('failed', (job, err) =>

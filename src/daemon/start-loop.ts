@@ -15,6 +15,7 @@ import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs } from './bull-jobs.js'
 import type { HousesView, TriageService } from './context.js'
 import type { EventHandler, TriageEngine } from './event-handler.js'
+import { RedisCommentClaims } from './comment-claims.js'
 import { RedisEffectLedger } from './effect-ledger.js'
 import { Executor } from './executor.js'
 import type { CommentHandler } from './handler.js'
@@ -229,6 +230,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           commands: defaultCommands,
         },
         concurrency: file.daemon.router.concurrency,
+        backoff: file.daemon.router,
+        claims: new RedisCommentClaims(connection, prefix),
         log,
       })
       stops.push({ name: 'router', stop: () => router.close() })

@@ -99,6 +99,9 @@ function readyAgain(connection: Redis | Cluster, deadline: Promise<never>): Prom
  *   const producer = createEventsProducer({ connection: createRedis(url, 'producer'), dedupeTtlSeconds: 604800 })
  *   if ((await producer.enqueue(job)) === 'duplicate') reply(200, { duplicate: true })
  */
+/** Attempts per event: with the router's capped backoff, about 16 hours of retries. */
+export const EVENT_ATTEMPTS = 200
+
 export function createEventsProducer(options: EventsProducerOptions): EventsProducer {
   const { connection, dedupeTtlSeconds } = options
   const timeoutMs = options.timeoutMs ?? 2000
@@ -106,9 +109,11 @@ export function createEventsProducer(options: EventsProducerOptions): EventsProd
     connection,
     prefix: options.prefix ?? DEFAULT_PREFIX,
     defaultJobOptions: {
-      // The router retries transient failures (Gitea or Redis away) with backoff.
-      attempts: 8,
-      backoff: { type: 'exponential', delay: 1000 },
+      // The router retries transient failures (Gitea or Redis away) with a capped backoff (its
+      // worker defines 'capped': 1 s doubling up to 5 min by default), so 200 attempts outlast an
+      // outage of about 16 hours: an outage delays commands, it does not drop them.
+      attempts: EVENT_ATTEMPTS,
+      backoff: { type: 'capped' },
       // Dedupe does not need finished jobs; keep a day of them for inspection.
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },

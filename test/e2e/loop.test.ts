@@ -35,6 +35,15 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
   })
   afterAll(() => world.stop())
 
+  /** The webhook delivery the double sent for a person's comment. */
+  function deliveryOfComment(commentId: number) {
+    return world.gitea.double.deliveries.find((d) => {
+      if (d.eventType !== 'issue_comment') return false
+      const body = JSON.parse(d.body) as { action?: string; comment?: { id?: number } }
+      return body.action === 'created' && body.comment?.id === commentId
+    })!
+  }
+
   /** Posts a command and waits for its ack to reach one of `states`. */
   async function runToState(body: string, states: string[], who: 'writer' | 'sovereign' = 'writer') {
     const c = await world.comment(who, issue, body)
@@ -163,9 +172,7 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
 
   it('the same delivery replayed (ingress and queue) gives no second job and no second comment', async () => {
     const { comment, jobId } = await runToState('/run git_status @ezra', ['success'])
-    const delivery = world.gitea.double.deliveries.find(
-      (d) => d.eventType === 'issue_comment' && d.body.includes(`"id": ${comment.id},`),
-    )!
+    const delivery = deliveryOfComment(comment.id)
     expect(delivery).toBeDefined()
     const res = await fetch(`${world.services.httpUrl}/webhooks/gitea`, {
       method: 'POST',
@@ -184,6 +191,35 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
     expect(world.acks(issue, jobId)).toHaveLength(1)
     const jobs = await world.services.loop!.store.listForIssue(world.repo, issue)
     expect(jobs.filter((j) => j.id === jobId)).toHaveLength(1)
+  })
+
+  it("a comment redelivered under a new delivery id (Gitea's Redeliver) runs nothing again", async () => {
+    const { comment, jobId } = await runToState('/run git_status @ezra', ['success'])
+    await world.settle()
+    const jobsBefore = (await world.services.loop!.store.listForIssue(world.repo, issue)).length
+    const delivery = deliveryOfComment(comment.id)
+    expect(delivery).toBeDefined()
+    const headers: Record<string, string> = { ...delivery.headers }
+    let renamed = 0
+    for (const name of Object.keys(headers)) {
+      if (/^x-(gitea|gogs|github)-delivery$/i.test(name)) {
+        headers[name] = `${delivery.id}-redelivered`
+        renamed++
+      }
+    }
+    expect(renamed).toBeGreaterThan(0)
+    const res = await fetch(`${world.services.httpUrl}/webhooks/gitea`, {
+      method: 'POST',
+      headers,
+      body: delivery.body,
+    })
+    // A new delivery id passes the ingress's dedupe: the router must be the one to refuse it.
+    expect(res.status).toBe(202)
+    await world.settle()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(world.botComments(issue).filter((b) => b.id > comment.id)).toHaveLength(1)
+    expect(world.acks(issue, jobId)).toHaveLength(1)
+    expect(await world.services.loop!.store.listForIssue(world.repo, issue)).toHaveLength(jobsBefore)
   })
 
   it('with Gitea failing 500s for a while, every result arrives afterwards, exactly once', async () => {
