@@ -7,6 +7,8 @@ import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createLogger, type Logger } from '../logger.js'
 import { SANDBOX_LOGINS, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.js'
+import { seedSandboxWorkspace } from '../sandbox/seed-workspace.js'
+import { defaultDaemonWorkspace } from '../daemon/daemon-workspaces.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { usage } from './cli-setup.js'
 
@@ -82,6 +84,7 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
         'without GITEA_URL (sandbox mode) every piece runs in one process; drop the --no-*/--only flags',
       )
     const local = HOST === '0.0.0.0' || HOST === '::' ? '127.0.0.1' : HOST
+    seedSandboxWorkspace(defaultDaemonWorkspace(config.env.UW_DATA_DIR))
     sandbox = await startSandbox({
       dataDir: config.env.UW_DATA_DIR,
       webhookUrl: `http://${local}:${PORT}/webhooks/gitea`,

@@ -16,6 +16,8 @@ import { BullJobs } from './bull-jobs.js'
 import type { HousesView, TriageService } from './context.js'
 import type { EventHandler, TriageEngine } from './event-handler.js'
 import { RedisCommentClaims } from './comment-claims.js'
+import { daemonHouses } from './daemon-workspaces.js'
+import { defaultKeyDir } from '../provenance/key-store.js'
 import { RedisEffectLedger } from './effect-ledger.js'
 import { Executor } from './executor.js'
 import type { CommentHandler } from './handler.js'
@@ -103,7 +105,8 @@ export const triageNotEnabled: TriageService = {
 export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const { config, log, port, pieces } = opts
   const prefix = opts.prefix ?? DEFAULT_PREFIX
-  const file = config.file
+  const keyDir = opts.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR)
+  const file = daemonHouses(config.file, config.env.UW_DATA_DIR, keyDir)
   const policies = resolveHouses(file.houses)
   const houseNames = Object.keys(policies)
   for (const h of pieces.workers)
@@ -112,7 +115,6 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const connection = createRedis(opts.redisUrl, 'worker')
   connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
   const store = new RedisJobStore(connection, prefix)
-  const keyDir = opts.keyDir ?? file.keys.dir
   const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET]
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
