@@ -21,6 +21,8 @@ import { decodeWeights, encodeWeights, WeightPrecision } from './weight-codec.js
 /** A labelled issue to learn from. Labels are normalised with `labelClass`. */
 export interface TrainingExample extends IssueText {
   label: string
+  /** The repository it comes from: a prior trained on several repos uses it (`domainCopy`). */
+  repo?: string
 }
 
 /** Hyper-parameters, chosen by cross-validation (docs/TRIAGE.md). */
@@ -29,12 +31,21 @@ export interface TriageModelOptions {
   sgd: SgdOptions
   /** How much of the prior's scores the model starts from (0 = ignore the prior). */
   priorWeight: number
+  /**
+   * Training a model without a prior on examples from several repos: every feature also gets a
+   * copy private to its repo, scaled by this value (0 = off), and only the shared weights are
+   * kept ("frustratingly easy domain adaptation", Daumé 2007). The repo copies soak up what is
+   * peculiar to one project, so the shared weights are the part that transfers: a better prior
+   * for per-repo corrections. Ignored when training on top of a prior.
+   */
+  domainCopy: number
 }
 
 export const DEFAULT_MODEL_OPTIONS: TriageModelOptions = {
   features: DEFAULT_FEATURE_OPTIONS,
   sgd: { epochs: 12, learningRate: 0.5, l2: 1e-4, seed: 1 },
   priorWeight: 1,
+  domainCopy: 0,
 }
 
 /** One feature's push towards the predicted label. */
@@ -85,6 +96,8 @@ const Serialized = z.object({
     }),
     sgd: z.object({ epochs: z.number(), learningRate: z.number(), l2: z.number(), seed: z.number() }),
     priorWeight: z.number(),
+    // Absent in models saved before domain copies existed (it only affects training).
+    domainCopy: z.number().default(0),
   }),
   prior: z.object({ classes: z.array(z.string()), exampleCount: z.number(), version: z.number() }).nullable(),
   bias: z.array(z.number()),
@@ -138,7 +151,16 @@ export class TriageModel {
     const docFreq = ownIdf ? documentFrequencies(xs, weights) : undefined
     const model = new TriageModel(classes, 0, 0, options, weights, train.prior, docFreq)
     if (ownIdf) xs = examples.map((e) => featurize(e, options.features, undefined, model.idf()))
-    trainSoftmax(weights, xs, ys, model.baseScores(xs), options.sgd)
+    const repos = [...new Set(examples.map((e) => e.repo ?? ''))].sort()
+    if (!train.prior && options.domainCopy > 0 && repos.length > 1) {
+      const repoOf = examples.map((e) => repos.indexOf(e.repo ?? ''))
+      const copies = xs.map((x, i) => withRepoCopy(x, repoOf[i]!, options.domainCopy, options.features.bits))
+      // The shared rows come first (allocated from `weights`), so dropping the copies is a cut.
+      const joint = allocateWeights(copies, classes.length, weights)
+      trainSoftmax(joint, copies, ys, undefined, options.sgd)
+      weights.w.set(joint.w.subarray(0, weights.w.length))
+      weights.bias.set(joint.bias)
+    } else trainSoftmax(weights, xs, ys, model.baseScores(xs), options.sgd)
     return new TriageModel(classes, examples.length, 1, options, weights, train.prior, docFreq)
   }
 
@@ -327,6 +349,25 @@ export class TriageModel {
   }
 }
 
+/**
+ * `x` followed by a copy of it, scaled by `scale`, in a bucket range of its own for repo number
+ * `repo` (bucket + (repo + 1) · 2^bits; repos beyond the int32 range share ranges).
+ */
+function withRepoCopy(x: SparseVector, repo: number, scale: number, bits: number): SparseVector {
+  const n = x.index.length
+  const ranges = 2 ** (31 - bits) - 1
+  const offset = ((repo % ranges) + 1) * 2 ** bits
+  const index = new Int32Array(2 * n)
+  const value = new Float32Array(2 * n)
+  index.set(x.index)
+  value.set(x.value)
+  for (let i = 0; i < n; i++) {
+    index[n + i] = x.index[i]! + offset
+    value[n + i] = x.value[i]! * scale
+  }
+  return { index, value }
+}
+
 function documentFrequencies(xs: readonly SparseVector[], weights: SparseWeights): DocFrequencies {
   const df = new Uint16Array(weights.rows.size)
   for (const x of xs)
@@ -344,5 +385,6 @@ function mergeOptions(prior: TriageModel | undefined, o: TrainOptions['options']
     features,
     sgd: { ...DEFAULT_MODEL_OPTIONS.sgd, ...o.sgd },
     priorWeight: o.priorWeight ?? DEFAULT_MODEL_OPTIONS.priorWeight,
+    domainCopy: o.domainCopy ?? DEFAULT_MODEL_OPTIONS.domainCopy,
   }
 }

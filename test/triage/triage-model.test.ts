@@ -125,6 +125,33 @@ describe('TriageModel', () => {
     for (const r of rows) expect(copy.predict(r)).toEqual(model.predict(r))
   })
 
+  it('with domain copies keeps only shared weights: a cue of one repo moves into its copy', () => {
+    // "crash" means bug in both repos; "zork" only in repo a's bugs (its habit, not a general cue).
+    const issue = (repo: string, label: string, title: string) => ({ repo, label, title, body: '' })
+    const data = ['a', 'b'].flatMap((repo) =>
+      Array.from({ length: 8 }, (_, i) => [
+        issue(repo, 'bug', `crash ${repo === 'a' ? 'zork' : 'when'} saving ${i}`),
+        issue(repo, 'feature', `please add export ${i}`),
+        issue(repo, 'question', `how do I configure ${i}`),
+      ]).flat(),
+    )
+    const plain = TriageModel.train(data, { options: fast })
+    const shared = TriageModel.train(data, { options: { ...fast, domainCopy: 1 } })
+    const bug = (m: TriageModel, title: string): number => m.predict(title).scores['bug']!
+    expect(bug(shared, 'zork')).toBeLessThan(bug(plain, 'zork') - 0.02)
+    expect(bug(shared, 'crash')).toBeGreaterThan(0.5)
+    // Same rows as a plain model (the copies are dropped), and it round-trips.
+    expect(shared.serialize().length).toBeLessThan(plain.serialize().length * 1.1)
+    const copy = TriageModel.deserialize(shared.serialize())
+    expect(copy.options.domainCopy).toBe(1)
+    for (const r of data) expect(copy.predict(r)).toEqual(shared.predict(r))
+    // One repo (or none named): nothing to separate, so the same model as without copies.
+    const one = data.filter((r) => r.repo === 'a')
+    expect(TriageModel.train(one, { options: { ...fast, domainCopy: 1 } }).predict('zork crash')).toEqual(
+      TriageModel.train(one, { options: fast }).predict('zork crash'),
+    )
+  })
+
   it('refuses to train on nothing', () => {
     expect(() => TriageModel.train([])).toThrow(/at least one/)
   })
