@@ -10,8 +10,11 @@ export const RetryArgs = commandInput({
 }).transform((i) => ({ job: i.positionals[0] as string }))
 export type RetryArgs = z.infer<typeof RetryArgs>
 
-/** A success is not retried, and a sovereign's denial is not undone by a retry. */
-const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified'])
+/**
+ * A success is not retried. A denied job is: the retried run asks for approval again (the expiry
+ * message says `/retry <job>` asks again), so a retry never undoes a sovereign's denial by itself.
+ */
+const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified', 'denied'])
 
 export const retry: CommandSpec<RetryArgs> = {
   name: 'retry',
@@ -21,7 +24,7 @@ export const retry: CommandSpec<RetryArgs> = {
   help: {
     usage: '/retry <job>',
     description:
-      'Runs a job that ended in failure, timeout, cancelled or unverified again, with the same house, tool, arguments and approval policy.',
+      'Runs a job that ended in failure, timeout, cancelled, unverified or denied again, with the same house, tool, arguments and approval policy (a job that needed approval asks for it again).',
     examples: ['/retry j0123456789ab'],
   },
   async handle(ctx, args) {
@@ -33,7 +36,7 @@ export const retry: CommandSpec<RetryArgs> = {
         reply(
           ctx,
           'retry',
-          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**; only jobs that ended in failure, timeout, cancelled or unverified can be retried.`,
+          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**; only jobs that ended in failure, timeout, cancelled, unverified or denied can be retried.`,
         ),
       ]
     }

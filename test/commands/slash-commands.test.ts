@@ -244,10 +244,20 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a denied job (an expired request) is retried: the new run asks for approval again',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'denied' })] },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      comment('retry_0', 'Retrying'),
+    ],
+  },
+  {
     name: 'a success is not retried',
     event: commentEvent('/retry j1'),
     state: { jobs: [job('j1', { state: 'success' })] },
-    expected: [eyes, comment('retry_0', 'only jobs that ended in failure')],
+    expected: [eyes, comment('retry_0', 'is **success**', 'only jobs that ended in failure', 'denied')],
   },
   {
     name: '/status lists the jobs of the issue',
