@@ -24,6 +24,17 @@ export const approve: CommandSpec<ApproveArgs> = {
     const found = await findJob(ctx, args.job)
     if ('error' in found) return [reply(ctx, 'approve', found.error)]
     const { job } = found
+    const by = ctx.requester.login
+    const effects = [
+      { type: 'approveJob' as const, jobId: job.id, by, digest: job.digest },
+      reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
+    ]
+    // The router retries a command whose effects did not all apply. If this approver's approval
+    // was recorded but the job never reached its house queue (a crash in between), the same
+    // effects again let BullJobs.approve finish the move; the reply has the same key, so no
+    // second comment appears.
+    const approvedByThis = job.approvedBy !== undefined && job.approvedBy.toLowerCase() === by.toLowerCase()
+    if (job.state === 'queued' && approvedByThis) return effects
     if (job.state !== 'awaiting_approval') {
       return [
         reply(
@@ -33,9 +44,6 @@ export const approve: CommandSpec<ApproveArgs> = {
         ),
       ]
     }
-    return [
-      { type: 'approveJob', jobId: job.id, by: ctx.requester.login, digest: job.digest },
-      reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
-    ]
+    return effects
   },
 }

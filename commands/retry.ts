@@ -31,6 +31,14 @@ export const retry: CommandSpec<RetryArgs> = {
     const found = await findJob(ctx, args.job)
     if ('error' in found) return [reply(ctx, 'retry', found.error)]
     const { job } = found
+    const effects = [
+      { type: 'retryJob' as const, jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
+      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
+    ]
+    // This very command already started the new run (the router retries a command whose effects
+    // did not all apply): repeat the effects so BullJobs.retry can finish what a crash cut short
+    // (queue the run); the reply has the same key, so no second comment appears.
+    if (job.retryKeys.includes(ctx.jobId)) return effects
     if (!RETRYABLE.has(job.state)) {
       return [
         reply(
@@ -40,9 +48,6 @@ export const retry: CommandSpec<RetryArgs> = {
         ),
       ]
     }
-    return [
-      { type: 'retryJob', jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
-      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
-    ]
+    return effects
   },
 }

@@ -243,5 +243,7 @@ export function toView(r: JobRecord): JobView {
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
+    approvedBy: r.approvedBy?.by,
+    retryKeys: r.retryKeys,
   }
 }

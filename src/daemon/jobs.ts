@@ -39,6 +39,10 @@ export interface JobView {
   createdAt: string
   startedAt: string | undefined
   finishedAt: string | undefined
+  /** The sovereign who approved the current run, once approved. */
+  approvedBy: string | undefined
+  /** `/retry` command keys already applied (so a retried `/retry` can repeat its effect). */
+  retryKeys: readonly string[]
 }
 
 /**

@@ -206,6 +206,22 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "a router retry of the sovereign's /approve repeats the effect when the job never reached its queue",
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'queued', approvedBy: 'Timmy' })] },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'a job approved by someone else is not approved again',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'queued', approvedBy: 'sage' })] },
+    expected: [eyes, comment('approve_0', 'is **queued**, not awaiting approval')],
+  },
+  {
     name: 'approving a job that is not waiting says so',
     event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
     state: { jobs: [job('j1', { state: 'running' })] },
@@ -252,6 +268,22 @@ const cases: Case[] = [
       { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
       comment('retry_0', 'Retrying'),
     ],
+  },
+  {
+    name: 'a router retry of /retry repeats the effect when its run is already recorded',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'queued', retryKeys: [JOB0] })] },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      comment('retry_0', 'Retrying'),
+    ],
+  },
+  {
+    name: 'a queued job retried by another command is not retried again',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'queued', retryKeys: ['j0000000000ff'] })] },
+    expected: [eyes, comment('retry_0', 'is **queued**', 'only jobs that ended in failure')],
   },
   {
     name: 'a success is not retried',

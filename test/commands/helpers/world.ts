@@ -107,6 +107,8 @@ export function job(id: string, over: Partial<JobView> = {}): JobView {
     createdAt: '2026-01-01T00:00:00Z',
     startedAt: undefined,
     finishedAt: undefined,
+    approvedBy: undefined,
+    retryKeys: [],
     ...over,
   }
 }
@@ -141,9 +143,18 @@ export interface World {
   ctx(event: CommentEvent): HandlerContext
 }
 
-/** Writers: wendy; readers: rita; sovereign: timmy (by config); nobody else is a collaborator. */
+/**
+ * Writers: wendy; readers: rita; sovereign: timmy (by config); nobody else is a collaborator.
+ * `jobsView` replaces the in-memory job list (e.g. with BullJobs over a real Redis).
+ */
 export function world(
-  opts: { issueLabels?: string[]; defaultHouse?: string; config?: BotConfig } = {},
+  opts: {
+    issueLabels?: string[]
+    defaultHouse?: string
+    config?: BotConfig
+    jobsView?: JobsView
+    sovereigns?: string[]
+  } = {},
 ): World {
   const port = new FakePort([
     'kind/bug',
@@ -179,14 +190,14 @@ export function world(
           houses: {
             list: HOUSES,
             defaultHouse: opts.defaultHouse ?? 'ezra',
-            sovereigns: ['timmy'],
+            sovereigns: opts.sovereigns ?? ['timmy'],
             liveness: async (h) =>
               h === 'bezalel'
                 ? { alive: true, workers: 2, lastSeen: '2026-01-01T00:00:00Z' }
                 : { alive: false, workers: 0, lastSeen: undefined },
           },
           tools: TOOLS,
-          jobs,
+          jobs: opts.jobsView ?? jobs,
           triage,
           limits,
           config: opts.config ?? CONFIG,
