@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { approverRefusal } from '../src/commands-core/approver-refusal.js'
 import { findJob } from '../src/commands-core/find-job.js'
 import { reply } from '../src/commands-core/reply.js'
 
@@ -17,7 +18,7 @@ export const approve: CommandSpec<ApproveArgs> = {
   help: {
     usage: '/approve <job>',
     description:
-      "Approves a job waiting for approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
+      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
     examples: ['/approve j0123456789ab'],
   },
   async handle(ctx, args) {
@@ -44,6 +45,10 @@ export const approve: CommandSpec<ApproveArgs> = {
         ),
       ]
     }
+    // Only the job's own house's sovereigns, and not its requester unless the house allows it:
+    // anything else the worker's harness would deny after the bot said "Approved".
+    const refused = approverRefusal(job, by, 'approve')
+    if (refused) return [reply(ctx, 'approve', refused)]
     return effects
   },
 }

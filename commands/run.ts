@@ -128,7 +128,8 @@ export const run: CommandSpec<RunArgs> = {
     }
     const mode = args.mode ?? house.defaultMode
     const required = approvalRequired(house, mode, tool)
-    const approvers = [...ctx.houses.sovereigns]
+    // The chosen house's sovereigns, not everyone's: the worker's harness accepts no one else.
+    const approvers = [...house.sovereigns]
     const ttlSeconds = ctx.config.approvalTtlSeconds
     const ackCommentKey = ctx.commentKey(`ack:${ctx.command.index}`)
     const job = {
@@ -173,7 +174,7 @@ export const run: CommandSpec<RunArgs> = {
             commentUrl: ctx.event.htmlUrl,
             command: ctx.command.raw,
           },
-          approval: { required, approvers, ttlSeconds },
+          approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
           ackCommentKey,
           houseReason: reason,
         },

@@ -122,6 +122,7 @@ export class BullJobs implements JobsControl, JobsView {
       origin: { ...job.origin, commentId: job.origin.commentId },
       approvalRequired: job.approval.required,
       approvers: job.approval.approvers,
+      allowSelfApproval: job.approval.allowSelfApproval ?? false,
       approvalTtlSeconds: job.approval.ttlSeconds,
       houseReason: job.houseReason,
       digest: jobDigest(job),

@@ -151,7 +151,7 @@ const cases: Case[] = [
       comment('ack_0', 'awaiting approval', `\n/approve ${JOB0}\n`, '@timmy', '2026-01-01T01:00:30.000Z'),
       enqueue(
         { house: 'bezalel', tool: 'git_push' },
-        { required: true, approvers: ['timmy'], ttlSeconds: 3600 },
+        { required: true, approvers: ['timmy'], ttlSeconds: 3600, allowSelfApproval: false },
       ),
     ],
   },
@@ -193,6 +193,97 @@ const cases: Case[] = [
       eyes,
       { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
       comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: "a sovereign of another house may not approve: the refusal names the house's sovereigns",
+    event: commentEvent('/approve j1', { author: { login: 'sage', id: 8 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      comment(
+        'approve_0',
+        '> `/approve j1`',
+        'not a sovereign of house **bezalel**',
+        'approved only by @timmy',
+        'keeps waiting',
+      ),
+    ],
+  },
+  {
+    name: 'approvers are compared case-insensitively',
+    event: commentEvent('/approve j1', { author: { login: 'Timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'Timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'the requester may not approve their own job without allowSelfApproval',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [job('j1', { state: 'awaiting_approval', requester: 'TIMMY', approvers: ['timmy', 'sage'] })],
+    },
+    expected: [
+      eyes,
+      comment(
+        'approve_0',
+        '> `/approve j1`',
+        'does not allow self-approval',
+        'only by @sage',
+        'keeps waiting',
+      ),
+    ],
+  },
+  {
+    name: 'a lone sovereign who asked for the job is told nobody can approve it',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy' })] },
+    expected: [eyes, comment('approve_0', 'no sovereign can approve it', '`houses.bezalel.sovereigns`')],
+  },
+  {
+    name: 'the requester approves their own job when the house allows self-approval',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy', allowSelfApproval: true })],
+    },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'a sovereign of another house may not deny',
+    event: commentEvent('/deny j1', { author: { login: 'sage', id: 8 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      comment('deny_0', '> `/deny j1`', 'not denied', 'denied only by @timmy', 'keeps waiting'),
+    ],
+  },
+  {
+    name: 'the requester, a sovereign of the house, may withdraw their own request with /deny',
+    event: commentEvent('/deny j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy' })] },
+    expected: [
+      eyes,
+      { type: 'denyJob', jobId: 'j1', by: 'timmy', reason: undefined },
+      comment('deny_0', 'Denied job `j1`'),
+    ],
+  },
+  {
+    name: '/run asks the sovereigns of the chosen house only',
+    event: commentEvent('/run http_get url=https://x.test @allegro --mode sovereign'),
+    expected: [
+      eyes,
+      comment('ack_0', 'awaiting approval', '@sage'),
+      enqueue(
+        { house: 'allegro', mode: 'SOVEREIGN' },
+        { required: true, approvers: ['sage'], allowSelfApproval: true },
+      ),
     ],
   },
   {

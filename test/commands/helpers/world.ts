@@ -23,6 +23,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['*'],
     defaultMode: 'SOVEREIGN',
     approval: 'always',
+    sovereigns: ['timmy', 'sage'],
+    allowSelfApproval: false,
   },
   {
     name: 'ezra',
@@ -30,6 +32,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['file_*', 'git_status', 'git_log'],
     defaultMode: 'INTELLIGENT',
     approval: 'never',
+    sovereigns: ['timmy'],
+    allowSelfApproval: false,
   },
   {
     name: 'bezalel',
@@ -37,6 +41,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['git_*', 'file_*', 'system_info'],
     defaultMode: 'SIMPLE',
     approval: 'writes',
+    sovereigns: ['timmy'],
+    allowSelfApproval: false,
   },
   {
     name: 'allegro',
@@ -44,6 +50,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['gitea_*', 'http_get'],
     defaultMode: 'SIMPLE',
     approval: 'never',
+    sovereigns: ['sage'],
+    allowSelfApproval: true,
   },
 ]
 
@@ -108,6 +116,8 @@ export function job(id: string, over: Partial<JobView> = {}): JobView {
     startedAt: undefined,
     finishedAt: undefined,
     approvedBy: undefined,
+    approvers: ['timmy'],
+    allowSelfApproval: false,
     retryKeys: [],
     ...over,
   }
@@ -190,7 +200,7 @@ export function world(
           houses: {
             list: HOUSES,
             defaultHouse: opts.defaultHouse ?? 'ezra',
-            sovereigns: opts.sovereigns ?? ['timmy'],
+            sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
               h === 'bezalel'
                 ? { alive: true, workers: 2, lastSeen: '2026-01-01T00:00:00Z' }
