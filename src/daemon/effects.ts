@@ -35,7 +35,7 @@ export interface JobRequest {
   tool: string
   /** `key=value` arguments as written; the tool's zod schema parses them at the worker. */
   args: Record<string, string>
-  /** `--mode` if given, else the house's default mode (approval was decided on it). */
+  /** `--mode` if given, else the house's default mode; always SOVEREIGN on a sovereign house (approval was decided on it). */
   mode: JobMode
   dryRun: boolean
   requester: { login: string; id: number }

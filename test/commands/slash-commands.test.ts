@@ -165,6 +165,58 @@ const cases: Case[] = [
     ],
   },
   {
+    name: '/run --mode simple on a SOVEREIGN house still runs SOVEREIGN, needs approval, and says so',
+    event: commentEvent('/run http_get url=https://x.test @timmy --mode simple'),
+    expected: [
+      eyes,
+      comment(
+        'ack_0',
+        'mode SOVEREIGN',
+        '`--mode simple` ignored',
+        'always runs in SOVEREIGN mode',
+        'awaiting approval',
+      ),
+      enqueue(
+        {
+          house: 'timmy',
+          mode: 'SOVEREIGN',
+          houseReason: expect.stringContaining(
+            '`--mode simple` ignored: house timmy always runs in SOVEREIGN mode',
+          ),
+        },
+        { required: true, approvers: ['timmy', 'sage'] },
+      ),
+    ],
+  },
+  {
+    name: '/run --mode intelligent on a SOVEREIGN house from its label is overruled too',
+    event: commentEvent('/run git_status --mode=intelligent'),
+    state: { issueLabels: ['house/timmy'] },
+    expected: [
+      eyes,
+      comment('ack_0', 'from the label house/timmy', '`--mode intelligent` ignored'),
+      enqueue({ house: 'timmy', mode: 'SOVEREIGN' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run --mode sovereign on a SOVEREIGN house needs no note',
+    event: commentEvent('/run git_status @timmy --mode sovereign'),
+    expected: [
+      eyes,
+      comment('ack_0', 'house chosen: named in the command\n'),
+      enqueue({ house: 'timmy', mode: 'SOVEREIGN', houseReason: 'named in the command' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run --mode simple on an INTELLIGENT house is chosen freely',
+    event: commentEvent('/run git_status @ezra --mode simple'),
+    expected: [
+      eyes,
+      comment('ack_0', 'mode SIMPLE', 'queued'),
+      enqueue({ house: 'ezra', mode: 'SIMPLE', houseReason: 'named in the command' }),
+    ],
+  },
+  {
     name: '/run of a tool the house does not allow lists what it allows',
     event: commentEvent('/run deploy @ezra'),
     expected: [eyes, comment('run-error_0', 'does not run `deploy`', '`git_status`', '`file_read`')],
