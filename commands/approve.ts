@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { approverRefusal } from '../src/commands-core/approver-refusal.js'
 import { findJob } from '../src/commands-core/find-job.js'
 import { reply } from '../src/commands-core/reply.js'
 
@@ -17,13 +18,24 @@ export const approve: CommandSpec<ApproveArgs> = {
   help: {
     usage: '/approve <job>',
     description:
-      "Approves a job waiting for approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
+      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
     examples: ['/approve j0123456789ab'],
   },
   async handle(ctx, args) {
     const found = await findJob(ctx, args.job)
     if ('error' in found) return [reply(ctx, 'approve', found.error)]
     const { job } = found
+    const by = ctx.requester.login
+    const effects = [
+      { type: 'approveJob' as const, jobId: job.id, by, digest: job.digest },
+      reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
+    ]
+    // The router retries a command whose effects did not all apply. If this approver's approval
+    // was recorded but the job never reached its house queue (a crash in between), the same
+    // effects again let BullJobs.approve finish the move; the reply has the same key, so no
+    // second comment appears.
+    const approvedByThis = job.approvedBy !== undefined && job.approvedBy.toLowerCase() === by.toLowerCase()
+    if (job.state === 'queued' && approvedByThis) return effects
     if (job.state !== 'awaiting_approval') {
       return [
         reply(
@@ -33,9 +45,10 @@ export const approve: CommandSpec<ApproveArgs> = {
         ),
       ]
     }
-    return [
-      { type: 'approveJob', jobId: job.id, by: ctx.requester.login, digest: job.digest },
-      reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
-    ]
+    // Only the job's own house's sovereigns, and not its requester unless the house allows it:
+    // anything else the worker's harness would deny after the bot said "Approved".
+    const refused = approverRefusal(job, by, 'approve')
+    if (refused) return [reply(ctx, 'approve', refused)]
+    return effects
   },
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { approverRefusal } from '../src/commands-core/approver-refusal.js'
 import { findJob } from '../src/commands-core/find-job.js'
 import { reply } from '../src/commands-core/reply.js'
 
@@ -25,7 +26,8 @@ export const deny: CommandSpec<DenyArgs> = {
   args: DenyArgs,
   help: {
     usage: '/deny <job> [reason]',
-    description: 'Refuses a job waiting for approval; it ends **denied**, with the reason in its comment.',
+    description:
+      "Refuses a job waiting for approval (a sovereign of the job's house); it ends **denied**, with the reason in its comment.",
     examples: [
       '/deny j0123456789ab',
       '/deny j0123456789ab "not during the freeze"',
@@ -41,6 +43,9 @@ export const deny: CommandSpec<DenyArgs> = {
         reply(ctx, 'deny', `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**, not awaiting approval.`),
       ]
     }
+    // A sovereign of another house decides nothing here; the requester may withdraw their own request.
+    const refused = approverRefusal(job, ctx.requester.login, 'deny')
+    if (refused) return [reply(ctx, 'deny', refused)]
     return [
       { type: 'denyJob', jobId: job.id, by: ctx.requester.login, reason: args.reason },
       reply(ctx, 'deny', `Denied job \`${job.id}\`${args.reason ? `: ${args.reason}` : ''}.`),

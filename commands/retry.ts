@@ -10,8 +10,11 @@ export const RetryArgs = commandInput({
 }).transform((i) => ({ job: i.positionals[0] as string }))
 export type RetryArgs = z.infer<typeof RetryArgs>
 
-/** A success is not retried, and a sovereign's denial is not undone by a retry. */
-const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified'])
+/**
+ * A success is not retried. A denied job is: the retried run asks for approval again (the expiry
+ * message says `/retry <job>` asks again), so a retry never undoes a sovereign's denial by itself.
+ */
+const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified', 'denied'])
 
 export const retry: CommandSpec<RetryArgs> = {
   name: 'retry',
@@ -21,25 +24,30 @@ export const retry: CommandSpec<RetryArgs> = {
   help: {
     usage: '/retry <job>',
     description:
-      'Runs a job that ended in failure, timeout, cancelled or unverified again, with the same house, tool, arguments and approval policy.',
+      'Runs a job that ended in failure, timeout, cancelled, unverified or denied again, with the same house, tool, arguments and approval policy (a job that needed approval asks for it again).',
     examples: ['/retry j0123456789ab'],
   },
   async handle(ctx, args) {
     const found = await findJob(ctx, args.job)
     if ('error' in found) return [reply(ctx, 'retry', found.error)]
     const { job } = found
+    const effects = [
+      { type: 'retryJob' as const, jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
+      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
+    ]
+    // This very command already started the new run (the router retries a command whose effects
+    // did not all apply): repeat the effects so BullJobs.retry can finish what a crash cut short
+    // (queue the run); the reply has the same key, so no second comment appears.
+    if (job.retryKeys.includes(ctx.jobId)) return effects
     if (!RETRYABLE.has(job.state)) {
       return [
         reply(
           ctx,
           'retry',
-          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**; only jobs that ended in failure, timeout, cancelled or unverified can be retried.`,
+          `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**; only jobs that ended in failure, timeout, cancelled, unverified or denied can be retried.`,
         ),
       ]
     }
-    return [
-      { type: 'retryJob', jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
-      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
-    ]
+    return effects
   },
 }

@@ -74,6 +74,26 @@ async function chooseHouse(
   return { error: `No house allows \`${tool.name}\`. See \`/houses\`.` }
 }
 
+/**
+ * `--mode` if given, else the house's default; but a house whose mode is SOVEREIGN always runs
+ * SOVEREIGN, or `--mode simple` would skip the approval on a house with `approvalRequired: none`.
+ * The reason shown in the ack says when `--mode` was overruled.
+ */
+function chooseMode(
+  house: HouseInfo,
+  asked: JobMode | undefined,
+  houseReason: string,
+): { mode: JobMode; reason: string } {
+  if (house.defaultMode !== 'SOVEREIGN') return { mode: asked ?? house.defaultMode, reason: houseReason }
+  const overruled = asked !== undefined && asked !== 'SOVEREIGN'
+  return {
+    mode: 'SOVEREIGN',
+    reason: overruled
+      ? `${houseReason}; \`--mode ${asked.toLowerCase()}\` ignored: house ${house.name} always runs in SOVEREIGN mode`
+      : houseReason,
+  }
+}
+
 function approvalRequired(house: HouseInfo, mode: JobMode, tool: ToolInfo): boolean {
   if (mode === 'SOVEREIGN' || house.approval === 'always') return true
   return house.approval === 'writes' && tool.access === 'write'
@@ -87,7 +107,7 @@ export const run: CommandSpec<RunArgs> = {
   help: {
     usage: '/run <tool> [key=value ...] [@house] [--mode m] [--dry-run]',
     description:
-      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. The ack comment names the job id and is updated in place until the result.",
+      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. The ack comment names the job id and is updated in place until the result.",
     examples: [
       '/run git_status @bezalel',
       '/run file_read path=README.md',
@@ -113,7 +133,7 @@ export const run: CommandSpec<RunArgs> = {
     }
     const choice = await chooseHouse(ctx, args, tool)
     if ('error' in choice) return [reply(ctx, 'run-error', choice.error)]
-    const { house, reason } = choice
+    const { house } = choice
     if (!toolMatches(tool.name, house.allowedTools)) {
       const allowed = ctx.tools
         .filter((t) => toolMatches(t.name, house.allowedTools))
@@ -122,13 +142,14 @@ export const run: CommandSpec<RunArgs> = {
         reply(
           ctx,
           'run-error',
-          `House **${house.name}** (${reason}) does not run \`${tool.name}\`. It runs: ${allowed.join(', ') || 'nothing'}.`,
+          `House **${house.name}** (${choice.reason}) does not run \`${tool.name}\`. It runs: ${allowed.join(', ') || 'nothing'}.`,
         ),
       ]
     }
-    const mode = args.mode ?? house.defaultMode
+    const { mode, reason } = chooseMode(house, args.mode, choice.reason)
     const required = approvalRequired(house, mode, tool)
-    const approvers = [...ctx.houses.sovereigns]
+    // The chosen house's sovereigns, not everyone's: the worker's harness accepts no one else.
+    const approvers = [...house.sovereigns]
     const ttlSeconds = ctx.config.approvalTtlSeconds
     const ackCommentKey = ctx.commentKey(`ack:${ctx.command.index}`)
     const job = {
@@ -173,7 +194,7 @@ export const run: CommandSpec<RunArgs> = {
             commentUrl: ctx.event.htmlUrl,
             command: ctx.command.raw,
           },
-          approval: { required, approvers, ttlSeconds },
+          approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
           ackCommentKey,
           houseReason: reason,
         },

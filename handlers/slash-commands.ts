@@ -20,16 +20,24 @@ function commandContext(ctx: HandlerContext, command: ParsedCommand, src: KeySou
   }
 }
 
-/** The user limit first, then the issue limit; a refusal stops counting. */
-async function rateLimit(ctx: HandlerContext, hitId: string): Promise<RateDecision | undefined> {
-  const { perUser, perIssue } = ctx.config.rateLimit
+/** The per-user limit: every command counts, known or not, so one person's flood stays quiet. */
+async function userLimit(ctx: HandlerContext, hitId: string): Promise<RateDecision | undefined> {
+  const login = ctx.event.author.login.toLowerCase()
+  const user = await ctx.limits.hit(`user:${login}`, hitId, ctx.config.rateLimit.perUser)
+  return user.allowed ? undefined : user
+}
+
+/**
+ * The per-issue limit, counted only for known commands whose permission passed: otherwise anyone
+ * who can comment (readers, strangers) could use up an issue's budget with unknown or refused
+ * commands and lock the writers out.
+ */
+async function issueLimit(ctx: HandlerContext, hitId: string): Promise<RateDecision | undefined> {
   const e = ctx.event
-  const user = await ctx.limits.hit(`user:${e.author.login.toLowerCase()}`, hitId, perUser)
-  if (!user.allowed) return user
   const issue = await ctx.limits.hit(
     `issue:${e.repo.owner}/${e.repo.name}#${e.issue.number}`,
     hitId,
-    perIssue,
+    ctx.config.rateLimit.perIssue,
   )
   return issue.allowed ? undefined : issue
 }
@@ -107,25 +115,30 @@ export const slashCommands: CommentHandler = {
     let rateReplied = false
     let limited = false
 
+    const rateLimited = (refused: RateDecision) => {
+      limited = true
+      // One polite reply per window (firstRefusal), and at most one per comment.
+      if (refused.firstRefusal && !rateReplied) {
+        rateReplied = true
+        effects.push({
+          type: 'comment',
+          repo: ctx.repo,
+          issue: event.issue.number,
+          key: commentKey(src, 'rate-limit'),
+          body: `@${event.author.login}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
+        })
+      }
+    }
+
     for (const command of parsed.slice(0, max)) {
-      const refused = await rateLimit(ctx, `${src.deliveryId}:${src.commentId ?? 'body'}:${command.index}`)
-      if (refused) {
-        limited = true
-        // One polite reply per window (firstRefusal), and at most one per comment.
-        if (refused.firstRefusal && !rateReplied) {
-          rateReplied = true
-          effects.push({
-            type: 'comment',
-            repo: ctx.repo,
-            issue: event.issue.number,
-            key: commentKey(src, 'rate-limit'),
-            body: `@${event.author.login}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
-          })
-        }
+      const hitId = `${src.deliveryId}:${src.commentId ?? 'body'}:${command.index}`
+      // Unknown commands count against the user's limit too, so a flood of typos stays quiet.
+      const userRefused = await userLimit(ctx, hitId)
+      if (userRefused) {
+        rateLimited(userRefused)
         continue
       }
 
-      // Unknown commands count against the limits too, so a flood of typos stays quiet.
       const spec = findCommand(ctx.commands, command.name)
       if (!spec) {
         unknown.push(command)
@@ -137,6 +150,12 @@ export const slashCommands: CommentHandler = {
       if (!verdict.ok) {
         if (verdict.log) effects.push(verdict.log)
         effects.push(reply(cctx, 'denied', verdict.why))
+        continue
+      }
+
+      const issueRefused = await issueLimit(ctx, hitId)
+      if (issueRefused) {
+        rateLimited(issueRefused)
         continue
       }
 

@@ -122,6 +122,7 @@ export class BullJobs implements JobsControl, JobsView {
       origin: { ...job.origin, commentId: job.origin.commentId },
       approvalRequired: job.approval.required,
       approvers: job.approval.approvers,
+      allowSelfApproval: job.approval.allowSelfApproval ?? false,
       approvalTtlSeconds: job.approval.ttlSeconds,
       houseReason: job.houseReason,
       digest: jobDigest(job),
@@ -165,7 +166,11 @@ export class BullJobs implements JobsControl, JobsView {
     const rec = await this.opts.store.getRecord(jobId)
     if (!rec) return
     if (rec.retryKeys.includes(key)) {
+      // A repeat after a crash between recording the run and what follows it: finish the
+      // follow-ups (each is idempotent by its BullMQ id).
       if (rec.state === 'queued') await this.addRun(rec)
+      if (rec.state === 'awaiting_approval') await this.scheduleExpiry(rec)
+      if (rec.state === 'queued' || rec.state === 'awaiting_approval') await this.report(rec)
       return
     }
     const run = rec.run + 1
@@ -192,7 +197,9 @@ export class BullJobs implements JobsControl, JobsView {
     const rec = await this.opts.store.getRecord(jobId)
     if (!rec) return
     if (rec.state === 'queued' && rec.approvedBy) {
-      await this.addRun(rec) // a repeat after a crash between approving and enqueueing
+      // A repeat after a crash between approving and enqueueing (idempotent by BullMQ ids).
+      await this.addRun(rec)
+      await this.report(rec)
       return
     }
     if (rec.state !== 'awaiting_approval') return

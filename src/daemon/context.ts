@@ -19,6 +19,10 @@ export interface HouseInfo {
   defaultMode: JobMode
   /** When jobs need a sovereign's approval besides SOVEREIGN mode. */
   approval: 'never' | 'writes' | 'always'
+  /** Who may approve this house's jobs (its `sovereigns`; the worker's harness checks the same list). */
+  sovereigns: readonly string[]
+  /** Whether a sovereign may approve a job they asked for themselves. */
+  allowSelfApproval: boolean
 }
 
 /** Whether a house has a live worker, from worker heartbeats. */
@@ -34,6 +38,7 @@ export interface HousesView {
   list: readonly HouseInfo[]
   /** The house `/run` uses when neither `@house` nor a `house/*` label names one. */
   defaultHouse: string | undefined
+  /** Every house's sovereigns: who may run sovereign commands at all (each job narrows it to its house's). */
   sovereigns: readonly string[]
   liveness(house: string): Promise<HouseLiveness>
 }

@@ -19,8 +19,11 @@ export interface JobOrigin {
 /** Whether a job must wait for a sovereign's `/approve`, who may give it, and for how long it holds. */
 export interface ApprovalPolicy {
   required: boolean
+  /** The sovereigns of the job's house (the worker's harness accepts no one else). */
   approvers: string[]
   ttlSeconds: number
+  /** Whether the requester may approve their own job (the house's `allowSelfApproval`); default false. */
+  allowSelfApproval?: boolean
 }
 
 /** Everything a house worker needs to run one job. */
@@ -32,7 +35,7 @@ export interface JobRequest {
   tool: string
   /** `key=value` arguments as written; the tool's zod schema parses them at the worker. */
   args: Record<string, string>
-  /** `--mode` if given, else the house's default mode (approval was decided on it). */
+  /** `--mode` if given, else the house's default mode; always SOVEREIGN on a sovereign house (approval was decided on it). */
   mode: JobMode
   dryRun: boolean
   requester: { login: string; id: number }

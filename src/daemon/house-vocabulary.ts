@@ -62,6 +62,8 @@ export function houseInfo(policy: HousePolicy, tools: readonly ToolSpec[]): Hous
       .map((t) => t.name),
     defaultMode: jobMode(policy.mode),
     approval: APPROVAL[policy.approvalRequired],
+    sovereigns: policy.sovereigns,
+    allowSelfApproval: policy.allowSelfApproval,
   }
 }
 

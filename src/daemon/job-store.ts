@@ -44,6 +44,8 @@ export const JobRecord = z.object({
   }),
   approvalRequired: z.boolean(),
   approvers: z.array(z.string()),
+  /** Whether the requester may approve their own job; absent in records written before it existed. */
+  allowSelfApproval: z.boolean().optional(),
   approvalTtlSeconds: z.number().int().positive(),
   houseReason: z.string().optional(),
   /** sha256 of house, tool, args and mode: what an approval is bound to. */
@@ -243,5 +245,9 @@ export function toView(r: JobRecord): JobView {
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
+    approvedBy: r.approvedBy?.by,
+    approvers: r.approvers,
+    allowSelfApproval: r.allowSelfApproval ?? false,
+    retryKeys: r.retryKeys,
   }
 }

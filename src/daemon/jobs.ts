@@ -39,6 +39,14 @@ export interface JobView {
   createdAt: string
   startedAt: string | undefined
   finishedAt: string | undefined
+  /** Who may approve it: the sovereigns of its house when it was asked for. */
+  approvers: readonly string[]
+  /** Whether its requester may approve it too. */
+  allowSelfApproval: boolean
+  /** The sovereign who approved the current run, once approved. */
+  approvedBy: string | undefined
+  /** `/retry` command keys already applied (so a retried `/retry` can repeat its effect). */
+  retryKeys: readonly string[]
 }
 
 /**

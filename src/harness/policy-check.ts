@@ -75,14 +75,16 @@ export function checkApproval(input: {
     }
   }
   const a = Approval.parse(input.approval)
-  if (!policy.sovereigns.includes(a.approver)) {
+  // Gitea logins are case-insensitive; the command side compares them so too (context.ts).
+  const approver = a.approver.toLowerCase()
+  if (!policy.sovereigns.some((s) => s.toLowerCase() === approver)) {
     return {
       rule: 'approver-not-sovereign',
       reason: `${a.approver} is not a sovereign of house ${policy.name} (sovereigns: ${sovereigns})`,
       fix: `ask one of the sovereigns to approve, or add ${a.approver} to houses.${policy.name}.sovereigns`,
     }
   }
-  if (a.approver === input.requestedBy && !policy.allowSelfApproval) {
+  if (approver === input.requestedBy.toLowerCase() && !policy.allowSelfApproval) {
     return {
       rule: 'self-approval',
       reason: `${a.approver} requested this call and cannot also approve it`,

@@ -107,4 +107,49 @@ describe('slash commands over the limit', () => {
     const b = commentEvent('/status', { deliveryId: 'd-2', commentId: 78, author: { login: 'adam', id: 8 } })
     expect(keys(await slashCommands.handle(b, w.ctx(b)))).toEqual(['c:d-2:78:rate-limit'])
   })
+
+  const perIssueTight = {
+    ...CONFIG,
+    rateLimit: { perUser: { limit: 100, windowSeconds: 60 }, perIssue: { limit: 3, windowSeconds: 60 } },
+  }
+  const spam: [string, string, string][] = [
+    ['unknown commands', 'rita', '/nope\n/nada\n/zilch\n/more\n/again'],
+    [
+      'write commands a reader may not run',
+      'rita',
+      '/run git_status @bezalel\n/label kind/bug\n/assign @ezra\n/cancel j1',
+    ],
+    ['commands from a stranger', 'mallory', '/nope\n/run git_status\n/approve j1\n/zilch'],
+  ]
+  for (const [what, login, body] of spam) {
+    it(`${what} do not use up the issue's limit: a writer's /run still runs`, async () => {
+      const w = world({ config: perIssueTight })
+      for (let n = 0; n < 3; n++) {
+        const e = commentEvent(body, { deliveryId: `d-s${n}`, commentId: 100 + n, author: { login, id: 6 } })
+        const effects = await slashCommands.handle(e, w.ctx(e))
+        expect(keys(effects).some((k) => k.endsWith('rate-limit'))).toBe(false)
+      }
+      const run = commentEvent('/run git_status @bezalel', { deliveryId: 'd-w', commentId: 200 })
+      const effects = await slashCommands.handle(run, w.ctx(run))
+      expect(effects.map((e) => e.type)).toEqual(['react', 'comment', 'enqueueJob'])
+    })
+  }
+
+  it("accepted commands still use up the issue's limit, whoever sends them", async () => {
+    const w = world({ config: perIssueTight })
+    const a = commentEvent('/status\n/houses\n/help')
+    expect(keys(await slashCommands.handle(a, w.ctx(a)))).toEqual([
+      'c:d-1:77:status_0',
+      'c:d-1:77:houses_1',
+      'c:d-1:77:help_2',
+    ])
+    const run = commentEvent('/run git_status @bezalel', { deliveryId: 'd-w', commentId: 200 })
+    expect(keys(await slashCommands.handle(run, w.ctx(run)))).toEqual(['c:d-w:200:rate-limit'])
+  })
+
+  it('one user spamming unknown commands is still throttled by the per-user limit, with one reply', async () => {
+    const w = world({ config })
+    const e = commentEvent('/nope\n/nada\n/zilch', { author: { login: 'rita', id: 6 } })
+    expect(keys(await slashCommands.handle(e, w.ctx(e)))).toEqual(['c:d-1:77:rate-limit', 'c:d-1:77:unknown'])
+  })
 })

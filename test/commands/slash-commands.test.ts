@@ -151,7 +151,7 @@ const cases: Case[] = [
       comment('ack_0', 'awaiting approval', `\n/approve ${JOB0}\n`, '@timmy', '2026-01-01T01:00:30.000Z'),
       enqueue(
         { house: 'bezalel', tool: 'git_push' },
-        { required: true, approvers: ['timmy'], ttlSeconds: 3600 },
+        { required: true, approvers: ['timmy'], ttlSeconds: 3600, allowSelfApproval: false },
       ),
     ],
   },
@@ -162,6 +162,58 @@ const cases: Case[] = [
       eyes,
       comment('ack_0', 'awaiting approval'),
       enqueue({ mode: 'SOVEREIGN' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run --mode simple on a SOVEREIGN house still runs SOVEREIGN, needs approval, and says so',
+    event: commentEvent('/run http_get url=https://x.test @timmy --mode simple'),
+    expected: [
+      eyes,
+      comment(
+        'ack_0',
+        'mode SOVEREIGN',
+        '`--mode simple` ignored',
+        'always runs in SOVEREIGN mode',
+        'awaiting approval',
+      ),
+      enqueue(
+        {
+          house: 'timmy',
+          mode: 'SOVEREIGN',
+          houseReason: expect.stringContaining(
+            '`--mode simple` ignored: house timmy always runs in SOVEREIGN mode',
+          ),
+        },
+        { required: true, approvers: ['timmy', 'sage'] },
+      ),
+    ],
+  },
+  {
+    name: '/run --mode intelligent on a SOVEREIGN house from its label is overruled too',
+    event: commentEvent('/run git_status --mode=intelligent'),
+    state: { issueLabels: ['house/timmy'] },
+    expected: [
+      eyes,
+      comment('ack_0', 'from the label house/timmy', '`--mode intelligent` ignored'),
+      enqueue({ house: 'timmy', mode: 'SOVEREIGN' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run --mode sovereign on a SOVEREIGN house needs no note',
+    event: commentEvent('/run git_status @timmy --mode sovereign'),
+    expected: [
+      eyes,
+      comment('ack_0', 'house chosen: named in the command\n'),
+      enqueue({ house: 'timmy', mode: 'SOVEREIGN', houseReason: 'named in the command' }, { required: true }),
+    ],
+  },
+  {
+    name: '/run --mode simple on an INTELLIGENT house is chosen freely',
+    event: commentEvent('/run git_status @ezra --mode simple'),
+    expected: [
+      eyes,
+      comment('ack_0', 'mode SIMPLE', 'queued'),
+      enqueue({ house: 'ezra', mode: 'SIMPLE', houseReason: 'named in the command' }),
     ],
   },
   {
@@ -196,6 +248,97 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "a sovereign of another house may not approve: the refusal names the house's sovereigns",
+    event: commentEvent('/approve j1', { author: { login: 'sage', id: 8 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      comment(
+        'approve_0',
+        '> `/approve j1`',
+        'not a sovereign of house **bezalel**',
+        'approved only by @timmy',
+        'keeps waiting',
+      ),
+    ],
+  },
+  {
+    name: 'approvers are compared case-insensitively',
+    event: commentEvent('/approve j1', { author: { login: 'Timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'Timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'the requester may not approve their own job without allowSelfApproval',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [job('j1', { state: 'awaiting_approval', requester: 'TIMMY', approvers: ['timmy', 'sage'] })],
+    },
+    expected: [
+      eyes,
+      comment(
+        'approve_0',
+        '> `/approve j1`',
+        'does not allow self-approval',
+        'only by @sage',
+        'keeps waiting',
+      ),
+    ],
+  },
+  {
+    name: 'a lone sovereign who asked for the job is told nobody can approve it',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy' })] },
+    expected: [eyes, comment('approve_0', 'no sovereign can approve it', '`houses.bezalel.sovereigns`')],
+  },
+  {
+    name: 'the requester approves their own job when the house allows self-approval',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy', allowSelfApproval: true })],
+    },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'a sovereign of another house may not deny',
+    event: commentEvent('/deny j1', { author: { login: 'sage', id: 8 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
+    expected: [
+      eyes,
+      comment('deny_0', '> `/deny j1`', 'not denied', 'denied only by @timmy', 'keeps waiting'),
+    ],
+  },
+  {
+    name: 'the requester, a sovereign of the house, may withdraw their own request with /deny',
+    event: commentEvent('/deny j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'awaiting_approval', requester: 'timmy' })] },
+    expected: [
+      eyes,
+      { type: 'denyJob', jobId: 'j1', by: 'timmy', reason: undefined },
+      comment('deny_0', 'Denied job `j1`'),
+    ],
+  },
+  {
+    name: '/run asks the sovereigns of the chosen house only',
+    event: commentEvent('/run http_get url=https://x.test @allegro --mode sovereign'),
+    expected: [
+      eyes,
+      comment('ack_0', 'awaiting approval', '@sage'),
+      enqueue(
+        { house: 'allegro', mode: 'SOVEREIGN' },
+        { required: true, approvers: ['sage'], allowSelfApproval: true },
+      ),
+    ],
+  },
+  {
     name: 'a sovereign denies with a reason',
     event: commentEvent('/deny j1 not today', { author: { login: 'timmy', id: 9 } }),
     state: { jobs: [job('j1', { state: 'awaiting_approval' })] },
@@ -204,6 +347,22 @@ const cases: Case[] = [
       { type: 'denyJob', jobId: 'j1', by: 'timmy', reason: 'not today' },
       comment('deny_0', 'not today'),
     ],
+  },
+  {
+    name: "a router retry of the sovereign's /approve repeats the effect when the job never reached its queue",
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'queued', approvedBy: 'Timmy' })] },
+    expected: [
+      eyes,
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      comment('approve_0', 'Approved job `j1`'),
+    ],
+  },
+  {
+    name: 'a job approved by someone else is not approved again',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: { jobs: [job('j1', { state: 'queued', approvedBy: 'sage' })] },
+    expected: [eyes, comment('approve_0', 'is **queued**, not awaiting approval')],
   },
   {
     name: 'approving a job that is not waiting says so',
@@ -244,10 +403,36 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a denied job (an expired request) is retried: the new run asks for approval again',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'denied' })] },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      comment('retry_0', 'Retrying'),
+    ],
+  },
+  {
+    name: 'a router retry of /retry repeats the effect when its run is already recorded',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'queued', retryKeys: [JOB0] })] },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      comment('retry_0', 'Retrying'),
+    ],
+  },
+  {
+    name: 'a queued job retried by another command is not retried again',
+    event: commentEvent('/retry j1'),
+    state: { jobs: [job('j1', { state: 'queued', retryKeys: ['j0000000000ff'] })] },
+    expected: [eyes, comment('retry_0', 'is **queued**', 'only jobs that ended in failure')],
+  },
+  {
     name: 'a success is not retried',
     event: commentEvent('/retry j1'),
     state: { jobs: [job('j1', { state: 'success' })] },
-    expected: [eyes, comment('retry_0', 'only jobs that ended in failure')],
+    expected: [eyes, comment('retry_0', 'is **success**', 'only jobs that ended in failure', 'denied')],
   },
   {
     name: '/status lists the jobs of the issue',

@@ -7,6 +7,8 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { BullJobs, jobDigest } from '../../src/daemon/bull-jobs.js'
 import { DaemonConfig } from '../../src/daemon/daemon-config.js'
+import { RedisEffectLedger } from '../../src/daemon/effect-ledger.js'
+import { Executor } from '../../src/daemon/executor.js'
 import type { JobRequest } from '../../src/daemon/effects.js'
 import { liveness } from '../../src/daemon/heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from '../../src/daemon/house-worker.js'
@@ -15,6 +17,9 @@ import { plainResult } from '../../src/daemon/stored-result.js'
 import { Harness } from '../../src/harness/harness.js'
 import { houseQueueName, REPORTS_QUEUE } from '../../src/queue/queue-names.js'
 import { customTool } from '../../src/tools/custom/custom-tool.js'
+import { slashCommands } from '../../handlers/slash-commands.js'
+import type { JobRecord } from '../../src/daemon/job-store.js'
+import { commentEvent, world } from '../commands/helpers/world.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 const log = pino({ level: 'silent' })
@@ -292,5 +297,75 @@ describe('jobs over BullMQ with a real house worker', () => {
     const after = await liveness(redis, prefix, 'bezalel')
     expect(after).toMatchObject({ alive: false, workers: 0 })
     expect(after.lastSeen).toBeDefined()
+  })
+
+  describe('a router retry after a crash between the record and the house queue', () => {
+    /** The command handled as the router does: handler, then executor; true when every effect applied. */
+    const route = async (w: ReturnType<typeof world>, body: string, login: string) => {
+      const event = commentEvent(body, { author: { login, id: 3 } })
+      const executor = new Executor({
+        port: w.port,
+        jobs,
+        ledger: new RedisEffectLedger(redis, prefix),
+        log,
+        labelCatalogue: false,
+      })
+      return executor.apply(await slashCommands.handle(event, w.ctx(event))).then(
+        () => true,
+        () => false,
+      )
+    }
+    /** The next `addRun` fails, as if the router died right after updating the record. */
+    const crashOnce = () => {
+      const real = jobs.addRun.bind(jobs)
+      let crashed = false
+      jobs.addRun = async (rec: JobRecord) => {
+        if (crashed) return real(rec)
+        crashed = true
+        throw new Error('crash before the house queue')
+      }
+    }
+    const replies = (w: ReturnType<typeof world>, text: string) =>
+      w.port.comments.filter((c) => c.body.includes(text)).length
+
+    it('/approve: the retried command queues the approved job and replies once', async () => {
+      await startWorker()
+      const w = world({ jobsView: jobs, sovereigns: ['sage'] })
+      await jobs.enqueue({ ...request('jk', 'scribble', { name: 'repaired' }, true), ackCommentId: 5 })
+      crashOnce()
+      expect(await route(w, '/approve jk', 'sage')).toBe(false)
+      expect(await store.getRecord('jk')).toMatchObject({ state: 'queued', approvedBy: { by: 'sage' } })
+      expect(await route(w, '/approve jk', 'sage')).toBe(true)
+      expect(await finalState('jk')).toBe('success')
+      expect(existsSync(join(dir, 'repaired'))).toBe(true)
+      expect(replies(w, 'Approved job `jk`')).toBe(1)
+      expect(replies(w, 'not awaiting approval')).toBe(0)
+    })
+
+    it('/retry: the retried command queues the new run and replies once', async () => {
+      await startWorker()
+      const w = world({ jobsView: jobs })
+      await jobs.enqueue({ ...request('jl', 'flop', {}), ackCommentId: 5 })
+      expect(await finalState('jl')).toBe('failure')
+      crashOnce()
+      expect(await route(w, '/retry jl', 'wendy')).toBe(false)
+      expect(await store.getRecord('jl')).toMatchObject({ state: 'queued', run: 2 })
+      expect(await route(w, '/retry jl', 'wendy')).toBe(true)
+      const runId = (await store.getRecord('jl'))!.runId
+      expect(runId).toMatch(/^jl\.j[0-9a-f]{12}$/)
+      await until('run 2 result', async () => (await store.progress(runId)).result)
+      expect(await finalState('jl')).toBe('failure')
+      expect(replies(w, 'Retrying job `jl`')).toBe(1)
+      expect(replies(w, 'can be retried')).toBe(0)
+    })
+
+    it('/retry of a denied (expired) request asks for approval again', async () => {
+      const w = world({ jobsView: jobs })
+      await jobs.enqueue({ ...request('jm', 'scribble', { name: 'later' }, true), ackCommentId: 5 })
+      await jobs.deny('jm', 'sage', undefined)
+      expect(await route(w, '/retry jm', 'wendy')).toBe(true)
+      expect(await store.getRecord('jm')).toMatchObject({ state: 'awaiting_approval', run: 2 })
+      expect(await reportIds()).toContain('jm.2.expire')
+    })
   })
 })

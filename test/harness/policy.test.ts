@@ -97,6 +97,18 @@ describe('approvals (timmy, SOVEREIGN)', () => {
       rule: 'self-approval',
     },
     {
+      name: 'a sovereign whose login is written in another case (Gitea logins ignore case)',
+      approval: (h) => h.approve('echo', args, { approver: 'Alice' }),
+      status: 'success',
+    },
+    {
+      name: 'a sovereign approving their own request under another case',
+      approval: (h) => h.approve('echo', args, { approver: 'ALICE' }),
+      requestedBy: 'alice',
+      status: 'denied',
+      rule: 'self-approval',
+    },
+    {
       name: 'a self-approval when allowSelfApproval is set',
       approval: (h) => h.approve('echo', args, { approver: 'alice' }),
       requestedBy: 'alice',
@@ -137,7 +149,7 @@ describe('approvals (timmy, SOVEREIGN)', () => {
     } else {
       expect(r.output).toBe('hi')
       expect(r.provenance.statement.predicate.approvals).toEqual([
-        expect.objectContaining({ approver: 'alice' }),
+        expect.objectContaining({ approver: expect.stringMatching(/^alice$/i) }),
       ])
     }
     await h.close()

@@ -23,6 +23,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['*'],
     defaultMode: 'SOVEREIGN',
     approval: 'always',
+    sovereigns: ['timmy', 'sage'],
+    allowSelfApproval: false,
   },
   {
     name: 'ezra',
@@ -30,6 +32,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['file_*', 'git_status', 'git_log'],
     defaultMode: 'INTELLIGENT',
     approval: 'never',
+    sovereigns: ['timmy'],
+    allowSelfApproval: false,
   },
   {
     name: 'bezalel',
@@ -37,6 +41,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['git_*', 'file_*', 'system_info'],
     defaultMode: 'SIMPLE',
     approval: 'writes',
+    sovereigns: ['timmy'],
+    allowSelfApproval: false,
   },
   {
     name: 'allegro',
@@ -44,6 +50,8 @@ export const HOUSES: HouseInfo[] = [
     allowedTools: ['gitea_*', 'http_get'],
     defaultMode: 'SIMPLE',
     approval: 'never',
+    sovereigns: ['sage'],
+    allowSelfApproval: true,
   },
 ]
 
@@ -107,6 +115,10 @@ export function job(id: string, over: Partial<JobView> = {}): JobView {
     createdAt: '2026-01-01T00:00:00Z',
     startedAt: undefined,
     finishedAt: undefined,
+    approvedBy: undefined,
+    approvers: ['timmy'],
+    allowSelfApproval: false,
+    retryKeys: [],
     ...over,
   }
 }
@@ -141,9 +153,18 @@ export interface World {
   ctx(event: CommentEvent): HandlerContext
 }
 
-/** Writers: wendy; readers: rita; sovereign: timmy (by config); nobody else is a collaborator. */
+/**
+ * Writers: wendy; readers: rita; sovereign: timmy (by config); nobody else is a collaborator.
+ * `jobsView` replaces the in-memory job list (e.g. with BullJobs over a real Redis).
+ */
 export function world(
-  opts: { issueLabels?: string[]; defaultHouse?: string; config?: BotConfig } = {},
+  opts: {
+    issueLabels?: string[]
+    defaultHouse?: string
+    config?: BotConfig
+    jobsView?: JobsView
+    sovereigns?: string[]
+  } = {},
 ): World {
   const port = new FakePort([
     'kind/bug',
@@ -179,14 +200,14 @@ export function world(
           houses: {
             list: HOUSES,
             defaultHouse: opts.defaultHouse ?? 'ezra',
-            sovereigns: ['timmy'],
+            sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
               h === 'bezalel'
                 ? { alive: true, workers: 2, lastSeen: '2026-01-01T00:00:00Z' }
                 : { alive: false, workers: 0, lastSeen: undefined },
           },
           tools: TOOLS,
-          jobs,
+          jobs: opts.jobsView ?? jobs,
           triage,
           limits,
           config: opts.config ?? CONFIG,
