@@ -79,6 +79,10 @@ describe('house workers killed with SIGKILL mid-job, 20 times in a row, under lo
 
     // The load: keep IN_FLIGHT jobs not final, posting comments straight into the double.
     const jobs = new Map<string, JobRecord | undefined>() // job id -> last record read
+    // Workers that finished a job: a cold child (tsx still compiling, first signing) can take a
+    // second or more over its first job, which is not what this test measures.
+    const warm = new Set<string>()
+    const isWarm = (c: ChildProcess) => [...warm].some((w) => w.endsWith(workerOf(c)))
     let posted = 0
     let stop = false
     const finalCount = () => [...jobs.values()].filter((r) => r && FINAL.has(r.state)).length
@@ -87,8 +91,15 @@ describe('house workers killed with SIGKILL mid-job, 20 times in a row, under lo
         const s = ackState(a.body)
         if (s && !jobs.has(s.jobId)) jobs.set(s.jobId, undefined)
       }
-      for (const [id, rec] of jobs)
-        if (!rec || !FINAL.has(rec.state)) jobs.set(id, await world.services.loop!.store.getRecord(id))
+      for (const [id, rec] of jobs) {
+        if (rec && FINAL.has(rec.state)) continue
+        const now = await world.services.loop!.store.getRecord(id)
+        jobs.set(id, now)
+        if (now && FINAL.has(now.state)) {
+          const by = (await world.services.loop!.store.progress(now.runId)).started?.worker
+          if (by) warm.add(by)
+        }
+      }
     }
     const load = (async () => {
       while (!stop) {
@@ -117,7 +128,8 @@ describe('house workers killed with SIGKILL mid-job, 20 times in a row, under lo
                 if (p.started?.worker.endsWith(workerOf(child)) && p.result === undefined) held.push(id)
               }
               const fresh = held.filter((id) => !kills.some((k) => k.jobIds.includes(id)))
-              if (fresh.length > 0 && fresh.length === held.length) return { child, held }
+              const othersWarm = live.every((c) => c === child || isWarm(c))
+              if (fresh.length > 0 && fresh.length === held.length && othersWarm) return { child, held }
             }
             return undefined
           },
@@ -128,7 +140,16 @@ describe('house workers killed with SIGKILL mid-job, 20 times in a row, under lo
         const at = Date.now()
         await exited
         kills.push({ at, jobIds: target.held })
-        live = [...live.filter((c) => c !== target.child), spawnWorker()]
+        live = live.filter((c) => c !== target.child)
+        // The replacement starts once the killed jobs are final, so a cold child never takes them.
+        const killedIds = target.held
+        void until(
+          'killed jobs final before respawn',
+          () => (killedIds.every((id) => FINAL.has(jobs.get(id)?.state ?? '')) ? true : undefined),
+          15_000,
+        )
+          .catch(() => undefined)
+          .then(() => live.push(spawnWorker()))
       }
       // Every killed job ends, then the rest of the load drains.
       await until(
