@@ -44,7 +44,13 @@ async function issueLimit(ctx: HandlerContext, hitId: string): Promise<RateDecis
 
 type Verdict = { ok: true } | { ok: false; why: string; log?: Effect }
 
-/** Fail closed: an error while asking Gitea is a denial with the reason, never a pass. */
+/**
+ * Fail closed: an error while asking Gitea is never a pass. A transient one (Gitea 5xx, 429, a
+ * timeout: `transient: true` on the port's error) is thrown, so the router retries the event with
+ * backoff and the command runs once Gitea is back; refusing it would turn a short outage into
+ * "permission could not be checked" replies for commands people were allowed to run. Any other
+ * error is a denial with the reason.
+ */
 async function checkPermission(ctx: HandlerContext, spec: CommandSpec): Promise<Verdict> {
   // Anyone who can comment on the issue can read the repository: no Gitea call needed.
   if (spec.permission === 'read') return { ok: true }
@@ -57,6 +63,7 @@ async function checkPermission(ctx: HandlerContext, spec: CommandSpec): Promise<
       why: `@${login}, \`/${spec.name}\` can be run by ${PERMISSION_TEXT[spec.permission]}; your permission here is \`${level}\`.`,
     }
   } catch (err) {
+    if ((err as { transient?: unknown } | null)?.transient === true) throw err
     const reason = err instanceof Error ? err.message : String(err)
     return {
       ok: false,

@@ -3,6 +3,7 @@ import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
+import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. */
@@ -11,5 +12,6 @@ export const scenarios: Scenario[] = [
   harnessScenario,
   e2eScenario,
   triageScenario,
+  throughputScenario,
   memoryScenario,
 ]

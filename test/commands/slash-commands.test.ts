@@ -522,6 +522,16 @@ const cases: Case[] = [
 ]
 
 describe('slash-commands handler', () => {
+  // Found by the resilience suite (gitea-failing): a Gitea outage refused commands people were
+  // allowed to run. A transient failure is thrown, so the router retries the event.
+  it('throws on a transient permission failure instead of refusing', async () => {
+    const w = world({})
+    const event = commentEvent('/run git_status @bezalel')
+    const transient = Object.assign(new Error('getCollaboratorPermission: HTTP 429'), { transient: true })
+    w.port.failNext('getCollaboratorPermission', transient, 5)
+    await expect(slashCommands.handle(event, w.ctx(event))).rejects.toBe(transient)
+  })
+
   for (const c of cases) {
     it(c.name, async () => {
       const w = world({ issueLabels: c.state?.issueLabels, defaultHouse: c.state?.defaultHouse })

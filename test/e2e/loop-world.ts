@@ -8,7 +8,7 @@ import { stringify } from 'yaml'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { startServices, type RunningServices, type ServicePieces } from '../../src/daemon/start-services.js'
 import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/double/index.js'
-import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
+import { GiteaJsAdapter, type GiteaJsAdapterOptions } from '../../src/gitea/gitea-js-adapter.js'
 import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
 import { createLogger } from '../../src/logger.js'
 import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
@@ -86,8 +86,18 @@ export function e2eFileConfig(workspace: string, keyDir: string): Record<string,
   }
 }
 
+/** What a test may change in a world: its file config, and the bot's Gitea adapter options. */
+export interface LoopWorldOptions {
+  /** Edits the file config (from `e2eFileConfig`) before it is written. */
+  fileConfig?: (config: Record<string, unknown>) => Record<string, unknown>
+  /** Options of the bot's in-process Gitea adapter (retry policy, request timeout). */
+  adapter?: Partial<Pick<GiteaJsAdapterOptions, 'retry' | 'requestTimeoutMs'>>
+}
+
 /** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
 export class LoopWorld {
+  constructor(private readonly options: LoopWorldOptions = {}) {}
+
   readonly dir = mkdtempSync(join(tmpdir(), 'uw-e2e-'))
   readonly prefix = uniquePrefix()
   readonly keyDir = join(this.dir, 'keys')
@@ -119,7 +129,8 @@ export class LoopWorld {
 
   async start(pieces?: ServicePieces): Promise<this> {
     this.workspace = makeWorkspace(join(this.dir, 'ws'))
-    writeFileSync(this.configFile, stringify(e2eFileConfig(this.workspace.repo, this.keyDir)))
+    const base = e2eFileConfig(this.workspace.repo, this.keyDir)
+    writeFileSync(this.configFile, stringify(this.options.fileConfig?.(base) ?? base))
     this.gitea = await startGiteaDouble({ port: 0 })
     const d = this.gitea.double
     const bot = d.createUser({ login: BOT })
@@ -143,6 +154,7 @@ export class LoopWorld {
       baseUrl: this.gitea.url,
       token: bot.token,
       retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
+      ...this.options.adapter,
     })
     this.services = await startServices(this.config, log, {
       resolveBotLogin: async () => BOT,

@@ -169,13 +169,18 @@ export function signedHeaders(body: Buffer, deliveryId: string, event: string): 
 
 /**
  * A distinct, correctly signed `issue_comment` delivery: its own delivery id, comment id and body,
- * so a router would see `n` different commands.
+ * so a router would see `n` different commands. `commentId` (default `1_000_000 + n`) lets a test
+ * point it at a comment that exists in a Gitea double.
  */
-export function commentDelivery(deliveryId: string, n: number): { headers: RawHeaders; body: Buffer } {
+export function commentDelivery(
+  deliveryId: string,
+  n: number,
+  commentId = 1_000_000 + n,
+): { headers: RawHeaders; body: Buffer } {
   const payload = fixture('issue_comment-created-issue.json') as {
     comment: { id: number; body: string }
   }
-  payload.comment.id = 1_000_000 + n
+  payload.comment.id = commentId
   payload.comment.body = `/run git_status @bezalel\n\ndelivery ${n}`
   const body = Buffer.from(JSON.stringify(payload))
   return { headers: signedHeaders(body, deliveryId, 'issue_comment'), body }
