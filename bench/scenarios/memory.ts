@@ -2,12 +2,13 @@
 // it) as a child process under webhook load, against a bare Node HTTP server spawned and loaded the
 // same way. Standalone: npx tsx bench/scenarios/memory.ts
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { freePort, startRedisServer } from '../../src/queue/redis-server.js'
+import { SandboxInfo } from '../../src/sandbox/start-sandbox.js'
 import { signBody } from '../../src/server/verify-signature.js'
 import type { Round, Scenario, ScenarioResult } from '../scenario.js'
 
@@ -21,6 +22,8 @@ export interface LoadTarget {
   secret: string
   /** Unique per round and process, so delivery ids never collide. */
   idPrefix: string
+  /** The process's UW_DATA_DIR (where a sandbox writes sandbox.json); unset for the bare baseline. */
+  dataDir?: string
 }
 
 /** What a load sent; `accepted` counts 2xx answers. */
@@ -168,6 +171,63 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
   }
 }
 
+/**
+ * The e2e load: `/run git_status @bezalel` comments posted as the sandbox writer through the
+ * sandbox's Gitea double at `commandsPerSecond` for `durationMs` (open loop). Each comment becomes
+ * a signed webhook, a job run by a house worker and a result comment edited by the reporter, all
+ * inside the measured `serve`. A process without a sandbox (the bare baseline) gets the same rate
+ * of signed comment deliveries instead.
+ *
+ * @example
+ *   const load = sandboxCommandLoad({ commandsPerSecond: 20, durationMs: 30_000 })
+ */
+export function sandboxCommandLoad(options: { commandsPerSecond: number; durationMs: number }): LoadProfile {
+  const fallback = steadyCommentLoad({
+    ratePerSecond: options.commandsPerSecond,
+    durationMs: options.durationMs,
+  })
+  return async (target) => {
+    const file = target.dataDir ? join(target.dataDir, 'sandbox.json') : undefined
+    let info: SandboxInfo | undefined
+    for (let i = 0; file && i < 100 && !info; i++) {
+      try {
+        info = SandboxInfo.parse(JSON.parse(readFileSync(file, 'utf8')))
+      } catch {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+    if (!info) return fallback(target)
+    const { giteaUrl, repo, issue, users } = info
+    const url = `${giteaUrl}/api/v1/repos/${repo.owner}/${repo.name}/issues/${issue}/comments`
+    const total = Math.round((options.commandsPerSecond * options.durationMs) / 1000)
+    const started = performance.now()
+    let accepted = 0
+    const posts: Promise<void>[] = []
+    for (let n = 0; n < total; n++) {
+      const due = started + (n * 1000) / options.commandsPerSecond
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      posts.push(
+        fetch(url, {
+          method: 'POST',
+          headers: { authorization: `token ${users.writer.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ body: `/run git_status @bezalel\n\nload ${target.idPrefix} ${n}` }),
+        }).then(
+          async (res) => {
+            if (res.status === 201) accepted++
+            await res.arrayBuffer()
+          },
+          () => undefined,
+        ),
+      )
+    }
+    await Promise.all(posts)
+    // Let the jobs started by the last commands run and report while RSS is still being watched.
+    await new Promise((r) => setTimeout(r, 2000))
+    return { sent: total, accepted, seconds: (performance.now() - started) / 1000 }
+  }
+}
+
 interface Measured {
   coldStartMs: number
   peakRssMb: number
@@ -199,7 +259,7 @@ async function measureProcess(
     await waitReady(url, child, () => stderr)
     const coldStartMs = performance.now() - started
     const idleRssMb = rssOf(child.pid as number).currentMb
-    const stats = await load({ url, secret: SECRET, idPrefix })
+    const stats = await load({ url, secret: SECRET, idPrefix, dataDir: env.UW_DATA_DIR })
     const { peakMb } = rssOf(child.pid as number)
     return { coldStartMs, peakRssMb: peakMb, idleRssMb, load: stats }
   } finally {
@@ -210,8 +270,8 @@ async function measureProcess(
   }
 }
 
-const RATE = 200
-const DURATION_MS = 5000
+const RATE = 20
+const DURATION_MS = Number(process.env.UW_BENCH_MEMORY_SECONDS ?? 10) * 1000
 
 async function run(options: {
   rounds: number
@@ -219,9 +279,15 @@ async function run(options: {
   load?: LoadProfile
 }): Promise<ScenarioResult> {
   ensureBuild(options.progress)
-  const load = options.load ?? steadyCommentLoad({ ratePerSecond: RATE, durationMs: DURATION_MS })
+  const load = options.load ?? sandboxCommandLoad({ commandsPerSecond: RATE, durationMs: DURATION_MS })
   const dir = mkdtempSync(join(tmpdir(), 'uw-bench-memory-'))
   const redis = await startRedisServer({ dir: join(dir, 'redis') })
+  // The e2e load sends every command from one sandbox user on one issue: lift the rate limits.
+  const configFile = join(dir, 'config.yaml')
+  writeFileSync(
+    configFile,
+    'commands:\n  rateLimit:\n    perUser: { limit: 1000000, windowSeconds: 60 }\n    perIssue: { limit: 1000000, windowSeconds: 60 }\n  maxCommandsPerComment: 10\n',
+  )
   try {
     const rounds: Round[] = []
     let accepted = 0
@@ -232,6 +298,7 @@ async function run(options: {
           WEBHOOK_SECRET: SECRET,
           REDIS_URL: redis.url,
           UW_DATA_DIR: join(dir, `data-${i}`),
+          UW_CONFIG: configFile,
           LOG_LEVEL: 'info',
         },
         load,
@@ -276,7 +343,7 @@ async function run(options: {
       settings: {
         load: options.load
           ? 'custom'
-          : `signed issue_comment deliveries, ${RATE}/s open loop for ${DURATION_MS} ms`,
+          : `e2e: /run git_status @bezalel comments through the sandbox double, ${RATE}/s open loop for ${DURATION_MS} ms, then 2 s of draining (baseline: the same rate of signed comment deliveries)`,
         deliveriesAccepted: accepted,
       },
     }
@@ -296,11 +363,11 @@ export function memoryScenarioWith(load: LoadProfile): Scenario {
   return { ...memoryScenario, run: (options) => run({ ...options, load }) }
 }
 
-/** The `memory` bench scenario (load: steadyCommentLoad). */
+/** The `memory` bench scenario (load: sandboxCommandLoad, the e2e load). */
 export const memoryScenario: Scenario = {
   name: 'memory',
   description:
-    'cold start to /ready and peak RSS of `uni-wizard serve` under webhook load, vs a bare Node server',
+    'cold start to /ready and peak RSS of `uni-wizard serve` (sandbox, everything in one process) under the e2e load, vs a bare Node server',
   run,
 }
 
