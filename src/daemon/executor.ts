@@ -1,5 +1,6 @@
 import { loadCatalogue, type CatalogueLabel } from '../../labels/catalogue.js'
 import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import type { EffectLedger } from './effect-ledger.js'
 import type { Effect } from './effects.js'
@@ -254,6 +255,7 @@ export class Executor {
           ...effect.job,
           ackCommentId: ack?.state === 'posted' ? ack.commentId : undefined,
         })
+        markHop('executor.enqueued', effect.job.origin.deliveryId)
         return { effect, outcome: 'done' }
       }
       case 'cancelJob':

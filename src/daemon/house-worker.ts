@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import type { Approval } from '../harness/approval.js'
 import type { Harness } from '../harness/harness.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName } from '../queue/queue-names.js'
@@ -76,7 +77,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
 
   const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
     await store.setResult(rec.runId, JSON.stringify(result))
-    const latest = await store.getRecord(rec.id)
+    // Only a cancellation needs to know who asked for it; other outcomes skip the read.
+    const latest = result.status === 'cancelled' ? await store.getRecord(rec.id) : undefined
     let reason: string | null = null
     if (result.status === 'cancelled')
       reason = latest?.cancelRequestedBy
@@ -91,6 +93,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     })
     // Not running any more (cancelled meanwhile, or a repeat): the report is already on its way.
     if (ended) await jobs.report(ended)
+    markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
   }
 
   const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
@@ -98,6 +101,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
     const rec = await store.getRecord(data.data.jobId)
     if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('worker.picked', rec.origin.deliveryId)
     const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
     if (rec.runId !== data.data.runId) return 'stale run'
     if (rec.state !== 'queued' && rec.state !== 'running') return `already ${rec.state}`
@@ -147,6 +151,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     // Marked last, right before the tool: a failure before this point re-runs safely.
     await store.markStarted(rec.runId, workerId, new Date().toISOString())
     jlog.info('running')
+    markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       requestedBy: rec.requester.login,
       signal,
@@ -155,6 +160,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       deliveryId: rec.origin.deliveryId,
       mode: harnessMode(rec.mode),
     })
+    markHop('worker.toolEnd', rec.origin.deliveryId)
     jlog.info({ status: result.status, durationMs: result.durationMs }, 'finished')
     await finish(rec, storedResult(result))
     return result.status

@@ -278,3 +278,42 @@ describe('jobs over BullMQ with a real house worker', () => {
     expect(after.lastSeen).toBeDefined()
   })
 })
+
+describe('RedisJobStore.transition', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
+    await jobs.enqueue({ ...request('jt', 'scribble', { name: 'x' }), houseReason: 'named', ackCommentId: 5 })
+    expect(await store.getRecord('jt')).toHaveProperty('houseReason', 'named')
+  })
+  afterAll(async () => {
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it.each([
+    ['a state it is not in', 'jt', ['running' as const], { state: 'success' as const }, undefined],
+    ['an unknown job', 'nope', [], { state: 'success' as const }, undefined],
+    [
+      'its current state (answers with the record as stored)',
+      'jt',
+      ['queued' as const],
+      { state: 'running' as const, startedAt: '2026-01-01T00:00:00.000Z', houseReason: null },
+      { id: 'jt', state: 'running', startedAt: '2026-01-01T00:00:00.000Z' },
+    ],
+  ])('from %s', async (_, id, from, patch, expected) => {
+    const after = await store.transition(id, from, patch)
+    if (expected === undefined) expect(after).toBeUndefined()
+    else {
+      expect(after).toMatchObject({ ...expected, tool: 'scribble', retryKeys: [] })
+      expect(after).toEqual(await store.getRecord(id))
+      expect(after).not.toHaveProperty('houseReason') // null deletes the field
+    }
+  })
+})
