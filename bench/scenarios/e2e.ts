@@ -162,6 +162,10 @@ interface RoundNumbers {
   gcMax: number
   /** Event-loop stalls (> 20 ms) here and in an idle sibling process, and the ones both saw. */
   stalls: StallReport
+  /** CPU time of this process (user + system) per command, ms: load-independent cost. */
+  cpuPerCommand: number
+  /** Commands Redis processed per command (the raw baseline's few included). */
+  redisPerCommand: number
   lost: number
 }
 
@@ -200,6 +204,10 @@ async function measure(world: World, redisUrl: string, seconds: number, rate: nu
   })
   gcObserver.observe({ entryTypes: ['gc'] })
   const probe = await startStallProbe()
+  const redisCalls = async () =>
+    Number(/total_commands_processed:(\d+)/.exec(await connection.info('stats'))?.[1])
+  const redisBefore = await redisCalls()
+  const cpuBefore = process.cpuUsage()
 
   const starts = new Map<number, { at: number; deliveryId: string }>()
   const total = Math.round(seconds * rate)
@@ -221,6 +229,8 @@ async function measure(world: World, redisUrl: string, seconds: number, rate: nu
     await new Promise((r) => setTimeout(r, 50))
   loopDelay.disable()
   gcObserver.disconnect()
+  const cpu = process.cpuUsage(cpuBefore)
+  const redisAfter = await redisCalls()
   const stalls = await probe.stop()
   unsubscribe(HOP_CHANNEL, onMark)
   const store = world.services.loop!.store
@@ -266,6 +276,8 @@ async function measure(world: World, redisUrl: string, seconds: number, rate: nu
     gcTotal: gc.reduce((a, b) => a + b, 0),
     gcMax: Math.max(0, ...gc),
     stalls,
+    cpuPerCommand: (cpu.user + cpu.system) / 1000 / total,
+    redisPerCommand: (redisAfter - redisBefore) / total,
     lost: total - e2e.length,
   }
 }
@@ -336,7 +348,8 @@ export const e2eScenario: Scenario = {
             `tool p50 ${quantile(n.tool, 0.5).toFixed(2)} ms; raw BullMQ p50 ${quantile(n.raw, 0.5).toFixed(2)} ms, ` +
             `p99 ${quantile(n.raw, 0.99).toFixed(2)} ms; event-loop delay p99 ${n.loopDelayP99.toFixed(1)} ms, ` +
             `max ${n.loopDelayMax.toFixed(1)} ms; GC total ${n.gcTotal.toFixed(0)} ms, longest ${n.gcMax.toFixed(1)} ms; ` +
-            `stalls > 20 ms: ${stallLine(n.stalls)}` +
+            `stalls > 20 ms: ${stallLine(n.stalls)}; CPU ${n.cpuPerCommand.toFixed(2)} ms and ` +
+            `${n.redisPerCommand.toFixed(1)} Redis commands per command` +
             `${n.lost > 0 ? `; ${n.lost} without a final edit in 30 s` : ''}`,
         )
       }
@@ -370,6 +383,8 @@ export const e2eScenario: Scenario = {
         eventLoopDelayP99Ms: round2(med(measured.map((m) => m.loopDelayP99))),
         eventLoopDelayMaxMs: round2(med(measured.map((m) => m.loopDelayMax))),
         gcLongestPauseMs: round2(med(measured.map((m) => m.gcMax))),
+        cpuMsPerCommand: round2(med(measured.map((m) => m.cpuPerCommand))),
+        redisCommandsPerCommand: round2(med(measured.map((m) => m.redisPerCommand))),
         stallsHere: measured.map((m) => m.stalls.here.length).join('/'),
         stallsIdleSibling: measured.map((m) => m.stalls.sibling.length).join('/'),
         stallsShared: measured.map((m) => m.stalls.shared.length).join('/'),

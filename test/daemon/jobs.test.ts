@@ -124,7 +124,7 @@ describe('jobs over BullMQ with a real house worker', () => {
     await cleanupPrefix(prefix)
   })
 
-  const startWorker = async () => {
+  const startWorker = async (runningReportDelayMs = settings.runningReportDelayMs) => {
     worker = await startHouseWorker({
       house: 'bezalel',
       connection: redis,
@@ -134,7 +134,7 @@ describe('jobs over BullMQ with a real house worker', () => {
       harness,
       tools,
       concurrency: 2,
-      settings,
+      settings: { ...settings, runningReportDelayMs },
       log,
       workerId: 'w1',
     })
@@ -160,6 +160,20 @@ describe('jobs over BullMQ with a real house worker', () => {
     expect(await store.listForIssue({ owner: 'o', name: 'r' }, 1)).toHaveLength(1)
     expect((await store.get('ja'))?.digest).toBe(jobDigest(request('ja', 'snooze', { seconds: '1' })))
     await q.close()
+  })
+
+  it.each([
+    ['a fast run, with the default delay, gets no running report', '0', '1000', false],
+    ['a fast run gets one when the delay is 0', '0', '0', true],
+    ['a run longer than the delay gets one', '1', '200', true],
+  ])('%s', async (_, seconds, delay, expected) => {
+    await jobs.enqueue({ ...request('jr', 'snooze', { seconds }), ackCommentId: 5 })
+    await startWorker(Number(delay))
+    expect(await finalState('jr')).toBe('success')
+    await new Promise((r) => setTimeout(r, 50))
+    const ids = await reportIds()
+    expect(ids).toContain('jr.1.success')
+    expect(ids.includes('jr.1.running')).toBe(expected)
   })
 
   it('cancelling a queued job removes it and ends it cancelled; the worker never runs it', async () => {
