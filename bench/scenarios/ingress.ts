@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { Queue } from 'bullmq'
 import { Hono } from 'hono'
 import { Registry } from 'prom-client'
@@ -16,12 +17,15 @@ import { createIngressMetrics } from '../../src/server/ingress-metrics.js'
 import { listen, type Listening } from '../../src/server/listen.js'
 import { signBody } from '../../src/server/verify-signature.js'
 import { runLoad, type LoadResult } from '../lib/load.js'
+import { startStallProbe } from '../lib/stall-probe.js'
 import type { Round, Scenario } from '../scenario.js'
 
 const SECRET = 'bench-secret'
 const LOADED_MS = 4000
-const UNLOADED_MS = 1500
+const UNLOADED_MS = 3000
 const WARMUP_MS = 1000
+/** Unrecorded requests on the same server and connection before an unloaded measurement. */
+const UNLOADED_WARMUP_MS = 300
 const CONNECTIONS = 50
 
 /** A 6-7 KB issue comment delivery from the contract fixtures. */
@@ -106,12 +110,36 @@ export const ingressScenario: Scenario = {
     await new Promise((resolve) => connection.once('ready', resolve))
     const { body, headers } = delivery()
     let phase = 0
+    const stalls: { here: number; sibling: number; shared: number }[] = []
+    const gcs: { count: number; p50: number; perRequest: number }[] = []
     const measure = async (start: typeof startIngress, connections: number, durationMs: number) => {
       const prefix = `{bench${phase++}}`
       const server = await start(connection, prefix)
       try {
         const load = { url: `${server.http.url}/webhooks/gitea`, headers, body, idPrefix: `p${phase}` }
-        return check(await runLoad({ ...load, connections, durationMs }), `phase ${phase}`)
+        if (connections > 1)
+          return check(await runLoad({ ...load, connections, durationMs }), `phase ${phase}`)
+        // Unloaded: the first requests on a fresh server and connection, and the loaded phase's
+        // garbage, are not what "unloaded latency" means; warm this server up first, and note
+        // event-loop stalls here and in an idle sibling process during the measurement.
+        await runLoad({ ...load, idPrefix: `w${phase}`, connections, durationMs: UNLOADED_WARMUP_MS })
+        const probe = await startStallProbe()
+        const gc: number[] = []
+        const observer = new PerformanceObserver(
+          (list) => void gc.push(...list.getEntries().map((e) => e.duration)),
+        )
+        observer.observe({ entryTypes: ['gc'] })
+        const result = check(await runLoad({ ...load, connections, durationMs }), `phase ${phase}`)
+        observer.disconnect()
+        gc.sort((a, b) => a - b)
+        gcs.push({
+          count: gc.length,
+          p50: gc[Math.floor(gc.length / 2)] ?? 0,
+          perRequest: gc.length / result.requests,
+        })
+        const s = await probe.stop()
+        stalls.push({ here: s.here.length, sibling: s.sibling.length, shared: s.shared.length })
+        return result
       } finally {
         await server.close()
         await connection.flushall()
@@ -162,6 +190,13 @@ export const ingressScenario: Scenario = {
           unloadedSeconds: UNLOADED_MS / 1000,
           redis: 'redis-server child, AOF everysec, loopback',
           generator: 'Node http keep-alive, worker thread, closed loop',
+          unloadedWarmupSeconds: UNLOADED_WARMUP_MS / 1000,
+          unloadedGcPausesCountMedianMsShareOfRequests: gcs
+            .map((g) => `${g.count}/${g.p50.toFixed(2)}/${(100 * g.perRequest).toFixed(1)}%`)
+            .join(' '),
+          unloadedStallsOver20msHereSiblingBoth: stalls
+            .map((s) => `${s.here}/${s.sibling}/${s.shared}`)
+            .join(' '),
         },
       }
     } finally {
