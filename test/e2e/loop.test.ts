@@ -166,7 +166,12 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
   it('/run git_push @bezalel waits for approval; a writer cannot approve, the sovereign can; /deny ends another denied', async () => {
     const { jobId, ack } = await runToState('/run git_push @bezalel', ['awaiting_approval'])
     expect(ack.body).toContain(`/approve ${jobId}`)
-    expect((await world.services.loop!.store.get(jobId))?.state).toBe('awaiting_approval')
+    // The executor posts the ack before it writes the job record: wait for the record.
+    const recorded = await until(
+      'job record',
+      async () => (await world.services.loop!.store.get(jobId))?.state,
+    )
+    expect(recorded).toBe('awaiting_approval')
 
     const refused = await world.comment('writer', issue, `/approve ${jobId}`)
     const refusal = await until('refusal', () => world.botComments(issue).find((b) => b.id > refused.id))
