@@ -32,6 +32,15 @@ export interface ScenarioResult {
   targets: Target[]
   /** Free-form facts about the run (payload size, connections, durations). */
   settings: Record<string, string | number>
+  /** Extra tables for the report (e.g. a latency breakdown per hop), rendered after the metrics. */
+  tables?: ExtraTable[]
+}
+
+/** A small table printed under a scenario's metrics. */
+export interface ExtraTable {
+  title: string
+  header: string[]
+  rows: (string | number)[][]
 }
 
 export interface ScenarioOptions {

@@ -91,6 +91,14 @@ export function markdown(report: ScenarioReport): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
     '',
+    ...(report.result.tables ?? []).flatMap((t) => [
+      `${t.title}`,
+      '',
+      `| ${t.header.join(' | ')} |`,
+      `|${t.header.map(() => '---').join('|')}|`,
+      ...t.rows.map((r) => `| ${r.map((v) => (typeof v === 'number' ? fmt(v) : v)).join(' | ')} |`),
+      '',
+    ]),
   ]
   return lines.join('\n')
 }

@@ -132,9 +132,10 @@ export class BullJobs implements JobsControl, JobsView {
       expiresAt: job.approval.required ? this.iso(job.approval.ttlSeconds * 1000) : undefined,
       retryKeys: [],
     }
-    await this.opts.store.create(record)
-    // Created now or by an earlier attempt: make sure what should follow did follow.
-    const current = await this.opts.store.getRecord(job.jobId)
+    const created = await this.opts.store.create(record)
+    // Created now or by an earlier attempt: make sure what should follow did follow. When created
+    // now, the stored record is this one, so it is not read back.
+    const current = created ? record : await this.opts.store.getRecord(job.jobId)
     if (!current) throw new Error(`job record ${job.jobId} vanished`)
     if (current.state === 'queued' && current.run === 1) await this.addRun(current)
     if (current.state === 'awaiting_approval') await this.scheduleExpiry(current)

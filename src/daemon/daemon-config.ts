@@ -45,6 +45,11 @@ export const DaemonConfig = z
         heartbeatMs: z.number().int().min(200).default(5_000),
         /** On SIGTERM, how long running jobs may finish before the worker exits anyway. */
         shutdownGraceMs: z.number().int().min(0).default(30_000),
+        /**
+         * How long a run must last before its ack comment is edited to "running": faster runs go
+         * from "queued" straight to their result, one report and one Gitea edit fewer. 0: at once.
+         */
+        runningReportDelayMs: z.number().int().min(0).default(1_000),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
 import { loadCatalogue, type CatalogueLabel } from '../../labels/catalogue.js'
 import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import type { EffectLedger } from './effect-ledger.js'
 import type { Effect } from './effects.js'
@@ -92,6 +93,9 @@ export class Executor {
     const failures: { effect: Effect; error: unknown }[] = []
     const failedKeys = new Set<string>()
     const labelCache = new Map<string, Promise<GiteaLabel[]>>()
+    // Comments posted (or found) in this batch by key, so the job that follows its ack comment
+    // does not read the ledger again for the id.
+    const posted = new Map<string, number>()
     for (const effect of effects) {
       try {
         if (effect.type === 'log') {
@@ -107,7 +111,9 @@ export class Executor {
         if (effect.type === 'enqueueJob' && failedKeys.has(effect.job.ackCommentKey)) {
           throw new Error(`not enqueued: its ack comment ${effect.job.ackCommentKey} failed`)
         }
-        applied.push(await this.applyOne(effect, labelCache))
+        const done = await this.applyOne(effect, labelCache, posted)
+        if (effect.type === 'comment' && done.commentId !== undefined) posted.set(effect.key, done.commentId)
+        applied.push(done)
       } catch (error) {
         if (effect.type === 'comment') failedKeys.add(effect.key)
         this.deps.log.error({ err: error, effectType: effect.type }, 'effect failed')
@@ -179,6 +185,7 @@ export class Executor {
   private async applyOne(
     effect: Effect,
     labelCache: Map<string, Promise<GiteaLabel[]>>,
+    posted: ReadonlyMap<string, number>,
   ): Promise<AppliedEffect> {
     const { port, jobs, ledger } = this.deps
     switch (effect.type) {
@@ -249,11 +256,13 @@ export class Executor {
         return { effect, outcome: 'done' }
       }
       case 'enqueueJob': {
-        const ack = await ledger.get(effect.job.ackCommentKey)
-        await jobs.enqueue({
-          ...effect.job,
-          ackCommentId: ack?.state === 'posted' ? ack.commentId : undefined,
-        })
+        let ackCommentId = posted.get(effect.job.ackCommentKey)
+        if (ackCommentId === undefined) {
+          const ack = await ledger.get(effect.job.ackCommentKey)
+          ackCommentId = ack?.state === 'posted' ? ack.commentId : undefined
+        }
+        await jobs.enqueue({ ...effect.job, ackCommentId })
+        markHop('executor.enqueued', effect.job.origin.deliveryId)
         return { effect, outcome: 'done' }
       }
       case 'cancelJob':

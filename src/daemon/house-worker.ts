@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import type { Approval } from '../harness/approval.js'
 import type { Harness } from '../harness/harness.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName } from '../queue/queue-names.js'
@@ -76,7 +77,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
 
   const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
     await store.setResult(rec.runId, JSON.stringify(result))
-    const latest = await store.getRecord(rec.id)
+    // Only a cancellation needs to know who asked for it; other outcomes skip the read.
+    const latest = result.status === 'cancelled' ? await store.getRecord(rec.id) : undefined
     let reason: string | null = null
     if (result.status === 'cancelled')
       reason = latest?.cancelRequestedBy
@@ -91,6 +93,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     })
     if (ended) {
       await jobs.report(ended)
+      markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
       return
     }
     // Already final: a repeat after a crash (or a lost reply) between the transition and the report.
@@ -102,8 +105,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
     const data = HouseJobData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
-    const rec = await store.getRecord(data.data.jobId)
+    // Both reads at once: the run id is in the job data, so the progress read need not wait.
+    const [rec, progress] = await Promise.all([
+      store.getRecord(data.data.jobId),
+      store.progress(data.data.runId),
+    ])
     if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('worker.picked', rec.origin.deliveryId)
     const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
     if (rec.runId !== data.data.runId) return 'stale run'
     if (rec.state !== 'queued' && rec.state !== 'running') {
@@ -113,7 +121,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       return `already ${rec.state}`
     }
 
-    const progress = await store.progress(rec.runId)
     if (progress.result !== undefined) {
       const stored = StoredResult.safeParse(JSON.parse(progress.result))
       if (stored.success) {
@@ -143,9 +150,33 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const startedAt = new Date().toISOString()
     const running = await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
     if (!running) return 'cancelled meanwhile'
-    await jobs.report(running)
+    // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
+    // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
+    let runningReport: NodeJS.Timeout | undefined
+    if (settings.runningReportDelayMs === 0) await jobs.report(running)
+    else
+      runningReport = setTimeout(
+        () =>
+          void jobs.report(running).catch((err: unknown) => jlog.warn({ err }, 'running report not queued')),
+        settings.runningReportDelayMs,
+      )
+    try {
+      return await runTool(rec, tool, jlog, signal, () => clearTimeout(runningReport))
+    } finally {
+      clearTimeout(runningReport)
+    }
+  }
 
+  /** Runs a started job's tool (or its dry run) and finishes it; `ran` is called before finishing. */
+  const runTool = async (
+    rec: JobRecord,
+    tool: ToolSpec | undefined,
+    jlog: Logger,
+    signal: AbortSignal | undefined,
+    ran: () => void,
+  ): Promise<string> => {
     if (rec.dryRun) {
+      ran()
       await finish(
         rec,
         plainResult(
@@ -158,6 +189,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     // Marked last, right before the tool: a failure before this point re-runs safely.
     await store.markStarted(rec.runId, workerId, new Date().toISOString())
     jlog.info('running')
+    markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       requestedBy: rec.requester.login,
       signal,
@@ -166,6 +198,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       deliveryId: rec.origin.deliveryId,
       mode: harnessMode(rec.mode),
     })
+    markHop('worker.toolEnd', rec.origin.deliveryId)
+    ran()
     jlog.info({ status: result.status, durationMs: result.durationMs }, 'finished')
     await finish(rec, storedResult(result))
     return result.status

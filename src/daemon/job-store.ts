@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { LuaScript } from '../queue/lua-script.js'
 import type { JobState, JobView, JobsView } from './jobs.js'
 
 const JobStateName = z.enum([
@@ -77,16 +78,16 @@ export const JOB_TTL_SECONDS = 30 * 24 * 3600
 
 // Field values are JSON written by this module; the scripts only compare and copy strings, so
 // Lua's cjson (which turns [] into {}) never touches them.
-const CREATE = `
+const CREATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 1
-`
+`)
 
-const TRANSITION = `
+const TRANSITION = new LuaScript(`
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return -1 end
 local n = tonumber(ARGV[1])
@@ -97,8 +98,23 @@ for i = n + 2, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
-return 1
-`
+return redis.call('HGETALL', KEYS[1])
+`)
+
+/** A record from its hash fields (JSON values); undefined when empty or unreadable. */
+function parseRecord(fields: readonly [string, string][]): JobRecord | undefined {
+  if (fields.length === 0) return undefined
+  const obj: Record<string, unknown> = {}
+  for (const [k, v] of fields) {
+    try {
+      obj[k] = JSON.parse(v)
+    } catch {
+      return undefined
+    }
+  }
+  const parsed = JobRecord.safeParse(obj)
+  return parsed.success ? parsed.data : undefined
+}
 
 /** What a worker recorded about one run, so a re-delivered run never repeats a write. */
 export interface RunProgress {
@@ -139,33 +155,17 @@ export class RedisJobStore implements JobsView {
   async create(record: JobRecord): Promise<boolean> {
     const fields = Object.entries(JobRecord.parse(record)).filter(([, v]) => v !== undefined)
     const argv = fields.flatMap(([k, v]) => [k, JSON.stringify(v)])
-    const created = await this.redis.eval(
-      CREATE,
-      2,
-      this.key(record.id),
-      this.issueKey(record.origin.repo, record.origin.issue),
-      String(this.ttlSeconds),
-      String(Date.parse(record.createdAt)),
-      record.id,
-      ...argv,
+    const created = await CREATE.run(
+      this.redis,
+      [this.key(record.id), this.issueKey(record.origin.repo, record.origin.issue)],
+      [String(this.ttlSeconds), String(Date.parse(record.createdAt)), record.id, ...argv],
     )
     return Number(created) === 1
   }
 
   /** The record, or undefined when unknown or unreadable. */
   async getRecord(id: string): Promise<JobRecord | undefined> {
-    const raw = await this.redis.hgetall(this.key(id))
-    if (Object.keys(raw).length === 0) return undefined
-    const obj: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(raw)) {
-      try {
-        obj[k] = JSON.parse(v)
-      } catch {
-        return undefined
-      }
-    }
-    const parsed = JobRecord.safeParse(obj)
-    return parsed.success ? parsed.data : undefined
+    return parseRecord(Object.entries(await this.redis.hgetall(this.key(id))))
   }
 
   /**
@@ -174,17 +174,16 @@ export class RedisJobStore implements JobsView {
    */
   async transition(id: string, from: readonly JobState[], patch: JobPatch): Promise<JobRecord | undefined> {
     const argv = Object.entries(patch).flatMap(([k, v]) => [k, v === null ? '' : JSON.stringify(v)])
-    const r = Number(
-      await this.redis.eval(
-        TRANSITION,
-        1,
-        this.key(id),
-        String(from.length),
-        ...from.map((s) => JSON.stringify(s)),
-        ...argv,
-      ),
+    // The script answers with the record as it left it (HGETALL), saving a read per transition.
+    const r = await TRANSITION.run(
+      this.redis,
+      [this.key(id)],
+      [String(from.length), ...from.map((s) => JSON.stringify(s)), ...argv],
     )
-    return r === 1 ? this.getRecord(id) : undefined
+    if (!Array.isArray(r)) return undefined
+    const fields: [string, string][] = []
+    for (let i = 0; i + 1 < r.length; i += 2) fields.push([String(r[i]), String(r[i + 1])])
+    return parseRecord(fields)
   }
 
   async get(id: string): Promise<JobView | undefined> {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { LuaScript } from '../queue/lua-script.js'
 import type { RateDecision, RateLimiter, RateRule } from './context.js'
 
 function windowOf(nowMs: number, rule: RateRule): { index: number; resetSeconds: number } {
@@ -18,7 +19,7 @@ function decide(ordinal: number, rule: RateRule, resetSeconds: number): RateDeci
  * being stored past `limit + 1`, which bounds memory under a flood. One key per limiter key and
  * window, under the `{uw}` hash tag, expiring with the window.
  */
-const HIT_SCRIPT = `
+const HIT_SCRIPT = new LuaScript(`
 local seen = redis.call('HGET', KEYS[1], ARGV[1])
 if seen then return tonumber(seen) end
 local n = redis.call('HLEN', KEYS[1]) + 1
@@ -27,7 +28,7 @@ if n > cap then return cap + 1 end
 redis.call('HSET', KEYS[1], ARGV[1], n)
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return n
-`
+`)
 
 /**
  * Rate limiter backed by Redis, shared by every router process.
@@ -48,13 +49,10 @@ export class RedisRateLimiter implements RateLimiter {
     const redisKey = `${this.prefix}:rl:${key}:${rule.windowSeconds}:${index}`
     // cap = limit + 1: the first refused hit is stored (so its retry is still "first"), later ones are not.
     const ordinal = Number(
-      await this.redis.eval(
-        HIT_SCRIPT,
-        1,
-        redisKey,
-        hitId,
-        String(rule.windowSeconds + 1),
-        String(rule.limit + 1),
+      await HIT_SCRIPT.run(
+        this.redis,
+        [redisKey],
+        [hitId, String(rule.windowSeconds + 1), String(rule.limit + 1)],
       ),
     )
     return decide(ordinal, rule, resetSeconds)

@@ -1,12 +1,13 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { LuaScript } from '../queue/lua-script.js'
 import type { TrainingExample } from '../triage/triage-model.js'
 import { repoKey, StoredExample, TriageRecord, type StoredModel, type TriageStore } from './triage-store.js'
 
 // KEYS[1] = model hash; ARGV = expected revision ('' = none yet), text, force ('1'/'0').
 // Compare-and-set in one script so two learners never overwrite each other's update.
-const SAVE_MODEL = `
+const SAVE_MODEL = new LuaScript(`
 local current = redis.call('HGET', KEYS[1], 'revision')
 if ARGV[3] ~= '1' then
   if (current or '') ~= ARGV[1] then return -1 end
@@ -14,7 +15,7 @@ end
 local next = tonumber(current or '0') + 1
 redis.call('HSET', KEYS[1], 'revision', next, 'text', ARGV[2])
 return next
-`
+`)
 
 function json(raw: string): unknown {
   try {
@@ -72,13 +73,10 @@ export class RedisTriageStore implements TriageStore {
     expectedRevision: number | undefined,
     force = false,
   ): Promise<number | undefined> {
-    const result = (await this.redis.eval(
-      SAVE_MODEL,
-      1,
-      this.k('model', repoKey(repo)),
-      expectedRevision === undefined ? '' : String(expectedRevision),
-      text,
-      force ? '1' : '0',
+    const result = (await SAVE_MODEL.run(
+      this.redis,
+      [this.k('model', repoKey(repo))],
+      [expectedRevision === undefined ? '' : String(expectedRevision), text, force ? '1' : '0'],
     )) as number
     return result < 0 ? undefined : result
   }

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import type { GiteaPort } from '../gitea/port.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { REPORTS_QUEUE } from '../queue/queue-names.js'
@@ -146,6 +147,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     if (!data.success) throw new UnrecoverableError(`bad report data: ${data.error.issues[0]?.message}`)
     let rec = await store.getRecord(data.data.jobId)
     if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('reporter.picked', rec.origin.deliveryId, data.data.state ?? data.data.kind)
     // Superseded: the record moved on, and that move queued its own report, which will show it.
     // Skipping saves an edit per job when a fast job's `running` report is taken after it ended.
     if (
@@ -181,6 +183,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     }
     const body = `${ackBody(rec, result, { outputCap: settings.outputCap })}\n\n${keyMarker(rec.ackCommentKey)}`
     await port.editComment(rec.origin.repo, ackId, body)
+    markHop('reporter.edited', rec.origin.deliveryId, rec.state)
     if (final) {
       const reaction = finalReaction(rec.state as FinalOutcome)
       if (rec.origin.commentId !== undefined)

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import { EventJob } from '../events/payloads.js'
 import { toCommentEvent } from '../events/to-comment-event.js'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { EVENTS_QUEUE } from '../queue/events-producer.js'
@@ -71,6 +72,7 @@ export async function routeEvent(
       `bad event data: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
     )
   const event = parsed.data
+  markHop('router.picked', event.deliveryId)
   const log = opts.log.child({ deliveryId: event.deliveryId })
   if (event.payload.sender.login.toLowerCase() === opts.context.botLogin.toLowerCase())
     return { handled: [], skipped: 'own event' }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { BreakerConfig } from '../houses/harness-config.js'
+import { LuaScript } from '../queue/lua-script.js'
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
@@ -87,7 +88,7 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
 
 // KEYS[1] hash {state, openUntil, probeUntil}; KEYS[2] zset of failure times.
 // ARGV: now, cooldownMs. Returns {allowed(0/1), probe(0/1) | state, retryAt}.
-const ACQUIRE = `
+const ACQUIRE = new LuaScript(`
 local st = redis.call('HMGET', KEYS[1], 'state', 'openUntil', 'probeUntil')
 local state = st[1] or 'closed'
 local now = tonumber(ARGV[1])
@@ -96,10 +97,10 @@ if state == 'open' and now < tonumber(st[2]) then return {0, 'open', st[2]} end
 if state == 'half-open' and now < tonumber(st[3]) then return {0, 'half-open', st[3]} end
 redis.call('HSET', KEYS[1], 'state', 'half-open', 'probeUntil', tostring(now + tonumber(ARGV[2])))
 return {1, 1}
-`
+`)
 
 // ARGV: now, ok(0/1), probe(0/1), windowMs, threshold, cooldownMs, unique member, ttlMs.
-const RECORD = `
+const RECORD = new LuaScript(`
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 local now = tonumber(ARGV[1])
 local cooldown = tonumber(ARGV[6])
@@ -124,7 +125,7 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[8])
 end
 return 1
-`
+`)
 
 /**
  * The breaker shared by every worker through Redis; each transition is one Lua script, so two
@@ -147,7 +148,7 @@ export class RedisCircuitBreaker implements CircuitBreaker {
 
   async acquire(key: string, now = Date.now()): Promise<BreakerDecision> {
     const [h, z] = this.keys(key)
-    const res = (await this.redis.eval(ACQUIRE, 2, h, z, now, this.config.cooldownMs)) as (number | string)[]
+    const res = (await ACQUIRE.run(this.redis, [h, z], [now, this.config.cooldownMs])) as (number | string)[]
     if (res[0] === 1) return { allowed: true, probe: res[1] === 1 }
     return { allowed: false, state: res[1] === 'open' ? 'open' : 'half-open', retryAt: Number(res[2]) }
   }
@@ -156,19 +157,19 @@ export class RedisCircuitBreaker implements CircuitBreaker {
     const [h, z] = this.keys(key)
     // State outlives the cooldown a little so an idle open circuit still half-opens, then expires.
     const ttl = this.config.cooldownMs * 4 + this.config.windowMs
-    await this.redis.eval(
-      RECORD,
-      2,
-      h,
-      z,
-      now,
-      ok ? 1 : 0,
-      probe ? 1 : 0,
-      this.config.windowMs,
-      this.config.failureThreshold,
-      this.config.cooldownMs,
-      `${now}:${randomUUID()}`,
-      ttl,
+    await RECORD.run(
+      this.redis,
+      [h, z],
+      [
+        now,
+        ok ? 1 : 0,
+        probe ? 1 : 0,
+        this.config.windowMs,
+        this.config.failureThreshold,
+        this.config.cooldownMs,
+        `${now}:${randomUUID()}`,
+        ttl,
+      ],
     )
   }
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
+import { LuaScript } from '../queue/lua-script.js'
 import { digestOf } from './canonical-json.js'
 import { DsseEnvelope } from './dsse.js'
 
@@ -156,13 +157,13 @@ export class FileAuditLog implements AuditLog {
 
 // Compare-and-append: the entry is added only if the chain tip is still the one the entry links
 // to, so two workers appending at once cannot fork the chain; the loser re-links and retries.
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = new LuaScript(`
 local tip = redis.call('GET', KEYS[2]) or ARGV[4]
 if tip ~= ARGV[1] then return {0, tip} end
 local id = redis.call('XADD', KEYS[1], '*', 'entry', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
 return {1, id}
-`
+`)
 
 /**
  * The audit log as a Redis stream (`<prefix>:audit`, tip in `<prefix>:audit:tip`), shared by every
@@ -191,15 +192,10 @@ export class RedisAuditLog implements AuditLog {
       const [seqText, prev] = tip.split(' ')
       const entry = makeEntry(Number(seqText) + 1, prev ?? GENESIS_DIGEST, time, envelope)
       const newTip = `${entry.seq} ${entry.digest}`
-      const res = (await this.redis.eval(
-        APPEND_SCRIPT,
-        2,
-        this.streamKey,
-        this.tipKey,
-        tip,
-        newTip,
-        JSON.stringify(entry),
-        genesis,
+      const res = (await APPEND_SCRIPT.run(
+        this.redis,
+        [this.streamKey, this.tipKey],
+        [tip, newTip, JSON.stringify(entry), genesis],
       )) as [number, string]
       if (res[0] === 1) {
         this.tip = newTip

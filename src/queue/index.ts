@@ -7,4 +7,5 @@ export {
   type EventsProducer,
   type EventsProducerOptions,
 } from './events-producer.js'
+export { LuaScript } from './lua-script.js'
 export { houseQueueName, REPORTS_QUEUE } from './queue-names.js'

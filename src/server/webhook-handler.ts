@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { resolveEventType, GITEA_EVENT_TYPES } from '../events/event-type.js'
 import { isSupportedEvent, parsePayload, type EventJob } from '../events/payloads.js'
@@ -143,5 +144,6 @@ export async function handleWebhook(c: Context, deps: WebhookDeps): Promise<Resp
     return answer(200, 'duplicate', { duplicate: true, deliveryId })
   }
   log.info({ event, action: job.action }, 'webhook accepted')
+  markHop('ingress.accepted', deliveryId)
   return answer(202, 'accepted', { deliveryId, event })
 }

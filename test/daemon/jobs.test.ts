@@ -129,7 +129,7 @@ describe('jobs over BullMQ with a real house worker', () => {
     await cleanupPrefix(prefix)
   })
 
-  const startWorker = async () => {
+  const startWorker = async (runningReportDelayMs = settings.runningReportDelayMs) => {
     worker = await startHouseWorker({
       house: 'bezalel',
       connection: redis,
@@ -139,7 +139,7 @@ describe('jobs over BullMQ with a real house worker', () => {
       harness,
       tools,
       concurrency: 2,
-      settings,
+      settings: { ...settings, runningReportDelayMs },
       log,
       workerId: 'w1',
     })
@@ -165,6 +165,20 @@ describe('jobs over BullMQ with a real house worker', () => {
     expect(await store.listForIssue({ owner: 'o', name: 'r' }, 1)).toHaveLength(1)
     expect((await store.get('ja'))?.digest).toBe(jobDigest(request('ja', 'snooze', { seconds: '1' })))
     await q.close()
+  })
+
+  it.each([
+    ['a fast run, with the default delay, gets no running report', '0', '1000', false],
+    ['a fast run gets one when the delay is 0', '0', '0', true],
+    ['a run longer than the delay gets one', '1', '200', true],
+  ])('%s', async (_, seconds, delay, expected) => {
+    await jobs.enqueue({ ...request('jr', 'snooze', { seconds }), ackCommentId: 5 })
+    await startWorker(Number(delay))
+    expect(await finalState('jr')).toBe('success')
+    await new Promise((r) => setTimeout(r, 50))
+    const ids = await reportIds()
+    expect(ids).toContain('jr.1.success')
+    expect(ids.includes('jr.1.running')).toBe(expected)
   })
 
   it('cancelling a queued job removes it and ends it cancelled; the worker never runs it', async () => {
@@ -367,5 +381,44 @@ describe('jobs over BullMQ with a real house worker', () => {
       expect(await store.getRecord('jm')).toMatchObject({ state: 'awaiting_approval', run: 2 })
       expect(await reportIds()).toContain('jm.2.expire')
     })
+  })
+})
+
+describe('RedisJobStore.transition', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
+    await jobs.enqueue({ ...request('jt', 'scribble', { name: 'x' }), houseReason: 'named', ackCommentId: 5 })
+    expect(await store.getRecord('jt')).toHaveProperty('houseReason', 'named')
+  })
+  afterAll(async () => {
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it.each([
+    ['a state it is not in', 'jt', ['running' as const], { state: 'success' as const }, undefined],
+    ['an unknown job', 'nope', [], { state: 'success' as const }, undefined],
+    [
+      'its current state (answers with the record as stored)',
+      'jt',
+      ['queued' as const],
+      { state: 'running' as const, startedAt: '2026-01-01T00:00:00.000Z', houseReason: null },
+      { id: 'jt', state: 'running', startedAt: '2026-01-01T00:00:00.000Z' },
+    ],
+  ])('from %s', async (_, id, from, patch, expected) => {
+    const after = await store.transition(id, from, patch)
+    if (expected === undefined) expect(after).toBeUndefined()
+    else {
+      expect(after).toMatchObject({ ...expected, tool: 'scribble', retryKeys: [] })
+      expect(after).toEqual(await store.getRecord(id))
+      expect(after).not.toHaveProperty('houseReason') // null deletes the field
+    }
   })
 })

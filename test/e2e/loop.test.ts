@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HOP_CHANNEL, type HopMark } from '../../src/hop-trace.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { findEnvelope } from '../../src/provenance/find-envelope.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
@@ -57,7 +59,28 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
   }
 
   it('a writer runs /run git_status @bezalel: ack, then success whose envelope verifies (library and CLI)', async () => {
-    const { comment, ack, jobId } = await runToState('/run git_status @bezalel', ['success'])
+    const marks: HopMark[] = []
+    const onMark = (m: unknown) => void marks.push(m as HopMark)
+    subscribe(HOP_CHANNEL, onMark)
+    const { comment, ack, jobId } = await runToState('/run git_status @bezalel', ['success']).finally(() =>
+      unsubscribe(HOP_CHANNEL, onMark),
+    )
+    // Every piece marked its hop for this delivery, in the loop's order (what the e2e bench reads).
+    const delivery = marks.find((m) => m.hop === 'ingress.accepted')?.deliveryId
+    const hops = marks
+      .filter((m) => m.deliveryId === delivery)
+      .map((m) => `${m.hop}${m.detail ? `:${m.detail}` : ''}`)
+    expect(hops.filter((h) => !h.startsWith('reporter.') || h.endsWith(':success'))).toEqual([
+      'ingress.accepted',
+      'router.picked',
+      'executor.enqueued',
+      'worker.picked',
+      'worker.toolStart',
+      'worker.toolEnd',
+      'worker.reported:success',
+      'reporter.picked:success',
+      'reporter.edited:success',
+    ])
     expect(world.acks(issue, jobId)).toHaveLength(1)
     expect(ack.body).toContain('`git_status` on house **bezalel**: success')
     expect(ack.body).toContain('<summary>Output')

@@ -164,3 +164,24 @@ describe('the double records contract violations', () => {
     running.double.assertContract()
   })
 })
+
+describe('a non-strict double (sandbox, benchmarks)', () => {
+  it('skips the contract checks: a bad body is still refused, but nothing is recorded', async () => {
+    const running = await startGiteaDouble({ strict: false })
+    try {
+      const w = seedGiteaWorld(running.double)
+      const response = await fetch(`${running.url}/api/v1/repos/alice/demo/labels`, {
+        method: 'POST',
+        headers: { Authorization: `token ${w.tokens.bot}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'bug2', color: 123456 }),
+      })
+      expect(response.status).toBe(422)
+      expect(running.double.violations).toEqual([])
+      expect(() => running.double.assertContract()).not.toThrow()
+      // The request log is kept either way.
+      expect(running.double.requests.at(-1)).toMatchObject({ method: 'POST', status: 422 })
+    } finally {
+      await running.stop()
+    }
+  })
+})

@@ -22,7 +22,11 @@ import { WebhookSender, type WebhookDelivery, type WebhookTarget } from './webho
 export interface GiteaDoubleOptions {
   /** Used in html_url/url fields until the server knows its real address. */
   baseUrl?: string
-  /** Record contract violations and make `assertContract()` fail on them. Default true. */
+  /**
+   * Check every request and response against Gitea's swagger, record violations and make
+   * `assertContract()` fail on them. Default true. `false` skips the checks (nothing is recorded
+   * in `violations`): for the sandbox and benchmarks, where they only cost time.
+   */
   strict?: boolean
   /** Gitea's [api] MAX_RESPONSE_ITEMS: the largest page it serves. Default 50. */
   maxResponseItems?: number
