@@ -73,7 +73,7 @@ async function drained(queue: Queue, n: number): Promise<void> {
 }
 
 /** Jobs per second: the house worker drains N queued no-op tool jobs (records, harness, reports). */
-async function subjectRound(redisUrl: string, dir: string, round: number): Promise<number> {
+export async function subjectRound(redisUrl: string, dir: string, round: number): Promise<number> {
   const prefix = `{bt${round}s}`
   const connection = createRedis(redisUrl, 'worker')
   const store = new RedisJobStore(connection, prefix)
@@ -118,7 +118,7 @@ async function subjectRound(redisUrl: string, dir: string, round: number): Promi
 }
 
 /** Jobs per second: a bare BullMQ Worker with an empty processor drains N queued jobs. */
-async function baselineRound(redisUrl: string, round: number): Promise<number> {
+export async function baselineRound(redisUrl: string, round: number): Promise<number> {
   const prefix = `{bt${round}b}`
   const connection = createRedis(redisUrl, 'worker')
   const queue = new Queue('raw', { connection, prefix })

@@ -76,8 +76,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   let shuttingDown = false
 
   const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
-    await store.setResult(rec.runId, JSON.stringify(result))
-    // Only a cancellation needs to know who asked for it; other outcomes skip the read.
+    // Only a cancellation needs to know who asked for it; other outcomes skip the read. (The
+    // result used to be stored before this read; storing it with the transition below instead is
+    // the same for a crash in between: no result, the run is re-delivered as before.)
     const latest = result.status === 'cancelled' ? await store.getRecord(rec.id) : undefined
     let reason: string | null = null
     if (result.status === 'cancelled')
@@ -86,11 +87,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         : shuttingDown
           ? 'the worker shut down before the tool finished'
           : 'cancelled'
-    const ended = await store.transition(rec.id, ['queued', 'running'], {
-      state: FINAL[result.status],
-      finishedAt: new Date().toISOString(),
-      reason,
-    })
+    // The result is stored first, then the record moves on, in one script (one round trip).
+    const ended = await store.endRun(
+      rec.id,
+      ['queued', 'running'],
+      { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason },
+      { runId: rec.runId, result: JSON.stringify(result) },
+    )
     if (ended) {
       await jobs.report(ended)
       markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
@@ -148,7 +151,17 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }
 
     const startedAt = new Date().toISOString()
-    const running = await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
+    // The run is marked started (by this worker) in the same script that moves the record to
+    // `running`, right before the tool: a failure before this point re-runs safely; after it, a
+    // write is not repeated. A dry run runs nothing, so it is not marked.
+    const running = rec.dryRun
+      ? await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
+      : await store.startRun(
+          rec.id,
+          ['queued', 'running'],
+          { state: 'running', startedAt },
+          { runId: rec.runId, worker: workerId, at: startedAt },
+        )
     if (!running) return 'cancelled meanwhile'
     // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
     // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
@@ -186,8 +199,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       )
       return 'dry run'
     }
-    // Marked last, right before the tool: a failure before this point re-runs safely.
-    await store.markStarted(rec.runId, workerId, new Date().toISOString())
     jlog.info('running')
     markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {

@@ -101,6 +101,38 @@ end
 return redis.call('HGETALL', KEYS[1])
 `)
 
+// TRANSITION plus one write to the run's progress hash (KEYS[2]) in the same script, so a worker
+// pays one round trip, not three (HSETNX, EXPIRE, transition), to start or end a run.
+// ARGV: ttl, field, value, when ('always': before the check; 'ok': only if the transition
+// applies), then TRANSITION's arguments.
+const TRANSITION_RUN = new LuaScript(`
+local function mark()
+  redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+if ARGV[4] == 'always' then mark() end
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return -1 end
+local n = tonumber(ARGV[5])
+local ok = n == 0
+for i = 6, n + 5 do if ARGV[i] == cur then ok = true end end
+if not ok then return 0 end
+for i = n + 6, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
+  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+if ARGV[4] == 'ok' then mark() end
+return redis.call('HGETALL', KEYS[1])
+`)
+
+/** A record from the flat HGETALL reply a script returned; undefined for any other reply. */
+function recordFromReply(r: unknown): JobRecord | undefined {
+  if (!Array.isArray(r)) return undefined
+  const fields: [string, string][] = []
+  for (let i = 0; i + 1 < r.length; i += 2) fields.push([String(r[i]), String(r[i + 1])])
+  return parseRecord(fields)
+}
+
 /** A record from its hash fields (JSON values); undefined when empty or unreadable. */
 function parseRecord(fields: readonly [string, string][]): JobRecord | undefined {
   if (fields.length === 0) return undefined
@@ -173,17 +205,52 @@ export class RedisJobStore implements JobsView {
    * Resolves to the record afterwards, or undefined when the job was not in one of `from`.
    */
   async transition(id: string, from: readonly JobState[], patch: JobPatch): Promise<JobRecord | undefined> {
-    const argv = Object.entries(patch).flatMap(([k, v]) => [k, v === null ? '' : JSON.stringify(v)])
     // The script answers with the record as it left it (HGETALL), saving a read per transition.
-    const r = await TRANSITION.run(
+    const r = await TRANSITION.run(this.redis, [this.key(id)], this.transitionArgs(from, patch))
+    return recordFromReply(r)
+  }
+
+  private transitionArgs(from: readonly JobState[], patch: JobPatch): string[] {
+    const argv = Object.entries(patch).flatMap(([k, v]) => [k, v === null ? '' : JSON.stringify(v)])
+    return [String(from.length), ...from.map((s) => JSON.stringify(s)), ...argv]
+  }
+
+  /**
+   * `transition`, and marking the run started, in one atomic step: the mark is written only when
+   * the transition applies. Same as `transition` then `markStarted`, one round trip instead of three.
+   */
+  async startRun(
+    id: string,
+    from: readonly JobState[],
+    patch: JobPatch,
+    started: { runId: string; worker: string; at: string },
+  ): Promise<JobRecord | undefined> {
+    const mark = JSON.stringify({ worker: started.worker, at: started.at })
+    const r = await TRANSITION_RUN.run(
       this.redis,
-      [this.key(id)],
-      [String(from.length), ...from.map((s) => JSON.stringify(s)), ...argv],
+      [this.key(id), this.runKey(started.runId)],
+      [String(this.ttlSeconds), 'started', mark, 'ok', ...this.transitionArgs(from, patch)],
     )
-    if (!Array.isArray(r)) return undefined
-    const fields: [string, string][] = []
-    for (let i = 0; i + 1 < r.length; i += 2) fields.push([String(r[i]), String(r[i + 1])])
-    return parseRecord(fields)
+    return recordFromReply(r)
+  }
+
+  /**
+   * Stores the run's result (once; a later call keeps the first), then applies the transition,
+   * atomically: the result is stored even when the transition does not apply. Same as `setResult`
+   * then `transition`, one round trip instead of three.
+   */
+  async endRun(
+    id: string,
+    from: readonly JobState[],
+    patch: JobPatch,
+    ended: { runId: string; result: string },
+  ): Promise<JobRecord | undefined> {
+    const r = await TRANSITION_RUN.run(
+      this.redis,
+      [this.key(id), this.runKey(ended.runId)],
+      [String(this.ttlSeconds), 'result', ended.result, 'always', ...this.transitionArgs(from, patch)],
+    )
+    return recordFromReply(r)
   }
 
   async get(id: string): Promise<JobView | undefined> {
@@ -200,16 +267,22 @@ export class RedisJobStore implements JobsView {
   /** Marks a run as started by a worker; false when it was already marked (a re-delivery). */
   async markStarted(runId: string, worker: string, at: string): Promise<boolean> {
     const k = this.runKey(runId)
-    const set = await this.redis.hsetnx(k, 'started', JSON.stringify({ worker, at }))
-    await this.redis.expire(k, this.ttlSeconds)
-    return set === 1
+    const res = await this.redis
+      .multi()
+      .hsetnx(k, 'started', JSON.stringify({ worker, at }))
+      .expire(k, this.ttlSeconds)
+      .exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
+    return res?.[0]?.[1] === 1
   }
 
   /** Stores a run's result once; later calls keep the first. */
   async setResult(runId: string, result: string): Promise<void> {
     const k = this.runKey(runId)
-    await this.redis.hsetnx(k, 'result', result)
-    await this.redis.expire(k, this.ttlSeconds)
+    const res = await this.redis.multi().hsetnx(k, 'result', result).expire(k, this.ttlSeconds).exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
   }
 
   async progress(runId: string): Promise<RunProgress> {

@@ -154,6 +154,9 @@ export class RedisCircuitBreaker implements CircuitBreaker {
   }
 
   async record(key: string, ok: boolean, probe: boolean, now = Date.now()): Promise<void> {
+    // A success that is not the half-open probe changes nothing in any state (RECORD returns 0
+    // for it): skipping the script saves a round trip on every successful call.
+    if (ok && !probe) return
     const [h, z] = this.keys(key)
     // State outlives the cooldown a little so an idle open circuit still half-opens, then expires.
     const ttl = this.config.cooldownMs * 4 + this.config.windowMs

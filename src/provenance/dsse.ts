@@ -36,6 +36,19 @@ export function keyIdOf(publicKey: KeyObject): string {
   return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }))
 }
 
+// keyid per private key: deriving the public key and exporting it cost more than the signature
+// itself on every signed result. KeyObjects are immutable, so the id never goes stale.
+const signerKeyIds = new WeakMap<KeyObject, string>()
+
+function signerKeyId(privateKey: KeyObject): string {
+  let id = signerKeyIds.get(privateKey)
+  if (id === undefined) {
+    id = keyIdOf(createPublicKey(privateKey))
+    signerKeyIds.set(privateKey, id)
+  }
+  return id
+}
+
 /**
  * Signs a payload into a DSSE envelope with an ed25519 private key.
  *
@@ -47,7 +60,7 @@ export function signEnvelope(payload: Uint8Array, payloadType: string, privateKe
   return {
     payloadType,
     payload: Buffer.from(payload).toString('base64'),
-    signatures: [{ keyid: keyIdOf(createPublicKey(privateKey)), sig: sig.toString('base64') }],
+    signatures: [{ keyid: signerKeyId(privateKey), sig: sig.toString('base64') }],
   }
 }
 

@@ -422,3 +422,85 @@ describe('RedisJobStore.transition', () => {
     }
   })
 })
+
+describe('RedisJobStore.startRun and endRun (transition plus run progress in one script)', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  const at = '2026-01-01T00:00:00.000Z'
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
+    for (const id of ['sa', 'sb', 'ea', 'eb'])
+      await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
+  })
+  afterAll(async () => {
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it('startRun moves the record and marks the run started by the worker, with a lifetime', async () => {
+    const rec = await store.startRun(
+      'sa',
+      ['queued'],
+      { state: 'running', startedAt: at },
+      { runId: 'sa', worker: 'w1', at },
+    )
+    expect(rec).toMatchObject({ id: 'sa', state: 'running', startedAt: at })
+    expect((await store.progress('sa')).started).toEqual({ worker: 'w1', at })
+    expect(await redis.ttl(`${prefix}:run:sa`)).toBeGreaterThan(0)
+  })
+
+  it('startRun from a state the job is not in changes nothing and marks nothing', async () => {
+    await store.transition('sb', ['queued'], { state: 'cancelled' })
+    const rec = await store.startRun(
+      'sb',
+      ['queued', 'running'],
+      { state: 'running' },
+      { runId: 'sb', worker: 'w1', at },
+    )
+    expect(rec).toBeUndefined()
+    expect(await store.progress('sb')).toEqual({ started: undefined, result: undefined })
+    expect((await store.getRecord('sb'))?.state).toBe('cancelled')
+  })
+
+  it('startRun keeps the first worker that started a run', async () => {
+    await store.startRun('sa', ['running'], { state: 'running' }, { runId: 'sa', worker: 'w2', at })
+    expect((await store.progress('sa')).started?.worker).toBe('w1')
+  })
+
+  it('endRun stores the result and ends the record; a second endRun keeps the first result', async () => {
+    await store.transition('ea', ['queued'], { state: 'running' })
+    const rec = await store.endRun(
+      'ea',
+      ['running'],
+      { state: 'success', finishedAt: at },
+      { runId: 'ea', result: 'first' },
+    )
+    expect(rec).toMatchObject({ state: 'success', finishedAt: at })
+    const again = await store.endRun(
+      'ea',
+      ['running'],
+      { state: 'failure' },
+      { runId: 'ea', result: 'second' },
+    )
+    expect(again).toBeUndefined()
+    expect((await store.progress('ea')).result).toBe('first')
+    expect((await store.getRecord('ea'))?.state).toBe('success')
+  })
+
+  it('endRun stores the result even when the transition does not apply (unknown or ended job)', async () => {
+    await store.transition('eb', ['queued'], { state: 'cancelled' })
+    expect(
+      await store.endRun('eb', ['running'], { state: 'success' }, { runId: 'eb', result: 'r' }),
+    ).toBeUndefined()
+    expect((await store.progress('eb')).result).toBe('r')
+    expect(
+      await store.endRun('nope', [], { state: 'success' }, { runId: 'nope', result: 'r2' }),
+    ).toBeUndefined()
+    expect((await store.progress('nope')).result).toBe('r2')
+  })
+})
