@@ -3,7 +3,7 @@
 // redis-server. Same run baseline: raw BullMQ enqueue -> process latency on the same Redis.
 // Duration per round: UW_BENCH_E2E_SECONDS (default 10); rate: UW_BENCH_E2E_RATE (default 20/s).
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -71,15 +71,17 @@ interface World {
 }
 
 async function startWorld(dir: string, redisUrl: string): Promise<World> {
+  // The workspace must not contain the signing keys (the daemon refuses to start otherwise).
   const workspace = join(dir, 'ws')
   const keys = join(dir, 'keys')
   rmSync(workspace, { recursive: true, force: true })
-  writeFileSync(join(dir, 'README.md'), '# bench\n')
+  mkdirSync(workspace, { recursive: true })
+  writeFileSync(join(workspace, 'README.md'), '# bench\n')
   const configFile = join(dir, 'uw.yaml')
   writeFileSync(
     configFile,
     stringify({
-      houses: { allegro: { workspaceRoots: [dir], concurrency: 8 } },
+      houses: { allegro: { workspaceRoots: [workspace], concurrency: 8 } },
       keys: { dir: keys },
       commands: {
         rateLimit: {
