@@ -42,16 +42,7 @@ export function reportSummary(
 }
 
 /** A small seeded PRNG (mulberry32), so every fuzz run can be replayed from the seed it prints. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom } from '../../src/triage/seeded-random.js'
 
 /** The seed of this run: UW_FUZZ_SEED when set (to replay a failure), else a fresh one. */
 export function fuzzSeed(): number {
