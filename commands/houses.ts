@@ -6,6 +6,13 @@ import { reply } from '../src/commands-core/reply.js'
 export const HousesArgs = commandInput({})
 export type HousesArgs = z.infer<typeof HousesArgs>
 
+/** A house's tools for the table: "all N tools" rather than a list of every name. */
+function describeTools(allowed: readonly string[], total: number): string {
+  if (allowed.length === 0) return 'none'
+  if (total > 0 && allowed.length >= total) return `all ${total} tools`
+  return allowed.map((t) => `\`${t}\``).join(', ')
+}
+
 export const houses: CommandSpec<HousesArgs> = {
   name: 'houses',
   aliases: [],
@@ -24,7 +31,7 @@ export const houses: CommandSpec<HousesArgs> = {
           ? `alive (${live.workers} worker${live.workers === 1 ? '' : 's'})`
           : `no live worker${live.lastSeen ? ` (last seen ${live.lastSeen})` : ''}`
         const isDefault = h.name === ctx.houses.defaultHouse ? ' (default)' : ''
-        const tools = h.allowedTools.map((t) => `\`${t}\``).join(', ') || 'none'
+        const tools = describeTools(h.allowedTools, ctx.tools.length)
         return `| **${h.name}**${isDefault} | ${h.description} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
       }),
     )
