@@ -39,6 +39,10 @@ const world = new LoopWorld({
       stalledIntervalMs: STALLED_MS,
       maxStalledCount: MAX_STALLED,
     }
+    // Spare slots: a takeover should not also wait for a busy worker to finish another job.
+    const houses = (c.houses ?? {}) as Record<string, Record<string, unknown>>
+    houses.ezra = { ...houses.ezra, concurrency: 4 }
+    c.houses = houses
     return c
   },
 })
