@@ -62,9 +62,11 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
     const marks: HopMark[] = []
     const onMark = (m: unknown) => void marks.push(m as HopMark)
     subscribe(HOP_CHANNEL, onMark)
-    const { comment, ack, jobId } = await runToState('/run git_status @bezalel', ['success']).finally(() =>
-      unsubscribe(HOP_CHANNEL, onMark),
-    )
+    const { comment, ack, jobId } = await runToState('/run git_status @bezalel', ['success'])
+    // The reporter marks its hop after Gitea answered the edit, which the test may see first.
+    await until('the reporter.edited mark', () =>
+      marks.some((m) => m.hop === 'reporter.edited' && m.detail === 'success') ? true : undefined,
+    ).finally(() => unsubscribe(HOP_CHANNEL, onMark))
     // Every piece marked its hop for this delivery, in the loop's order (what the e2e bench reads).
     const delivery = marks.find((m) => m.hop === 'ingress.accepted')?.deliveryId
     const hops = marks
