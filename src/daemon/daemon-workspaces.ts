@@ -1,16 +1,12 @@
 import { mkdirSync } from 'node:fs'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { FileConfig } from '../config/file-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { isInside } from '../tools/workspace.js'
 
 /** Where the daemon's houses work when the config names no workspace roots. */
 export function defaultDaemonWorkspace(dataDir: string): string {
   return resolve(dataDir, 'workspace')
-}
-
-function contains(root: string, path: string): boolean {
-  const rel = relative(resolve(root), resolve(path))
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
 }
 
 /**
@@ -29,7 +25,7 @@ export function daemonHouses(file: FileConfig, dataDir: string, keyDir: string):
   for (const [name, policy] of Object.entries(resolveHouses(file.houses))) {
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [workspace]
     for (const root of roots) {
-      if (contains(root, keyDir))
+      if (isInside(resolve(keyDir), resolve(root)))
         throw new Error(
           `house ${name}: workspace root ${root} contains the signing key directory ${resolve(keyDir)}; ` +
             'set keys.dir outside every workspace root, or narrow houses.' +

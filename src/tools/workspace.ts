@@ -20,7 +20,13 @@ export interface ResolveOptions {
   kind?: 'file' | 'directory'
 }
 
-function isInside(child: string, root: string): boolean {
+/**
+ * Whether `child` is `root` or lies below it (lexically; resolve symlinks first where they matter).
+ *
+ * @example
+ *   isInside('/srv/repos/app', '/srv/repos') // true
+ */
+export function isInside(child: string, root: string): boolean {
   const rel = path.relative(root, child)
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
