@@ -5,23 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
-import { z } from 'zod'
 import { Harness } from '../../src/harness/harness.js'
-import type { ToolContext, ToolSpec } from '../../src/tools/tool.js'
+import type { ToolContext } from '../../src/tools/tool.js'
+import { NoopArgs, noopTool as noop } from '../lib/noop-tool.js'
 import type { Round, Scenario, ScenarioResult } from '../scenario.js'
-
-const NoopArgs = z.object({ text: z.string().default('') })
-const noop: ToolSpec<typeof NoopArgs> = {
-  name: 'noop',
-  category: 'custom',
-  description: 'does nothing',
-  args: NoopArgs,
-  access: 'read',
-  timeoutMs: 10_000,
-  target: () => undefined,
-  run: async (a) => ({ output: a.text }),
-  verify: async () => ({ kind: 'noop', summary: 'nothing to check', detail: {} }),
-}
 
 async function timePerCall(n: number, fn: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < Math.min(500, n); i++) await fn() // warm up the JIT

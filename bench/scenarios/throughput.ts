@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { pino } from 'pino'
-import { z } from 'zod'
 import { BullJobs } from '../../src/daemon/bull-jobs.js'
 import { DaemonConfig } from '../../src/daemon/daemon-config.js'
 import type { JobRequest } from '../../src/daemon/effects.js'
@@ -18,7 +17,7 @@ import { Harness } from '../../src/harness/harness.js'
 import { createRedis } from '../../src/queue/connection.js'
 import { houseQueueName } from '../../src/queue/queue-names.js'
 import { startRedisServer } from '../../src/queue/redis-server.js'
-import type { ToolSpec } from '../../src/tools/tool.js'
+import { noopTool as noop } from '../lib/noop-tool.js'
 import type { Round, Scenario, ScenarioResult } from '../scenario.js'
 
 const JOBS = Number(process.env.UW_BENCH_THROUGHPUT_JOBS ?? 2000)
@@ -26,19 +25,6 @@ const JOBS = Number(process.env.UW_BENCH_THROUGHPUT_JOBS ?? 2000)
 const CONCURRENCY = Number(process.env.UW_BENCH_THROUGHPUT_CONCURRENCY ?? 2)
 const HOUSE = 'allegro'
 const log = pino({ level: 'silent' })
-
-const NoopArgs = z.object({})
-const noop: ToolSpec<typeof NoopArgs> = {
-  name: 'noop',
-  category: 'custom',
-  description: 'does nothing',
-  args: NoopArgs,
-  access: 'read',
-  timeoutMs: 10_000,
-  target: () => undefined,
-  run: async () => ({ output: '' }),
-  verify: async () => ({ kind: 'noop', summary: 'nothing to check', detail: {} }),
-}
 
 function request(round: number, i: number): JobRequest {
   const jobId = `t${round}-${i}`
