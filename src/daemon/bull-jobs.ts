@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq'
+import { Job, Queue, type JobsOptions } from 'bullmq'
 import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 import type { RepoRef } from '../gitea/port.js'
@@ -8,7 +8,7 @@ import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
 import type { JobRequest } from './effects.js'
 import { FINAL_STATES, type JobView, type JobsControl, type JobsView } from './jobs.js'
-import type { JobRecord, RedisJobStore } from './job-store.js'
+import { recordFromReply, type JobPatch, type JobRecord, type RedisJobStore } from './job-store.js'
 
 /** Data of a job on a `house-<name>` queue: which record and which run of it. */
 export const HouseJobData = z.object({ jobId: z.string().min(1), runId: z.string().min(1) })
@@ -273,6 +273,32 @@ export class BullJobs implements JobsControl, JobsView {
       { jobId: rec.id, kind: 'state', run: rec.run, state: rec.state } satisfies ReportData,
       this.reportOptions(`${rec.id}.${rec.run}.${rec.state}`),
     )
+  }
+
+  /**
+   * Ends a run: stores its result (the first one is kept), moves the record from `queued` or
+   * `running` to `patch.state`, and queues the report of that state, in one MULTI: one round
+   * trip, and the record never ends without its report queued (nor the report without the end).
+   * Resolves to the record when the transition applied; undefined when the record was already
+   * elsewhere (its report, keyed by the state it was not in, is then skipped as superseded).
+   */
+  async endRun(
+    rec: Pick<JobRecord, 'id' | 'run' | 'runId'>,
+    patch: JobPatch & { state: JobRecord['state'] },
+    result: string,
+  ): Promise<JobRecord | undefined> {
+    // BullMQ's client (the shared connection) carries its scripts, the report's `addJob` among them.
+    const client = (await this.reports.client) as unknown as Redis | Cluster
+    this.opts.store.defineScripts(client)
+    const multi = client.multi()
+    this.opts.store.queueEndRun(multi, rec.id, ['queued', 'running'], patch, { runId: rec.runId, result })
+    const data: ReportData = { jobId: rec.id, kind: 'state', run: rec.run, state: patch.state }
+    const reportId = `${rec.id}.${rec.run}.${patch.state}`
+    await new Job(this.reports, 'report', data, this.reportOptions(reportId), reportId).addJob(multi as never)
+    const replies = await multi.exec()
+    const failed = replies?.find(([err]) => err)?.[0]
+    if (!replies || failed) throw failed ?? new Error('the run was not ended (MULTI discarded)')
+    return recordFromReply(replies[0]?.[1])
   }
 
   private async scheduleExpiry(rec: JobRecord): Promise<void> {

@@ -13,7 +13,7 @@ import type { DaemonConfig } from './daemon-config.js'
 import { beat, unbeat } from './heartbeat.js'
 import { harnessMode, toolArgs } from './house-vocabulary.js'
 import { FINAL_STATES, type JobState } from './jobs.js'
-import type { JobRecord, RedisJobStore } from './job-store.js'
+import type { JobRecord, RedisJobStore, RunProgress } from './job-store.js'
 import { plainResult, StoredResult, storedResult } from './stored-result.js'
 
 export interface HouseWorkerOptions {
@@ -87,43 +87,42 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         : shuttingDown
           ? 'the worker shut down before the tool finished'
           : 'cancelled'
-    // The result is stored first, then the record moves on, in one script (one round trip).
-    const ended = await store.endRun(
-      rec.id,
-      ['queued', 'running'],
+    // Result stored, record ended and its report queued: one MULTI, one round trip.
+    const ended = await jobs.endRun(
+      rec,
       { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason },
-      { runId: rec.runId, result: JSON.stringify(result) },
+      JSON.stringify(result),
     )
     if (ended) {
-      await jobs.report(ended)
       markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
       return
     }
-    // Already final: a repeat after a crash (or a lost reply) between the transition and the report.
+    // Already final: a repeat after a lost reply, or another worker or a person ended it first.
     // Reporting again is safe: the report is keyed by run and state, and the edit is the same text.
     const now = await store.getRecord(rec.id)
     if (now && now.runId === rec.runId && FINAL_STATES.has(now.state)) await jobs.report(now)
   }
 
-  const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
-    const data = HouseJobData.safeParse(job.data)
-    if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
-    // Both reads at once: the run id is in the job data, so the progress read need not wait.
-    const [rec, progress] = await Promise.all([
-      store.getRecord(data.data.jobId),
-      store.progress(data.data.runId),
-    ])
-    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
-    markHop('worker.picked', rec.origin.deliveryId)
-    const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
-    if (rec.runId !== data.data.runId) return 'stale run'
+  /**
+   * A run `pickUp` did not start: a stale or ended run, a stored result, an interrupted write, a
+   * cancel request, a dry run, or a record not as the job said. Finishes it (resolving to what
+   * happened) or starts it (resolving to the running record).
+   */
+  const startOtherwise = async (
+    rec: JobRecord,
+    progress: RunProgress,
+    tool: ToolSpec | undefined,
+    jlog: Logger,
+    runId: string,
+    startedAt: string,
+  ): Promise<JobRecord | string> => {
+    if (rec.runId !== runId) return 'stale run'
     if (rec.state !== 'queued' && rec.state !== 'running') {
       // A crash between the final transition and queueing its report would otherwise leave the
       // comment saying "running" forever; the report is keyed, so sending it again is harmless.
       if (FINAL_STATES.has(rec.state)) await jobs.report(rec)
       return `already ${rec.state}`
     }
-
     if (progress.result !== undefined) {
       const stored = StoredResult.safeParse(JSON.parse(progress.result))
       if (stored.success) {
@@ -132,7 +131,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         return 'reported stored result'
       }
     }
-    const tool = toolsByName.get(rec.tool)
     if (progress.started && (!tool || tool.access === 'write')) {
       jlog.warn({ started: progress.started }, 'write interrupted mid-run; not running it again')
       await finish(
@@ -149,11 +147,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       await finish(rec, plainResult('cancelled', ''))
       return 'cancelled before start'
     }
-
-    const startedAt = new Date().toISOString()
-    // The run is marked started (by this worker) in the same script that moves the record to
-    // `running`, right before the tool: a failure before this point re-runs safely; after it, a
-    // write is not repeated. A dry run runs nothing, so it is not marked.
+    // A dry run runs nothing, so it is not marked started; anything else `pickUp` would have
+    // started (a job whose name is not its record's tool, say) is started here the long way.
     const running = rec.dryRun
       ? await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
       : await store.startRun(
@@ -162,7 +157,33 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           { state: 'running', startedAt },
           { runId: rec.runId, worker: workerId, at: startedAt },
         )
-    if (!running) return 'cancelled meanwhile'
+    return running ?? 'cancelled meanwhile'
+  }
+
+  const process_ = async (job: Job, _token?: string, signal?: AbortSignal): Promise<string> => {
+    const data = HouseJobData.safeParse(job.data)
+    if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // One round trip reads the record and the run's progress and, in the usual case, also moves
+    // the record to `running` and marks the run started (by this worker, right before the tool:
+    // a failure before this point re-runs safely; after it, a write is not repeated).
+    const named = toolsByName.get(job.name)
+    const startedAt = new Date().toISOString()
+    const picked = await store.pickUp(data.data.jobId, {
+      runId: data.data.runId,
+      tool: job.name,
+      write: !named || named.access === 'write',
+      worker: workerId,
+      at: startedAt,
+    })
+    const rec = picked.record
+    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('worker.picked', rec.origin.deliveryId)
+    const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
+    const tool = toolsByName.get(rec.tool)
+    const running = picked.started
+      ? rec
+      : await startOtherwise(rec, picked.progress, tool, jlog, data.data.runId, startedAt)
+    if (typeof running === 'string') return running
     // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
     // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
     let runningReport: NodeJS.Timeout | undefined

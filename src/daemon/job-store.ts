@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
@@ -125,8 +125,28 @@ if ARGV[4] == 'ok' then mark() end
 return redis.call('HGETALL', KEYS[1])
 `)
 
-/** A record from the flat HGETALL reply a script returned; undefined for any other reply. */
-function recordFromReply(r: unknown): JobRecord | undefined {
+// A worker taking a run: reads the record and the run's progress and, when the run can simply
+// start (current run, queued or running, this tool, not a dry run, no result yet, no cancel
+// request, and not a write that was started before), moves the record to `running` and marks the
+// run started, all in one round trip. Otherwise it changes nothing and the worker decides from
+// what it read. ARGV: ttl, run id, tool (both JSON), write (1/0), started mark, then field/value
+// pairs to set. Replies {applied, record (HGETALL), started mark or '', result or ''}.
+const PICK_UP = new LuaScript(`
+local started = redis.call('HGET', KEYS[2], 'started') or ''
+local result = redis.call('HGET', KEYS[2], 'result') or ''
+local f = redis.call('HMGET', KEYS[1], 'runId', 'state', 'tool', 'dryRun', 'cancelRequestedBy')
+if f[1] == ARGV[2] and (f[2] == '"queued"' or f[2] == '"running"') and f[3] == ARGV[3]
+  and f[4] ~= 'true' and not f[5] and result == '' and not (started ~= '' and ARGV[4] == '1') then
+  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  redis.call('HSETNX', KEYS[2], 'started', ARGV[5])
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+  return {1, redis.call('HGETALL', KEYS[1]), started, result}
+end
+return {0, redis.call('HGETALL', KEYS[1]), started, result}
+`)
+
+/** A record from the flat HGETALL reply a script returned (also in a MULTI's results); undefined for any other reply. */
+export function recordFromReply(r: unknown): JobRecord | undefined {
   if (!Array.isArray(r)) return undefined
   const fields: [string, string][] = []
   for (let i = 0; i + 1 < r.length; i += 2) fields.push([String(r[i]), String(r[i + 1])])
@@ -253,6 +273,67 @@ export class RedisJobStore implements JobsView {
     return recordFromReply(r)
   }
 
+  /**
+   * A worker taking run `runId` of job `id` for `tool`: one round trip that reads the record
+   * and the run's progress and, when the run can simply start, also moves the record to
+   * `running` (with `startedAt`) and marks the run started by `worker` (the first mark is
+   * kept). It can simply start when it is the record's current run, queued or running, for this
+   * tool, not a dry run, with no stored result and no cancel request, and, for a write (`write`),
+   * not started before. `started` says whether that happened; otherwise nothing changed and the
+   * caller decides from `record` and `progress` (same as `getRecord` plus `progress`).
+   */
+  async pickUp(
+    id: string,
+    run: { runId: string; tool: string; write: boolean; worker: string; at: string },
+  ): Promise<{ started: boolean; record: JobRecord | undefined; progress: RunProgress }> {
+    const mark = JSON.stringify({ worker: run.worker, at: run.at })
+    const r = (await PICK_UP.run(
+      this.redis,
+      [this.key(id), this.runKey(run.runId)],
+      [
+        String(this.ttlSeconds),
+        JSON.stringify(run.runId),
+        JSON.stringify(run.tool),
+        run.write ? '1' : '0',
+        mark,
+        'state',
+        JSON.stringify('running'),
+        'startedAt',
+        JSON.stringify(run.at),
+      ],
+    )) as [number, unknown, string, string]
+    return {
+      started: Number(r[0]) === 1,
+      record: recordFromReply(r[1]),
+      progress: progressOf(r[2] || null, r[3] || null),
+    }
+  }
+
+  /**
+   * `endRun` queued on a MULTI or pipeline of this store's connection instead of sent alone, so
+   * it commits with the other commands queued there (the house worker queues the final report
+   * beside it). `defineScripts` must have been called before the MULTI was created; the reply
+   * (at the position it was queued) is read with `recordFromReply`.
+   */
+  queueEndRun(
+    multi: ChainableCommander,
+    id: string,
+    from: readonly JobState[],
+    patch: JobPatch,
+    ended: { runId: string; result: string },
+  ): void {
+    TRANSITION_RUN.addTo(
+      multi,
+      [this.key(id), this.runKey(ended.runId)],
+      [String(this.ttlSeconds), 'result', ended.result, 'always', ...this.transitionArgs(from, patch)],
+    )
+  }
+
+  /** Defines the scripts `queueEndRun` puts on a MULTI on `client` (once per client). */
+  defineScripts(client: Redis | Cluster): void {
+    TRANSITION_RUN.define(client)
+  }
+
   async get(id: string): Promise<JobView | undefined> {
     const r = await this.getRecord(id)
     return r ? toView(r) : undefined
@@ -287,14 +368,18 @@ export class RedisJobStore implements JobsView {
 
   async progress(runId: string): Promise<RunProgress> {
     const [started, result] = await this.redis.hmget(this.runKey(runId), 'started', 'result')
-    let s: RunProgress['started']
-    try {
-      s = started ? (JSON.parse(started) as RunProgress['started']) : undefined
-    } catch {
-      s = undefined
-    }
-    return { started: s, result: result ?? undefined }
+    return progressOf(started, result)
   }
+}
+
+function progressOf(started: string | null | undefined, result: string | null | undefined): RunProgress {
+  let s: RunProgress['started']
+  try {
+    s = started ? (JSON.parse(started) as RunProgress['started']) : undefined
+  } catch {
+    s = undefined
+  }
+  return { started: s, result: result ?? undefined }
 }
 
 /**

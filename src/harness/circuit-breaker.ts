@@ -135,6 +135,9 @@ return 1
  *   const b = new RedisCircuitBreaker(redis, config)   // prefix {uw}
  */
 export class RedisCircuitBreaker implements CircuitBreaker {
+  /** Until when (by the callers' clock) each key was last seen closed; see `closedCacheMs`. */
+  private readonly closedUntil = new Map<string, number>()
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly config: BreakerConfig,
@@ -147,9 +150,18 @@ export class RedisCircuitBreaker implements CircuitBreaker {
   }
 
   async acquire(key: string, now = Date.now()): Promise<BreakerDecision> {
+    const until = this.closedUntil.get(key)
+    if (until !== undefined && now >= until - this.config.closedCacheMs && now < until)
+      return { allowed: true, probe: false }
+    this.closedUntil.delete(key)
     const [h, z] = this.keys(key)
     const res = (await ACQUIRE.run(this.redis, [h, z], [now, this.config.cooldownMs])) as (number | string)[]
-    if (res[0] === 1) return { allowed: true, probe: res[1] === 1 }
+    if (res[0] === 1) {
+      // Allowed without being the probe only happens in the closed state.
+      if (res[1] !== 1 && this.config.closedCacheMs > 0)
+        this.closedUntil.set(key, now + this.config.closedCacheMs)
+      return { allowed: true, probe: res[1] === 1 }
+    }
     return { allowed: false, state: res[1] === 'open' ? 'open' : 'half-open', retryAt: Number(res[2]) }
   }
 
@@ -157,6 +169,8 @@ export class RedisCircuitBreaker implements CircuitBreaker {
     // A success that is not the half-open probe changes nothing in any state (RECORD returns 0
     // for it): skipping the script saves a round trip on every successful call.
     if (ok && !probe) return
+    // A failure may open the circuit: ask Redis again on the next call.
+    this.closedUntil.delete(key)
     const [h, z] = this.keys(key)
     // State outlives the cooldown a little so an idle open circuit still half-opens, then expires.
     const ttl = this.config.cooldownMs * 4 + this.config.windowMs

@@ -9,6 +9,12 @@ export const BreakerConfig = z
     windowMs: z.number().int().positive().default(60_000),
     /** How long an open circuit fails fast before one probe is let through. */
     cooldownMs: z.number().int().positive().default(30_000),
+    /**
+     * How long a worker trusts a closed circuit it read from Redis before asking again, so a busy
+     * tool does not pay a round trip per call. A circuit another process opened is seen at most
+     * this late; this process's own failures are always sent at once. 0 asks on every call.
+     */
+    closedCacheMs: z.number().int().min(0).default(1_000),
   })
   .strict()
 export type BreakerConfig = z.infer<typeof BreakerConfig>

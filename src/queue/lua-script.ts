@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 
 /**
  * A Lua script run by its SHA1 (`EVALSHA`), sent in full (`EVAL`) only when Redis does not know
@@ -13,9 +13,39 @@ import type { Cluster, Redis } from 'ioredis'
  */
 export class LuaScript {
   readonly sha: string
+  /** The command name `addTo` queues (ioredis `defineCommand`). */
+  private readonly command: string
 
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex')
+    this.command = `uwScript${this.sha.slice(0, 16)}`
+  }
+
+  /**
+   * Defines the script on `client` as an ioredis command (once), so MULTIs and pipelines created
+   * from the client afterwards can carry it (`addTo`). ioredis sends such a command as `EVAL` the
+   * first time on each connection and `EVALSHA` after, so a MULTI never meets NOSCRIPT after a
+   * reconnect (a `SCRIPT FLUSH` while connected still would, as for BullMQ's own scripts).
+   */
+  define(client: Redis | Cluster): void {
+    if (!(this.command in client)) client.defineCommand(this.command, { lua: this.source })
+  }
+
+  /**
+   * Queues the script on a MULTI or pipeline, so it travels in the same write as the other
+   * queued commands. The client it came from must have been given to `define` before.
+   *
+   * @example
+   *   INCR_TO.define(redis)
+   *   const multi = redis.multi()
+   *   INCR_TO.addTo(multi, ['{uw}:n'], [5])
+   *   await multi.exec()
+   */
+  addTo(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
+    const send = (pipeline as unknown as Record<string, unknown>)[this.command]
+    if (typeof send !== 'function')
+      throw new Error('LuaScript.addTo: define the script on the client before creating the pipeline')
+    ;(send as (...a: (string | number)[]) => unknown).call(pipeline, keys.length, ...keys, ...args)
   }
 
   async run(

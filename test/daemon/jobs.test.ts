@@ -504,3 +504,127 @@ describe('RedisJobStore.startRun and endRun (transition plus run progress in one
     expect((await store.progress('nope')).result).toBe('r2')
   })
 })
+
+describe('RedisJobStore.pickUp (read and, usually, start a run in one script)', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  const at = '2026-01-01T00:00:00.000Z'
+  const take = (id: string, over: Partial<{ runId: string; tool: string; write: boolean }> = {}) =>
+    store.pickUp(id, { runId: id, tool: 'scribble', write: true, worker: 'w1', at, ...over })
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
+    for (const id of ['pa', 'pb', 'pc', 'pd', 'pe', 'pf', 'pg', 'ph'])
+      await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
+  })
+  afterAll(async () => {
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it('starts a queued run: record running with startedAt, run marked by the worker, with a lifetime', async () => {
+    const p = await take('pa')
+    expect(p.started).toBe(true)
+    expect(p.record).toMatchObject({ id: 'pa', state: 'running', startedAt: at })
+    expect(p.progress).toEqual({ started: undefined, result: undefined }) // as it was before
+    expect(await store.getRecord('pa')).toEqual(p.record)
+    expect((await store.progress('pa')).started).toEqual({ worker: 'w1', at })
+    expect(await redis.ttl(`${prefix}:run:pa`)).toBeGreaterThan(0)
+  })
+
+  it('a read started before is started again (the first mark kept); a write is not', async () => {
+    const read = await store.pickUp('pa', { runId: 'pa', tool: 'scribble', write: false, worker: 'w2', at })
+    expect(read.started).toBe(true)
+    expect(read.progress.started).toEqual({ worker: 'w1', at })
+    expect((await store.progress('pa')).started?.worker).toBe('w1')
+    const write = await store.pickUp('pa', { runId: 'pa', tool: 'scribble', write: true, worker: 'w2', at })
+    expect(write.started).toBe(false)
+    expect(write.progress.started).toEqual({ worker: 'w1', at })
+  })
+
+  it('changes nothing for a stale run, another tool, an ended, cancelled, dry or finished run, or no record', async () => {
+    await store.transition('pc', ['queued'], { state: 'success' })
+    await store.transition('pd', ['queued'], { state: 'running', cancelRequestedBy: 'wren' })
+    await store.transition('pe', ['queued'], { dryRun: true })
+    await store.setResult('pf', '{"status":"success"}')
+    const cases = [
+      await take('pb', { runId: 'pb.k1' }),
+      await take('pg', { tool: 'snooze' }),
+      await take('pc'),
+      await take('pd'),
+      await take('pe'),
+      await take('pf'),
+    ]
+    for (const p of cases) expect(p.started).toBe(false)
+    expect(cases.map((p) => p.record?.state)).toEqual([
+      'queued',
+      'queued',
+      'success',
+      'running',
+      'queued',
+      'queued',
+    ])
+    expect(cases[5]?.progress.result).toBe('{"status":"success"}')
+    for (const id of ['pb', 'pc', 'pe', 'pg']) expect((await store.progress(id)).started).toBeUndefined()
+    const none = await take('nope')
+    expect(none).toEqual({
+      started: false,
+      record: undefined,
+      progress: { started: undefined, result: undefined },
+    })
+  })
+})
+
+describe('BullJobs.endRun (result, final state and its report in one MULTI)', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  let reports: Queue
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
+    reports = new Queue(REPORTS_QUEUE, { connection: redis, prefix })
+    for (const id of ['xa', 'xb'])
+      await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
+  })
+  afterAll(async () => {
+    await reports.close()
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it('stores the result, ends the record and queues the report of that state, keyed by run and state', async () => {
+    await store.transition('xa', ['queued'], { state: 'running' })
+    const ended = await jobs.endRun(
+      { id: 'xa', run: 1, runId: 'xa' },
+      { state: 'success', finishedAt: 'f' },
+      'r1',
+    )
+    expect(ended).toMatchObject({ id: 'xa', state: 'success', finishedAt: 'f' })
+    expect((await store.progress('xa')).result).toBe('r1')
+    const report = await reports.getJob('xa.1.success')
+    expect(report?.data).toEqual({ jobId: 'xa', kind: 'state', run: 1, state: 'success' })
+    expect(report?.opts.attempts).toBe(200)
+  })
+
+  it('a repeat keeps the first result and state, and queues no second report', async () => {
+    const again = await jobs.endRun({ id: 'xa', run: 1, runId: 'xa' }, { state: 'success' }, 'r2')
+    expect(again).toBeUndefined()
+    expect((await store.progress('xa')).result).toBe('r1')
+    expect((await reports.getJobs(['waiting'])).filter((j) => j.id === 'xa.1.success')).toHaveLength(1)
+  })
+
+  it('a record already elsewhere is left alone; its result is kept and the queued report is for a state it is not in', async () => {
+    await store.transition('xb', ['queued'], { state: 'cancelled' })
+    expect(await jobs.endRun({ id: 'xb', run: 1, runId: 'xb' }, { state: 'success' }, 'rb')).toBeUndefined()
+    expect((await store.getRecord('xb'))?.state).toBe('cancelled')
+    expect((await store.progress('xb')).result).toBe('rb')
+  })
+})

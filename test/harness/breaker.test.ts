@@ -10,7 +10,7 @@ import {
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 import { echo, failing } from './test-tools.js'
 
-const config = { failureThreshold: 3, windowMs: 10_000, cooldownMs: 5_000 }
+const config = { failureThreshold: 3, windowMs: 10_000, cooldownMs: 5_000, closedCacheMs: 1_000 }
 const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
 const prefixes: string[] = []
 afterEach(async () => {
@@ -89,6 +89,32 @@ describe('breaker shared through Redis', () => {
     const both = await Promise.all([a.acquire('k', 6_000), b.acquire('k', 6_000)])
     expect(both.filter((d) => d.allowed)).toHaveLength(1)
     other.disconnect()
+  })
+
+  it('a closed circuit is trusted for closedCacheMs: another worker opening it is seen that late, never later', async () => {
+    const prefix = uniquePrefix()
+    prefixes.push(prefix)
+    const a = new RedisCircuitBreaker(redis, config, prefix)
+    const other = new Redis(testRedisUrl())
+    const b = new RedisCircuitBreaker(other, config, prefix)
+    const uncached = new RedisCircuitBreaker(other, { ...config, closedCacheMs: 0 }, prefix)
+    expect(await b.acquire('k', 100)).toEqual({ allowed: true, probe: false }) // read: closed
+    expect(await uncached.acquire('k', 100)).toEqual({ allowed: true, probe: false })
+    for (let i = 0; i < 3; i++) await a.record('k', false, false, 200 + i) // a opens it
+    expect((await a.acquire('k', 300)).allowed).toBe(false)
+    expect((await uncached.acquire('k', 300)).allowed).toBe(false)
+    expect(await b.acquire('k', 1_099)).toEqual({ allowed: true, probe: false }) // still trusted
+    expect(await b.acquire('k', 1_100)).toMatchObject({ allowed: false, state: 'open' }) // asked again
+    other.disconnect()
+  })
+
+  it("a worker's own failure drops its trust in the closed state at once", async () => {
+    const prefix = uniquePrefix()
+    prefixes.push(prefix)
+    const a = new RedisCircuitBreaker(redis, config, prefix)
+    expect((await a.acquire('k', 0)).allowed).toBe(true)
+    for (let i = 0; i < 3; i++) await a.record('k', false, false, 10 + i)
+    expect(await a.acquire('k', 20)).toMatchObject({ allowed: false, state: 'open' })
   })
 })
 
