@@ -53,4 +53,15 @@ describe('loadConfig', () => {
     )
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/env REDIS_URL/)
   })
+
+  it('refuses a daemon.defaultHouse that is not a configured house, naming the houses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uw-cfg-'))
+    const path = join(dir, 'c.yaml')
+    writeFileSync(path, 'daemon:\n  defaultHouse: ezar\nhouses:\n  quill: {}\n')
+    expect(() => loadConfig({ UW_CONFIG: path })).toThrow(
+      /UW_CONFIG daemon\.defaultHouse[\s\S]*unknown house "ezar"; configured houses: timmy, ezra, bezalel, allegro, quill/,
+    )
+    writeFileSync(path, 'daemon:\n  defaultHouse: quill\nhouses:\n  quill: {}\n')
+    expect(loadConfig({ UW_CONFIG: path }).file.daemon.defaultHouse).toBe('quill')
+  })
 })

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { CommandsConfig } from '../daemon/commands-config.js'
 import { DaemonConfig } from '../daemon/daemon-config.js'
 import { HarnessConfig } from '../houses/harness-config.js'
+import { resolveHouses } from '../houses/house-policy.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../daemon/triage-config.js'
 
@@ -37,4 +38,14 @@ export const FileConfig = z
     triage: TriageConfig.prefault({}),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const house = c.daemon.defaultHouse
+    const known = Object.keys(resolveHouses(c.houses))
+    if (house !== undefined && !known.includes(house))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['daemon', 'defaultHouse'],
+        message: `unknown house ${JSON.stringify(house)}; configured houses: ${known.join(', ')}`,
+      })
+  })
 export type FileConfig = z.infer<typeof FileConfig>
