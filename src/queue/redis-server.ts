@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 /** A redis-server child process owned by this process. */
 export interface RedisServerHandle {
@@ -57,9 +57,143 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs: number
   }
 }
 
+/** The file in a data directory saying which process runs which redis-server on it. */
+export const DATA_DIR_LOCK = 'uni-wizard.lock'
+
+/** Contents of the lock: the owning process (pid and start time) and its redis-server. */
+interface DirOwner {
+  owner: number
+  /** The owner's start time (Linux `/proc/<pid>/stat` field 22), so a reused pid is not taken for it. */
+  ownerStart: string
+  redis: number
+  port: number
+}
+
+/**
+ * When process `pid` started, as Linux counts it (clock ticks since boot); '' when unknown (not
+ * Linux, or no such process). Two processes with one pid have different start times.
+ */
+export function processStartTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''
+  } catch {
+    return ''
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Whether `owner` is still the process that wrote the lock (alive, and not a reused pid). */
+function ownerRuns(owner: DirOwner): boolean {
+  if (!isAlive(owner.owner)) return false
+  const now = processStartTime(owner.owner)
+  return now === '' || owner.ownerStart === '' || now === owner.ownerStart
+}
+
+function isRedisServer(pid: number): boolean {
+  if (!isAlive(pid)) return false
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')
+  } catch {
+    return process.platform !== 'linux' // cannot tell elsewhere: trust the lock
+  }
+}
+
+function readOwner(path: string): DirOwner | undefined {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<DirOwner>
+    if (typeof o.owner !== 'number' || typeof o.redis !== 'number') return undefined
+    return {
+      owner: o.owner,
+      ownerStart: String(o.ownerStart ?? ''),
+      redis: o.redis,
+      port: Number(o.port ?? 0),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  return !isAlive(pid)
+}
+
+/**
+ * Claims `dir` for this process: one redis-server per data directory, or two would write the same
+ * append-only file. A lock whose owner still runs is refused. A lock left by a process that died
+ * (SIGKILL, power cut) is taken over; if its redis-server outlived it, that server is stopped
+ * first with SIGTERM, which makes it write its append-only file, so nothing it accepted is lost.
+ */
+async function claimDir(dir: string): Promise<{ path: string; owner: DirOwner }> {
+  const path = join(dir, DATA_DIR_LOCK)
+  const me: DirOwner = { owner: process.pid, ownerStart: processStartTime(process.pid), redis: 0, port: 0 }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600)
+      writeSync(fd, JSON.stringify(me))
+      closeSync(fd)
+      return { path, owner: me }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const prev = readOwner(path)
+    if (!prev) {
+      // Being written by a process that just claimed it, or garbage: look again, then take it.
+      await new Promise((r) => setTimeout(r, 50))
+      if (readOwner(path) === undefined && attempt > 0) unlinkSync(path)
+      continue
+    }
+    if (ownerRuns(prev))
+      throw new Error(
+        `data directory ${dir} is in use by process ${prev.owner} (its redis-server: pid ${prev.redis}, port ${prev.port}); ` +
+          `stop that process or use another UW_DATA_DIR. If no such process runs, delete ${path}.`,
+      )
+    if (prev.redis > 0 && isRedisServer(prev.redis)) {
+      process.kill(prev.redis, 'SIGTERM')
+      if (!(await waitGone(prev.redis, 10_000))) {
+        process.kill(prev.redis, 'SIGKILL')
+        await waitGone(prev.redis, 2_000)
+      }
+    }
+    try {
+      unlinkSync(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
+  throw new Error(`could not claim data directory ${dir}: ${path} keeps changing`)
+}
+
+function release(path: string, owner: DirOwner): void {
+  const now = readOwner(path)
+  if (now && now.owner === owner.owner && now.ownerStart === owner.ownerStart && now.redis === owner.redis)
+    try {
+      unlinkSync(path)
+    } catch {
+      // already gone
+    }
+}
+
 /**
  * Starts a real redis-server bound to loopback, with AOF on and `noeviction`, so queued work
- * survives a restart and is never evicted.
+ * survives a restart and is never evicted. The data directory is claimed first (`uni-wizard.lock`,
+ * see `claimDir`): a directory another running process uses is refused; a redis-server left
+ * running by a process that died is stopped (gracefully) and replaced.
  *
  * @example
  *   const redis = await startRedisServer({ dir: '.data/redis' })
@@ -69,6 +203,7 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs: number
 export async function startRedisServer(options: StartRedisOptions): Promise<RedisServerHandle> {
   const dir = resolve(options.dir)
   mkdirSync(dir, { recursive: true })
+  const lock = await claimDir(dir)
   const port = options.port ?? (await freePort())
   const args = [
     '--port',
@@ -102,13 +237,16 @@ export async function startRedisServer(options: StartRedisOptions): Promise<Redi
     await Promise.race([waitForPort(port, child, 10_000), spawnError])
   } catch (err) {
     child.kill('SIGKILL')
+    release(lock.path, lock.owner)
     const reason = err instanceof Error ? err.message : String(err)
     throw new Error(`could not start redis-server: ${reason}${stderr ? `\n${stderr}` : ''}`, { cause: err })
   }
+  lock.owner = { ...lock.owner, redis: child.pid ?? 0, port }
+  writeFileSync(lock.path, JSON.stringify(lock.owner), { mode: 0o600 })
   const exited = new Promise<void>((done) => {
     if (child.exitCode !== null) done()
     else child.once('exit', () => done())
-  })
+  }).then(() => release(lock.path, lock.owner))
   return {
     url: `redis://127.0.0.1:${port}`,
     port,

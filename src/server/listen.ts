@@ -23,7 +23,14 @@ export interface Listening {
 export async function listen(app: Hono, options: { host: string; port: number }): Promise<Listening> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server
-    s.once('error', reject)
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `cannot listen on ${options.host}:${options.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or stop the process using it)' : err.message}`,
+          { cause: err },
+        ),
+      ),
+    )
     s.once('listening', () => resolve(s))
   })
   const address = server.address() as AddressInfo

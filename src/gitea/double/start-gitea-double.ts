@@ -28,7 +28,7 @@ export interface RunningGiteaDouble {
 export async function startGiteaDouble(options: StartGiteaDoubleOptions = {}): Promise<RunningGiteaDouble> {
   const { port = 0, hostname = '127.0.0.1', ...rest } = options
   const double = new GiteaDouble(rest)
-  const server = await new Promise<ServerType>((resolve) => {
+  const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve(
       {
         hostname,
@@ -41,6 +41,14 @@ export async function startGiteaDouble(options: StartGiteaDoubleOptions = {}): P
         },
       },
       () => resolve(s),
+    )
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `the Gitea double cannot listen on ${hostname}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`,
+          { cause: err },
+        ),
+      ),
     )
   })
   const address = server.address() as AddressInfo
