@@ -66,7 +66,6 @@ async function round(url: string, tag: string, variant: Variant): Promise<number
   const reports = new Queue('reports', { connection, prefix })
   // BullMQ's client (a proxy of the connection) makes MULTIs that can carry its scripts.
   const client = (await reports.client) as unknown as Redis
-  WRITE.define(client)
   for (let i = 0; i < JOBS; i += 500)
     await queue.addBulk(
       Array.from({ length: Math.min(500, JOBS - i) }, (_, k) => ({ name: 'n', data: { id: `j${i + k}` } })),

@@ -277,28 +277,34 @@ export class BullJobs implements JobsControl, JobsView {
 
   /**
    * Ends a run: stores its result (the first one is kept), moves the record from `queued` or
-   * `running` to `patch.state`, and queues the report of that state, in one MULTI: one round
-   * trip, and the record never ends without its report queued (nor the report without the end).
-   * Resolves to the record when the transition applied; undefined when the record was already
-   * elsewhere (its report, keyed by the state it was not in, is then skipped as superseded).
+   * `running` to `patch.state` if it is still on this run, and queues the report of that state,
+   * in one MULTI: one round trip, and the record never ends without its report queued. Resolves
+   * to the record when the transition applied; undefined when the record was already elsewhere
+   * (whoever moved it queued its report; the one queued here, keyed by a state the record is not
+   * in, is skipped as superseded).
    */
   async endRun(
     rec: Pick<JobRecord, 'id' | 'run' | 'runId'>,
     patch: JobPatch & { state: JobRecord['state'] },
     result: string,
   ): Promise<JobRecord | undefined> {
-    // BullMQ's client (the shared connection) carries its scripts, the report's `addJob` among them.
+    // BullMQ's client (a proxy of the shared connection) makes MULTIs that carry its scripts.
     const client = (await this.reports.client) as unknown as Redis | Cluster
-    this.opts.store.defineScripts(client)
     const multi = client.multi()
     this.opts.store.queueEndRun(multi, rec.id, ['queued', 'running'], patch, { runId: rec.runId, result })
-    const data: ReportData = { jobId: rec.id, kind: 'state', run: rec.run, state: patch.state }
     const reportId = `${rec.id}.${rec.run}.${patch.state}`
+    const data: ReportData = { jobId: rec.id, kind: 'state', run: rec.run, state: patch.state }
     await new Job(this.reports, 'report', data, this.reportOptions(reportId), reportId).addJob(multi as never)
     const replies = await multi.exec()
-    const failed = replies?.find(([err]) => err)?.[0]
-    if (!replies || failed) throw failed ?? new Error('the run was not ended (MULTI discarded)')
-    return recordFromReply(replies[0]?.[1])
+    if (!replies) throw new Error(`run ${rec.runId} was not ended: the MULTI was discarded`)
+    const [endError, endReply] = replies[0] ?? [new Error('no reply to the end of the run')]
+    if (endError) throw endError
+    const ended = recordFromReply(endReply)
+    // The report's add fails alone when Redis lost BullMQ's script (SCRIPT FLUSH, eviction) while
+    // this connection thinks it loaded: the end applied, so queue the report the ordinary way,
+    // which loads the script again.
+    if (replies[1]?.[0] && ended) await this.report(ended)
+    return ended
   }
 
   private async scheduleExpiry(rec: JobRecord): Promise<void> {

@@ -104,7 +104,9 @@ return redis.call('HGETALL', KEYS[1])
 // TRANSITION plus one write to the run's progress hash (KEYS[2]) in the same script, so a worker
 // pays one round trip, not three (HSETNX, EXPIRE, transition), to start or end a run.
 // ARGV: ttl, field, value, when ('always': before the check; 'ok': only if the transition
-// applies), then TRANSITION's arguments.
+// applies), the run id the record must be on (JSON; '' for any), then TRANSITION's arguments.
+// The run id check keeps a late worker of an earlier run (its lock lost, the job retried since)
+// from ending the current run.
 const TRANSITION_RUN = new LuaScript(`
 local function mark()
   redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
@@ -113,11 +115,12 @@ end
 if ARGV[4] == 'always' then mark() end
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return -1 end
-local n = tonumber(ARGV[5])
+if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'runId') ~= ARGV[5] then return 0 end
+local n = tonumber(ARGV[6])
 local ok = n == 0
-for i = 6, n + 5 do if ARGV[i] == cur then ok = true end end
+for i = 7, n + 6 do if ARGV[i] == cur then ok = true end end
 if not ok then return 0 end
-for i = n + 6, #ARGV, 2 do
+for i = n + 7, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
@@ -237,7 +240,8 @@ export class RedisJobStore implements JobsView {
 
   /**
    * `transition`, and marking the run started, in one atomic step: the mark is written only when
-   * the transition applies. Same as `transition` then `markStarted`, one round trip instead of three.
+   * the transition applies, which also needs the record to be on run `started.runId`. Same as
+   * `transition` then `markStarted`, one round trip instead of three.
    */
   async startRun(
     id: string,
@@ -249,15 +253,23 @@ export class RedisJobStore implements JobsView {
     const r = await TRANSITION_RUN.run(
       this.redis,
       [this.key(id), this.runKey(started.runId)],
-      [String(this.ttlSeconds), 'started', mark, 'ok', ...this.transitionArgs(from, patch)],
+      [
+        String(this.ttlSeconds),
+        'started',
+        mark,
+        'ok',
+        JSON.stringify(started.runId),
+        ...this.transitionArgs(from, patch),
+      ],
     )
     return recordFromReply(r)
   }
 
   /**
-   * Stores the run's result (once; a later call keeps the first), then applies the transition,
-   * atomically: the result is stored even when the transition does not apply. Same as `setResult`
-   * then `transition`, one round trip instead of three.
+   * Stores the run's result (once; a later call keeps the first), then applies the transition if
+   * the record is still on run `ended.runId` (a late worker of an earlier run must not end a
+   * retried one), atomically: the result is stored even when the transition does not apply. Same
+   * as `setResult` then `transition`, one round trip instead of three.
    */
   async endRun(
     id: string,
@@ -268,7 +280,14 @@ export class RedisJobStore implements JobsView {
     const r = await TRANSITION_RUN.run(
       this.redis,
       [this.key(id), this.runKey(ended.runId)],
-      [String(this.ttlSeconds), 'result', ended.result, 'always', ...this.transitionArgs(from, patch)],
+      [
+        String(this.ttlSeconds),
+        'result',
+        ended.result,
+        'always',
+        JSON.stringify(ended.runId),
+        ...this.transitionArgs(from, patch),
+      ],
     )
     return recordFromReply(r)
   }
@@ -310,10 +329,9 @@ export class RedisJobStore implements JobsView {
   }
 
   /**
-   * `endRun` queued on a MULTI or pipeline of this store's connection instead of sent alone, so
-   * it commits with the other commands queued there (the house worker queues the final report
-   * beside it). `defineScripts` must have been called before the MULTI was created; the reply
-   * (at the position it was queued) is read with `recordFromReply`.
+   * `endRun` queued on a MULTI or pipeline instead of sent alone, so it commits with the other
+   * commands queued there (the house worker queues the final report beside it). Its reply, at the
+   * position it was queued, is read with `recordFromReply`.
    */
   queueEndRun(
     multi: ChainableCommander,
@@ -325,13 +343,15 @@ export class RedisJobStore implements JobsView {
     TRANSITION_RUN.addTo(
       multi,
       [this.key(id), this.runKey(ended.runId)],
-      [String(this.ttlSeconds), 'result', ended.result, 'always', ...this.transitionArgs(from, patch)],
+      [
+        String(this.ttlSeconds),
+        'result',
+        ended.result,
+        'always',
+        JSON.stringify(ended.runId),
+        ...this.transitionArgs(from, patch),
+      ],
     )
-  }
-
-  /** Defines the scripts `queueEndRun` puts on a MULTI on `client` (once per client). */
-  defineScripts(client: Redis | Cluster): void {
-    TRANSITION_RUN.define(client)
   }
 
   async get(id: string): Promise<JobView | undefined> {

@@ -137,6 +137,8 @@ return 1
 export class RedisCircuitBreaker implements CircuitBreaker {
   /** Until when (by the callers' clock) each key was last seen closed; see `closedCacheMs`. */
   private readonly closedUntil = new Map<string, number>()
+  /** Failures recorded per key by this process, so an answer read before one is not cached after it. */
+  private readonly failuresSeen = new Map<string, number>()
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -155,10 +157,13 @@ export class RedisCircuitBreaker implements CircuitBreaker {
       return { allowed: true, probe: false }
     this.closedUntil.delete(key)
     const [h, z] = this.keys(key)
+    const seen = this.failuresSeen.get(key) ?? 0
     const res = (await ACQUIRE.run(this.redis, [h, z], [now, this.config.cooldownMs])) as (number | string)[]
     if (res[0] === 1) {
-      // Allowed without being the probe only happens in the closed state.
-      if (res[1] !== 1 && this.config.closedCacheMs > 0)
+      // Allowed without being the probe only happens in the closed state. Not trusted when this
+      // process recorded a failure while the answer was on its way (it may have opened the circuit).
+      const failedMeanwhile = (this.failuresSeen.get(key) ?? 0) !== seen
+      if (res[1] !== 1 && this.config.closedCacheMs > 0 && !failedMeanwhile)
         this.closedUntil.set(key, now + this.config.closedCacheMs)
       return { allowed: true, probe: res[1] === 1 }
     }
@@ -171,6 +176,7 @@ export class RedisCircuitBreaker implements CircuitBreaker {
     if (ok && !probe) return
     // A failure may open the circuit: ask Redis again on the next call.
     this.closedUntil.delete(key)
+    this.failuresSeen.set(key, (this.failuresSeen.get(key) ?? 0) + 1)
     const [h, z] = this.keys(key)
     // State outlives the cooldown a little so an idle open circuit still half-opens, then expires.
     const ttl = this.config.cooldownMs * 4 + this.config.windowMs

@@ -16,6 +16,7 @@ import { RedisJobStore } from '../../src/daemon/job-store.js'
 import { plainResult } from '../../src/daemon/stored-result.js'
 import { Harness } from '../../src/harness/harness.js'
 import { houseQueueName, REPORTS_QUEUE } from '../../src/queue/queue-names.js'
+import { startRedisServer, type RedisServerHandle } from '../../src/queue/redis-server.js'
 import { customTool } from '../../src/tools/custom/custom-tool.js'
 import { slashCommands } from '../../handlers/slash-commands.js'
 import type { JobRecord } from '../../src/daemon/job-store.js'
@@ -569,7 +570,8 @@ describe('RedisJobStore.pickUp (read and, usually, start a run in one script)', 
       'queued',
     ])
     expect(cases[5]?.progress.result).toBe('{"status":"success"}')
-    for (const id of ['pb', 'pc', 'pe', 'pg']) expect((await store.progress(id)).started).toBeUndefined()
+    for (const id of ['pb', 'pc', 'pd', 'pe', 'pg'])
+      expect((await store.progress(id)).started).toBeUndefined()
     const none = await take('nope')
     expect(none).toEqual({
       started: false,
@@ -611,7 +613,13 @@ describe('BullJobs.endRun (result, final state and its report in one MULTI)', ()
     expect((await store.progress('xa')).result).toBe('r1')
     const report = await reports.getJob('xa.1.success')
     expect(report?.data).toEqual({ jobId: 'xa', kind: 'state', run: 1, state: 'success' })
-    expect(report?.opts.attempts).toBe(200)
+    // The same options as every other report (BullJobs.report), so both paths dedupe by id.
+    expect(report?.opts).toMatchObject({
+      attempts: 200,
+      backoff: { type: 'capped' },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    })
   })
 
   it('a repeat keeps the first result and state, and queues no second report', async () => {
@@ -626,5 +634,60 @@ describe('BullJobs.endRun (result, final state and its report in one MULTI)', ()
     expect(await jobs.endRun({ id: 'xb', run: 1, runId: 'xb' }, { state: 'success' }, 'rb')).toBeUndefined()
     expect((await store.getRecord('xb'))?.state).toBe('cancelled')
     expect((await store.progress('xb')).result).toBe('rb')
+    expect((await reports.getJob('xb.1.success'))?.data.state).toBe('success') // skipped as superseded
+  })
+
+  it('a late worker of an earlier run does not end the retried run', async () => {
+    await jobs.enqueue({ ...request('xc', 'scribble', { name: 'x' }), ackCommentId: 5 })
+    await store.transition('xc', ['queued'], { state: 'success' })
+    await jobs.retry('xc', 'wren', 'k1') // run 2, queued
+    const late = await jobs.endRun({ id: 'xc', run: 1, runId: 'xc' }, { state: 'failure' }, 'late')
+    expect(late).toBeUndefined()
+    expect(await store.getRecord('xc')).toMatchObject({ run: 2, runId: 'xc.k1', state: 'queued' })
+    expect((await store.progress('xc')).result).toBe('late') // kept under run 1 only
+    expect((await store.progress('xc.k1')).result).toBeUndefined()
+  })
+})
+
+describe('BullJobs.endRun after Redis lost its scripts (SCRIPT FLUSH; Redis 7.4+ evicts them too)', () => {
+  let dir: string
+  let server: RedisServerHandle
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  let reports: Queue
+  beforeAll(async () => {
+    // Its own redis-server: a SCRIPT FLUSH must not reach other test files.
+    dir = mkdtempSync(join(tmpdir(), 'uw-noscript-'))
+    server = await startRedisServer({ dir, appendOnly: false })
+    redis = new Redis(server.url, { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, '{ns}')
+    jobs = new BullJobs({ connection: redis, prefix: '{ns}', store, houses: ['bezalel'], log })
+    reports = new Queue(REPORTS_QUEUE, { connection: redis, prefix: '{ns}' })
+    for (const id of ['na', 'nb'])
+      await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
+  })
+  afterAll(async () => {
+    await reports.close()
+    await jobs.close()
+    redis.disconnect()
+    await server.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('still ends the run and queues its report, every time', async () => {
+    await store.transition('na', ['queued'], { state: 'running' })
+    await store.transition('nb', ['queued'], { state: 'running' })
+    expect(await jobs.endRun({ id: 'na', run: 1, runId: 'na' }, { state: 'success' }, 'ra')).toBeDefined()
+    await redis.script('FLUSH')
+    const ended = await jobs.endRun({ id: 'nb', run: 1, runId: 'nb' }, { state: 'failure' }, 'rb')
+    expect(ended).toMatchObject({ id: 'nb', state: 'failure' })
+    expect((await store.progress('nb')).result).toBe('rb')
+    expect((await reports.getJob('nb.1.failure'))?.data).toEqual({
+      jobId: 'nb',
+      kind: 'state',
+      run: 1,
+      state: 'failure',
+    })
   })
 })

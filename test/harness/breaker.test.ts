@@ -108,6 +108,20 @@ describe('breaker shared through Redis', () => {
     other.disconnect()
   })
 
+  it('an answer read while this worker recorded a failure is not trusted afterwards', async () => {
+    const prefix = uniquePrefix()
+    prefixes.push(prefix)
+    const a = new RedisCircuitBreaker(redis, config, prefix)
+    const other = new Redis(testRedisUrl())
+    const b = new RedisCircuitBreaker(other, config, prefix)
+    const inFlight = a.acquire('k', 0) // sent before the failure below, answered "closed" after it
+    await a.record('k', false, false, 1)
+    expect(await inFlight).toEqual({ allowed: true, probe: false })
+    for (let i = 0; i < 3; i++) await b.record('k', false, false, 2 + i) // b opens it
+    expect(await a.acquire('k', 10)).toMatchObject({ allowed: false, state: 'open' }) // a asks Redis
+    other.disconnect()
+  })
+
   it("a worker's own failure drops its trust in the closed state at once", async () => {
     const prefix = uniquePrefix()
     prefixes.push(prefix)

@@ -171,6 +171,7 @@ describe('ingress fuzz', () => {
         refused503: refused.length,
         redelivered202: redelivered.filter((s) => s.answer.status === 202).length,
         sideEffectsWithout202: sideEffects,
+        resentOnReusedSocket: rig.resentOnReusedSocket(),
         statuses: Object.entries(statuses)
           .sort()
           .map(([k, v]) => `${k}:${v}`)

@@ -44,6 +44,12 @@ export interface IngressRig {
   keys(): Promise<string[]>
   /** Whether the delivery id is marked as seen (BullMQ's dedupe key). */
   seen(deliveryId: string): Promise<boolean>
+  /**
+   * Requests sent again because a kept-alive socket was reset as it was reused: the server closed
+   * it as idle (keepAliveTimeout) while the client picked it. Node's http docs give this race and
+   * this retry; only a reused socket qualifies, so a reset on a fresh connection stays a failure.
+   */
+  resentOnReusedSocket(): number
   close(): Promise<void>
 }
 
@@ -74,22 +80,37 @@ export async function startIngressRig(options: { maxSockets?: number } = {}): Pr
   const queue = new Queue(EVENTS_QUEUE, { connection: inspector, prefix })
   queue.on('error', () => undefined)
 
-  const send = (method: string, path: string, headers: RawHeaders, body?: Buffer, chunked = false) =>
-    new Promise<Answer>((resolve) => {
+  let resent = 0
+  const sendOnce = (method: string, path: string, headers: RawHeaders, body?: Buffer, chunked = false) =>
+    new Promise<{ answer: Answer; staleSocket: boolean }>((resolve) => {
       const req = request(`${http.url}${path}`, { method, headers, agent }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            answer: { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') },
+            staleSocket: false,
+          }),
         )
-        res.on('error', (err) => resolve({ status: 0, error: err.message }))
+        res.on('error', (err) => resolve({ answer: { status: 0, error: err.message }, staleSocket: false }))
       })
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message }))
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        resolve({
+          answer: { status: 0, error: err.code ?? err.message },
+          staleSocket: req.reusedSocket && err.code === 'ECONNRESET',
+        }),
+      )
       if (body && chunked) {
         req.write(body)
         req.end()
       } else req.end(body)
     })
+  const send = async (method: string, path: string, headers: RawHeaders, body?: Buffer, chunked = false) => {
+    const first = await sendOnce(method, path, headers, body, chunked)
+    if (!first.staleSocket) return first.answer
+    resent++
+    return (await sendOnce(method, path, headers, body, chunked)).answer
+  }
 
   return {
     url: http.url,
@@ -131,6 +152,7 @@ export async function startIngressRig(options: { maxSockets?: number } = {}): Pr
       } while (cursor !== '0')
       return out.sort()
     },
+    resentOnReusedSocket: () => resent,
     async seen(deliveryId) {
       return (await inspector.exists(`${prefix}:${EVENTS_QUEUE}:de:${deliveryId}`)) === 1
     },
