@@ -40,7 +40,7 @@ describe('ingress fuzz', () => {
     const problem = (s: Sent, why: string) => {
       if (problems.length < 10)
         problems.push(
-          `${why}: ${s.m.kind} ${statusOf(s.answer)} ${'text' in s.answer ? s.answer.text.slice(0, 160) : ''}`,
+          `${why}: ${s.m.kind} in phase ${s.phase} ${statusOf(s.answer)} ${'text' in s.answer ? s.answer.text.slice(0, 160) : ''}`,
         )
     }
 
