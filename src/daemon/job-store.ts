@@ -277,10 +277,20 @@ export class RedisJobStore implements JobsView {
     patch: JobPatch,
     ended: { runId: string; result: string },
   ): Promise<JobRecord | undefined> {
-    const r = await TRANSITION_RUN.run(
-      this.redis,
-      [this.key(id), this.runKey(ended.runId)],
-      [
+    const { keys, args } = this.endRunCall(id, from, patch, ended)
+    return recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
+  }
+
+  /** Keys and arguments of TRANSITION_RUN for `endRun`, sent alone or in a MULTI. */
+  private endRunCall(
+    id: string,
+    from: readonly JobState[],
+    patch: JobPatch,
+    ended: { runId: string; result: string },
+  ): { keys: string[]; args: string[] } {
+    return {
+      keys: [this.key(id), this.runKey(ended.runId)],
+      args: [
         String(this.ttlSeconds),
         'result',
         ended.result,
@@ -288,8 +298,7 @@ export class RedisJobStore implements JobsView {
         JSON.stringify(ended.runId),
         ...this.transitionArgs(from, patch),
       ],
-    )
-    return recordFromReply(r)
+    }
   }
 
   /**
@@ -340,18 +349,8 @@ export class RedisJobStore implements JobsView {
     patch: JobPatch,
     ended: { runId: string; result: string },
   ): void {
-    TRANSITION_RUN.addTo(
-      multi,
-      [this.key(id), this.runKey(ended.runId)],
-      [
-        String(this.ttlSeconds),
-        'result',
-        ended.result,
-        'always',
-        JSON.stringify(ended.runId),
-        ...this.transitionArgs(from, patch),
-      ],
-    )
+    const { keys, args } = this.endRunCall(id, from, patch, ended)
+    TRANSITION_RUN.addTo(multi, keys, args)
   }
 
   async get(id: string): Promise<JobView | undefined> {
