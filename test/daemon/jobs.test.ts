@@ -294,6 +294,43 @@ describe('jobs over BullMQ with a real house worker', () => {
     expect(existsSync(join(dir, 'final'))).toBe(false)
   })
 
+  it('a dry run ends success saying what would run, runs nothing and marks nothing started', async () => {
+    await jobs.enqueue({ ...request('jdry', 'scribble', { name: 'dry' }), dryRun: true, ackCommentId: 5 })
+    await startWorker()
+    expect(await finalState('jdry')).toBe('success')
+    expect(existsSync(join(dir, 'dry'))).toBe(false)
+    const progress = await store.progress('jdry')
+    expect(progress.started).toBeUndefined()
+    expect((JSON.parse(progress.result!) as { output: string }).output).toContain(
+      'dry run: scribble was not run. House bezalel would run it with {"name":"dry"}',
+    )
+  })
+
+  it('a cancel request that arrived before the worker started the tool ends it cancelled, unrun', async () => {
+    await jobs.enqueue({ ...request('jcx', 'scribble', { name: 'cancelled' }), ackCommentId: 5 })
+    await store.transition('jcx', ['queued'], { state: 'running', cancelRequestedBy: 'wren' })
+    await startWorker()
+    expect(await finalState('jcx')).toBe('cancelled')
+    expect(existsSync(join(dir, 'cancelled'))).toBe(false)
+    expect((await store.getRecord('jcx'))?.reason).toBe('cancelled by @wren')
+  })
+
+  it("a BullMQ job named after another tool runs its record's tool, the long way", async () => {
+    await jobs.enqueue({ ...request('jname', 'snooze', { seconds: '0' }), ackCommentId: 5 })
+    const q = new Queue(houseQueueName('bezalel'), { connection: redis, prefix })
+    await q.remove('jname')
+    await q.add('scribble', { jobId: 'jname', runId: 'jname' }, { jobId: 'jname' })
+    await q.close()
+    await startWorker()
+    expect(await finalState('jname')).toBe('success')
+    const progress = await store.progress('jname')
+    expect(progress.started?.worker).toBe('w1')
+    expect(
+      (JSON.parse(progress.result!) as { statement: { predicate: { tool: string } } }).statement.predicate
+        .tool,
+    ).toBe('snooze')
+  })
+
   it('bad job data fails the job as unrecoverable without running anything', async () => {
     await startWorker()
     const q = new Queue(houseQueueName('bezalel'), { connection: redis, prefix })
