@@ -18,7 +18,7 @@ import {
   toPullRequest,
   toUser,
 } from './api-shapes.js'
-import { GiteaError } from './gitea-error.js'
+import { GiteaError, isTransientStatus } from './gitea-error.js'
 import type {
   CommitStatusInput,
   CreateIssueInput,
@@ -66,7 +66,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * The production `GiteaPort`, built on gitea-js. Retries 5xx, 429 (honouring Retry-After) and
- * network errors with exponential backoff and full jitter; never retries other 4xx.
+ * network errors with exponential backoff and full jitter; never retries other 4xx. Calls that
+ * create something (comments, issues, labels) are resent only when Gitea certainly did not apply
+ * them (429, 503, connection refused); see `CREATES`.
  *
  * @example
  *   const gitea = new GiteaJsAdapter({ baseUrl: env.GITEA_URL, token: env.GITEA_TOKEN, logger })
@@ -288,14 +290,14 @@ export class GiteaJsAdapter implements GiteaPort {
   /** One port call: attempts, classification of failures, backoff, logging. */
   private async call<R extends GiteaResponse>(operation: GiteaOperation, send: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      let failure: { error: GiteaError; retryAfterMs: number | undefined }
+      let failure: Classified
       try {
         return await send()
       } catch (thrown) {
         failure = await classify(operation, thrown, attempt)
       }
-      const { error, retryAfterMs } = failure
-      if (!error.transient || attempt >= this.policy.attempts) throw error
+      const { error, retryAfterMs, resendable } = failure
+      if (!error.transient || !resendable || attempt >= this.policy.attempts) throw error
       const delayMs =
         retryAfterMs !== undefined
           ? Math.min(retryAfterMs, this.policy.maxRetryAfterMs)
@@ -326,29 +328,58 @@ function parse<T>(operation: GiteaOperation, schema: z.ZodType<T>, res: GiteaRes
 }
 
 /**
+ * Port calls that create something each time Gitea applies them. After a failure that may hide
+ * an applied request (a timeout, a dropped connection, a 5xx other than 503) sending one again
+ * could create it twice, so it is not resent here; the error stays transient for the caller,
+ * whose own retry can look for what was created first (the executor finds its comments by their
+ * hidden key marker).
+ */
+const CREATES: ReadonlySet<GiteaOperation> = new Set(['createComment', 'createIssue', 'createLabel'])
+
+/** Network errors raised before the request reached Gitea. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+interface Classified {
+  error: GiteaError
+  retryAfterMs: number | undefined
+  /** Whether sending the request again cannot apply it twice. */
+  resendable: boolean
+}
+
+/**
  * gitea-js throws the `Response` itself on a non-2xx answer, with the parsed body in
  * `.error` (or the body unread when no format was asked). fetch throws a TypeError on
  * network failure and a DOMException when our timeout aborts.
  */
-async function classify(
-  operation: GiteaOperation,
-  thrown: unknown,
-  attempt: number,
-): Promise<{ error: GiteaError; retryAfterMs: number | undefined }> {
-  if (isResponse(thrown)) {
-    const message = await errorMessage(thrown)
-    return {
-      error: new GiteaError({ operation, status: thrown.status, message, attempts: attempt }),
-      retryAfterMs:
-        thrown.status === 429 || thrown.status === 503
-          ? parseRetryAfter(thrown.headers.get('retry-after'))
-          : undefined,
-    }
-  }
-  const message = thrown instanceof Error ? describeNetworkError(thrown) : String(thrown)
+async function classify(operation: GiteaOperation, thrown: unknown, attempt: number): Promise<Classified> {
+  const response = isResponse(thrown)
+  const status = response ? thrown.status : 0
+  const code =
+    thrown instanceof Error && thrown.cause instanceof Error
+      ? (thrown.cause as NodeJS.ErrnoException).code
+      : undefined
+  // 429 and 503 say Gitea did not handle it; a refused connection never reached it.
+  const notApplied = status === 429 || status === 503 || (code !== undefined && NOT_SENT.has(code))
+  const resendable = !CREATES.has(operation) || notApplied
+  let message = response
+    ? await errorMessage(thrown)
+    : thrown instanceof Error
+      ? describeNetworkError(thrown)
+      : String(thrown)
+  if (!resendable && isTransientStatus(status)) message += '; not retried: Gitea may have applied it'
   return {
-    error: new GiteaError({ operation, status: 0, message, attempts: attempt, cause: thrown }),
-    retryAfterMs: undefined,
+    error: new GiteaError({
+      operation,
+      status,
+      message,
+      attempts: attempt,
+      cause: response ? undefined : thrown,
+    }),
+    retryAfterMs:
+      response && (status === 429 || status === 503)
+        ? parseRetryAfter(thrown.headers.get('retry-after'))
+        : undefined,
+    resendable,
   }
 }
 

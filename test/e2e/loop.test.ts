@@ -6,7 +6,7 @@ import { HOP_CHANNEL, type HopMark } from '../../src/hop-trace.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { findEnvelope } from '../../src/provenance/find-envelope.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
-import { ackState, LoopWorld, until } from './loop-world.js'
+import { ackState, BOT, LoopWorld, until } from './loop-world.js'
 
 const TSX = join('node_modules', '.bin', 'tsx')
 
@@ -287,5 +287,50 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
       .map((b) => b.body)
     expect(new Set(bodies).size).toBe(bodies.length)
     expect(bodies).toHaveLength(3)
+  }, 30_000)
+})
+
+describe('a comment POST that hangs past the timeout but that Gitea applies anyway', () => {
+  // The bot gives up on a request after 300 ms; the double creates the comment at once but holds
+  // its answer for 800 ms: the answer is lost, the comment is not.
+  const world = new LoopWorld({ adapter: { requestTimeoutMs: 300 } })
+  let issue = 0
+  beforeAll(async () => {
+    await world.start()
+    issue = await world.openIssue()
+    await world.settle()
+  })
+  afterAll(() => world.stop())
+
+  it('leaves exactly one ack comment, found again by its key marker instead of posted twice', async () => {
+    const before = world.gitea.double.requests.length
+    // Both comment POSTs answer late: the writer's (whose client waits), then the bot's ack (which
+    // times out after Gitea created it).
+    world.gitea.double.faults.set({
+      lateMs: 800,
+      count: 2,
+      match: { method: 'POST', path: new RegExp(`/issues/${issue}/comments$`) },
+    })
+    const command = await world.comment('writer', issue, '/run git_status @ezra')
+    const final = await until(
+      'the job ends',
+      () =>
+        world
+          .botComments(issue)
+          .filter((b) => b.id > command.id)
+          .find((b) => ['success', 'failure'].includes(ackState(b.body)?.state ?? '')),
+      20_000,
+    )
+    world.gitea.double.faults.clear()
+    await world.settle()
+    const byBot = world.gitea.double.requests
+      .slice(before)
+      .filter((r) => r.login === BOT && r.path.endsWith(`/issues/${issue}/comments`))
+    // The ack POST was sent once; the router's retry looked for it by its marker instead.
+    expect(byBot.filter((r) => r.method === 'POST')).toHaveLength(1)
+    expect(byBot.filter((r) => r.method === 'GET').length).toBeGreaterThan(0)
+    expect(ackState(final.body)?.state).toBe('success')
+    expect(world.acks(issue, ackState(final.body)!.jobId)).toHaveLength(1)
+    expect(world.botComments(issue).filter((b) => b.id > command.id)).toHaveLength(1)
   }, 30_000)
 })

@@ -6,6 +6,7 @@ import { giteaDoubleHandlers } from '../../src/gitea/double/msw-handlers.js'
 import { GiteaError } from '../../src/gitea/gitea-error.js'
 import { GiteaJsAdapter, type GiteaJsAdapterOptions } from '../../src/gitea/gitea-js-adapter.js'
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../src/gitea/retry-policy.js'
+import { freePort } from '../../src/queue/redis-server.js'
 import { seedGiteaWorld, type GiteaWorld } from '../helpers/gitea-world.js'
 
 const server = setupServer()
@@ -80,6 +81,54 @@ describe('GiteaJsAdapter retries', () => {
     double.faults.set({ hangMs: 400, status: 500, count: 1 })
     expect((await adapter({ requestTimeoutMs: 100 }).getIssue(w.repo, 1)).number).toBe(1)
     expect(sleeps).toHaveLength(1)
+  })
+
+  it('does not resend a comment whose request timed out: Gitea may have applied it', async () => {
+    // The double applies the request but answers late: the client gave up, Gitea did not.
+    double.faults.set({ lateMs: 300, count: 1 })
+    const err = await adapter({ requestTimeoutMs: 100 })
+      .createComment(w.repo, 1, 'exactly once')
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 0, operation: 'createComment', transient: true, attempts: 1 })
+    expect((err as Error).message).toContain('not retried')
+    await new Promise((r) => setTimeout(r, 400))
+    const posted = double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/issues/1/comments'))
+    expect(posted).toHaveLength(1)
+    expect((await adapter().listComments(w.repo, 1)).filter((c) => c.body === 'exactly once')).toHaveLength(1)
+  })
+
+  it('still resends a comment that never reached Gitea (connection refused)', async () => {
+    const port = await freePort()
+    const err = await new GiteaJsAdapter({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: 't',
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+      sleep: async () => undefined,
+    })
+      .createComment(w.repo, 1, 'nobody listens')
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 0, operation: 'createComment', transient: true, attempts: 3 })
+    expect((err as Error).message).not.toContain('not retried')
+  })
+
+  it('still resends a comment Gitea refused without applying it (429, 503)', async () => {
+    double.faults.set({ status: 429, retryAfter: '0', count: 1 })
+    expect((await adapter().createComment(w.repo, 1, 'after 429')).body).toBe('after 429')
+    double.faults.set({ status: 503, count: 1 })
+    expect((await adapter().createComment(w.repo, 1, 'after 503')).body).toBe('after 503')
+    expect((await adapter().listComments(w.repo, 1)).filter((c) => c.body.startsWith('after '))).toHaveLength(
+      2,
+    )
+  })
+
+  it('does not resend a comment after a 500 or a dropped connection, and says why', async () => {
+    double.faults.set({ status: 500, count: 1 })
+    const err = await adapter()
+      .createComment(w.repo, 1, 'maybe')
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 500, operation: 'createComment', transient: true, attempts: 1 })
+    expect((err as Error).message).toContain('not retried')
+    expect(sleeps).toEqual([])
   })
 
   it('gives up with a typed, transient error carrying status, operation and attempts', async () => {

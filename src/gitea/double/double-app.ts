@@ -55,6 +55,7 @@ export function createDoubleApp(double: GiteaDouble): Hono<DoubleVars> {
     if (!double.strict) {
       await next()
       log(c, url, requestBody, double.contract.operationIdOf(method, url.pathname))
+      if (fault?.lateMs) await sleep(fault.lateMs)
       return
     }
     const check = { method, path: url.pathname }
@@ -77,6 +78,7 @@ export function createDoubleApp(double: GiteaDouble): Hono<DoubleVars> {
       }),
     )
     log(c, url, requestBody, double.contract.operationIdOf(method, url.pathname))
+    if (fault?.lateMs) await sleep(fault.lateMs)
   })
 
   function log(c: C, url: URL, requestBody: string | undefined, operationId: string | undefined) {

@@ -2,7 +2,10 @@
  * A fault the double injects before its normal handling.
  * - `status` answers that status (with `retryAfter` as the Retry-After header, seconds or date);
  * - `network` drops the connection (real HTTP) or yields a network error (msw);
- * - `hangMs` delays the request that long, then serves it normally (or the fault status).
+ * - `hangMs` delays the request that long, then serves it normally (or the fault status); a
+ *   client that gave up meanwhile has its request dropped, as by a server that never read it;
+ * - `lateMs` serves the request normally, then holds the answer that long: a write Gitea
+ *   applied whose answer a client that gave up never sees.
  * It applies to the next `count` matching requests (default: all) and/or until `untilMs`
  * (epoch ms). `match` restricts it to a method and/or path prefix or pattern.
  */
@@ -11,6 +14,7 @@ export interface Fault {
   retryAfter?: string | number
   network?: boolean
   hangMs?: number
+  lateMs?: number
   count?: number
   untilMs?: number
   match?: { method?: string; path?: string | RegExp }
@@ -21,6 +25,7 @@ export interface FaultDecision {
   retryAfter?: string
   network: boolean
   hangMs: number
+  lateMs: number
 }
 
 /**
@@ -59,6 +64,7 @@ export class FaultControl {
       retryAfter: fault.retryAfter === undefined ? undefined : String(fault.retryAfter),
       network: fault.network ?? false,
       hangMs: fault.hangMs ?? 0,
+      lateMs: fault.lateMs ?? 0,
     }
   }
 }
