@@ -22,6 +22,12 @@ export class GiteaError extends Error {
   readonly transient: boolean
   /** How many HTTP attempts were made before giving up. */
   readonly attempts: number
+  /**
+   * A call that creates something failed in a way that may hide an applied request (a timeout, a
+   * dropped connection, a 5xx): retrying could create it twice. Still `transient` for a caller that
+   * can look for what was created first; the harness does not retry it.
+   */
+  readonly mayHaveBeenApplied: boolean
 
   constructor(input: {
     operation: GiteaOperation
@@ -29,6 +35,7 @@ export class GiteaError extends Error {
     message: string
     attempts?: number
     cause?: unknown
+    mayHaveBeenApplied?: boolean
   }) {
     super(
       `${input.operation}: ${input.status === 0 ? 'network error' : `HTTP ${input.status}`}: ${input.message}`,
@@ -40,5 +47,6 @@ export class GiteaError extends Error {
     this.operation = input.operation
     this.transient = isTransientStatus(input.status)
     this.attempts = input.attempts ?? 1
+    this.mayHaveBeenApplied = input.mayHaveBeenApplied ?? false
   }
 }

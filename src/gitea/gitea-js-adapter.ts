@@ -366,7 +366,8 @@ async function classify(operation: GiteaOperation, thrown: unknown, attempt: num
     : thrown instanceof Error
       ? describeNetworkError(thrown)
       : String(thrown)
-  if (!resendable && isTransientStatus(status)) message += '; not retried: Gitea may have applied it'
+  const mayHaveBeenApplied = !resendable && isTransientStatus(status)
+  if (mayHaveBeenApplied) message += '; not retried: Gitea may have applied it'
   return {
     error: new GiteaError({
       operation,
@@ -374,6 +375,7 @@ async function classify(operation: GiteaOperation, thrown: unknown, attempt: num
       message,
       attempts: attempt,
       cause: response ? undefined : thrown,
+      mayHaveBeenApplied,
     }),
     retryAfterMs:
       response && (status === 429 || status === 503)

@@ -21,14 +21,20 @@ const TRANSIENT_TEXT =
 /**
  * Whether an error is worth retrying: a ToolError marked transient, any error carrying
  * `transient: true` (e.g. GiteaError), a network error code, an HTTP 5xx/429 status, or a lock
- * held by someone else (`index.lock`). Everything else is deterministic and is not retried.
+ * held by someone else (`index.lock`). Everything else is deterministic and is not retried, and
+ * so is an error saying the write may already have happened (`mayHaveBeenApplied: true`).
  *
  * @example
  *   isTransient(new ToolError('HTTP 503', true)) // true
  */
 export function isTransient(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (typeof e !== 'object') break
+  const chain: object[] = []
+  for (let e: unknown = err; e && typeof e === 'object' && chain.length < 5; e = (e as { cause?: unknown }).cause)
+    chain.push(e)
+  // A write that may have happened (a Gitea create whose answer was lost) is not repeated, however
+  // it was wrapped.
+  if (chain.some((e) => (e as { mayHaveBeenApplied?: unknown }).mayHaveBeenApplied === true)) return false
+  for (const [depth, e] of chain.entries()) {
     const o = e as { transient?: unknown; code?: unknown; status?: unknown; message?: unknown }
     if (o.transient === true) return true
     if (typeof o.code === 'string' && TRANSIENT_CODES.has(o.code)) return true

@@ -22,6 +22,13 @@ describe('isTransient', () => {
       true,
     ],
     ['plain error', new Error('syntax error in file'), false],
+    [
+      'a transient wrapper of a write that may have happened',
+      new ToolError('createIssue failed: timed out', true, {
+        cause: Object.assign(new Error('timed out'), { transient: true, mayHaveBeenApplied: true }),
+      }),
+      false,
+    ],
     ['a string', 'nope', false],
   ]
   it.each(cases)('%s -> %s', (_name, err, expected) => expect(isTransient(err)).toBe(expected))
