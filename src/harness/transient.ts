@@ -29,7 +29,11 @@ const TRANSIENT_TEXT =
  */
 export function isTransient(err: unknown): boolean {
   const chain: object[] = []
-  for (let e: unknown = err; e && typeof e === 'object' && chain.length < 5; e = (e as { cause?: unknown }).cause)
+  for (
+    let e: unknown = err;
+    e && typeof e === 'object' && chain.length < 5;
+    e = (e as { cause?: unknown }).cause
+  )
     chain.push(e)
   // A write that may have happened (a Gitea create whose answer was lost) is not repeated, however
   // it was wrapped.
