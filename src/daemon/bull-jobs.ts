@@ -268,11 +268,22 @@ export class BullJobs implements JobsControl, JobsView {
    * when it runs, so reports that arrive late cannot move the comment backwards.
    */
   async report(rec: Pick<JobRecord, 'id' | 'run' | 'state'>): Promise<void> {
-    await this.reports.add(
-      'report',
-      { jobId: rec.id, kind: 'state', run: rec.run, state: rec.state } satisfies ReportData,
-      this.reportOptions(`${rec.id}.${rec.run}.${rec.state}`),
-    )
+    const { data, opts } = this.stateReport(rec)
+    await this.reports.add('report', data, opts)
+  }
+
+  /** The report of a record's run and state: its data and options, keyed `<id>.<run>.<state>`. */
+  private stateReport(rec: Pick<JobRecord, 'id' | 'run' | 'state'>): {
+    id: string
+    data: ReportData
+    opts: JobsOptions
+  } {
+    const id = `${rec.id}.${rec.run}.${rec.state}`
+    return {
+      id,
+      data: { jobId: rec.id, kind: 'state', run: rec.run, state: rec.state },
+      opts: this.reportOptions(id),
+    }
   }
 
   /**
@@ -292,9 +303,8 @@ export class BullJobs implements JobsControl, JobsView {
     const client = (await this.reports.client) as unknown as Redis | Cluster
     const multi = client.multi()
     this.opts.store.queueEndRun(multi, rec.id, ['queued', 'running'], patch, { runId: rec.runId, result })
-    const reportId = `${rec.id}.${rec.run}.${patch.state}`
-    const data: ReportData = { jobId: rec.id, kind: 'state', run: rec.run, state: patch.state }
-    await new Job(this.reports, 'report', data, this.reportOptions(reportId), reportId).addJob(multi as never)
+    const report = this.stateReport({ id: rec.id, run: rec.run, state: patch.state })
+    await new Job(this.reports, 'report', report.data, report.opts, report.id).addJob(multi as never)
     const replies = await multi.exec()
     if (!replies) throw new Error(`run ${rec.runId} was not ended: the MULTI was discarded`)
     const [endError, endReply] = replies[0] ?? [new Error('no reply to the end of the run')]

@@ -250,19 +250,8 @@ export class RedisJobStore implements JobsView {
     started: { runId: string; worker: string; at: string },
   ): Promise<JobRecord | undefined> {
     const mark = JSON.stringify({ worker: started.worker, at: started.at })
-    const r = await TRANSITION_RUN.run(
-      this.redis,
-      [this.key(id), this.runKey(started.runId)],
-      [
-        String(this.ttlSeconds),
-        'started',
-        mark,
-        'ok',
-        JSON.stringify(started.runId),
-        ...this.transitionArgs(from, patch),
-      ],
-    )
-    return recordFromReply(r)
+    const { keys, args } = this.transitionRunCall(id, started.runId, ['started', mark, 'ok'], from, patch)
+    return recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
   }
 
   /**
@@ -277,27 +266,30 @@ export class RedisJobStore implements JobsView {
     patch: JobPatch,
     ended: { runId: string; result: string },
   ): Promise<JobRecord | undefined> {
-    const { keys, args } = this.endRunCall(id, from, patch, ended)
+    const { keys, args } = this.transitionRunCall(
+      id,
+      ended.runId,
+      ['result', ended.result, 'always'],
+      from,
+      patch,
+    )
     return recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
   }
 
-  /** Keys and arguments of TRANSITION_RUN for `endRun`, sent alone or in a MULTI. */
-  private endRunCall(
+  /**
+   * Keys and arguments of TRANSITION_RUN on run `runId` of job `id`: `mark` is the progress field,
+   * its value and when it is written ('ok': only if the transition applies; 'always').
+   */
+  private transitionRunCall(
     id: string,
+    runId: string,
+    mark: [field: string, value: string, when: 'ok' | 'always'],
     from: readonly JobState[],
     patch: JobPatch,
-    ended: { runId: string; result: string },
   ): { keys: string[]; args: string[] } {
     return {
-      keys: [this.key(id), this.runKey(ended.runId)],
-      args: [
-        String(this.ttlSeconds),
-        'result',
-        ended.result,
-        'always',
-        JSON.stringify(ended.runId),
-        ...this.transitionArgs(from, patch),
-      ],
+      keys: [this.key(id), this.runKey(runId)],
+      args: [String(this.ttlSeconds), ...mark, JSON.stringify(runId), ...this.transitionArgs(from, patch)],
     }
   }
 
@@ -349,7 +341,13 @@ export class RedisJobStore implements JobsView {
     patch: JobPatch,
     ended: { runId: string; result: string },
   ): void {
-    const { keys, args } = this.endRunCall(id, from, patch, ended)
+    const { keys, args } = this.transitionRunCall(
+      id,
+      ended.runId,
+      ['result', ended.result, 'always'],
+      from,
+      patch,
+    )
     TRANSITION_RUN.addTo(multi, keys, args)
   }
 

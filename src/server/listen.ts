@@ -25,9 +25,12 @@ export async function listen(app: Hono, options: { host: string; port: number })
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new Error(
-          `cannot listen on ${options.host}:${options.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or stop the process using it)' : err.message}`,
-          { cause: err },
+        listenError(
+          'cannot listen',
+          options.host,
+          options.port,
+          err,
+          ' (set PORT to another one, or stop the process using it)',
         ),
       ),
     )
@@ -44,4 +47,22 @@ export async function listen(app: Hono, options: { host: string; port: number })
         server.closeIdleConnections()
       }),
   }
+}
+
+/**
+ * The one-line error of a server that could not listen: `<what> on host:port: the port is in use`
+ * (plus `hint`) for EADDRINUSE, else the system's message.
+ *
+ * @example
+ *   server.once('error', (err) => reject(listenError('cannot listen', '0.0.0.0', 3000, err)))
+ */
+export function listenError(
+  what: string,
+  host: string,
+  port: number,
+  err: NodeJS.ErrnoException,
+  hint = '',
+): Error {
+  const why = err.code === 'EADDRINUSE' ? `the port is in use${hint}` : err.message
+  return new Error(`${what} on ${host}:${port}: ${why}`, { cause: err })
 }

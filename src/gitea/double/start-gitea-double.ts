@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server'
 import { NETWORK_FAULT_HEADER } from './double-app.js'
 import { GiteaDouble, type GiteaDoubleOptions } from './gitea-double.js'
+import { listenError } from '../../server/listen.js'
 
 export interface StartGiteaDoubleOptions extends Omit<GiteaDoubleOptions, 'baseUrl'> {
   /** 0 or undefined picks a free port. */
@@ -43,12 +44,7 @@ export async function startGiteaDouble(options: StartGiteaDoubleOptions = {}): P
       () => resolve(s),
     )
     s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          `the Gitea double cannot listen on ${hostname}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`,
-          { cause: err },
-        ),
-      ),
+      reject(listenError('the Gitea double cannot listen', hostname, port, err)),
     )
   })
   const address = server.address() as AddressInfo
