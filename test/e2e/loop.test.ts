@@ -109,7 +109,8 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
     expect(ok.code).toBe(0)
     const tampered = await cli(
       ['verify', '-', '--key-dir', world.keyDir],
-      ack.body.replace(/"sig": "./, '"sig": "A'),
+      // Change the signature's first character to a different one (a fixed "A" left 1 in 64 signatures intact).
+      ack.body.replace(/"sig": "(.)/, (_m, c: string) => `"sig": "${c === 'A' ? 'B' : 'A'}`),
       world.childEnv(),
     )
     expect(tampered.code).toBe(1)
