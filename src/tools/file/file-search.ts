@@ -1,9 +1,10 @@
+import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { z } from 'zod'
 import { sha256Hex } from '../digest.js'
 import { toolsConfigOf } from '../tools-config.js'
 import { ToolError, type ToolSpec } from '../tool.js'
-import { describePath, resolveInWorkspace } from '../workspace.js'
+import { describePath, isDotGitName, resolveInWorkspace } from '../workspace.js'
 import { walk } from './walk.js'
 
 export const FileSearchArgs = z
@@ -130,7 +131,8 @@ export const fileSearch: ToolSpec<typeof FileSearchArgs> = {
         ignoreDirs: cfg.ignoreDirs,
         signal: ctx.signal,
       })) {
-        if (e.type === 'file') files.push({ abs: e.abs, rel: e.rel })
+        // A gitfile (`.git` holding `gitdir: …`) is git's, like the directory it names.
+        if (e.type === 'file' && !isDotGitName(path.basename(e.rel))) files.push({ abs: e.abs, rel: e.rel })
         if (files.length >= 100_000) break
       }
     }

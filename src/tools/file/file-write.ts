@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { sha256Hex } from '../digest.js'
 import { toolsConfigOf } from '../tools-config.js'
 import { ToolError, type ToolContext, type ToolSpec } from '../tool.js'
-import { describePath, resolveInWorkspace } from '../workspace.js'
+import { describePath, gitRefusal, isDotGitName, resolveInWorkspace } from '../workspace.js'
 import { fileDigest, readCapped } from './file-digest.js'
 
 export const FileWriteArgs = z
@@ -18,10 +18,16 @@ export const FileWriteArgs = z
   })
   .strict()
 
-/** Creates missing parents one level at a time, re-checking confinement at each existing ancestor. */
+/**
+ * Creates missing parents one level at a time, re-checking confinement (and the git guard) at each
+ * level. A missing name that is `.git` in any spelling is refused before the first mkdir, so a
+ * refused write leaves no directories behind.
+ */
 async function ensureParent(userPath: string, ctx: ToolContext): Promise<void> {
   const first = ctx.workspaceRoots[0] ?? process.cwd()
-  const parent = path.dirname(path.resolve(first, userPath))
+  const lexical = path.resolve(first, userPath)
+  if (lexical.split(path.sep).some(isDotGitName)) throw gitRefusal(userPath, 'named .git or inside .git')
+  const parent = path.dirname(lexical)
   const missing: string[] = []
   let dir = parent
   for (;;) {

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { isDotGitName, looksLikeGitDir } from '../workspace.js'
 
 export interface WalkEntry {
   /** Path relative to the walk's start, with "/" separators. */
@@ -18,7 +19,10 @@ export interface WalkOptions {
 
 /**
  * Walks a directory breadth-first in name order without following symlinks (a link is reported,
- * never entered or read through), so a walk cannot leave the directory it started in.
+ * never entered or read through), so a walk cannot leave the directory it started in. Git's own
+ * files are never entered, whatever `ignoreDirs` says: a `.git` entry (any spelling, see
+ * isDotGitName) is reported but not descended, and a directory that is a git directory by content
+ * (bare repo, gitfile target) yields nothing from inside.
  */
 export async function* walk(start: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   const queue: string[] = ['']
@@ -26,6 +30,7 @@ export async function* walk(start: string, opts: WalkOptions): AsyncGenerator<Wa
     opts.signal?.throwIfAborted()
     const relDir = queue.shift() as string
     const names = (await readdir(path.join(start, relDir))).sort()
+    if (relDir && looksLikeGitDir(names)) continue
     for (const name of names) {
       if (!opts.includeHidden && name.startsWith('.')) continue
       const rel = relDir ? `${relDir}/${name}` : name
@@ -40,7 +45,8 @@ export async function* walk(start: string, opts: WalkOptions): AsyncGenerator<Wa
             ? 'directory'
             : 'other'
       yield { rel, abs, type, size: st.size }
-      if (type === 'directory' && opts.recursive && !opts.ignoreDirs.includes(name)) queue.push(rel)
+      const enter = opts.recursive && !opts.ignoreDirs.includes(name) && !isDotGitName(name)
+      if (type === 'directory' && enter) queue.push(rel)
     }
   }
 }
