@@ -78,7 +78,10 @@ describe('approvals (timmy, SOVEREIGN)', () => {
       approval: (h) => {
         h.keys.router() // the harness trusts its own router key, and only it
         const { privateKey } = generateKeyPairSync('ed25519')
-        return attestApproval({ privateKey }, { approver: 'alice', house: 'timmy', digest: callDigest('echo', args) })
+        return attestApproval(
+          { privateKey },
+          { approver: 'alice', house: 'timmy', digest: callDigest('echo', args) },
+        )
       },
       status: 'denied',
       rule: 'approval-forged',
