@@ -57,10 +57,11 @@ export class KeyStore {
 
   /** The house's key pair, generated and stored on first use. */
   get(house: string): HouseKey {
-    const cached = this.cache.get(house)
-    if (cached) return cached
+    // Checked before the cache, which also holds the router's key under a non-house name.
     if (!HOUSE_NAME.test(house))
       throw new TypeError(`invalid house name for a key file: ${JSON.stringify(house)}`)
+    const cached = this.cache.get(house)
+    if (cached) return cached
     const key = this.load(house) ?? this.generate(house)
     this.cache.set(house, key)
     return key
