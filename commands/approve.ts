@@ -27,7 +27,16 @@ export const approve: CommandSpec<ApproveArgs> = {
     const { job } = found
     const by = ctx.requester.login
     const effects = [
-      { type: 'approveJob' as const, jobId: job.id, by, digest: job.digest },
+      {
+        type: 'approveJob' as const,
+        jobId: job.id,
+        by,
+        digest: job.digest,
+        comment: {
+          ...(ctx.event.commentId === undefined ? {} : { id: ctx.event.commentId }),
+          url: ctx.event.htmlUrl,
+        },
+      },
       reply(ctx, 'approve', `Approved job \`${job.id}\` (digest \`${job.digest}\`).`),
     ]
     // The router retries a command whose effects did not all apply. If this approver's approval

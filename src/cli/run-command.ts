@@ -37,13 +37,15 @@ The seed design's spelling of \`uni-wizard run <tool> --house <house>\`; takes t
 example:
   uni-wizard test --house timmy --tool git_status --arg repoPath=.`
 
-const APPROVE_USAGE = `usage: uni-wizard approve <tool> --approver <login> [--arg k=v ...] [--ttl <minutes>]
+const APPROVE_USAGE = `usage: uni-wizard approve <tool> --approver <login> [--house <h>] [--arg k=v ...] [--ttl <minutes>]
 
-Signs an approval of one exact call with the approval key (timmy's) and prints it as JSON,
-for \`uni-wizard run … --approval <file>\`. Needs the private key in the key directory.
+Attests an approval of one exact call in house <h> (default timmy) with the router key of the
+key directory (_router.key, created on first use; never a house key) and prints it as JSON, for
+\`uni-wizard run … --house <h> --approval <file>\`. The run checks it with the router's public
+key and its own house's sovereigns.
 
 example:
-  uni-wizard approve git_push --approver alice --arg repoPath=/srv/app > approval.json`
+  uni-wizard approve git_push --approver alice --house bezalel --arg repoPath=/srv/app > approval.json`
 
 /** Parses `--arg k=v` pairs: strings first; JSON values when the tool's schema wants them. */
 export function buildArgs(spec: ToolSpec | undefined, pairs: readonly string[], json?: string): unknown {
@@ -188,6 +190,7 @@ export const approveCommand: CliCommand = {
         allowPositionals: true,
         options: {
           approver: { type: 'string' },
+          house: { type: 'string', default: 'timmy' },
           arg: { type: 'string', multiple: true, default: [] },
           args: { type: 'string' },
           ttl: { type: 'string', default: '60' },
@@ -201,8 +204,10 @@ export const approveCommand: CliCommand = {
     if (!Number.isFinite(minutes) || minutes <= 0)
       throw new UsageError('--ttl must be a positive number of minutes')
     const setup = cliSetup({ useRedis: false })
+    if (!resolveHouses(setup.config.file.houses)[values.house])
+      throw new UsageError(`unknown house "${values.house}"`)
     const harness = new Harness({
-      house: 'timmy',
+      house: values.house,
       config: setup.config.file,
       tools: setup.tools,
       keyDir: setup.keyDir,

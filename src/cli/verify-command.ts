@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { describeApprovals } from '../harness/describe-approvals.js'
 import { KeyStore } from '../provenance/key-store.js'
 import { verifyEnvelope } from '../provenance/dsse.js'
 import { findEnvelope } from '../provenance/find-envelope.js'
@@ -78,12 +79,20 @@ example:
     } catch {
       statement = v.payload.toString('utf8')
     }
+    const approvals = describeApprovals(statement, routerKeysFor(values['key-dir']))
     if (values.json) {
-      console.log(JSON.stringify({ valid: true, signer, keyid: v.keyid, statement }, null, 2))
+      console.log(JSON.stringify({ valid: true, signer, keyid: v.keyid, statement, approvals }, null, 2))
     } else {
       console.log(`valid: signed by ${signer} (keyid ${v.keyid})`)
+      for (const a of approvals) console.log(a.text)
       console.log(JSON.stringify(statement, null, 2))
     }
     return 0
   },
+}
+
+/** The router public key of the key directory, to check approval attestations with (none: not checked). */
+function routerKeysFor(keyDir: string | undefined): KeyObject[] {
+  const key = new KeyStore(keyDir ?? cliSetup({ useRedis: false }).keyDir).routerPublicKey()
+  return key ? [key] : []
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js'
 import { digestOf } from '../provenance/canonical-json.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
-import type { JobRequest } from './effects.js'
+import type { ApprovalComment, JobRequest } from './effects.js'
 import { FINAL_STATES, type JobView, type JobsControl, type JobsView } from './jobs.js'
 import { recordFromReply, type JobPatch, type JobRecord, type RedisJobStore } from './job-store.js'
 
@@ -24,8 +24,15 @@ export const ReportData = z.object({
 })
 export type ReportData = z.infer<typeof ReportData>
 
-/** Signs a harness approval of a record's run for a sovereign (the router holds the approval key). */
-export type ApprovalSigner = (record: JobRecord, approver: string) => Promise<unknown> | unknown
+/**
+ * Signs the router's attestation that a sovereign approved a record's run in a comment (the router
+ * holds only its own `_router` key, never a house key).
+ */
+export type ApprovalSigner = (
+  record: JobRecord,
+  approver: string,
+  comment: ApprovalComment | undefined,
+) => Promise<unknown> | unknown
 
 export interface BullJobsOptions {
   /** A connection for the queues (producer or worker role). */
@@ -194,7 +201,7 @@ export class BullJobs implements JobsControl, JobsView {
     await this.report(next)
   }
 
-  async approve(jobId: string, by: string, digest: string): Promise<void> {
+  async approve(jobId: string, by: string, digest: string, comment?: ApprovalComment): Promise<void> {
     const rec = await this.opts.store.getRecord(jobId)
     if (!rec) return
     if (rec.state === 'queued' && rec.approvedBy) {
@@ -218,7 +225,7 @@ export class BullJobs implements JobsControl, JobsView {
       return
     }
     if (!this.opts.signApproval) throw new Error('this process cannot sign approvals (no approval signer)')
-    const approval = await this.opts.signApproval(rec, by)
+    const approval = await this.opts.signApproval(rec, by, comment)
     const next = await this.opts.store.transition(jobId, ['awaiting_approval'], {
       state: 'queued',
       approval,

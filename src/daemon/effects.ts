@@ -16,6 +16,13 @@ export interface JobOrigin {
   command: string
 }
 
+/** The comment a sovereign approved a job in, as the router's approval attestation names it. */
+export interface ApprovalComment {
+  /** Absent when the command was in an issue or pull request body. */
+  id?: number
+  url: string
+}
+
 /** Whether a job must wait for a sovereign's `/approve`, who may give it, and for how long it holds. */
 export interface ApprovalPolicy {
   required: boolean
@@ -76,8 +83,11 @@ export type Effect =
   | { type: 'cancelJob'; jobId: string; by: string; reason: string | undefined }
   /** `key` makes the retry itself idempotent (delivery + comment + command index). */
   | { type: 'retryJob'; jobId: string; by: string; key: string }
-  /** Bound to the job's digest as the approver saw it: a changed job is not approved. */
-  | { type: 'approveJob'; jobId: string; by: string; digest: string }
+  /**
+   * Bound to the job's digest as the approver saw it: a changed job is not approved. `comment` is
+   * the `/approve` comment, named in the router's signed attestation.
+   */
+  | { type: 'approveJob'; jobId: string; by: string; digest: string; comment?: ApprovalComment }
   | { type: 'denyJob'; jobId: string; by: string; reason: string | undefined }
   | {
       type: 'setCommitStatus'

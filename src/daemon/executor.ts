@@ -272,7 +272,7 @@ export class Executor {
         await jobs.retry(effect.jobId, effect.by, effect.key)
         return { effect, outcome: 'done' }
       case 'approveJob':
-        await jobs.approve(effect.jobId, effect.by, effect.digest)
+        await jobs.approve(effect.jobId, effect.by, effect.digest, effect.comment)
         return { effect, outcome: 'done' }
       case 'denyJob':
         await jobs.deny(effect.jobId, effect.by, effect.reason)

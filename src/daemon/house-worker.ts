@@ -225,7 +225,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       requestedBy: rec.requester.login,
       signal,
+      // Untrusted until the harness verifies the router's signature and re-checks every claim.
       approval: rec.approval as Approval | undefined,
+      job: { id: rec.id, runId: rec.runId },
       requestUrl: rec.origin.commentUrl,
       deliveryId: rec.origin.deliveryId,
       mode: harnessMode(rec.mode),

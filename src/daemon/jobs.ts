@@ -1,5 +1,5 @@
 import type { RepoRef } from '../gitea/port.js'
-import type { JobRequest } from './effects.js'
+import type { ApprovalComment, JobRequest } from './effects.js'
 
 /** Where a job is in its life, as people see it in the ack comment. */
 export type JobState =
@@ -74,6 +74,7 @@ export interface JobsControl {
   enqueue(job: JobRequest & { ackCommentId: number | undefined }): Promise<void>
   cancel(jobId: string, by: string, reason: string | undefined): Promise<void>
   retry(jobId: string, by: string, key: string): Promise<void>
-  approve(jobId: string, by: string, digest: string): Promise<void>
+  /** `comment` is where the sovereign approved, named in the router's signed attestation. */
+  approve(jobId: string, by: string, digest: string, comment?: ApprovalComment): Promise<void>
   deny(jobId: string, by: string, reason: string | undefined): Promise<void>
 }

@@ -17,19 +17,20 @@ import type { HousesView, TriageService } from './context.js'
 import type { EventHandler, TriageEngine } from './event-handler.js'
 import { RedisCommentClaims } from './comment-claims.js'
 import { daemonHouses } from './daemon-workspaces.js'
-import { defaultKeyDir } from '../provenance/key-store.js'
+import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
 import { RedisEffectLedger } from './effect-ledger.js'
 import { Executor } from './executor.js'
 import type { CommentHandler } from './handler.js'
 import { liveness } from './heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from './house-worker.js'
-import { houseInfo, toolArgs, toolInfo } from './house-vocabulary.js'
+import { houseInfo, toolInfo } from './house-vocabulary.js'
 import { commentKey } from './idempotency.js'
 import { RedisJobStore } from './job-store.js'
 import { RedisRateLimiter } from './rate-limit.js'
 import { startReporter } from './reporter.js'
 import { RedisTriageStore } from './redis-triage-store.js'
 import { RepoModels } from './repo-models.js'
+import { routerApprovalSigner, strayHouseKeys } from './router-approvals.js'
 import { startRouter } from './router.js'
 import { GiteaTriageService } from './triage-service.js'
 
@@ -137,7 +138,11 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     }
     return h
   }
-  const toolsByName = new Map(tools.map((t) => [t.name, t]))
+  // Only the router signs approvals, with its own key; workers verify them with its public key.
+  const keys = new KeyStore(keyDir)
+  const signApproval = pieces.router ? routerApprovalSigner({ keys, tools, log }) : undefined
+  const stray = pieces.router ? strayHouseKeys(keys, pieces.workers) : undefined
+  if (stray) log.warn(stray)
   const jobs = new BullJobs({
     connection,
     prefix,
@@ -145,12 +150,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     houses: houseNames,
     log,
     reportAttempts: file.daemon.reporter.attempts,
-    // The approval key is the timmy house key in the shared key dir; the harness signs with it.
-    signApproval: (rec, approver) =>
-      harnessFor(rec.house).approve(rec.tool, toolArgs(toolsByName.get(rec.tool), rec.args), {
-        approver,
-        ttlMs: rec.approvalTtlSeconds * 1000,
-      }),
+    signApproval,
   })
 
   const stops: { name: string; stop: () => Promise<void> }[] = []
@@ -240,6 +240,16 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     }
     const stem = opts.workerId ?? `${hostname()}:${process.pid}`
     for (const house of pieces.workers) {
+      const trust = harnessFor(house).routerKeys()
+      for (const problem of trust.problems) log.warn({ house }, problem)
+      if (
+        trust.keys.length === 0 &&
+        (policies[house]!.approvalRequired !== 'none' || policies[house]!.mode === 'sovereign')
+      )
+        log.warn(
+          { house, keyDir },
+          "no trusted router key: this house's approvals will be denied until the router's _router.pub is in keys.dir or keys.routerPublicKeys",
+        )
       const w = await startHouseWorker({
         house,
         connection,

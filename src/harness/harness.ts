@@ -12,17 +12,26 @@ import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-
 import { digestOf, sha256Hex } from '../provenance/canonical-json.js'
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js'
 import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
+import { trustedRouterKeys } from '../provenance/router-keys.js'
 import { buildStatement } from '../provenance/statement.js'
 import type { Logger } from '../logger.js'
 import type { Evidence, ToolContext, ToolRunResult, ToolSpec } from '../tools/tool.js'
-import { Approval, callDigest, createApproval } from './approval.js'
+import type { KeyObject } from 'node:crypto'
+import type { DsseEnvelope } from '../provenance/dsse.js'
+import { attestApproval, callDigest, type Approval } from './approval.js'
 import { MemoryCircuitBreaker, RedisCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js'
 import { defaultTools } from './default-tools.js'
 import { didYouMean } from './did-you-mean.js'
 import type { House } from './house.js'
 import { Mode, ModeName } from './mode.js'
 import { UNI_WIZARD_VERSION } from './package-version.js'
-import { approvalNeeded, checkApproval, checkToolAllowed, type Denial } from './policy-check.js'
+import {
+  approvalNeeded,
+  checkApproval,
+  checkToolAllowed,
+  type AcceptedApproval,
+  type Denial,
+} from './policy-check.js'
 import { MemoryReadStore, RedisReadStore, type ReadStore } from './read-store.js'
 import { capOutput, createRedactor, redactValue } from './redactor.js'
 import type { ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
@@ -60,8 +69,16 @@ export interface HarnessOptions {
    * does). The bot sets it so every comment carries verifiable provenance.
    */
   sign?: boolean
-  /** House whose key signs and verifies approvals. Default `timmy`. */
+  /**
+   * House whose public key verifies legacy approvals (only with `keys.acceptLegacyApprovals`).
+   * Default `timmy`. New approvals are router attestations and need no house key.
+   */
   approvalKeyHouse?: string
+  /**
+   * Router public keys trusted for approval attestations, replacing config `keys.routerPublicKeys`
+   * and the key directory's `_router.pub`.
+   */
+  routerKeys?: readonly KeyObject[]
   /** Replace the state stores (default: Redis-backed when `redis` is given, else in memory). */
   stores?: { breaker?: CircuitBreaker; reads?: ReadStore; patterns?: PatternStore; audit?: AuditLog }
   /** Clock and randomness, for tests. */
@@ -75,8 +92,10 @@ export interface ExecuteOptions {
   requestedBy: string
   /** Aborting it cancels the call (status `cancelled`). */
   signal?: AbortSignal
-  /** A sovereign's approval, from `harness.approve()` / `createApproval()`. */
+  /** A sovereign's approval: a router attestation (from `/approve` or `harness.approve()`). */
   approval?: Approval
+  /** The job and run this call belongs to: an approval attestation must name the same ones. */
+  job?: { id: string; runId?: string }
   /** The comment that asked, recorded in provenance. */
   requestUrl?: string
   /** The webhook delivery id, recorded in provenance. */
@@ -125,6 +144,8 @@ export class Harness {
   private readonly workspaceRoots: string[]
   private readonly sign: boolean
   private readonly approvalKeyHouse: string
+  private readonly givenRouterKeys: readonly KeyObject[] | undefined
+  private routerTrust: { keys: KeyObject[]; problems: string[] } | undefined
   private readonly now: () => number
   private readonly random: () => number
   private readonly contextExtra: Record<string, unknown>
@@ -175,6 +196,7 @@ export class Harness {
     })
     this.sign = options.sign ?? false
     this.approvalKeyHouse = options.approvalKeyHouse ?? 'timmy'
+    this.givenRouterKeys = options.routerKeys
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.contextExtra = { ...options.context, ...(options.gitea ? { gitea: options.gitea } : {}) }
@@ -203,8 +225,10 @@ export class Harness {
   }
 
   /**
-   * Signs an approval of one exact call by a sovereign, with the approval key (timmy's by default).
+   * Attests a sovereign's approval of one exact call in this house, signed with the router key of
+   * the key directory (`_router.key`, created on first use): a library caller is its own router.
    * Does not check that the approver is a sovereign: `execute` does, so the refusal has one place.
+   * This never loads a house private key.
    *
    * @example
    *   const approval = h.approve('git_push', { repoPath }, { approver: 'alice', ttlMs: 15 * 60_000 })
@@ -213,18 +237,39 @@ export class Harness {
   approve(
     tool: string,
     args: unknown,
-    input: { approver: string; ttlMs?: number; expiresAt?: Date },
-  ): Approval {
+    input: {
+      approver: string
+      ttlMs?: number
+      expiresAt?: Date
+      job?: { id: string; runId?: string }
+      comment?: { id?: number; url: string }
+    },
+  ): DsseEnvelope {
     const spec = this.tools.get(tool)
     if (!spec) throw new TypeError(`unknown tool ${tool}`)
     const parsed = spec.args.parse(args)
-    return createApproval(this.keys.get(this.approvalKeyHouse), {
+    const envelope = attestApproval(this.keys.router(), {
       approver: input.approver,
+      house: this.house,
       digest: callDigest(tool, parsed),
+      jobId: input.job?.id,
+      runId: input.job?.runId,
+      comment: input.comment,
       ttlMs: input.ttlMs,
       expiresAt: input.expiresAt,
       now: new Date(this.now()),
     })
+    this.routerTrust = undefined // a router key made just now is trusted from now on
+    return envelope
+  }
+
+  /** The router keys this harness trusts for approvals, and why a configured one is not trusted. */
+  routerKeys(): { keys: KeyObject[]; problems: string[] } {
+    if (this.givenRouterKeys) return { keys: [...this.givenRouterKeys], problems: [] }
+    // Cached once a key is found; looked up again while none is (it may be copied in later).
+    if (this.routerTrust && this.routerTrust.keys.length > 0) return this.routerTrust
+    this.routerTrust = trustedRouterKeys(this.keys, this.config.keys.routerPublicKeys)
+    return this.routerTrust
   }
 
   /**
@@ -301,19 +346,26 @@ export class Harness {
     const ctx = this.context(options.signal ?? new AbortController().signal)
 
     if (approvalNeeded(this.policy, mode, spec)) {
-      const denial = checkApproval({
+      const trust = options.approval === undefined ? { keys: [], problems: [] } : this.routerKeys()
+      const checked = checkApproval({
         policy: this.policy,
         mode,
         tool: spec,
         digest: run.argsDigest,
         requestedBy: options.requestedBy,
         approval: options.approval,
-        approvalKey: options.approval ? this.keys.publicKey(this.approvalKeyHouse) : undefined,
+        routerKeys: trust.keys,
+        routerKeyProblems: trust.problems,
+        acceptLegacy: this.config.keys.acceptLegacyApprovals,
+        legacyKey:
+          options.approval !== undefined && this.config.keys.acceptLegacyApprovals
+            ? this.keys.publicKey(this.approvalKeyHouse)
+            : undefined,
+        job: options.job,
         now: this.now(),
       })
-      if (denial) return this.finish(run, 'denied', denial)
-      const a = options.approval as Approval
-      run.approvals.push({ approver: a.approver, digest: a.digest, expiresAt: a.expiresAt, keyid: a.keyid })
+      if ('denial' in checked) return this.finish(run, 'denied', checked.denial)
+      run.approvals.push(checked.accepted)
     }
 
     const target = this.policy.readBeforeWrite ? safeTarget(spec, args, ctx) : undefined
@@ -607,7 +659,7 @@ const HOST = hostname()
 /** Mutable bookkeeping for one execute call. */
 class RunState {
   argsDigest: string | undefined
-  approvals: { approver: string; digest: string; expiresAt: string; keyid: string }[] = []
+  approvals: AcceptedApproval[] = []
   attempts = 0
   evidence: Evidence | undefined
   prediction: Prediction | undefined

@@ -1,4 +1,15 @@
-export { Approval, approvalSignatureValid, callDigest, createApproval } from './approval.js'
+export {
+  Approval,
+  APPROVAL_ATTESTATION_TYPE,
+  ApprovalAttestation,
+  attestApproval,
+  callDigest,
+  createLegacyApproval,
+  LegacyApproval,
+  legacyApprovalValid,
+  readAttestation,
+  type AttestationReading,
+} from './approval.js'
 export {
   MemoryCircuitBreaker,
   RedisCircuitBreaker,
@@ -10,7 +21,13 @@ export { defaultTools } from './default-tools.js'
 export { Harness, type ExecuteOptions, type HarnessOptions, type ToolCall } from './harness.js'
 export { House } from './house.js'
 export { Mode, ModeName } from './mode.js'
-export { approvalNeeded, checkApproval, checkToolAllowed, type Denial } from './policy-check.js'
+export {
+  approvalNeeded,
+  checkApproval,
+  checkToolAllowed,
+  type AcceptedApproval,
+  type Denial,
+} from './policy-check.js'
 export { MemoryReadStore, RedisReadStore, type ReadRecord, type ReadStore } from './read-store.js'
 export { capOutput, createRedactor, REDACTED, redactValue } from './redactor.js'
 export type { Provenance, ToolResult, ToolResultError, ToolStatus } from './tool-result.js'

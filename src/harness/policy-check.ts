@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import type { HousePolicy } from '../houses/house-policy.js'
 import { toolMatches } from '../houses/tool-glob.js'
 import type { ToolSpec } from '../tools/tool.js'
-import { Approval, approvalSignatureValid } from './approval.js'
+import type { DsseEnvelope } from '../provenance/dsse.js'
+import { LegacyApproval, legacyApprovalValid, readAttestation } from './approval.js'
 import type { Mode } from './mode.js'
 import type { ToolResultError } from './tool-result.js'
 
@@ -37,9 +38,41 @@ export function approvalNeeded(policy: HousePolicy, mode: Mode, tool: ToolSpec):
   )
 }
 
+/** An approval that passed every check, as the provenance statement records it. */
+export interface AcceptedApproval {
+  approver: string
+  digest: string
+  expiresAt: string
+  keyid: string
+  /** `router-attestation`, or `legacy` (a house-key approval, accepted only when configured). */
+  kind: 'router-attestation' | 'legacy'
+  house?: string
+  jobId?: string
+  runId?: string
+  comment?: { id?: number; url: string }
+  observedAt?: string
+  /** The router's signed attestation, unchanged, so `verify` can check it again. */
+  attestation?: DsseEnvelope
+}
+
+/** What an approval says, once its signature is known good. */
+interface Claim {
+  approver: string
+  digest: string
+  expiresAt: string
+  house?: string
+  jobId?: string
+  runId?: string
+}
+
 /**
- * Checks an approval for one call. Order matters for the message: a forged approval is reported
- * as forged, not as "wrong approver", because none of its fields can be trusted.
+ * Checks an approval for one call: a router attestation signed by a trusted router key (or, only
+ * when `legacyKey` is given, a legacy approval signed by that house key), for this house, this job
+ * and run, this exact call, by one of THIS house's sovereigns (the router's claim of the role is
+ * not trusted), not by the requester unless the house allows it, and not expired.
+ *
+ * Order matters for the message: a forged approval is reported as forged, not as "wrong
+ * approver", because none of its fields can be trusted.
  */
 export function checkApproval(input: {
   policy: HousePolicy
@@ -48,9 +81,18 @@ export function checkApproval(input: {
   digest: string
   requestedBy: string
   approval: unknown
-  approvalKey: KeyObject | undefined
+  /** Router public keys this harness trusts. */
+  routerKeys: readonly KeyObject[]
+  /** Why a configured router key is not trusted, for the refusal's message. */
+  routerKeyProblems?: readonly string[]
+  /** `keys.acceptLegacyApprovals`: also accept the old format, signed by `legacyKey`. */
+  acceptLegacy?: boolean
+  /** The house key (timmy's) that signed legacy approvals. */
+  legacyKey?: KeyObject
+  /** The job and run this call belongs to; an attestation must name the same (or none, for none). */
+  job?: { id: string; runId?: string }
   now: number
-}): Denial | undefined {
+}): { denial: Denial } | { accepted: AcceptedApproval } {
   const { policy, tool } = input
   const sovereigns = policy.sovereigns.length > 0 ? policy.sovereigns.join(', ') : 'none configured'
   const why =
@@ -59,51 +101,137 @@ export function checkApproval(input: {
       : `houses.${policy.name}.approvalRequired is ${policy.approvalRequired}`
   if (input.approval === undefined) {
     return {
-      rule: 'approval-required',
-      reason: `${tool.name} in house ${policy.name} needs a sovereign's approval (${why})`,
-      fix:
-        policy.sovereigns.length > 0
-          ? `a sovereign (${sovereigns}) approves this exact call (/approve, or harness.approve())`
-          : `add Gitea logins to houses.${policy.name}.sovereigns, then have one approve the call`,
+      denial: {
+        rule: 'approval-required',
+        reason: `${tool.name} in house ${policy.name} needs a sovereign's approval (${why})`,
+        fix:
+          policy.sovereigns.length > 0
+            ? `a sovereign (${sovereigns}) approves this exact call (/approve, or harness.approve())`
+            : `add Gitea logins to houses.${policy.name}.sovereigns, then have one approve the call`,
+      },
     }
   }
-  if (!input.approvalKey || !approvalSignatureValid(input.approval, input.approvalKey)) {
+  let claim: Claim
+  let accepted: Omit<AcceptedApproval, keyof Claim>
+  const legacy = LegacyApproval.safeParse(input.approval)
+  if (legacy.success) {
+    if (!input.acceptLegacy) {
+      return {
+        denial: {
+          rule: 'approval-legacy',
+          reason:
+            'the approval is in the old format (signed with a house key, not attested by the router), and keys.acceptLegacyApprovals is off',
+          fix: 'ask for a fresh approval (`/retry` the job, then `/approve` it), or set keys.acceptLegacyApprovals: true for the duration of an upgrade',
+        },
+      }
+    }
+    if (!input.legacyKey)
+      return { denial: forged('the legacy approval key (timmy.pub) is not in the key directory') }
+    if (!legacyApprovalValid(input.approval, input.legacyKey))
+      return { denial: forged('not signed by the legacy approval key') }
+    claim = legacy.data
+    accepted = { kind: 'legacy', keyid: legacy.data.keyid }
+  } else {
+    if (input.routerKeys.length === 0) {
+      const problems = input.routerKeyProblems?.length ? ` (${input.routerKeyProblems.join('; ')})` : ''
+      return {
+        denial: {
+          rule: 'approval-untrusted',
+          reason: `this worker trusts no router key, so no approval can be checked${problems}`,
+          fix: "copy the router's _router.pub (`uni-wizard keys --router` on the router's machine) into this worker's keys.dir, or list it in keys.routerPublicKeys",
+        },
+      }
+    }
+    const reading = readAttestation(input.approval, input.routerKeys)
+    if (!reading.valid) return { denial: forged(reading.reason) }
+    const a = reading.attestation
+    claim = a
+    accepted = {
+      kind: 'router-attestation',
+      keyid: reading.keyid,
+      comment: a.comment,
+      observedAt: a.observedAt,
+      attestation: input.approval as DsseEnvelope,
+    }
+  }
+  if (accepted.kind === 'router-attestation' && claim.house !== policy.name) {
     return {
-      rule: 'approval-forged',
-      reason: 'the approval is not signed by the approval key (made by hand or edited)',
-      fix: 'create approvals with harness.approve() or createApproval() and pass them unchanged',
+      denial: {
+        rule: 'approval-house',
+        reason: `the approval is for house ${claim.house}, not ${policy.name}`,
+        fix: `a sovereign of house ${policy.name} approves this call`,
+      },
     }
   }
-  const a = Approval.parse(input.approval)
+  if (
+    accepted.kind === 'router-attestation' &&
+    (claim.jobId !== input.job?.id || (input.job?.runId !== undefined && claim.runId !== input.job.runId))
+  ) {
+    const named = (j: { id?: string; runId?: string } | undefined) =>
+      j?.id ? `job ${j.id}${j.runId ? ` run ${j.runId}` : ''}` : 'no job'
+    return {
+      denial: {
+        rule: 'approval-job',
+        reason: `the approval is for ${named({ id: claim.jobId, runId: claim.runId })}, this call belongs to ${named(input.job)}`,
+        fix: 'approve this job (`/approve <job>`)',
+      },
+    }
+  }
   // Gitea logins are case-insensitive; the command side compares them so too (context.ts).
-  const approver = a.approver.toLowerCase()
+  const approver = claim.approver.toLowerCase()
   if (!policy.sovereigns.some((s) => s.toLowerCase() === approver)) {
     return {
-      rule: 'approver-not-sovereign',
-      reason: `${a.approver} is not a sovereign of house ${policy.name} (sovereigns: ${sovereigns})`,
-      fix: `ask one of the sovereigns to approve, or add ${a.approver} to houses.${policy.name}.sovereigns`,
+      denial: {
+        rule: 'approver-not-sovereign',
+        reason: `${claim.approver} is not a sovereign of house ${policy.name} (sovereigns: ${sovereigns})`,
+        fix: `ask one of the sovereigns to approve, or add ${claim.approver} to houses.${policy.name}.sovereigns`,
+      },
     }
   }
   if (approver === input.requestedBy.toLowerCase() && !policy.allowSelfApproval) {
     return {
-      rule: 'self-approval',
-      reason: `${a.approver} requested this call and cannot also approve it`,
-      fix: `another sovereign approves it, or set houses.${policy.name}.allowSelfApproval: true`,
+      denial: {
+        rule: 'self-approval',
+        reason: `${claim.approver} requested this call and cannot also approve it`,
+        fix: `another sovereign approves it, or set houses.${policy.name}.allowSelfApproval: true`,
+      },
     }
   }
-  if (a.digest !== input.digest) {
+  if (claim.digest !== input.digest) {
     return {
-      rule: 'approval-digest',
-      reason: `the approval is for a different call (digest ${a.digest.slice(0, 19)}…, this call ${input.digest.slice(0, 19)}…)`,
-      fix: 'approve this exact tool and arguments',
+      denial: {
+        rule: 'approval-digest',
+        reason: `the approval is for a different call (digest ${claim.digest.slice(0, 19)}…, this call ${input.digest.slice(0, 19)}…)`,
+        fix: 'approve this exact tool and arguments',
+      },
     }
   }
-  if (Date.parse(a.expiresAt) <= input.now) {
+  if (Date.parse(claim.expiresAt) <= input.now) {
     return {
-      rule: 'approval-expired',
-      reason: `the approval by ${a.approver} expired at ${a.expiresAt}`,
-      fix: 'ask for a fresh approval',
+      denial: {
+        rule: 'approval-expired',
+        reason: `the approval by ${claim.approver} expired at ${claim.expiresAt}`,
+        fix: 'ask for a fresh approval',
+      },
     }
   }
-  return undefined
+  return {
+    accepted: {
+      approver: claim.approver,
+      digest: claim.digest,
+      expiresAt: claim.expiresAt,
+      ...(claim.house === undefined ? {} : { house: claim.house }),
+      ...(claim.jobId === undefined ? {} : { jobId: claim.jobId }),
+      ...(claim.runId === undefined ? {} : { runId: claim.runId }),
+      ...accepted,
+    },
+  }
+}
+
+function forged(detail: string): Denial {
+  return {
+    rule: 'approval-forged',
+    reason: `the approval does not verify: ${detail} (made by hand, edited, or signed by an untrusted key)`,
+    fix: 'approvals come from the router (`/approve`) or harness.approve(); pass them unchanged',
+  }
 }

@@ -48,9 +48,21 @@ export const HarnessConfig = z.object({
     .strict()
     .default({ maxBytes: 64 * 1024 }),
   keys: z
-    .object({ dir: z.string().min(1).optional() })
+    .object({
+      dir: z.string().min(1).optional(),
+      /**
+       * Router public keys a worker trusts for approval attestations: PEM text, or paths of PEM
+       * files. Default: `<keys.dir>/_router.pub` when it exists.
+       */
+      routerPublicKeys: z.array(z.string().min(1)).optional(),
+      /**
+       * Also accept approvals in the old format (signed with the timmy house key, not bound to a
+       * house or job). Only for a rolling upgrade: it trusts whoever holds timmy.key.
+       */
+      acceptLegacyApprovals: z.boolean().default(false),
+    })
     .strict()
-    .default({}),
+    .default({ acceptLegacyApprovals: false }),
   audit: z
     .object({ path: z.string().min(1).optional() })
     .strict()

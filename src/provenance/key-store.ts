@@ -24,6 +24,15 @@ export interface HouseKey {
 
 const HOUSE_NAME = /^[a-z][a-z0-9_-]{0,62}$/
 
+/**
+ * File stem of the router's identity key: `_router.key` / `_router.pub`. A house name starts with a
+ * letter, so no house can ever be named so, and no house worker ever holds the router's key.
+ */
+export const ROUTER_KEY_NAME = '_router'
+
+/** The router's signing key pair (it signs approval attestations, never provenance). */
+export type RouterKey = Omit<HouseKey, 'house'>
+
 /** Default key directory: `<UW_DATA_DIR>/keys`. */
 export function defaultKeyDir(dataDir = process.env.UW_DATA_DIR || '.data'): string {
   return resolve(dataDir, 'keys')
@@ -48,13 +57,40 @@ export class KeyStore {
 
   /** The house's key pair, generated and stored on first use. */
   get(house: string): HouseKey {
-    const cached = this.cache.get(house)
-    if (cached) return cached
+    // Checked before the cache, which also holds the router's key under a non-house name.
     if (!HOUSE_NAME.test(house))
       throw new TypeError(`invalid house name for a key file: ${JSON.stringify(house)}`)
+    const cached = this.cache.get(house)
+    if (cached) return cached
     const key = this.load(house) ?? this.generate(house)
     this.cache.set(house, key)
     return key
+  }
+
+  /**
+   * The router's identity key pair (`_router.key`), generated and stored on first use. Only the
+   * process that runs the router (or a library caller approving calls) asks for it; workers only
+   * read its public key (`routerPublicKey`).
+   *
+   * @example
+   *   const { keyid, publicPem } = new KeyStore(dir).router()
+   */
+  router(): RouterKey {
+    const cached = this.cache.get(ROUTER_KEY_NAME)
+    if (cached) return cached
+    const key = this.load(ROUTER_KEY_NAME) ?? this.generate(ROUTER_KEY_NAME)
+    this.cache.set(ROUTER_KEY_NAME, key)
+    return key
+  }
+
+  /** The router's public key from `_router.pub` (or `_router.key`); undefined when neither exists. Never generates. */
+  routerPublicKey(): KeyObject | undefined {
+    return this.publicKey(ROUTER_KEY_NAME)
+  }
+
+  /** Houses whose private key (`<house>.key`) is in the directory; the router key is not a house. */
+  privateKeyHouses(): string[] {
+    return this.names('.key')
   }
 
   /** Public key of a house, read from `<house>.pub` (or its private key); undefined when none exists. */
@@ -68,8 +104,21 @@ export class KeyStore {
     }
   }
 
-  /** Every public key in the directory, by house. Does not generate anything. */
+  /**
+   * Every house public key in the directory, by house. Does not generate anything. The router's
+   * `_router.pub` is not listed: it signs attestations, and must never pass for a house signer.
+   */
   publicKeys(): { house: string; keyid: string; publicKey: KeyObject; publicPem: string }[] {
+    return this.names('.pub').flatMap((house) => {
+      const publicKey = this.publicKey(house)
+      if (!publicKey) return []
+      const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
+      return [{ house, keyid: keyIdOf(publicKey), publicKey, publicPem }]
+    })
+  }
+
+  /** House names with a `<house><ext>` file, sorted. */
+  private names(ext: '.key' | '.pub'): string[] {
     let names: string[]
     try {
       names = readdirSync(this.dir)
@@ -77,15 +126,10 @@ export class KeyStore {
       return []
     }
     return names
-      .filter((n) => n.endsWith('.pub'))
+      .filter((n) => n.endsWith(ext))
+      .map((n) => n.slice(0, -ext.length))
+      .filter((house) => HOUSE_NAME.test(house))
       .sort()
-      .flatMap((n) => {
-        const house = n.slice(0, -4)
-        const publicKey = this.publicKey(house)
-        if (!publicKey) return []
-        const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-        return [{ house, keyid: keyIdOf(publicKey), publicKey, publicPem }]
-      })
   }
 
   private load(house: string): HouseKey | undefined {

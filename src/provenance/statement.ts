@@ -12,12 +12,24 @@ export const ExecutionPredicate = z.object({
   mode: z.string(),
   tool: z.string(),
   argsDigest: z.string(),
+  /**
+   * Approvals the house accepted. A router attestation is kept whole (`attestation`, a DSSE
+   * envelope signed by the router key), so `verify` can show who attested what; `keyid` is then
+   * the router's key, for a legacy approval the approving house key's.
+   */
   approvals: z.array(
     z.object({
       approver: z.string(),
       digest: z.string(),
       expiresAt: z.string(),
       keyid: z.string().optional(),
+      kind: z.enum(['router-attestation', 'legacy']).optional(),
+      house: z.string().optional(),
+      jobId: z.string().optional(),
+      runId: z.string().optional(),
+      comment: z.object({ id: z.number().optional(), url: z.string() }).optional(),
+      observedAt: z.string().optional(),
+      attestation: z.unknown().optional(),
     }),
   ),
   host: z.string(),

@@ -6,6 +6,8 @@ import type { JobView } from '../../src/daemon/jobs.js'
 import { commentEvent, CONFIG, job, REPO, world } from './helpers/world.js'
 import type { CommentEvent } from '../../src/events/comment-event.js'
 
+// The /approve comment, which the router's signed approval attestation names.
+const APPROVE_COMMENT = { id: 77, url: 'http://gitea/o/r/issues/1#issuecomment-77' }
 const eyes = { type: 'react', repo: REPO, target: { commentId: 77 }, reaction: 'eyes' }
 const JOB0 = jobIdFor({ deliveryId: 'd-1', commentId: 77 }, 0)
 const comment = (key: string, ...parts: (string | RegExp)[]) =>
@@ -243,7 +245,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'awaiting_approval' })] },
     expected: [
       eyes,
-      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc', comment: APPROVE_COMMENT },
       comment('approve_0', 'Approved job `j1`'),
     ],
   },
@@ -268,7 +270,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'awaiting_approval', approvers: ['timmy'] })] },
     expected: [
       eyes,
-      { type: 'approveJob', jobId: 'j1', by: 'Timmy', digest: 'sha256:abc' },
+      { type: 'approveJob', jobId: 'j1', by: 'Timmy', digest: 'sha256:abc', comment: APPROVE_COMMENT },
       comment('approve_0', 'Approved job `j1`'),
     ],
   },
@@ -303,7 +305,7 @@ const cases: Case[] = [
     },
     expected: [
       eyes,
-      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc', comment: APPROVE_COMMENT },
       comment('approve_0', 'Approved job `j1`'),
     ],
   },
@@ -354,7 +356,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'queued', approvedBy: 'Timmy' })] },
     expected: [
       eyes,
-      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc' },
+      { type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:abc', comment: APPROVE_COMMENT },
       comment('approve_0', 'Approved job `j1`'),
     ],
   },

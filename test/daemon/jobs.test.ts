@@ -13,6 +13,8 @@ import type { JobRequest } from '../../src/daemon/effects.js'
 import { liveness } from '../../src/daemon/heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from '../../src/daemon/house-worker.js'
 import { RedisJobStore } from '../../src/daemon/job-store.js'
+import { routerApprovalSigner } from '../../src/daemon/router-approvals.js'
+import { KeyStore } from '../../src/provenance/key-store.js'
 import { plainResult } from '../../src/daemon/stored-result.js'
 import { Harness } from '../../src/harness/harness.js'
 import { houseQueueName, REPORTS_QUEUE } from '../../src/queue/queue-names.js'
@@ -119,7 +121,8 @@ describe('jobs over BullMQ with a real house worker', () => {
       store,
       houses: ['bezalel'],
       log,
-      signApproval: (rec, approver) => harness.approve(rec.tool, rec.args, { approver, ttlMs: 60_000 }),
+      // The router's signer: its own key in the shared test key dir, which the worker trusts.
+      signApproval: routerApprovalSigner({ keys: new KeyStore(join(dir, 'keys')), tools, log }),
     })
   })
   afterEach(async () => {

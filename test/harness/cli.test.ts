@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { main } from '../../src/cli/main.js'
-import { defaultTools, Harness, House } from '../../src/harness/index.js'
+import { defaultTools, Harness, House, readAttestation } from '../../src/harness/index.js'
 import { embedEnvelope, type DsseEnvelope } from '../../src/provenance/index.js'
 import { echo } from './test-tools.js'
 
@@ -124,4 +124,67 @@ describe('uni-wizard CLI exit codes', () => {
       expect(JSON.parse(res.stdout).status).toBe('success')
     },
   )
+})
+
+describe('uni-wizard keys --router, approve and verify: who attested what', () => {
+  /** Runs the CLI in-process with UW_DATA_DIR set; returns exit code and output. */
+  async function run(data: string, args: string[]): Promise<{ code: number; out: string }> {
+    process.env.UW_DATA_DIR = data
+    const out: string[] = []
+    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')))
+    const error = vi.spyOn(console, 'error').mockImplementation((...a) => void out.push(a.join(' ')))
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((c) => out.push(String(c)) > 0)
+    try {
+      return { code: await main(args), out: out.join('\n') }
+    } finally {
+      log.mockRestore()
+      error.mockRestore()
+      write.mockRestore()
+      delete process.env.UW_DATA_DIR
+    }
+  }
+
+  it('exports the router public key, attests with it, and verify names the attesting router', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'uw-cli-'))
+    const keys = await run(data, ['keys', '--router'])
+    expect(keys.code).toBe(0)
+    expect(keys.out).toMatch(/^# router keyid [0-9a-f]{64}\n-----BEGIN PUBLIC KEY-----/)
+    expect(keys.out).not.toMatch(/PRIVATE/)
+    // The exported file, comment line included, is what a worker machine loads as _router.pub.
+    const { createPublicKey } = await import('node:crypto')
+    const routerPub = createPublicKey(keys.out)
+    expect(readdirSync(join(data, 'keys')).sort()).toEqual(['_router.key', '_router.pub'])
+
+    const approved = await run(data, ['approve', 'system_info', '--approver', 'alice', '--house', 'bezalel'])
+    expect(approved.code).toBe(0)
+    const reading = readAttestation(JSON.parse(approved.out), [routerPub])
+    expect(reading.valid && reading.attestation).toMatchObject({ approver: 'alice', house: 'bezalel' })
+    expect((await run(data, ['approve', 'system_info', '--approver', 'a', '--house', 'nobody'])).code).toBe(2)
+
+    // A SOVEREIGN result approved through the router key, embedded as the bot embeds it.
+    const h = new Harness({
+      house: House.TIMMY,
+      tools: [echo],
+      keyDir: join(data, 'keys'),
+      auditPath: join(data, 'audit.jsonl'),
+      config: { houses: { timmy: { sovereigns: ['alice'] } } },
+    })
+    const approval = h.approve('echo', { text: 'x' }, { approver: 'alice', job: { id: 'j7' } })
+    const r = await h.execute('echo', { text: 'x' }, { requestedBy: 'bob', approval, job: { id: 'j7' } })
+    await h.close()
+    expect(r.status).toBe('success')
+    writeFileSync(join(data, 'comment.md'), embedEnvelope(r.provenance.envelope as DsseEnvelope))
+    const verified = await run(data, ['verify', join(data, 'comment.md')])
+    expect(verified.code).toBe(0)
+    expect(verified.out).toMatch(
+      /approved by @alice \(sovereign of timmy\) for job j7 at \S+, attested by router [0-9a-f]{12}… \(signature valid/,
+    )
+    // Without the router's public key the attestation is shown, but as not checked.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'uw-cli-'))
+    const timmyPub = join(elsewhere, 'timmy.pub')
+    writeFileSync(timmyPub, readFileSync(join(data, 'keys', 'timmy.pub')))
+    const unchecked = await run(elsewhere, ['verify', join(data, 'comment.md'), '--key', timmyPub])
+    expect(unchecked.code).toBe(0)
+    expect(unchecked.out).toMatch(/attested by router [0-9a-f]{12}…: not checked/)
+  })
 })
