@@ -64,7 +64,8 @@ export const diskUsage: ToolSpec<typeof DiskUsageArgs> = {
     const r = await exec('df', argv, { signal: ctx.signal, env: { PATH: process.env.PATH, LC_ALL: 'C' } })
     const rows = parseDf(r.stdout)
     // df exits 1 when one of many filesystems is unreadable; only fail when nothing came back.
-    if (r.code !== 0 && rows.length === 0) throw new ToolError(`df failed: ${tail(r.stderr)}`)
+    if (r.code !== 0 && rows.length === 0)
+      throw new ToolError(`df failed: ${tail(r.stderr)}`, false, { fault: 'dependency' })
     const output = [
       'FILESYSTEM\tSIZE_KB\tUSED_KB\tAVAIL_KB\tUSE%\tMOUNT',
       ...rows.map((d) =>

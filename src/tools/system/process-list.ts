@@ -63,7 +63,7 @@ export const processList: ToolSpec<typeof ProcessListArgs> = {
       env: { PATH: process.env.PATH, LC_ALL: 'C' },
       maxOutputBytes: 8 * 1024 * 1024,
     })
-    if (r.code !== 0) throw new ToolError(`ps failed: ${tail(r.stderr)}`)
+    if (r.code !== 0) throw new ToolError(`ps failed: ${tail(r.stderr)}`, false, { fault: 'dependency' })
     let rows = parsePs(r.stdout)
     if (args.filter) rows = rows.filter((p) => p.args.includes(args.filter as string))
     const key = {
