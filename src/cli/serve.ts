@@ -98,9 +98,14 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
     })
   }
 
+  // In sandbox mode the bot's token is the double's: as GITEA_TOKEN it is one of the secrets every
+  // harness and log line redacts, like a configured token.
+  const running = sandbox
+    ? { ...config, env: { ...config.env, GITEA_TOKEN: sandbox.info.users.bot.token } }
+    : config
   let services
   try {
-    services = await startServices(config, log, {
+    services = await startServices(running, log, {
       resolveBotLogin: async () => botLogin ?? (await port.getCurrentUser()).login,
       // A cheap authenticated call: proves Gitea answers and the token is good.
       checkGitea: async () => void (await port.getCurrentUser()),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -77,6 +77,28 @@ describe('uni-wizard serve (child process)', () => {
     redis.disconnect()
 
     expect(output).toContain('uni-wizard sandbox comment 1 "/run git_status @bezalel"')
+    // The sandbox bot's token is a secret like GITEA_TOKEN: a tool output holding it is redacted.
+    const info = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as {
+      giteaUrl: string
+      users: { bot: { token: string }; writer: { token: string } }
+    }
+    const botToken = info.users.bot.token
+    writeFileSync(join(dataDir, 'workspace', 'leak.txt'), `${botToken}\n`)
+    const api = `${info.giteaUrl}/api/v1/repos/demo/sandbox/issues/1/comments`
+    const auth = { Authorization: `token ${info.users.writer.token}`, 'Content-Type': 'application/json' }
+    const asked = await fetch(api, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ body: '/run file_read path=leak.txt @allegro' }),
+    })
+    expect(asked.status).toBe(201)
+    const answer = await until('the file_read result', async () => {
+      const comments = (await (await fetch(api, { headers: auth })).json()) as { body: string }[]
+      return comments.find((c) => c.body.includes('[redacted]') || c.body.includes(botToken))?.body
+    })
+    expect(answer).not.toContain(botToken)
+    expect(answer).toContain('[redacted]')
+
     // Sandbox mode: a generated secret, persisted with mode 0600, that the ingress accepts.
     const secretFile = join(dataDir, 'sandbox-webhook-secret')
     expect(statSync(secretFile).mode & 0o777).toBe(0o600)
