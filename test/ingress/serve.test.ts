@@ -31,7 +31,13 @@ describe('uni-wizard serve (child process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'uw-serve-'))
   let child: ChildProcess | undefined
   afterAll(() => {
-    if (child?.exitCode === null) child.kill('SIGKILL')
+    // The whole group: tsx, the serve process under it and its redis-server, even after a failure.
+    if (child?.pid)
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
     rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -49,6 +55,7 @@ describe('uni-wizard serve (child process)', () => {
     child = spawn(join('node_modules', '.bin', 'tsx'), ['src/cli/run-main.ts', 'serve'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     })
     let output = ''
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
