@@ -7,6 +7,7 @@ export {
   ToolError,
   type Evidence,
   type ToolContext,
+  type ToolFault,
   type ToolRunResult,
   type ToolSpec,
 } from './tools/tool.js'

@@ -41,6 +41,69 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(5)
   })
 
+  it('never echoes a secret, wherever the bad config holds it, but names the key and the problem', () => {
+    // Issue 10: a seed-style houses file with an auth_token was refused with the token in the error.
+    const dir = mkdtempSync(join(tmpdir(), 'uw-cfg-'))
+    const path = join(dir, 'houses.yaml')
+    const planted = ['tok-1111-aaaa', 'tok-2222-bbbb', 'tok-3333-cccc', 'tok-4444-dddd', '98765432']
+    writeFileSync(
+      path,
+      [
+        'houses:',
+        '  ezra:',
+        `    auth_token: ${planted[0]}`,
+        'gitea:',
+        '  url: https://g.example',
+        `  token: ${planted[1]}`,
+        'extras:',
+        `  - password: "${planted[2]}"`,
+        'toolSettings:',
+        '  http:',
+        `    allowHosts: { apiKey: ${planted[3]} }`,
+        `webhookSecret: ${planted[4]}`,
+        '',
+      ].join('\n'),
+    )
+    let error: unknown
+    try {
+      loadConfig({
+        GITEA_URL: 'https://g.example',
+        GITEA_TOKEN: 'env-token-5555',
+        REDIS_URL: 'http://:env-redis-pass-6666@redis.example',
+        UW_CONFIG: path,
+      })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as ConfigError).message
+    for (const secret of [...planted, 'env-token-5555', 'env-redis-pass-6666'])
+      expect(message).not.toContain(secret)
+    expect(message).toMatch(
+      /UW_CONFIG houses\.ezra\.auth_token: expected no such key.*found a value \(hidden\)/,
+    )
+    expect(message).toMatch(/UW_CONFIG gitea: expected no such key.*"url":"https:\/\/g\.example".*\[hidden\]/)
+    expect(message).toContain('UW_CONFIG extras')
+    expect(message).toContain('UW_CONFIG toolSettings.http.allowHosts')
+    expect(message).toContain('UW_CONFIG webhookSecret')
+    expect(message).toContain('env REDIS_URL')
+    expect(message).toContain('env WEBHOOK_SECRET')
+  })
+
+  it('hides secrets in a config file too broken to parse', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uw-cfg-'))
+    const path = join(dir, 'broken.yaml')
+    writeFileSync(path, 'houses:\n  ezra:\n    auth_token: tok-7777-eeee\n  - oops: [\n')
+    let message = ''
+    try {
+      loadConfig({ UW_CONFIG: path })
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toContain('expected valid YAML')
+    expect(message).not.toContain('tok-7777-eeee')
+  })
+
   it('requires a token with GITEA_URL and reports an unreadable config file', () => {
     expect(() =>
       loadConfig({ GITEA_URL: 'https://g.example', WEBHOOK_SECRET: 's', UW_CONFIG: '/nonexistent.yaml' }),

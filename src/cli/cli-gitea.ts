@@ -1,5 +1,5 @@
 import { ConfigError, problemsFromZod } from '../config/config-error.js'
-import { Env, SECRET_ENV } from '../config/env.js'
+import { Env, isSecretEnv } from '../config/env.js'
 import { GiteaJsAdapter } from '../gitea/gitea-js-adapter.js'
 import type { RepoRef } from '../gitea/port.js'
 import { UsageError } from './cli-command.js'
@@ -14,14 +14,7 @@ import { UsageError } from './cli-command.js'
 export function cliEnv(source: Record<string, string | undefined>): Env {
   const parsed = Env.safeParse(source)
   if (!parsed.success)
-    throw new ConfigError(
-      problemsFromZod(
-        parsed.error,
-        source,
-        (path) => `env ${path}`,
-        (path) => SECRET_ENV.has(path),
-      ),
-    )
+    throw new ConfigError(problemsFromZod(parsed.error, source, (path) => `env ${path}`, isSecretEnv))
   return parsed.data
 }
 

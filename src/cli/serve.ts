@@ -98,9 +98,14 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
     })
   }
 
+  // In sandbox mode the bot's token is the double's: as GITEA_TOKEN it is one of the secrets every
+  // harness and log line redacts, like a configured token.
+  const running = sandbox
+    ? { ...config, env: { ...config.env, GITEA_TOKEN: sandbox.info.users.bot.token } }
+    : config
   let services
   try {
-    services = await startServices(config, log, {
+    services = await startServices(running, log, {
       resolveBotLogin: async () => botLogin ?? (await port.getCurrentUser()).login,
       // A cheap authenticated call: proves Gitea answers and the token is good.
       checkGitea: async () => void (await port.getCurrentUser()),
@@ -186,7 +191,8 @@ export const serveCommand: CliCommand = {
     'machines against one REDIS_URL, e.g. `serve --only ingress,router` on the web host and',
     '`uni-wizard worker --house bezalel` on a build host.',
     '',
-    'Without REDIS_URL it starts redis-server under <UW_DATA_DIR>/redis (AOF on, noeviction).',
+    'Without REDIS_URL it starts redis-server under <UW_DATA_DIR>/redis (AOF on, noeviction, a',
+    'password generated once into <UW_DATA_DIR>/redis/password).',
     'Without GITEA_URL it runs a sandbox: a local Gitea double with a demo repository, and prints',
     'how to try the bot (see `uni-wizard sandbox --help`). Configuration comes from the',
     'environment (see .env.example) and the optional YAML file at UW_CONFIG.',

@@ -19,10 +19,59 @@ export class ConfigError extends Error {
   }
 }
 
+/** What replaces a secret in a configuration error. */
+const HIDDEN = '[hidden]'
+
+// Setting names whose values are secrets: `auth_token`, `GITEA_TOKEN`, `webhookSecret`, `apiKey`,
+// `password`, `Authorization`... Matched against each segment of a path.
+const SECRET_NAME =
+  /(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|^auth$|cookie)/i
+
+/**
+ * Whether a setting's value must never be echoed: one of its path segments names a secret.
+ *
+ * @example
+ *   isSecretPath('houses.ezra.auth_token') // true
+ */
+export function isSecretPath(path: string): boolean {
+  return path.split('.').some((segment) => SECRET_NAME.test(segment))
+}
+
+/**
+ * Every string held under a secret-looking name in a parsed configuration (at any depth), so
+ * messages that quote them can be scrubbed. Values shorter than 4 characters are left alone.
+ */
+export function secretValuesIn(input: unknown, underSecret = false, depth = 0): string[] {
+  if (depth > 20) return []
+  if (typeof input === 'string') return underSecret && input.length >= 4 ? [input] : []
+  if (typeof input === 'number' && underSecret) return String(input).length >= 4 ? [String(input)] : []
+  if (Array.isArray(input)) return input.flatMap((v) => secretValuesIn(v, underSecret, depth + 1))
+  if (input !== null && typeof input === 'object')
+    return Object.entries(input).flatMap(([k, v]) =>
+      secretValuesIn(v, underSecret || SECRET_NAME.test(k), depth + 1),
+    )
+  return []
+}
+
+/**
+ * Replaces every secret value inside the problems' text with `[hidden]`: a zod message, a YAML
+ * error or a custom check may quote a value the path alone does not mark as secret.
+ */
+export function scrubProblems(problems: ConfigProblem[], secrets: readonly string[]): ConfigProblem[] {
+  const values = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)
+  if (values.length === 0) return problems
+  const scrub = (text: string) => values.reduce((t, v) => t.split(v).join(HIDDEN), text)
+  return problems.map((p) => ({ where: scrub(p.where), expected: scrub(p.expected), found: scrub(p.found) }))
+}
+
 function describeFound(value: unknown, secret: boolean): string {
   if (value === undefined) return 'nothing (not set)'
   if (secret) return 'a value (hidden)'
-  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
+  // An object or list shown whole still hides what sits under a secret-looking name.
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : (JSON.stringify(value, (k, v: unknown) => (k && SECRET_NAME.test(k) ? HIDDEN : v)) ?? String(value))
   return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }
 
@@ -35,12 +84,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cur
 }
 
-/** Turns zod issues into problems, reading the offending value from the raw input. */
+/**
+ * Turns zod issues into problems, reading the offending value from the raw input. A value under a
+ * secret path (`isSecret`, by default a secret-looking name anywhere in it) is never shown.
+ */
 export function problemsFromZod(
   error: z.ZodError,
   input: unknown,
   where: (path: string) => string,
-  isSecret: (path: string) => boolean = () => false,
+  isSecret: (path: string) => boolean = isSecretPath,
 ): ConfigProblem[] {
   return error.issues.flatMap((issue): ConfigProblem[] => {
     const path = issue.path.map(String).join('.')
@@ -48,7 +100,7 @@ export function problemsFromZod(
       return issue.keys.map((key) => ({
         where: where(path ? `${path}.${key}` : key),
         expected: 'no such key (it is not a known setting; check the spelling)',
-        found: describeFound(valueAt(input, [...issue.path, key]), false),
+        found: describeFound(valueAt(input, [...issue.path, key]), isSecret(path ? `${path}.${key}` : key)),
       }))
     }
     let expected = issue.message

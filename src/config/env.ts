@@ -1,3 +1,4 @@
+import { isSecretPath } from './config-error.js'
 import { z } from 'zod'
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -69,3 +70,14 @@ export function crossCheckEnv(
 
 /** Names whose values are secrets and must never be echoed back. */
 export const SECRET_ENV = new Set(['WEBHOOK_SECRET', 'GITEA_TOKEN', 'REDIS_URL'])
+
+/**
+ * Whether an environment variable's value must never be echoed: a known secret, or a name that
+ * looks like one (`*_TOKEN`, `*_PASSWORD`, `*_SECRET`...).
+ *
+ * @example
+ *   isSecretEnv('REDIS_URL') // true (it may carry a password)
+ */
+export function isSecretEnv(name: string): boolean {
+  return SECRET_ENV.has(name) || isSecretPath(name)
+}

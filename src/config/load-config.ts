@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
-import { ConfigError, problemsFromZod, type ConfigProblem } from './config-error.js'
-import { crossCheckEnv, Env, SECRET_ENV } from './env.js'
+import {
+  ConfigError,
+  problemsFromZod,
+  scrubProblems,
+  secretValuesIn,
+  type ConfigProblem,
+} from './config-error.js'
+import { crossCheckEnv, Env, isSecretEnv } from './env.js'
 import { FileConfig } from './file-config.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
@@ -21,14 +27,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   const problems: ConfigProblem[] = []
   const env = Env.safeParse(source)
   if (!env.success) {
-    problems.push(
-      ...problemsFromZod(
-        env.error,
-        source,
-        (path) => `env ${path}`,
-        (path) => SECRET_ENV.has(path),
-      ),
-    )
+    problems.push(...problemsFromZod(env.error, source, (path) => `env ${path}`, isSecretEnv))
   }
 
   for (const p of crossCheckEnv(source)) {
@@ -36,11 +35,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   }
 
   let fileInput: unknown = {}
+  let fileSecrets: string[] = []
   const configPath = source.UW_CONFIG?.trim()
   if (configPath) {
     try {
       const doc = parseDocument(readFileSync(configPath, 'utf8'))
       if (doc.errors.length > 0) {
+        try {
+          fileSecrets = secretValuesIn(doc.toJS())
+        } catch {
+          // Too broken to read: its error messages are only the parser's first lines.
+        }
         for (const e of doc.errors) {
           problems.push({
             where: `UW_CONFIG ${configPath}`,
@@ -64,6 +69,17 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     problems.push(...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`))
   }
 
-  if (problems.length > 0 || !env.success || !file.success) throw new ConfigError(problems)
+  if (problems.length > 0 || !env.success || !file.success) {
+    // Never echo a secret, wherever a message happens to quote it: the env's secret variables and
+    // every value under a secret-looking name in the file.
+    const secrets = [
+      ...Object.entries(source).flatMap(([k, v]) =>
+        v && isSecretEnv(k) ? [v, ...v.split(',').map((x) => x.trim())] : [],
+      ),
+      ...secretValuesIn(fileInput),
+      ...fileSecrets,
+    ]
+    throw new ConfigError(scrubProblems(problems, secrets))
+  }
   return { env: env.data, file: file.data }
 }

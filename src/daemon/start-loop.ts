@@ -116,7 +116,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const connection = createRedis(opts.redisUrl, 'worker')
   connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
   const store = new RedisJobStore(connection, prefix)
-  const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET]
+  // The Redis password too (the embedded server's, or one in REDIS_URL): a tool must not echo it.
+  const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET, redisPassword(opts.redisUrl)]
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
@@ -273,4 +274,12 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     throw err
   }
   return { jobs, store, workers, stop }
+}
+
+function redisPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined
+  } catch {
+    return undefined
+  }
 }

@@ -13,11 +13,15 @@ export type BreakerDecision =
  * A circuit breaker keyed by tool × house. closed → open after `failureThreshold` failures within
  * `windowMs`; open fails fast until `cooldownMs` has passed; then half-open lets exactly one probe
  * through (its lease lasts `cooldownMs`, so a crashed probe does not wedge the circuit); the
- * probe's success closes the circuit, its failure opens it again.
+ * probe's success closes the circuit, its failure opens it again. Only failures of the tool's
+ * dependencies are recorded; a call that failed through its caller's fault says nothing about the
+ * tool, so it is not recorded, and as a probe it is `release`d (see src/harness/fault.ts).
  */
 export interface CircuitBreaker {
   acquire(key: string, now?: number): Promise<BreakerDecision>
   record(key: string, ok: boolean, probe: boolean, now?: number): Promise<void>
+  /** Ends a call that neither succeeded nor failed for the tool: a half-open probe's slot is freed at once. */
+  release(key: string, probe: boolean, now?: number): Promise<void>
   state(key: string, now?: number): Promise<{ state: CircuitState; failures: number; retryAt?: number }>
 }
 
@@ -77,6 +81,11 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
     }
   }
 
+  async release(key: string, probe: boolean): Promise<void> {
+    const s = this.slots.get(key)
+    if (probe && s?.state === 'half-open') s.probeUntil = 0
+  }
+
   async state(key: string, now = Date.now()) {
     const s = this.slot(key)
     const failures = s.failures.filter((t) => t > now - this.config.windowMs).length
@@ -125,6 +134,15 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[8])
 end
 return 1
+`)
+
+// Frees the half-open probe slot so the next call probes; any other state is left alone.
+const RELEASE = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'state') == 'half-open' then
+  redis.call('HSET', KEYS[1], 'probeUntil', '0')
+  return 1
+end
+return 0
 `)
 
 /**
@@ -194,6 +212,12 @@ export class RedisCircuitBreaker implements CircuitBreaker {
         ttl,
       ],
     )
+  }
+
+  async release(key: string, probe: boolean): Promise<void> {
+    if (!probe) return
+    const [h] = this.keys(key)
+    await RELEASE.run(this.redis, [h], [])
   }
 
   async state(key: string, now = Date.now()) {

@@ -15,7 +15,7 @@ import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
 import { trustedRouterKeys } from '../provenance/router-keys.js'
 import { buildStatement } from '../provenance/statement.js'
 import type { Logger } from '../logger.js'
-import type { Evidence, ToolContext, ToolRunResult, ToolSpec } from '../tools/tool.js'
+import type { Evidence, ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../tools/tool.js'
 import type { KeyObject } from 'node:crypto'
 import type { DsseEnvelope } from '../provenance/dsse.js'
 import { attestApproval, callDigest, type Approval } from './approval.js'
@@ -35,6 +35,7 @@ import {
 import { MemoryReadStore, RedisReadStore, type ReadStore } from './read-store.js'
 import { capOutput, createRedactor, redactValue } from './redactor.js'
 import type { ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
+import { faultOf } from './fault.js'
 import { backoffDelay, isTransient } from './transient.js'
 
 /** The Gitea port type as the tool contract declares it (unknown until the contract names one). */
@@ -414,7 +415,13 @@ export class Harness {
     }
     if (status !== 'cancelled') {
       const ok = status === 'success' || status === 'unverified'
-      await this.breaker.record(breakerKey, ok, gate.probe, this.now()).catch((err: unknown) => {
+      // A failure the caller caused (no such file, bad regex...) says nothing about the tool: it
+      // must not let one writer switch the tool off for everyone (src/harness/fault.ts).
+      const counted =
+        ok || outcome.fault !== 'caller'
+          ? this.breaker.record(breakerKey, ok, gate.probe, this.now())
+          : this.breaker.release(breakerKey, gate.probe, this.now())
+      await counted.catch((err: unknown) => {
         run.notes.push(`circuit breaker state not recorded: ${errText(err)}`)
       })
       if (run.mode === Mode.INTELLIGENT) {
@@ -448,7 +455,7 @@ export class Harness {
     callerSignal: AbortSignal | undefined,
     timeoutMs: number,
     run: RunState,
-  ): Promise<{ status: ToolStatus; result?: ToolRunResult; error?: ToolResultError }> {
+  ): Promise<{ status: ToolStatus; result?: ToolRunResult; error?: ToolResultError; fault?: ToolFault }> {
     const retry = this.config.retry
     for (let attempt = 1; ; attempt++) {
       run.attempts = attempt
@@ -474,6 +481,7 @@ export class Harness {
         if (!transient || attempt >= retry.maxAttempts) {
           return {
             status: 'failure',
+            fault: faultOf(err),
             error: {
               rule: transient ? 'transient-failure' : 'tool-failure',
               reason: `${spec.name} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${errText(err)}`,

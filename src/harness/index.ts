@@ -18,6 +18,7 @@ export {
   type CircuitState,
 } from './circuit-breaker.js'
 export { defaultTools } from './default-tools.js'
+export { faultOf } from './fault.js'
 export { Harness, type ExecuteOptions, type HarnessOptions, type ToolCall } from './harness.js'
 export { House } from './house.js'
 export { Mode, ModeName } from './mode.js'

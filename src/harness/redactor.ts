@@ -1,6 +1,29 @@
 /** What replaces a secret. */
 export const REDACTED = '[redacted]'
 
+// Key names that carry secrets, in env files, URLs, JSON, YAML and logs: `password`, `db_password`,
+// `GITEA_TOKEN`, `apiKey`, `client_secret`, `credentials`...
+const SECRET_KEY = String.raw`[a-z0-9_-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)`
+
+// A bare value after `key:` that is just a word ("No", "required", "missing", "null") is prose, as
+// in `secret: No such file`; one with a digit or a symbol, mixed case, or 12+ characters is
+// treated as a credential. (`key=value` is an assignment: its value is always hidden.)
+const PLAIN_WORD = /^[A-Za-z][a-z]{0,10}$/
+
+function redactKeyValue(
+  m: string,
+  pre: string,
+  sep: string,
+  dq: string | undefined,
+  sq: string | undefined,
+  bare: string | undefined,
+): string {
+  if (dq !== undefined) return dq === '' ? m : `${pre}"${REDACTED}"`
+  if (sq !== undefined) return sq === '' ? m : `${pre}'${REDACTED}'`
+  if (sep === ':' && PLAIN_WORD.test(bare ?? '')) return m
+  return `${pre}${REDACTED}`
+}
+
 // Each pattern keeps the part that says what was there (the key, the scheme) and hides the value.
 // 40-hex strings alone are not redacted: they are git commit ids far more often than Gitea tokens,
 // so a Gitea token is caught by its context (`token …`, `access_token=`, Authorization, URL userinfo).
@@ -10,7 +33,8 @@ const PATTERNS: { re: RegExp; keep: (m: string, ...groups: string[]) => string }
     keep: () => `-----BEGIN PRIVATE KEY-----${REDACTED}-----END PRIVATE KEY-----`,
   },
   {
-    re: /\b(authorization\s*[:=]\s*["']?)(token|bearer|basic)\s+[^\s"',;]+/gi,
+    // `Authorization: Bearer x`, and quoted as a JSON or YAML key: `"Authorization": "token x"`.
+    re: /\b(authorization["']?\s*[:=]\s*["']?)(token|bearer|basic)\s+[^\s"',;]+/gi,
     keep: (_m, pre = '', scheme = '') => `${pre}${scheme} ${REDACTED}`,
   },
   { re: /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b/g, keep: () => REDACTED },
@@ -21,9 +45,13 @@ const PATTERNS: { re: RegExp; keep: (m: string, ...groups: string[]) => string }
     keep: (_m, pre = '') => `${pre}${REDACTED}`,
   },
   {
-    // key=value and key: value for the usual secret-bearing names, in env files, URLs, JSON and logs.
-    re: /\b((?:[a-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?))["']?\s*[:=]\s*["']?)([^\s"',;&}]+)/gi,
-    keep: (_m, pre = '') => `${pre}${REDACTED}`,
+    // key=value, key: value, "key": "value", 'key': 'value'. A quoted value is hidden whole
+    // (spaces and all); a bare one unless it is a plain word after a colon (see PLAIN_WORD).
+    re: new RegExp(
+      String.raw`\b(${SECRET_KEY}["']?\s*([:=])\s*)(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|([^\s"',;&}]+))`,
+      'gi',
+    ),
+    keep: redactKeyValue as (m: string, ...groups: string[]) => string,
   },
   { re: /\b(token\s+)([0-9a-f]{40})\b/gi, keep: (_m, pre = '') => `${pre}${REDACTED}` },
   {

@@ -1,12 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { join, resolve } from 'node:path'
 
 /** A redis-server child process owned by this process. */
 export interface RedisServerHandle {
+  /** `redis://:<password>@127.0.0.1:<port>`: what every client of this server connects with. */
   url: string
   port: number
+  /** The server's `requirepass`, kept in `<dir>/password`. */
+  password: string
   dir: string
   pid: number
   /** Stops the server (SIGTERM, then SIGKILL after 3 s); resolves when the process is gone. */
@@ -55,6 +69,37 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs: number
       throw new Error(`redis-server did not listen on ${port} within ${deadlineMs} ms`)
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+/** The file in a data directory holding the embedded redis-server's password (mode 0600). */
+export const PASSWORD_FILE = 'password'
+
+/**
+ * The data directory's Redis password: generated once (32 random bytes, hex) into
+ * `<dir>/password` with mode 0600, and read back on every later start, so a restart keeps the
+ * password that clients and the append-only file's owner already use. A file readable by others
+ * is narrowed back to 0600; an empty or malformed one is refused rather than silently replaced.
+ */
+export function dataDirPassword(dir: string): string {
+  const path = join(dir, PASSWORD_FILE)
+  try {
+    const fd = openSync(path, 'wx', 0o600)
+    try {
+      writeSync(fd, `${randomBytes(32).toString('hex')}\n`)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)
+  const password = readFileSync(path, 'utf8').trim()
+  if (!/^[\x21-\x7e]{16,512}$/.test(password))
+    throw new Error(
+      `${path} does not hold a usable Redis password (16-512 printable characters, no spaces); ` +
+        'delete it to have a new one generated',
+    )
+  return password
 }
 
 /** The file in a data directory saying which process runs which redis-server on it. */
@@ -193,7 +238,9 @@ function release(path: string, owner: DirOwner): void {
  * Starts a real redis-server bound to loopback, with AOF on and `noeviction`, so queued work
  * survives a restart and is never evicted. The data directory is claimed first (`uni-wizard.lock`,
  * see `claimDir`): a directory another running process uses is refused; a redis-server left
- * running by a process that died is stopped (gracefully) and replaced.
+ * running by a process that died is stopped (gracefully) and replaced. The server requires the
+ * data directory's password (`dataDirPassword`); it is handed over on stdin as configuration,
+ * never in argv (which `ps` shows), and `url` carries it for this process's clients.
  *
  * @example
  *   const redis = await startRedisServer({ dir: '.data/redis' })
@@ -204,8 +251,17 @@ export async function startRedisServer(options: StartRedisOptions): Promise<Redi
   const dir = resolve(options.dir)
   mkdirSync(dir, { recursive: true })
   const lock = await claimDir(dir)
+  let password: string
+  try {
+    password = dataDirPassword(dir)
+  } catch (err) {
+    release(lock.path, lock.owner)
+    throw err
+  }
   const port = options.port ?? (await freePort())
   const args = [
+    // `-` reads configuration from stdin first; the options below are added to it.
+    '-',
     '--port',
     String(port),
     '--bind',
@@ -227,7 +283,9 @@ export async function startRedisServer(options: StartRedisOptions): Promise<Redi
     '--loglevel',
     'warning',
   ]
-  const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['pipe', 'ignore', 'pipe'] })
+  child.stdin?.on('error', () => {}) // a server that died at once; reported by the wait below
+  child.stdin?.end(`requirepass ${password}\n`)
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)
@@ -248,8 +306,9 @@ export async function startRedisServer(options: StartRedisOptions): Promise<Redi
     else child.once('exit', () => done())
   }).then(() => release(lock.path, lock.owner))
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${password}@127.0.0.1:${port}`,
     port,
+    password,
     dir,
     pid: child.pid ?? -1,
     async stop() {

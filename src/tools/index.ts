@@ -52,7 +52,15 @@ export const builtinTools: ToolSpec[] = [
 
 export { toolsFromConfig } from './tools-from-config.js'
 export { ToolError } from './tool.js'
-export type { Evidence, ToolAccess, ToolCategory, ToolContext, ToolRunResult, ToolSpec } from './tool.js'
+export type {
+  Evidence,
+  ToolAccess,
+  ToolCategory,
+  ToolContext,
+  ToolFault,
+  ToolRunResult,
+  ToolSpec,
+} from './tool.js'
 export { ToolsConfig, toolsConfigOf, type HealthEndpoint } from './tools-config.js'
 export { exec, type ExecOptions, type ExecResult } from './exec.js'
 export { resolveInWorkspace, describePath, type ResolvedPath } from './workspace.js'

@@ -29,17 +29,34 @@ export interface ToolRunResult {
 }
 
 /**
+ * Whose fault a failed call is. `caller`: the call itself — its arguments or what it named (no such
+ * file, outside the workspace, a bad regex, a unit not on the allowlist); another call may well
+ * succeed. `dependency`: the tool or what it runs on (a program that cannot start, a crash, disk or
+ * network I/O, the remote side failing); other calls will likely fail too. Only dependency failures
+ * count toward the circuit breaker, so no caller can switch a tool off for everyone.
+ */
+export type ToolFault = 'caller' | 'dependency'
+
+/**
  * Thrown by a tool for an ordinary failure. `transient` failures (network, 5xx, lock contention)
- * may be retried; deterministic ones never are.
+ * may be retried; deterministic ones never are. `fault` says whose fault it is; left out, the
+ * harness decides (see `faultOf` in src/harness/fault.ts): transient, or caused by a system error of
+ * the host (spawn failure, EIO, ENOSPC...), means `dependency`, anything else `caller`.
+ *
+ * @example
+ *   throw new ToolError('systemctl is not installed', false, { fault: 'dependency' })
  */
 export class ToolError extends Error {
+  readonly fault: ToolFault | undefined
+
   constructor(
     message: string,
     readonly transient = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; fault?: ToolFault },
   ) {
-    super(message, options)
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'ToolError'
+    this.fault = options?.fault
   }
 }
 

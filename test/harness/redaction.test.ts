@@ -38,6 +38,40 @@ describe('createRedactor', () => {
       'commit 0123456789abcdef0123456789abcdef01234567',
     ],
     ['ordinary text is kept', 'tokens of appreciation', 'tokens of appreciation'],
+    // Issue 10: secret-bearing keys in JSON, YAML and Python dicts, whatever the quoting.
+    [
+      'JSON Authorization Bearer',
+      '{"Authorization": "Bearer eyJhbGciOi.x.y"}',
+      `{"Authorization": "Bearer ${REDACTED}"}`,
+    ],
+    ['JSON authorization token', '{"authorization":"token abc123"}', `{"authorization":"token ${REDACTED}"}`],
+    [
+      'single-quoted Authorization',
+      "{'Authorization': 'Basic dXNlcjpwdw=='}",
+      `{'Authorization': 'Basic ${REDACTED}'}`,
+    ],
+    [
+      'JSON password with spaces is hidden whole',
+      '{"password": "correct horse battery staple"}',
+      `{"password": "${REDACTED}"}`,
+    ],
+    ['JSON password that is one word', '{"password": "hunter"}', `{"password": "${REDACTED}"}`],
+    ['Python api_key', "{'api_key': 'k-123'}", `{'api_key': '${REDACTED}'}`],
+    ['camelCase apiKey', 'apiKey: Zx81-aa', `apiKey: ${REDACTED}`],
+    ['env assignment', 'GITEA_TOKEN=abcdef', `GITEA_TOKEN=${REDACTED}`],
+    ['YAML auth_token with a credential', 'auth_token: 9f8e7d6c5b4a', `auth_token: ${REDACTED}`],
+    ['YAML secret of 12+ letters', 'client_secret: SomeLongSecretValue', `client_secret: ${REDACTED}`],
+    ['escaped quote inside the value', '{"secret": "a\\"b c"}', `{"secret": "${REDACTED}"}`],
+    // Prose after a secret-looking key is kept: the words are not a credential.
+    ['prose after secret:', 'secret: No such file', 'secret: No such file'],
+    ['prose after password:', 'password: required for login', 'password: required for login'],
+    [
+      'prose after token:',
+      'error reading token: missing or invalid',
+      'error reading token: missing or invalid',
+    ],
+    ['JSON null and empty are kept', '{"token": null, "password": ""}', '{"token": null, "password": ""}'],
+    ['a word that only contains a key is kept', 'passwords: 3 left', 'passwords: 3 left'],
   ]
   it.each(cases)('%s', (_n, input, expected) => {
     const r = createRedactor([SECRET, 'a b&c=secret!'])

@@ -56,7 +56,8 @@ async function replyLosingProxy(target: URL): Promise<{
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
   return {
-    url: `redis://127.0.0.1:${port}`,
+    // The same credentials as the target: the proxy only forwards bytes.
+    url: `redis://${target.password ? `:${target.password}@` : ''}127.0.0.1:${port}`,
     arm: (marker, refuseMs) => {
       armed = { marker, refuseMs }
     },

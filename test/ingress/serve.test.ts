@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -31,7 +31,13 @@ describe('uni-wizard serve (child process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'uw-serve-'))
   let child: ChildProcess | undefined
   afterAll(() => {
-    if (child?.exitCode === null) child.kill('SIGKILL')
+    // The whole group: tsx, the serve process under it and its redis-server, even after a failure.
+    if (child?.pid)
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
     rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -49,6 +55,7 @@ describe('uni-wizard serve (child process)', () => {
     child = spawn(join('node_modules', '.bin', 'tsx'), ['src/cli/run-main.ts', 'serve'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     })
     let output = ''
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -70,13 +77,46 @@ describe('uni-wizard serve (child process)', () => {
       .map((line) => JSON.parse(line) as { msg: string; port?: number; pid?: number })
       .find((l) => l.msg === 'embedded redis-server started')
     expect(started?.port).toBeGreaterThan(0)
-    const redis = new Redis(`redis://127.0.0.1:${started!.port}`, { maxRetriesPerRequest: 1 })
+    // The embedded Redis requires the password kept (0600) in its data directory.
+    const passwordFile = join(dataDir, 'redis', 'password')
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600)
+    const password = readFileSync(passwordFile, 'utf8').trim()
+    const anonymous = new Redis(`redis://127.0.0.1:${started!.port}`, { maxRetriesPerRequest: 0 })
+    anonymous.on('error', () => undefined)
+    await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/)
+    anonymous.disconnect()
+    expect(output).not.toContain(password)
+    const redis = new Redis(`redis://:${password}@127.0.0.1:${started!.port}`, { maxRetriesPerRequest: 1 })
     expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes'])
     expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction'])
     expect(await redis.config('GET', 'dir')).toEqual(['dir', join(dataDir, 'redis')])
     redis.disconnect()
 
     expect(output).toContain('uni-wizard sandbox comment 1 "/run git_status @bezalel"')
+    // The sandbox bot's token is a secret like GITEA_TOKEN: a tool output holding it is redacted.
+    // So is the embedded Redis password.
+    const info = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as {
+      giteaUrl: string
+      users: { bot: { token: string }; writer: { token: string } }
+    }
+    const botToken = info.users.bot.token
+    writeFileSync(join(dataDir, 'workspace', 'leak.txt'), `${botToken}\n${password}\n`)
+    const api = `${info.giteaUrl}/api/v1/repos/demo/sandbox/issues/1/comments`
+    const auth = { Authorization: `token ${info.users.writer.token}`, 'Content-Type': 'application/json' }
+    const asked = await fetch(api, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ body: '/run file_read path=leak.txt @allegro' }),
+    })
+    expect(asked.status).toBe(201)
+    const answer = await until('the file_read result', async () => {
+      const comments = (await (await fetch(api, { headers: auth })).json()) as { body: string }[]
+      return comments.find((c) => c.body.includes('[redacted]') || c.body.includes(botToken))?.body
+    })
+    expect(answer).not.toContain(botToken)
+    expect(answer).not.toContain(password) // the embedded Redis password is a secret too
+    expect(answer).toContain('[redacted]')
+
     // Sandbox mode: a generated secret, persisted with mode 0600, that the ingress accepts.
     const secretFile = join(dataDir, 'sandbox-webhook-secret')
     expect(statSync(secretFile).mode & 0o777).toBe(0o600)

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -7,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   DATA_DIR_LOCK,
   freePort,
+  PASSWORD_FILE,
   processStartTime,
   startRedisServer,
   type RedisServerHandle,
@@ -134,5 +136,70 @@ describe('one redis-server per data directory (uni-wizard.lock)', () => {
     const c = new Redis(mine.url)
     expect(await c.get('accepted')).toBe('before the crash')
     c.disconnect()
+  })
+})
+
+/** Sends one inline command on a fresh connection and returns the first reply line. */
+function rawReply(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(`${command}\r\n`))
+    sock.once('data', (d: Buffer) => {
+      sock.destroy()
+      resolve(d.toString().split('\r\n')[0] ?? '')
+    })
+    sock.once('error', reject)
+  })
+}
+
+describe('the embedded redis-server requires a password kept in the data directory', () => {
+  it('refuses a client without it (NOAUTH), serves one with it, and keeps it out of argv', async () => {
+    const dir = tempDir()
+    const server = await startRedisServer({ dir })
+    servers.push(server)
+    const file = join(dir, PASSWORD_FILE)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(file, 'utf8').trim()).toBe(server.password)
+    expect(server.password).toMatch(/^[0-9a-f]{64}$/)
+    expect(server.url).toBe(`redis://:${server.password}@127.0.0.1:${server.port}`)
+
+    expect(await rawReply(server.port, 'PING')).toMatch(/^-NOAUTH/)
+    expect(await rawReply(server.port, 'AUTH not-the-password')).toMatch(/^-WRONGPASS/)
+    expect(await rawReply(server.port, `AUTH ${server.password}`)).toBe('+OK')
+    const client = new Redis(server.url)
+    expect(await client.ping()).toBe('PONG')
+    client.disconnect()
+
+    // argv is visible to every local user through ps: the password is not in it.
+    expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8')).not.toContain(server.password)
+  })
+
+  it('reuses the password on restart, so the append-only data and its clients keep working', async () => {
+    const dir = tempDir()
+    const first = await startRedisServer({ dir })
+    const c1 = new Redis(first.url)
+    await c1.set('kept', 'across restarts')
+    c1.disconnect()
+    await first.stop()
+    const again = await startRedisServer({ dir, port: first.port })
+    servers.push(again)
+    expect(again.password).toBe(first.password)
+    expect(again.url).toBe(first.url)
+    const c2 = new Redis(again.url)
+    expect(await c2.get('kept')).toBe('across restarts')
+    c2.disconnect()
+  })
+
+  it('narrows a password file others can read back to 0600, and refuses an unusable one', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, PASSWORD_FILE), 'a-password-set-by-hand-0123\n', { mode: 0o644 })
+    const server = await startRedisServer({ dir })
+    servers.push(server)
+    expect(server.password).toBe('a-password-set-by-hand-0123')
+    expect(statSync(join(dir, PASSWORD_FILE)).mode & 0o777).toBe(0o600)
+    await server.stop()
+    servers.pop()
+    writeFileSync(join(dir, PASSWORD_FILE), '\n')
+    await expect(startRedisServer({ dir })).rejects.toThrow(/does not hold a usable Redis password/)
+    expect(existsSync(join(dir, DATA_DIR_LOCK))).toBe(false) // the claim is released
   })
 })

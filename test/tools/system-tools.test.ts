@@ -1,10 +1,18 @@
+import { spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DiskUsageArgs, diskUsage, parseDf } from '../../src/tools/system/disk-usage.js'
-import { ProcessListArgs, parsePs, processList } from '../../src/tools/system/process-list.js'
+import {
+  ProcessListArgs,
+  parsePs,
+  processList,
+  redactCommandLine,
+} from '../../src/tools/system/process-list.js'
 import { ServiceControlArgs, serviceControl } from '../../src/tools/system/service-control.js'
 import { ServiceStatusArgs, serviceStatus } from '../../src/tools/system/service-status.js'
 import { parseMeminfo, systemInfo } from '../../src/tools/system/system-info.js'
-import { toolContext } from './tool-context.js'
+import { tempDir, toolContext } from './tool-context.js'
 
 describe('system tools', () => {
   it('system_info reads os and /proc/meminfo', async () => {
@@ -38,16 +46,30 @@ describe('system tools', () => {
         mem: 0.2,
         rssKb: 1234,
         elapsedSeconds: 99,
+        program: '/usr/bin/thing',
         args: '/usr/bin/thing --flag a b',
       },
     ])
   })
 
-  it('disk_usage parses df -P -k for a path', async () => {
-    const r = await diskUsage.run(DiskUsageArgs.parse({ path: '/' }), toolContext([]))
-    const fs = (r.data as { filesystems: { mountedOn: string; sizeKb: number }[] }).filesystems
-    expect(fs).toHaveLength(1)
-    expect(fs[0]?.sizeKb).toBeGreaterThan(0)
+  it('disk_usage parses df -P -k for a workspace path, or the workspace roots', async () => {
+    const { dir, cleanup } = await tempDir()
+    try {
+      await mkdir(join(dir, 'sub'))
+      const ctx = toolContext([dir])
+      for (const args of [{ path: 'sub' }, {}]) {
+        const r = await diskUsage.run(DiskUsageArgs.parse(args), ctx)
+        const fs = (r.data as { filesystems: { mountedOn: string; sizeKb: number }[] }).filesystems
+        expect(fs).toHaveLength(1)
+        expect(fs[0]?.sizeKb).toBeGreaterThan(0)
+      }
+      // Two roots on one filesystem: one row.
+      await mkdir(join(dir, 'other'))
+      const two = await diskUsage.run(DiskUsageArgs.parse({}), toolContext([dir, join(dir, 'other')]))
+      expect((two.data as { filesystems: unknown[] }).filesystems).toHaveLength(1)
+    } finally {
+      await cleanup()
+    }
     expect(
       parseDf(
         'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 100 40 60 40% /mnt/my disk\n',
@@ -63,6 +85,83 @@ describe('system tools', () => {
       },
     ])
     expect(() => DiskUsageArgs.parse({ path: '--output=source' })).toThrow()
+  })
+
+  // Issue 10: disk_usage took any path, so it told whether /root/.ssh or /home/x existed.
+  it('disk_usage refuses a path outside the workspace, existing or not, without running df', async () => {
+    const { dir, cleanup } = await tempDir()
+    try {
+      const ctx = toolContext([dir])
+      for (const path of ['/', '/etc', '/no-such-dir-uw-xyz', '../..', `${dir}/../`]) {
+        await expect(diskUsage.run(DiskUsageArgs.parse({ path }), ctx)).rejects.toThrow(
+          /outside the workspace roots/,
+        )
+      }
+      await expect(diskUsage.run(DiskUsageArgs.parse({ path: 'missing' }), ctx)).rejects.toThrow(
+        /no such file or directory/,
+      )
+    } finally {
+      await cleanup()
+    }
+  })
+
+  it.each([
+    ['--password=x', 'db --password=hunter2 -v', 'db --password=[redacted] -v'],
+    ['--token x', 'agent --token abc123 --port 80', 'agent --token [redacted] --port 80'],
+    ['--api-key=', 'cli --api-key=k-1 run', 'cli --api-key=[redacted] run'],
+    ['--client-secret x', 'oauth --client-secret s3 go', 'oauth --client-secret [redacted] go'],
+    ['mysql -pSECRET', 'mysql -uroot -phunter2 --host db', 'mysql -uroot -p[redacted] --host db'],
+    ['-p with a port is kept', 'server -p 8080 -p9090', 'server -p 8080 -p9090'],
+    [
+      'env-style TOKEN=x',
+      'env GITEA_TOKEN=abc PGPASSWORD=pw run',
+      'env GITEA_TOKEN=[redacted] PGPASSWORD=[redacted] run',
+    ],
+    [
+      'URL userinfo',
+      'git clone https://bob:pa55@git.example/x.git',
+      'git clone https://bob:[redacted]@git.example/x.git',
+    ],
+    [
+      'ordinary arguments are kept',
+      'node server.js --port 3000 --verbose',
+      'node server.js --port 3000 --verbose',
+    ],
+    ['the program is never touched', 'token-helper --list', 'token-helper --list'],
+  ])('process_list redacts %s', (_what, cmdline, shown) => {
+    expect(redactCommandLine(cmdline)).toBe(shown)
+  })
+
+  it('process_list shows a real process with its secret argument redacted, and the filter cannot find it', async () => {
+    const secret = `uw-planted-${process.pid}-hunter2`
+    const child = spawn(
+      process.execPath,
+      ['-e', 'setTimeout(() => {}, 20000)', '--', `--password=${secret}`],
+      {
+        stdio: 'ignore',
+      },
+    )
+    try {
+      await new Promise((r) => setTimeout(r, 200))
+      const r = await processList.run(ProcessListArgs.parse({ sortBy: 'pid', limit: 2000 }), toolContext([]))
+      const row = (r.data as { processes: { pid: number; program: string; args: string }[] }).processes.find(
+        (p) => p.pid === child.pid,
+      )
+      expect(row?.args).toContain('--password=[redacted]')
+      expect(row?.program).toBe(process.execPath)
+      expect(r.output).not.toContain(secret)
+      expect(JSON.stringify(r.data)).not.toContain(secret)
+      // Guessing through the filter finds nothing: it matches the redacted command line.
+      const guess = await processList.run(
+        ProcessListArgs.parse({ filter: `--password=${secret.slice(0, 12)}` }),
+        toolContext([]),
+      )
+      expect(
+        (guess.data as { processes: { pid: number }[] }).processes.some((p) => p.pid === child.pid),
+      ).toBe(false)
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it('service_status says clearly that systemd is not available here', async () => {

@@ -110,7 +110,16 @@ export function customTool(input: z.input<typeof CustomToolDef>): ToolSpec<z.Zod
         maxOutputBytes: toolsConfigOf(ctx).exec.maxOutputBytes,
       })
       if (r.code !== 0) {
-        throw new ToolError(`${def.name} exited with ${r.code ?? r.signal}: ${tail(r.stderr || r.stdout)}`)
+        // A non-zero exit is the program's answer to these args (the caller's business); killed
+        // by a signal, or 126/127 from a wrapper that could not run its program, is a crash.
+        const crashed = r.code === null || r.code === 126 || r.code === 127
+        throw new ToolError(
+          `${def.name} exited with ${r.code ?? r.signal}: ${tail(r.stderr || r.stdout)}`,
+          false,
+          {
+            fault: crashed ? 'dependency' : 'caller',
+          },
+        )
       }
       // First, not last: the harness caps the output again (64 KiB by default) and keeps the head,
       // so a note at the end of a flood would be cut and the result would under-report the loss.

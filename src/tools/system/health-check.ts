@@ -119,7 +119,11 @@ export const healthCheck: ToolSpec<typeof HealthCheckArgs> = {
     const output = results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.kind} ${r.name}: ${r.status}`).join('\n')
     const failed = results.filter((r) => !r.ok)
     if (failed.length > 0)
-      throw new ToolError(`${failed.length} of ${results.length} health checks failed:\n${output}`)
+      // The tool worked: its answer is that a target is down. That must not switch health_check
+      // off, the one tool that would tell an operator so.
+      throw new ToolError(`${failed.length} of ${results.length} health checks failed:\n${output}`, false, {
+        fault: 'caller',
+      })
     return { output, data: { results } }
   },
   async verify(_args, result) {

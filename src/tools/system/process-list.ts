@@ -5,7 +5,7 @@ import { ToolError, type ToolSpec } from '../tool.js'
 
 export const ProcessListArgs = z
   .object({
-    /** Keep processes whose command line contains this text. */
+    /** Keep processes whose (redacted) command line contains this text. */
     filter: z.string().max(200).optional(),
     sortBy: z.enum(['cpu', 'mem', 'pid']).default('cpu'),
     limit: z.number().int().min(1).max(2000).default(50),
@@ -20,10 +20,51 @@ export interface ProcessRow {
   mem: number
   rssKb: number
   elapsedSeconds: number
+  /** The program as started (argv[0]). */
+  program: string
+  /** The command line with secret-looking arguments redacted (see `redactCommandLine`). */
   args: string
 }
 
-/** Parses `ps -e -o pid=,ppid=,user=,pcpu=,pmem=,rss=,etimes=,args=` output. */
+const HIDDEN = '[redacted]'
+// Option and variable names whose value is a secret: --password, --db-pass, --token, --api-key,
+// --client-secret, --auth, PGPASSWORD=, GITEA_TOKEN=, AWS_SECRET_ACCESS_KEY=...
+const SECRET_NAME =
+  /pass(?:word|wd|phrase)?|pwd|token|secret|api[-_]?key|access[-_]?key|private[-_]?key|auth|credential|cookie/i
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi
+
+/**
+ * A command line as `ps` shows it, with what looks like a secret replaced by `[redacted]`:
+ * `--password=x`, `--token x` (the next word), `-pSECRET` (mysql's attached form; `-p 8080` and
+ * `-p8080` are ports and kept), `TOKEN=x` words, and URL passwords (`https://user:pass@host`).
+ * ps joins argv with spaces, so a value holding spaces is only hidden up to its first space.
+ *
+ * @example
+ *   redactCommandLine('mysql -uroot -phunter2 --host db') // 'mysql -uroot -p[redacted] --host db'
+ */
+export function redactCommandLine(cmdline: string): string {
+  const words = cmdline.split(' ')
+  for (let i = 1; i < words.length; i++) {
+    const w = (words[i] as string).replace(URL_USERINFO, `$1:${HIDDEN}@`)
+    words[i] = w
+    const opt = /^(--?[A-Za-z0-9][\w.-]*)(=.*)?$/.exec(w)
+    if (opt) {
+      const name = opt[1] as string
+      // mysql's -pSECRET; `-p8080` is a port. Hidden even when the rest reads like an option name.
+      const attached = /^-p([^-].*)$/.exec(w)
+      if (attached && !/^\d+$/.test(attached[1] as string)) words[i] = `-p${HIDDEN}`
+      if (!SECRET_NAME.test(name)) continue
+      if (opt[2] !== undefined) words[i] = `${name}=${HIDDEN}`
+      else if (i + 1 < words.length && !(words[i + 1] as string).startsWith('-')) words[++i] = HIDDEN
+      continue
+    }
+    const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(w)
+    if (env && SECRET_NAME.test(env[1] as string)) words[i] = `${env[1]}=${HIDDEN}`
+  }
+  return words.join(' ')
+}
+
+/** Parses `ps -e -o pid=,ppid=,user=,pcpu=,pmem=,rss=,etimes=,args=` output; args come out redacted. */
 export function parsePs(text: string): ProcessRow[] {
   const rows: ProcessRow[] = []
   for (const line of text.split('\n')) {
@@ -37,14 +78,17 @@ export function parsePs(text: string): ProcessRow[] {
       mem: Number(m[5]),
       rssKb: Number(m[6]),
       elapsedSeconds: Number(m[7]),
-      args: m[8] as string,
+      program: (m[8] as string).split(' ')[0] ?? '',
+      args: redactCommandLine(m[8] as string),
     })
   }
   return rows
 }
 
 /**
- * `process_list`: running processes from `ps`, sorted and optionally filtered.
+ * `process_list`: running processes from `ps`, sorted and optionally filtered. Command lines may
+ * carry secrets (`--password=…`, `TOKEN=…`, URL passwords), so they are redacted before anything
+ * else, the filter included: a filter must not serve to guess a secret one character at a time.
  *
  * @example
  *   await processList.run({ filter: 'node', sortBy: 'mem', limit: 10 }, ctx)
@@ -52,7 +96,8 @@ export function parsePs(text: string): ProcessRow[] {
 export const processList: ToolSpec<typeof ProcessListArgs> = {
   name: 'process_list',
   category: 'system',
-  description: 'Running processes (pid, user, cpu, memory, command line), sorted and filtered.',
+  description:
+    'Running processes (pid, user, cpu, memory, command line with secrets redacted), sorted and filtered.',
   args: ProcessListArgs,
   access: 'read',
   timeoutMs: 10_000,
@@ -63,7 +108,7 @@ export const processList: ToolSpec<typeof ProcessListArgs> = {
       env: { PATH: process.env.PATH, LC_ALL: 'C' },
       maxOutputBytes: 8 * 1024 * 1024,
     })
-    if (r.code !== 0) throw new ToolError(`ps failed: ${tail(r.stderr)}`)
+    if (r.code !== 0) throw new ToolError(`ps failed: ${tail(r.stderr)}`, false, { fault: 'dependency' })
     let rows = parsePs(r.stdout)
     if (args.filter) rows = rows.filter((p) => p.args.includes(args.filter as string))
     const key = {

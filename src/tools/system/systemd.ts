@@ -30,14 +30,19 @@ export async function assertSystemd(): Promise<void> {
     () => false,
   )
   if (!booted)
-    throw new ToolError('systemd not available: this host was not booted with systemd (PID 1 is not systemd)')
+    throw new ToolError(
+      'systemd not available: this host was not booted with systemd (PID 1 is not systemd)',
+      false,
+      { fault: 'dependency' },
+    )
   const found = await Promise.any(
     (process.env.PATH ?? '/usr/bin:/bin').split(':').map((dir) => access(`${dir}/systemctl`)),
   ).then(
     () => true,
     () => false,
   )
-  if (!found) throw new ToolError('systemd not available: systemctl is not installed')
+  if (!found)
+    throw new ToolError('systemd not available: systemctl is not installed', false, { fault: 'dependency' })
 }
 
 export interface UnitStatus {
@@ -49,6 +54,12 @@ export interface UnitStatus {
   mainPid: number
 }
 
+// systemd itself in trouble. Only phrases with spaces: a unit name (UnitName) has none, so stderr
+// quoting it ("Unit bus.service not found") cannot pass for one.
+const SYSTEMD_TROUBLE = /timed out|failed to connect to bus|connection reset/i
+// The bot lacks the privilege: every call would fail the same way.
+const SYSTEMD_DENIED = /access denied|interactive authentication required/i
+
 /** `systemctl show` for one unit, parsed. */
 export async function unitStatus(unit: string, signal: AbortSignal): Promise<UnitStatus> {
   await assertSystemd()
@@ -58,7 +69,7 @@ export async function unitStatus(unit: string, signal: AbortSignal): Promise<Uni
     { signal, env: SYSTEMCTL_ENV },
   )
   if (r.code !== 0)
-    throw new ToolError(`systemctl show ${unit} failed: ${tail(r.stderr)}`, /timed out|bus/i.test(r.stderr))
+    throw new ToolError(`systemctl show ${unit} failed: ${tail(r.stderr)}`, SYSTEMD_TROUBLE.test(r.stderr))
   const props: Record<string, string> = {}
   for (const line of r.stdout.split('\n')) {
     const i = line.indexOf('=')
@@ -79,7 +90,13 @@ export async function systemctl(action: string, unit: string, signal: AbortSigna
   await assertSystemd()
   const r = await exec('systemctl', ['--no-ask-password', action, '--', unit], { signal, env: SYSTEMCTL_ENV })
   if (r.code !== 0)
-    throw new ToolError(`systemctl ${action} ${unit} failed: ${tail(r.stderr)}`, /timed out/i.test(r.stderr))
+    throw new ToolError(
+      `systemctl ${action} ${unit} failed: ${tail(r.stderr)}`,
+      SYSTEMD_TROUBLE.test(r.stderr),
+      {
+        fault: SYSTEMD_TROUBLE.test(r.stderr) || SYSTEMD_DENIED.test(r.stderr) ? 'dependency' : 'caller',
+      },
+    )
 }
 
 /** A digest of a unit's observable state, for read-before-write on `service:<unit>`. */
