@@ -75,7 +75,7 @@ export type Effect =
   | { type: 'enqueueJob'; job: JobRequest }
   | { type: 'cancelJob'; jobId: string; by: string; reason: string | undefined }
   /** `key` makes the retry itself idempotent (delivery + comment + command index). */
-  | { type: 'retryJob'; jobId: string; by: string; key: string }
+  | { type: 'retryJob'; jobId: string; by: string; byId?: number; key: string }
   /** Bound to the job's digest as the approver saw it: a changed job is not approved. */
   | { type: 'approveJob'; jobId: string; by: string; digest: string }
   | { type: 'denyJob'; jobId: string; by: string; reason: string | undefined }

@@ -9,10 +9,10 @@ import { resolveHouses, type HousePolicy } from '../houses/house-policy.js'
 import { MemoryPatternStore, RedisPatternStore, type PatternStore } from '../intelligence/pattern-store.js'
 import { adaptiveTimeout, predictFrom, type Prediction } from '../intelligence/predict.js'
 import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-log.js'
-import { digestOf, sha256Hex } from '../provenance/canonical-json.js'
+import { digestOf } from '../provenance/canonical-json.js'
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js'
 import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
-import { buildStatement } from '../provenance/statement.js'
+import { buildStatement, outputFacts } from '../provenance/statement.js'
 import type { Logger } from '../logger.js'
 import type { Evidence, ToolContext, ToolRunResult, ToolSpec } from '../tools/tool.js'
 import { Approval, callDigest, createApproval } from './approval.js'
@@ -83,6 +83,15 @@ export interface ExecuteOptions {
   deliveryId?: string
   /** Override the harness's mode for this call. */
   mode?: Mode
+  /** The bot's job id, signed into provenance so a comment's job id can be checked. */
+  jobId?: string
+  /** For a `/retry`: the job retried and who asked for it first, signed into provenance. */
+  retryOf?: { jobId: string; requestedBy: string }
+  /**
+   * The most output characters the result comment shows; a longer output also gets the digest of
+   * the part shown signed, so a cut comment can be checked (see `outputFacts`).
+   */
+  shownOutputChars?: number
 }
 
 /** One call of `executeMany`. */
@@ -528,8 +537,9 @@ export class Harness {
       ? { ...error, reason: redact(error.reason), ...(error.fix ? { fix: redact(error.fix) } : {}) }
       : undefined
     const finished = this.now()
+    const out = outputFacts(capped.text, run.options.shownOutputChars)
     const statement = buildStatement({
-      outputSha256: sha256Hex(capped.text),
+      outputSha256: out.sha256,
       predicate: {
         requestedBy: run.options.requestedBy,
         house: this.house,
@@ -547,6 +557,9 @@ export class Harness {
         requestUrl: run.options.requestUrl,
         deliveryId: run.options.deliveryId,
         error: safeError?.reason,
+        jobId: run.options.jobId,
+        retryOf: run.options.retryOf,
+        output: out.output,
       },
     })
     const result: ToolResult = {

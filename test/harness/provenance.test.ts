@@ -7,13 +7,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Harness, House, Mode } from '../../src/harness/index.js'
 import {
   canonicalJson,
-  embedEnvelope,
   ExecutionStatement,
   FileAuditLog,
-  findEnvelope,
   IN_TOTO_PAYLOAD_TYPE,
   KeyStore,
   pae,
+  parseEnvelopeJson,
   RedisAuditLog,
   signEnvelope,
   verifyAuditChain,
@@ -144,19 +143,21 @@ describe('execution provenance', () => {
   })
 })
 
-describe('findEnvelope', () => {
+describe('parseEnvelopeJson', () => {
   const { privateKey } = generateKeyPairSync('ed25519')
   const env = signEnvelope(Buffer.from('{}'), IN_TOTO_PAYLOAD_TYPE, privateKey)
-  const cases: [string, string][] = [
-    ['raw JSON', JSON.stringify(env, null, 2)],
-    ['an embedded comment', `Result: success\n\n${embedEnvelope(env)}\n`],
-    ['a fenced block only', `text\n\n\`\`\`json\n${JSON.stringify(env)}\n\`\`\`\n`],
-    ['a marker only', `<!-- uni-wizard:envelope ${JSON.stringify(env)} -->`],
-  ]
-  it.each(cases)('finds it in %s', (_n, text) => expect(findEnvelope(text)).toEqual(env))
-  it('finds nothing in text without one', () => {
-    expect(findEnvelope('```json\n{"a":1}\n```')).toBeUndefined()
+  it('reads an envelope given on its own', () => {
+    expect(parseEnvelopeJson(JSON.stringify(env, null, 2))).toEqual(env)
+    expect(parseEnvelopeJson(`\n  ${JSON.stringify(env)}\n`)).toEqual(env)
   })
+  // Text around an envelope is never searched: anyone can paste one into a comment, so a bot
+  // comment is read only by its layout (readResultComment).
+  const cases: [string, string][] = [
+    ['a comment holding a fenced block', `Result: success\n\n\`\`\`json\n${JSON.stringify(env)}\n\`\`\`\n`],
+    ['a marker', `<!-- uni-wizard:envelope ${JSON.stringify(env)} -->`],
+    ['JSON that is no envelope', '{"a":1}'],
+  ]
+  it.each(cases)('finds nothing in %s', (_n, text) => expect(parseEnvelopeJson(text)).toBeUndefined())
 })
 
 describe('audit chain', () => {
