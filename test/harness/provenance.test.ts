@@ -13,6 +13,7 @@ import {
   KeyStore,
   pae,
   parseEnvelopeJson,
+  sha256Hex,
   RedisAuditLog,
   signEnvelope,
   verifyAuditChain,
@@ -128,6 +129,37 @@ describe('execution provenance', () => {
     expect(r.provenance.audit?.seq).toBe(1)
     expect(await verifyAuditChain(h.audit)).toEqual({ ok: true, count: 1 })
     await h.close()
+  })
+
+  it('signs the job id, the retry and, for an output longer than a comment shows, the shown part', async () => {
+    const h = new Harness({
+      house: House.ALLEGRO,
+      mode: Mode.SIMPLE,
+      tools: [echo],
+      auditPath: join(tmp(), 'a.jsonl'),
+    })
+    const text = `${'x'.repeat(9)}😀tail`
+    const r = await h.execute(
+      'echo',
+      { text },
+      {
+        requestedBy: 'sage',
+        jobId: 'j1',
+        retryOf: { jobId: 'j1', requestedBy: 'wren' },
+        shownOutputChars: 10,
+      },
+    )
+    const s = r.provenance.statement
+    expect(s.subject[0]?.digest.sha256).toBe(sha256Hex(text))
+    expect(s.predicate).toMatchObject({
+      requestedBy: 'sage',
+      jobId: 'j1',
+      retryOf: { jobId: 'j1', requestedBy: 'wren' },
+      // The cut never splits the emoji's surrogate pair: 9 characters shown, not 10.
+      output: { chars: text.length, shown: { chars: 9, sha256: sha256Hex('x'.repeat(9)) } },
+    })
+    const short = await h.execute('echo', { text: 'hi' }, { requestedBy: 'sage', shownOutputChars: 10 })
+    expect(short.provenance.statement.predicate.output).toEqual({ chars: 2 })
   })
 
   it('SIMPLE results carry an unsigned statement and write no audit entry', async () => {
