@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
+import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { Effect } from '../src/daemon/effects.js'
 import { houseFromLabel, houseLabel } from '../labels/house-label.js'
@@ -30,7 +31,7 @@ export const assign: CommandSpec<AssignArgs> = {
         reply(
           ctx,
           'assign',
-          `There is no house \`${args.house}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `@${c}`).join(' or ')}?` : ''} Houses: ${names.join(', ')}.`,
+          `There is no house ${codeSpan(args.house)}.${close.length > 0 ? ` Did you mean ${close.map((c) => codeSpan(`@${c}`)).join(' or ')}?` : ''} Houses: ${inlineText(names.join(', '))}.`,
         ),
       ]
     }
@@ -40,7 +41,7 @@ export const assign: CommandSpec<AssignArgs> = {
         reply(
           ctx,
           'assign',
-          `The label \`${wanted}\` does not exist in this repository yet; sync the label catalogue first.`,
+          `The label ${codeSpan(wanted)} does not exist in this repository yet; sync the label catalogue first.`,
         ),
       ]
     }
@@ -50,7 +51,11 @@ export const assign: CommandSpec<AssignArgs> = {
       effects.push({ type: 'removeLabels', repo: ctx.repo, issue: ctx.event.issue.number, labels: others })
     effects.push(
       { type: 'addLabels', repo: ctx.repo, issue: ctx.event.issue.number, labels: [wanted] },
-      reply(ctx, 'assign', `Routed to house **${args.house}**: \`/run\` without \`@house\` now runs there.`),
+      reply(
+        ctx,
+        'assign',
+        `Routed to house **${inlineText(args.house)}**: \`/run\` without \`@house\` now runs there.`,
+      ),
     )
     return effects
   },

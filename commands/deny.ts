@@ -3,6 +3,7 @@ import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { approverRefusal } from '../src/commands-core/approver-refusal.js'
 import { findJob } from '../src/commands-core/find-job.js'
+import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 
 export const DenyArgs = commandInput({
@@ -48,7 +49,11 @@ export const deny: CommandSpec<DenyArgs> = {
     if (refused) return [reply(ctx, 'deny', refused)]
     return [
       { type: 'denyJob', jobId: job.id, by: ctx.requester.login, reason: args.reason },
-      reply(ctx, 'deny', `Denied job \`${job.id}\`${args.reason ? `: ${args.reason}` : ''}.`),
+      reply(
+        ctx,
+        'deny',
+        `Denied job ${codeSpan(job.id)}${args.reason ? `: ${inlineText(args.reason)}` : ''}.`,
+      ),
     ]
   },
 }

@@ -3,6 +3,7 @@ import { commandInput } from '../src/commands-core/command-input.js'
 import { findCommand, type CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { renderCommandHelp, renderHelp } from '../src/commands-core/help.js'
+import { codeSpan } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 
 export const HelpArgs = commandInput({
@@ -31,7 +32,7 @@ export const help: CommandSpec<HelpArgs> = {
       reply(
         ctx,
         'help',
-        `There is no command \`/${args.command}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `\`/${c}\``).join(' or ')}?` : ''}\n\n${renderHelp(ctx.commands)}`,
+        `There is no command ${codeSpan(`/${args.command}`)}.${close.length > 0 ? ` Did you mean ${close.map((c) => codeSpan(`/${c}`)).join(' or ')}?` : ''}\n\n${renderHelp(ctx.commands)}`,
       ),
     ]
   },

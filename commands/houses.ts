@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 
 export const HousesArgs = commandInput({})
@@ -10,7 +11,7 @@ export type HousesArgs = z.infer<typeof HousesArgs>
 function describeTools(allowed: readonly string[], total: number): string {
   if (allowed.length === 0) return 'none'
   if (total > 0 && allowed.length >= total) return `all ${total} tools`
-  return allowed.map((t) => `\`${t}\``).join(', ')
+  return allowed.map(codeSpan).join(', ')
 }
 
 export const houses: CommandSpec<HousesArgs> = {
@@ -32,7 +33,7 @@ export const houses: CommandSpec<HousesArgs> = {
           : `no live worker${live.lastSeen ? ` (last seen ${live.lastSeen})` : ''}`
         const isDefault = h.name === ctx.houses.defaultHouse ? ' (default)' : ''
         const tools = describeTools(h.allowedTools, ctx.tools.length)
-        return `| **${h.name}**${isDefault} | ${h.description} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
+        return `| **${inlineText(h.name)}**${isDefault} | ${inlineText(h.description)} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
       }),
     )
     const table = [

@@ -3,6 +3,7 @@ import { TYPE_LABELS } from '../labels/names.js'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
+import { codeSpan } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { Effect } from '../src/daemon/effects.js'
 
@@ -50,7 +51,7 @@ export const label: CommandSpec<LabelArgs> = {
     if (unknown.length > 0) {
       const lines = unknown.map((n) => {
         const close = didYouMean(n, repoLabels)
-        return `- \`${n}\` does not exist${close.length > 0 ? `; did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : '.'}`
+        return `- ${codeSpan(n)} does not exist${close.length > 0 ? `; did you mean ${close.map(codeSpan).join(' or ')}?` : '.'}`
       })
       effects.push(reply(ctx, 'label', ['Some labels were not added:', ...lines].join('\n')))
     }

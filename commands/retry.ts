@@ -32,7 +32,13 @@ export const retry: CommandSpec<RetryArgs> = {
     if ('error' in found) return [reply(ctx, 'retry', found.error)]
     const { job } = found
     const effects = [
-      { type: 'retryJob' as const, jobId: job.id, by: ctx.requester.login, key: ctx.jobId },
+      {
+        type: 'retryJob' as const,
+        jobId: job.id,
+        by: ctx.requester.login,
+        byId: ctx.requester.id,
+        key: ctx.jobId,
+      },
       reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
     ]
     // This very command already started the new run (the router retries a command whose effects

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
+import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { CommandContext, HouseInfo, ToolInfo } from '../src/daemon/context.js'
 import type { Effect, JobMode } from '../src/daemon/effects.js'
@@ -55,7 +56,7 @@ async function chooseHouse(
     if (h) return { house: h, reason: 'named in the command' }
     const close = didYouMean(args.house, names)
     return {
-      error: `There is no house \`${args.house}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `@${c}`).join(' or ')}?` : ''} Houses: ${names.join(', ')}.`,
+      error: `There is no house ${codeSpan(args.house)}.${close.length > 0 ? ` Did you mean ${close.map((c) => codeSpan(`@${c}`)).join(' or ')}?` : ''} Houses: ${inlineText(names.join(', '))}.`,
     }
   }
   const label = (await ctx.issue()).labels.find((l) => houseFromLabel(l) !== undefined)
@@ -64,14 +65,14 @@ async function chooseHouse(
     const h = byName(fromLabel)
     if (h) return { house: h, reason: `from the label ${label}` }
     return {
-      error: `The label \`${label}\` names a house that is not configured. Houses: ${names.join(', ')}.`,
+      error: `The label ${codeSpan(label)} names a house that is not configured. Houses: ${inlineText(names.join(', '))}.`,
     }
   }
   const def = ctx.houses.defaultHouse ? byName(ctx.houses.defaultHouse) : undefined
   if (def && toolMatches(tool.name, def.allowedTools)) return { house: def, reason: 'the default house' }
   const first = houses.find((h) => toolMatches(tool.name, h.allowedTools))
-  if (first) return { house: first, reason: `the first house that allows \`${tool.name}\`` }
-  return { error: `No house allows \`${tool.name}\`. See \`/houses\`.` }
+  if (first) return { house: first, reason: `the first house that allows ${tool.name}` }
+  return { error: `No house allows ${codeSpan(tool.name)}. See \`/houses\`.` }
 }
 
 /**
@@ -89,7 +90,7 @@ function chooseMode(
   return {
     mode: 'SOVEREIGN',
     reason: overruled
-      ? `${houseReason}; \`--mode ${asked.toLowerCase()}\` ignored: house ${house.name} always runs in SOVEREIGN mode`
+      ? `${houseReason}; --mode ${asked.toLowerCase()} ignored: house ${house.name} always runs in SOVEREIGN mode`
       : houseReason,
   }
 }
@@ -127,7 +128,7 @@ export const run: CommandSpec<RunArgs> = {
         reply(
           ctx,
           'run-error',
-          `There is no tool \`${args.tool}\`.${close.length > 0 ? ` Did you mean ${close.map((c) => `\`${c}\``).join(' or ')}?` : ''} See \`/houses\` for the tools each house runs.`,
+          `There is no tool ${codeSpan(args.tool)}.${close.length > 0 ? ` Did you mean ${close.map(codeSpan).join(' or ')}?` : ''} See \`/houses\` for the tools each house runs.`,
         ),
       ]
     }
@@ -137,12 +138,12 @@ export const run: CommandSpec<RunArgs> = {
     if (!toolMatches(tool.name, house.allowedTools)) {
       const allowed = ctx.tools
         .filter((t) => toolMatches(t.name, house.allowedTools))
-        .map((t) => `\`${t.name}\``)
+        .map((t) => codeSpan(t.name))
       return [
         reply(
           ctx,
           'run-error',
-          `House **${house.name}** (${choice.reason}) does not run \`${tool.name}\`. It runs: ${allowed.join(', ') || 'nothing'}.`,
+          `House **${inlineText(house.name)}** (${inlineText(choice.reason)}) does not run ${codeSpan(tool.name)}. It runs: ${allowed.join(', ') || 'nothing'}.`,
         ),
       ]
     }
@@ -165,6 +166,7 @@ export const run: CommandSpec<RunArgs> = {
       ? {
           state: 'awaiting_approval' as const,
           approvers,
+          allowSelfApproval: house.allowSelfApproval,
           expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000).toISOString(),
         }
       : { state: 'queued' as const }

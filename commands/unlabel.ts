@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import { codeSpan } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { Effect } from '../src/daemon/effects.js'
 
@@ -34,11 +35,7 @@ export const unlabel: CommandSpec<UnlabelArgs> = {
     }
     if (absent.length > 0) {
       effects.push(
-        reply(
-          ctx,
-          'unlabel',
-          `Not on this issue, so not removed: ${absent.map((n) => `\`${n}\``).join(', ')}.`,
-        ),
+        reply(ctx, 'unlabel', `Not on this issue, so not removed: ${absent.map(codeSpan).join(', ')}.`),
       )
     }
     return effects

@@ -1,7 +1,7 @@
 import { findCommand, type CommandSpec } from '../src/commands-core/command-spec.js'
 import { formatArgsError } from '../src/commands-core/command-input.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
-import { codeSpan, quoteCommand } from '../src/commands-core/markdown.js'
+import { codeSpan, inlineText, mention, quoteCommand } from '../src/commands-core/markdown.js'
 import { parseCommands, type ParsedCommand } from '../src/commands-core/parse-commands.js'
 import { PERMISSION_TEXT, permits } from '../src/commands-core/permission.js'
 import { reply } from '../src/commands-core/reply.js'
@@ -60,14 +60,14 @@ async function checkPermission(ctx: HandlerContext, spec: CommandSpec): Promise<
     if (permits(level, spec.permission)) return { ok: true }
     return {
       ok: false,
-      why: `@${login}, \`/${spec.name}\` can be run by ${PERMISSION_TEXT[spec.permission]}; your permission here is \`${level}\`.`,
+      why: `${mention(login)}, \`/${spec.name}\` can be run by ${PERMISSION_TEXT[spec.permission]}; your permission here is ${codeSpan(level)}.`,
     }
   } catch (err) {
     if ((err as { transient?: unknown } | null)?.transient === true) throw err
     const reason = err instanceof Error ? err.message : String(err)
     return {
       ok: false,
-      why: `@${login}, \`/${spec.name}\` was refused because your permission could not be checked (${reason}). Please try again later.`,
+      why: `${mention(login)}, \`/${spec.name}\` was refused because your permission could not be checked (${inlineText(reason)}). Please try again later.`,
       log: {
         type: 'log',
         level: 'warn',
@@ -132,7 +132,7 @@ export const slashCommands: CommentHandler = {
           repo: ctx.repo,
           issue: event.issue.number,
           key: commentKey(src, 'rate-limit'),
-          body: `@${event.author.login}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
+          body: `${mention(event.author.login)}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
         })
       }
     }
@@ -172,7 +172,7 @@ export const slashCommands: CommentHandler = {
           reply(
             cctx,
             'bad-args',
-            `\`/${spec.name}\`: ${formatArgsError(args.error)}.\n\nUsage: \`${spec.help.usage}\` (see \`/help ${spec.name}\`).`,
+            `\`/${spec.name}\`: ${inlineText(formatArgsError(args.error))}.\n\nUsage: ${codeSpan(spec.help.usage)} (see \`/help ${spec.name}\`).`,
           ),
         )
         continue

@@ -1,25 +1,132 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { verifyResultComment } from '../daemon/check-result-comment.js'
 import { describeApprovals } from '../harness/describe-approvals.js'
 import { KeyStore } from '../provenance/key-store.js'
-import { verifyEnvelope } from '../provenance/dsse.js'
-import { findEnvelope } from '../provenance/find-envelope.js'
+import { verifyEnvelope, type DsseEnvelope } from '../provenance/dsse.js'
+import { parseEnvelopeJson } from '../provenance/find-envelope.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { cliSetup, readStdin, usage } from './cli-setup.js'
+
+interface TrustedKey {
+  house: string
+  key: KeyObject
+}
+
+/** What verifying the input found: a valid signature (and comment), or the reason it is not. */
+type Verdict =
+  | { valid: true; signer: string; keyid: string; statement: unknown; checked: string; remarks: string[] }
+  | { valid: false; reason: string }
+
+function loadKeys(files: readonly string[], keyDir: string | undefined): TrustedKey[] {
+  const keys: TrustedKey[] = []
+  for (const file of files) {
+    try {
+      keys.push({ house: file, key: createPublicKey(readFileSync(file, 'utf8')) })
+    } catch (err) {
+      throw new UsageError(`--key ${file}: not a readable PEM key (${(err as Error).message})`)
+    }
+  }
+  if (files.length > 0) return keys
+  const dir = keyDir ?? cliSetup({ useRedis: false }).keyDir
+  for (const k of new KeyStore(dir).publicKeys()) keys.push({ house: k.house, key: k.publicKey })
+  if (keys.length === 0) throw new NoKeys(dir)
+  return keys
+}
+
+class NoKeys extends Error {
+  constructor(readonly dir: string) {
+    super(`no public keys in ${dir}; pass --key <file>`)
+  }
+}
+
+/** The signature: which trusted key signed the envelope, and its payload. */
+function checkSignature(
+  envelope: DsseEnvelope,
+  keys: readonly TrustedKey[],
+): { valid: true; signer: string; keyid: string; payload: string } | { valid: false; reason: string } {
+  const v = verifyEnvelope(
+    envelope,
+    keys.map((k) => k.key),
+  )
+  if (!v.valid) return v
+  const signer = keys.find((k) => verifyEnvelope(envelope, [k.key]).valid)?.house ?? v.keyid
+  return { valid: true, signer, keyid: v.keyid, payload: v.payload.toString('utf8') }
+}
+
+/** An envelope on its own: only its signature can be checked. */
+function verifyBareEnvelope(envelope: DsseEnvelope, keys: readonly TrustedKey[]): Verdict {
+  const sig = checkSignature(envelope, keys)
+  if (!sig.valid) return sig
+  let statement: unknown
+  try {
+    statement = JSON.parse(sig.payload)
+  } catch {
+    statement = sig.payload
+  }
+  return { ...sig, statement, checked: 'the envelope alone (no comment was given to check)', remarks: [] }
+}
+
+/** A bot result comment: its one envelope, its signature, and what it shows (`verifyResultComment`). */
+function verifyComment(text: string, keys: readonly TrustedKey[]): Verdict {
+  const r = verifyResultComment(
+    text,
+    keys.map((k) => k.key),
+  )
+  if (!r.ok) return { valid: false, reason: `${r.field}: ${r.problem}` }
+  const signer = keys.find((k) => verifyEnvelope(r.envelope, [k.key]).valid)?.house ?? r.keyid
+  return {
+    valid: true,
+    signer,
+    keyid: r.keyid,
+    statement: r.payload,
+    checked:
+      'the comment: job id, status, tool, house, requester, mode, output and every provenance line match the statement',
+    remarks: r.remarks,
+  }
+}
+
+function print(
+  verdict: Extract<Verdict, { valid: true }>,
+  approvals: ReturnType<typeof describeApprovals>,
+  json: boolean,
+): void {
+  const { signer, keyid, statement, checked, remarks } = verdict
+  if (json) {
+    console.log(
+      JSON.stringify({ valid: true, signer, keyid, checked, remarks, approvals, statement }, null, 2),
+    )
+    return
+  }
+  console.log(`valid: signed by ${signer} (keyid ${keyid})`)
+  console.log(`checked: ${checked}`)
+  for (const r of remarks) console.log(`note: ${r}`)
+  for (const a of approvals) console.log(a.text)
+  console.log(JSON.stringify(statement, null, 2))
+}
 
 /** `uni-wizard verify <file|->`. */
 export const verifyCommand: CliCommand = {
   name: 'verify',
-  summary: 'check a signed provenance envelope (or a comment holding one) and print its statement',
+  summary: 'check a result comment (or a bare DSSE envelope) against its signed statement',
   usage: `usage: uni-wizard verify <file|-> [--key <pem>]... [--key-dir <dir>] [--json]
 
-Reads a DSSE envelope: raw JSON, or a Gitea comment (markdown) that embeds one in a \`\`\`json block
-or an <!-- uni-wizard:envelope … --> marker. Checks the signature against the house public keys in
-the key directory (default <UW_DATA_DIR>/keys), or only against --key files (PEM, public or
-private), and prints the in-toto statement.
+Reads a bot result comment (its raw markdown) or a bare DSSE envelope (JSON).
 
-exit: 0 valid, 1 invalid or no envelope found, 2 usage
+For a comment: takes the one envelope at the end of the comment, where the bot writes it (any
+other envelope, anywhere, fails the check), checks its signature against the house public keys
+in the key directory (default <UW_DATA_DIR>/keys) or only against --key files (PEM, public or
+private), then checks that the comment shows what the statement signs: job id, status, tool,
+house, requester and mode, the output (its digest is recomputed; a cut output is checked against
+the signed digest of the part shown) and every line of the provenance list. It fails naming the
+first field that differs. The reason and notes are explanation and are not signed.
+
+For a bare envelope: checks only its signature.
+
+Prints the in-toto statement.
+
+exit: 0 valid, 1 invalid (or no envelope), 2 usage
 
 example:
   uni-wizard verify comment.md --key timmy.pub`,
@@ -43,50 +150,21 @@ example:
     } catch (err) {
       throw new UsageError(`cannot read ${source}: ${(err as Error).message}`)
     }
-    const keys: { house: string; key: KeyObject }[] = []
-    for (const file of values.key) {
-      try {
-        keys.push({ house: file, key: createPublicKey(readFileSync(file, 'utf8')) })
-      } catch (err) {
-        throw new UsageError(`--key ${file}: not a readable PEM key (${(err as Error).message})`)
-      }
-    }
-    if (values.key.length === 0) {
-      const dir = values['key-dir'] ?? cliSetup({ useRedis: false }).keyDir
-      for (const k of new KeyStore(dir).publicKeys()) keys.push({ house: k.house, key: k.publicKey })
-      if (keys.length === 0) {
-        console.error(`uni-wizard verify: no public keys in ${dir}; pass --key <file>`)
-        return 1
-      }
-    }
-    const envelope = findEnvelope(text)
-    if (!envelope) {
-      console.error('uni-wizard verify: invalid: no DSSE envelope found in the input')
-      return 1
-    }
-    const v = verifyEnvelope(
-      envelope,
-      keys.map((k) => k.key),
-    )
-    if (!v.valid) {
-      console.error(`uni-wizard verify: invalid: ${v.reason}`)
-      return 1
-    }
-    const signer = keys.find((k) => verifyEnvelope(envelope, [k.key]).valid)?.house ?? v.keyid
-    let statement: unknown
+    let keys: TrustedKey[]
     try {
-      statement = JSON.parse(v.payload.toString('utf8'))
-    } catch {
-      statement = v.payload.toString('utf8')
+      keys = loadKeys(values.key, values['key-dir'])
+    } catch (err) {
+      if (!(err instanceof NoKeys)) throw err
+      console.error(`uni-wizard verify: ${err.message}`)
+      return 1
     }
-    const approvals = describeApprovals(statement, routerKeysFor(values['key-dir']))
-    if (values.json) {
-      console.log(JSON.stringify({ valid: true, signer, keyid: v.keyid, statement, approvals }, null, 2))
-    } else {
-      console.log(`valid: signed by ${signer} (keyid ${v.keyid})`)
-      for (const a of approvals) console.log(a.text)
-      console.log(JSON.stringify(statement, null, 2))
+    const bare = parseEnvelopeJson(text)
+    const verdict = bare ? verifyBareEnvelope(bare, keys) : verifyComment(text, keys)
+    if (!verdict.valid) {
+      console.error(`uni-wizard verify: invalid: ${verdict.reason}`)
+      return 1
     }
+    print(verdict, describeApprovals(verdict.statement, routerKeysFor(values['key-dir'])), values.json)
     return 0
   },
 }

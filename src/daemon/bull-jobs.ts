@@ -170,7 +170,7 @@ export class BullJobs implements JobsControl, JobsView {
     }
   }
 
-  async retry(jobId: string, by: string, key: string): Promise<void> {
+  async retry(jobId: string, by: string, key: string, byId?: number): Promise<void> {
     const rec = await this.opts.store.getRecord(jobId)
     if (!rec) return
     if (rec.retryKeys.includes(key)) {
@@ -182,8 +182,14 @@ export class BullJobs implements JobsControl, JobsView {
       return
     }
     const run = rec.run + 1
+    // Whoever retries asks for the new run: the comment, the approval check (no self-approval)
+    // and the signed statement name them; the first requester is kept for the record.
+    const sameAsBefore = rec.requester.login.toLowerCase() === by.toLowerCase()
+    const requester = { login: by, id: byId ?? (sameAsBefore ? rec.requester.id : 0) }
     const next = await this.opts.store.transition(jobId, ENDED, {
       run,
+      requester,
+      firstRequester: rec.firstRequester ?? rec.requester,
       runId: `${rec.id}.${key}`,
       state: rec.approvalRequired ? 'awaiting_approval' : 'queued',
       retryKeys: [...rec.retryKeys, key],

@@ -82,7 +82,7 @@ export type Effect =
   | { type: 'enqueueJob'; job: JobRequest }
   | { type: 'cancelJob'; jobId: string; by: string; reason: string | undefined }
   /** `key` makes the retry itself idempotent (delivery + comment + command index). */
-  | { type: 'retryJob'; jobId: string; by: string; key: string }
+  | { type: 'retryJob'; jobId: string; by: string; byId?: number; key: string }
   /**
    * Bound to the job's digest as the approver saw it: a changed job is not approved. `comment` is
    * the `/approve` comment, named in the router's signed attestation.

@@ -269,7 +269,7 @@ export class Executor {
         await jobs.cancel(effect.jobId, effect.by, effect.reason)
         return { effect, outcome: 'done' }
       case 'retryJob':
-        await jobs.retry(effect.jobId, effect.by, effect.key)
+        await jobs.retry(effect.jobId, effect.by, effect.key, effect.byId)
         return { effect, outcome: 'done' }
       case 'approveJob':
         await jobs.approve(effect.jobId, effect.by, effect.digest, effect.comment)

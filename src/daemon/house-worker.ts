@@ -14,6 +14,7 @@ import { beat, unbeat } from './heartbeat.js'
 import { harnessMode, toolArgs } from './house-vocabulary.js'
 import { FINAL_STATES, type JobState } from './jobs.js'
 import type { JobRecord, RedisJobStore, RunProgress } from './job-store.js'
+import { DEFAULT_OUTPUT_CAP } from './render.js'
 import { plainResult, StoredResult, storedResult } from './stored-result.js'
 
 export interface HouseWorkerOptions {
@@ -31,6 +32,11 @@ export interface HouseWorkerOptions {
   log: Logger
   /** Default `<hostname>:<pid>:<house>`. */
   workerId?: string
+  /**
+   * The reporter's `outputCap`: the most output a result comment shows. A longer output gets the
+   * digest of the part shown signed too, so the cut comment can be verified. Default 50,000.
+   */
+  outputCap?: number
 }
 
 /** A running house worker. */
@@ -231,6 +237,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       requestUrl: rec.origin.commentUrl,
       deliveryId: rec.origin.deliveryId,
       mode: harnessMode(rec.mode),
+      retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
+      shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
     })
     markHop('worker.toolEnd', rec.origin.deliveryId)
     ran()

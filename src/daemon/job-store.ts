@@ -34,7 +34,10 @@ export const JobRecord = z.object({
   args: z.record(z.string(), z.string()),
   mode: z.enum(['SIMPLE', 'INTELLIGENT', 'SOVEREIGN']),
   dryRun: z.boolean(),
+  /** Who asked for the current run: the author of the command, or of the `/retry` that started it. */
   requester: z.object({ login: z.string(), id: z.number() }),
+  /** Who asked for the first run, once a `/retry` by someone made them the requester. */
+  firstRequester: z.object({ login: z.string(), id: z.number() }).optional(),
   origin: z.object({
     deliveryId: z.string(),
     repo: z.object({ owner: z.string(), name: z.string() }),

@@ -73,7 +73,8 @@ export interface JobsView {
 export interface JobsControl {
   enqueue(job: JobRequest & { ackCommentId: number | undefined }): Promise<void>
   cancel(jobId: string, by: string, reason: string | undefined): Promise<void>
-  retry(jobId: string, by: string, key: string): Promise<void>
+  /** `byId` is the Gitea user id of `by`, who becomes the requester of the new run. */
+  retry(jobId: string, by: string, key: string, byId?: number): Promise<void>
   /** `comment` is where the sovereign approved, named in the router's signed attestation. */
   approve(jobId: string, by: string, digest: string, comment?: ApprovalComment): Promise<void>
   deny(jobId: string, by: string, reason: string | undefined): Promise<void>

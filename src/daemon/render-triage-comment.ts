@@ -1,4 +1,5 @@
 import { Labels } from '../../labels/names.js'
+import { codeSpan, inlineText } from '../commands-core/markdown.js'
 
 /** One label the bot applied, with why. */
 export interface ExplainedLabel {
@@ -8,11 +9,6 @@ export interface ExplainedLabel {
 
 /** Reasons shown per label: enough to judge, short enough to read at a glance. */
 const TOP_REASONS = 2
-
-function inline(text: string): string {
-  // Reasons quote issue text: keep them on one line and out of markdown syntax.
-  return text.replace(/[\r\n]+/g, ' ').replace(/[`|<>]/g, "'")
-}
 
 /**
  * The triage comment: each label the bot applied with its top reasons, what it left alone, and
@@ -28,11 +24,11 @@ export function renderTriageComment(
 ): string {
   const lines = ['**Triage**', '']
   for (const { label, reasons } of applied) {
-    const why = reasons.slice(0, TOP_REASONS).map(inline).join('; ')
-    lines.push(`- \`${label}\`${why ? `: ${why}` : ''}`)
+    // Reasons quote issue text: inert, like every text the bot did not write itself.
+    const why = reasons.slice(0, TOP_REASONS).map(inlineText).join('; ')
+    lines.push(`- ${codeSpan(label)}${why ? `: ${why}` : ''}`)
   }
-  if (keptByPerson.length > 0)
-    lines.push('', `Left as set: ${keptByPerson.map((l) => `\`${l}\``).join(', ')}.`)
+  if (keptByPerson.length > 0) lines.push('', `Left as set: ${keptByPerson.map(codeSpan).join(', ')}.`)
   const needsTriage = applied.some((a) => a.label === Labels.STATUS_NEEDS_TRIAGE)
   lines.push(
     '',

@@ -1,61 +1,52 @@
-import { z } from 'zod'
-import { codeBlock } from '../commands-core/markdown.js'
+import { codeBlock, codeSpan, inlineText, mention } from '../commands-core/markdown.js'
 import type { Reaction } from '../gitea/port.js'
+import type { DsseEnvelope } from '../provenance/dsse.js'
+import { shownOutput, type ExecutionStatement } from '../provenance/statement.js'
 import type { JobMode } from './effects.js'
+
+export type { DsseEnvelope } from '../provenance/dsse.js'
 
 /** The ways a job ends. */
 export type FinalOutcome = 'success' | 'failure' | 'unverified' | 'denied' | 'cancelled' | 'timeout'
-
-/** A DSSE envelope (https://github.com/secure-systems-lab/dsse), as embedded in result comments. */
-export const DsseEnvelope = z.object({
-  payloadType: z.string().min(1),
-  payload: z.string(),
-  signatures: z.array(z.object({ keyid: z.string().default(''), sig: z.string().min(1) })).min(1),
-})
-export type DsseEnvelope = z.infer<typeof DsseEnvelope>
 
 /** The job facts every state of the ack comment shows. */
 export interface AckJob {
   jobId: string
   house: string
   tool: string
-  /** Why this house (`named in the command`, `from the label house/ezra`, ...). */
+  /** Why this house (`named in the command`, `from the label house/ezra`, ...); plain text. */
   houseReason: string | undefined
+  /** Who asked for the current run (after a `/retry`, who retried). */
   requester: string
   mode: JobMode
   dryRun: boolean
-}
-
-/** The short, human half of the provenance; the signed half is the envelope. */
-export interface ProvenanceSummary {
-  requester: string
-  commentUrl: string
-  deliveryId: string
-  house: string
-  mode: JobMode
-  tool: string
-  argsDigest: string
-  workerHost: string
-  startedAt: string
-  finishedAt: string
-  attempts: number
-  outputDigest: string
-  /** One line per piece of evidence. */
-  evidence: string[]
-  approvals: { by: string; at: string }[]
+  /** The run number (1, then +1 per `/retry`) and who asked for the first run, once retried. */
+  run?: number
+  firstRequester?: string
 }
 
 /** The state the ack comment shows. */
 export type AckStatus =
   | { state: 'queued' }
-  | { state: 'awaiting_approval'; approvers: readonly string[]; expiresAt: string }
+  | {
+      state: 'awaiting_approval'
+      /** The house's sovereigns. */
+      approvers: readonly string[]
+      /** Whether the requester may approve their own job; if not, they are not listed as approvers. */
+      allowSelfApproval: boolean
+      expiresAt: string
+    }
   | { state: 'running'; startedAt: string; attempt: number }
   | {
       state: FinalOutcome
-      /** Why it ended so, for anything but success (`denied by @timmy: too risky`). */
+      /** Why it ended so, for anything but success (`denied by @timmy: too risky`); plain text. */
       reason: string | undefined
+      /** The output (all of it: the comment shows at most `outputCap` characters). */
       output: string
-      provenance: ProvenanceSummary | undefined
+      /** Remarks of the run (plain text, not signed). */
+      notes?: readonly string[]
+      /** The signed statement, shown as the provenance list; undefined for an unsigned result. */
+      statement: ExecutionStatement | undefined
       envelope: DsseEnvelope | undefined
     }
 
@@ -74,55 +65,127 @@ const ICON: Record<AckStatus['state'], string> = {
   timeout: '⌛',
 }
 
-const DSSE_OPEN = '<!-- uni-wizard:dsse -->'
-const DSSE_CLOSE = '<!-- /uni-wizard:dsse -->'
+/** The HTML comment lines around the envelope; `readResultComment` finds it between them. */
+export const DSSE_OPEN = '<!-- uni-wizard:dsse -->'
+export const DSSE_CLOSE = '<!-- /uni-wizard:dsse -->'
+/** The first line of a signed comment's provenance list. */
+export const PROVENANCE_TITLE =
+  '**Provenance** (signed: `uni-wizard verify` checks each line against the envelope)'
+/** The first line of the notes, which are not signed. */
+export const NOTES_TITLE = '**Notes** (not signed)'
+
+/** `<!-- uni-wizard:ack job=… state=… -->`: the first line of every ack comment. */
+export function ackMarker(jobId: string, state: string): string {
+  return `<!-- uni-wizard:ack job=${jobId.replace(/[^\w.-]/g, '')} state=${state} -->`
+}
+
+/** The heading: icon, tool, house and state. */
+export function ackHeading(tool: string, house: string, state: AckStatus['state'] | string): string {
+  const icon = ICON[state as AckStatus['state']] ?? '❔'
+  return `### ${icon} ${codeSpan(tool)} on house **${inlineText(house)}**: ${state.replace('_', ' ')}`
+}
+
+/** The start of the job line: the facts a signed statement also holds (job, requester, mode). */
+export function jobLineStart(jobId: string, requester: string, mode: string): string {
+  return `Job ${codeSpan(jobId)} · requested by ${mention(requester)} · mode ${mode.toUpperCase()}`
+}
 
 function header(job: AckJob, status: AckStatus): string[] {
-  const label = status.state.replace('_', ' ')
-  const mode = ` · mode ${job.mode}`
   const dry = job.dryRun ? ' · dry run' : ''
+  const retried =
+    job.run !== undefined && job.run > 1
+      ? ` · run ${job.run}${job.firstRequester ? `, first requested by ${mention(job.firstRequester)}` : ''}`
+      : ''
   return [
-    `<!-- uni-wizard:ack job=${job.jobId} state=${status.state} -->`,
-    `### ${ICON[status.state]} \`${job.tool}\` on house **${job.house}**: ${label}`,
+    ackMarker(job.jobId, status.state),
+    ackHeading(job.tool, job.house, status.state),
     '',
-    `Job \`${job.jobId}\` · requested by @${job.requester}${mode}${dry}` +
-      (job.houseReason ? ` · house chosen: ${job.houseReason}` : ''),
+    jobLineStart(job.jobId, job.requester, job.mode) +
+      dry +
+      retried +
+      (job.houseReason ? ` · house chosen: ${inlineText(job.houseReason)}` : ''),
   ]
 }
 
+const count = (n: number) => n.toLocaleString('en')
+
+/** A timestamp the bot or its harness wrote; anything else that turns up there is shown inert. */
+const when = (t: string) => (/^[\w:.+-]*$/.test(t) ? t : inlineText(t))
+
+/** The `<summary>` line of the output block. */
+export function outputSummary(shownChars: number, totalChars: number): string {
+  return shownChars < totalChars
+    ? `<summary>Output (first ${count(shownChars)} of ${count(totalChars)} characters)</summary>`
+    : `<summary>Output (${count(totalChars)} characters)</summary>`
+}
+
+/** The line under a cut output. */
+export function cutNote(shownChars: number, totalChars: number): string {
+  return `_Only the first ${count(shownChars)} of ${count(totalChars)} characters are shown; the signed output digest covers all of it._`
+}
+
 function outputBlock(output: string, cap: number): string[] {
-  const truncated = output.length > cap
-  const shown = truncated ? output.slice(0, cap) : output
-  const summary = truncated
-    ? `Output (truncated: first ${cap.toLocaleString('en')} of ${output.length.toLocaleString('en')} characters)`
-    : `Output (${output.length.toLocaleString('en')} characters)`
-  const lines = ['<details>', `<summary>${summary}</summary>`, '', codeBlock(shown, 'text'), '']
-  if (truncated)
-    lines.push(
-      `_Output truncated after ${cap.toLocaleString('en')} characters; the audit log keeps the digest of all of it._`,
-      '',
-    )
+  const shown = shownOutput(output, cap)
+  const lines = ['<details>', outputSummary(shown.length, output.length), '', codeBlock(shown, 'text'), '']
+  if (shown.length < output.length) lines.push(cutNote(shown.length, output.length), '')
   lines.push('</details>')
   return lines
 }
 
-function provenanceLines(p: ProvenanceSummary): string[] {
-  const approvals = p.approvals.length > 0 ? p.approvals.map((a) => `@${a.by} at ${a.at}`).join(', ') : 'none'
-  return [
-    '**Provenance**',
-    '',
-    `- asked by @${p.requester} in ${p.commentUrl} (delivery \`${p.deliveryId}\`)`,
-    `- house **${p.house}**, mode ${p.mode}, tool \`${p.tool}\`, args digest \`${p.argsDigest}\``,
-    `- ran on \`${p.workerHost}\` from ${p.startedAt} to ${p.finishedAt}, ${p.attempts} attempt(s)`,
-    `- output digest \`${p.outputDigest}\``,
-    `- evidence: ${p.evidence.length > 0 ? p.evidence.join('; ') : 'none'}`,
-    `- approvals: ${approvals}`,
+/**
+ * The provenance list: one signed fact per line, each rendered only from the statement, so
+ * `uni-wizard verify` renders it again from the verified statement and compares line by line.
+ *
+ * @example
+ *   provenanceLines(statement)[0] // { field: 'job id', line: '- job: `j0123456789ab`' }
+ */
+export function provenanceLines(s: ExecutionStatement): { field: string; line: string }[] {
+  const p = s.predicate
+  const digest = `sha256:${s.subject[0]?.digest.sha256 ?? ''}`
+  const out = p.output
+  const outputFacts = out
+    ? ` (${count(out.chars)} characters${out.shown ? `; the first ${count(out.shown.chars)} have ${codeSpan(`sha256:${out.shown.sha256}`)}` : ''})`
+    : ''
+  const lines: { field: string; line: string }[] = [
+    { field: 'job id', line: `- job: ${p.jobId !== undefined ? codeSpan(p.jobId) : 'not signed'}` },
+    { field: 'status', line: `- status: ${inlineText(p.status)}` },
+    { field: 'tool', line: `- tool: ${codeSpan(p.tool)}` },
+    { field: 'house', line: `- house: **${inlineText(p.house)}**` },
+    { field: 'requester', line: `- requested by: ${mention(p.requestedBy)}` },
   ]
+  if (p.retryOf)
+    lines.push({
+      field: 'retry of',
+      line: `- retry of: job ${codeSpan(p.retryOf.jobId)}, first requested by ${mention(p.retryOf.requestedBy)}`,
+    })
+  lines.push(
+    { field: 'mode', line: `- mode: ${inlineText(p.mode)}` },
+    {
+      field: 'request',
+      line: `- asked in: ${codeSpan(p.requestUrl ?? 'unknown')}, delivery ${codeSpan(p.deliveryId ?? 'unknown')}`,
+    },
+    { field: 'args digest', line: `- args digest: ${codeSpan(p.argsDigest)}` },
+    { field: 'output digest', line: `- output digest: ${codeSpan(digest)}${outputFacts}` },
+    {
+      field: 'run',
+      line: `- ran on: ${codeSpan(p.host)}, from ${when(p.startedAt)} to ${when(p.finishedAt)}, ${p.attempts} attempt(s)`,
+    },
+    {
+      field: 'evidence',
+      line: `- evidence: ${p.evidence.length > 0 ? p.evidence.map((e) => inlineText(`${e.kind}: ${e.summary}`)).join('; ') : 'none'}`,
+    },
+    {
+      field: 'approvals',
+      line: `- approvals: ${p.approvals.length > 0 ? p.approvals.map((a) => `${mention(a.approver)} (valid until ${when(a.expiresAt)})`).join(', ') : 'none'}`,
+    },
+  )
+  if (p.error !== undefined) lines.push({ field: 'error', line: `- error: ${inlineText(p.error)}` })
+  return lines
 }
 
 /**
- * The envelope as a collapsed block that `extractDsseEnvelopes` (and so `uni-wizard verify`) finds:
- * a fenced json block between HTML-comment markers.
+ * The envelope as a collapsed block at the end of a result comment, the one place
+ * `readResultComment` (and so `uni-wizard verify`) takes it from.
  */
 export function renderEnvelope(envelope: DsseEnvelope): string {
   return [
@@ -137,12 +200,26 @@ export function renderEnvelope(envelope: DsseEnvelope): string {
   ].join('\n')
 }
 
+/** Who can approve: the house's sovereigns, less the requester unless the house allows self-approval. */
+function approvalLine(job: AckJob, approvers: readonly string[], allowSelf: boolean): string {
+  const self = (a: string) => a.toLowerCase() === job.requester.toLowerCase()
+  const eligible = approvers.filter((a) => allowSelf || !self(a))
+  if (eligible.length > 0) return `Waiting for approval by ${eligible.map(mention).join(' or ')}`
+  const why =
+    approvers.length > 0
+      ? `its only sovereign is its requester (${mention(job.requester)}), and house **${inlineText(job.house)}** does not allow self-approval`
+      : `house **${inlineText(job.house)}** has no sovereigns`
+  return `Waiting for approval, but nobody can approve it: ${why}. Add a sovereign to ${codeSpan(`houses.${job.house}.sovereigns`)}, or deny or cancel it`
+}
+
 /**
  * The ack comment for a job in any state. The reporter posts it once per command and edits it in
- * place as the job moves; pure, so each state is a table test.
+ * place as the job moves; pure, so each state is a table test. All text that did not come from
+ * the bot (reasons, notes, house reasons, logins, output) goes through the inert helpers of
+ * `commands-core/markdown.ts`.
  *
  * @example
- *   renderAck(job, { state: 'awaiting_approval', approvers: ['timmy'], expiresAt: '2026-01-01T00:00:00Z' })
+ *   renderAck(job, { state: 'awaiting_approval', approvers: ['timmy'], allowSelfApproval: false, expiresAt: '2026-01-01T00:00:00Z' })
  *   // contains the line: /approve j0123456789ab
  */
 export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: number } = {}): string {
@@ -150,59 +227,43 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
   lines.push('')
   switch (status.state) {
     case 'queued':
-      lines.push(`Queued on \`house-${job.house}\`. This comment is updated as the job runs.`)
+      lines.push(`Queued on ${codeSpan(`house-${job.house}`)}. This comment is updated as the job runs.`)
       break
     case 'awaiting_approval':
       lines.push(
-        `Waiting for approval by ${status.approvers.map((a) => `@${a}`).join(', ') || 'a sovereign'} (until ${status.expiresAt}). To approve, comment:`,
+        `${approvalLine(job, status.approvers, status.allowSelfApproval)} (until ${when(status.expiresAt)}). To approve, comment:`,
         '',
         codeBlock(`/approve ${job.jobId}`),
         '',
-        `or \`/deny ${job.jobId} <reason>\` to refuse it.`,
+        `or ${codeSpan(`/deny ${job.jobId} <reason>`)} to refuse it.`,
       )
       break
     case 'running':
       lines.push(
-        `Running since ${status.startedAt}${status.attempt > 1 ? ` (attempt ${status.attempt})` : ''}.`,
+        `Running since ${when(status.startedAt)}${status.attempt > 1 ? ` (attempt ${status.attempt})` : ''}.`,
       )
       break
-    default:
-      if (status.reason) lines.push(`Reason: ${status.reason}`, '')
-      lines.push(...outputBlock(status.output, opts.outputCap ?? DEFAULT_OUTPUT_CAP))
-      if (status.provenance) lines.push('', ...provenanceLines(status.provenance))
+    default: {
+      if (status.reason) lines.push(`Reason: ${inlineText(status.reason)}`, '')
+      // A signed statement says how much of the output its comment shows (all of it when it has
+      // no `shown` part): render exactly that, or the check of the comment would fail.
+      const signed = status.statement?.predicate.output
+      const cap = signed ? (signed.shown?.chars ?? Infinity) : (opts.outputCap ?? DEFAULT_OUTPUT_CAP)
+      lines.push(...outputBlock(status.output, cap))
+      if (status.notes && status.notes.length > 0)
+        lines.push('', NOTES_TITLE, '', ...status.notes.map((n) => `- ${inlineText(n)}`))
+      if (status.statement)
+        lines.push('', PROVENANCE_TITLE, '', ...provenanceLines(status.statement).map((l) => l.line))
       if (status.envelope) lines.push('', renderEnvelope(status.envelope))
+    }
   }
   const final = !['queued', 'awaiting_approval', 'running'].includes(status.state)
   if (!final)
-    lines.push('', `Type \`/status ${job.jobId}\` for its state or \`/cancel ${job.jobId}\` to stop it.`)
+    lines.push(
+      '',
+      `Type ${codeSpan(`/status ${job.jobId}`)} for its state or ${codeSpan(`/cancel ${job.jobId}`)} to stop it.`,
+    )
   return lines.join('\n')
-}
-
-/**
- * Every well-formed DSSE envelope embedded by `renderEnvelope` in a text (a comment body, pasted or
- * piped). Tolerates CRLF and `> ` quoting; skips blocks that are not valid envelopes.
- *
- * @example
- *   extractDsseEnvelopes(comment.body)[0]?.payloadType // 'application/vnd.in-toto+json'
- */
-export function extractDsseEnvelopes(text: string): DsseEnvelope[] {
-  const lines = text.split(/\r\n|\r|\n/).map((l) => l.replace(/^(?:[ \t]*>[ \t]?)+/, ''))
-  const found: DsseEnvelope[] = []
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i]?.trim() !== DSSE_OPEN) continue
-    const fence = /^(`{3,})json\s*$/.exec(lines[i + 1]?.trim() ?? '')
-    if (!fence) continue
-    const end = lines.findIndex((l, j) => j > i + 1 && l.trim() === fence[1])
-    if (end === -1) continue
-    try {
-      const parsed = DsseEnvelope.safeParse(JSON.parse(lines.slice(i + 2, end).join('\n')))
-      if (parsed.success) found.push(parsed.data)
-    } catch {
-      // Not JSON: not an envelope.
-    }
-    i = end
-  }
-  return found
 }
 
 /**

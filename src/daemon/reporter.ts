@@ -11,13 +11,7 @@ import type { EffectLedger } from './effect-ledger.js'
 import { keyMarker } from './executor.js'
 import { FINAL_STATES } from './jobs.js'
 import type { JobRecord, RedisJobStore } from './job-store.js'
-import {
-  finalReaction,
-  renderAck,
-  type AckStatus,
-  type FinalOutcome,
-  type ProvenanceSummary,
-} from './render.js'
+import { finalReaction, renderAck, type AckStatus, type FinalOutcome } from './render.js'
 import { StoredResult } from './stored-result.js'
 
 export interface ReporterOptions {
@@ -41,31 +35,6 @@ export interface ReporterOptions {
  */
 export function cappedBackoff(attemptsMade: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attemptsMade - 1)))
-}
-
-function provenanceOf(rec: JobRecord, r: StoredResult): ProvenanceSummary | undefined {
-  const s = r.statement
-  if (!s) return undefined
-  const p = s.predicate
-  return {
-    requester: p.requestedBy,
-    commentUrl: p.requestUrl ?? rec.origin.commentUrl,
-    deliveryId: p.deliveryId ?? rec.origin.deliveryId,
-    house: p.house,
-    mode: rec.mode,
-    tool: p.tool,
-    argsDigest: p.argsDigest,
-    workerHost: p.host,
-    startedAt: p.startedAt,
-    finishedAt: p.finishedAt,
-    attempts: p.attempts,
-    outputDigest: `sha256:${s.subject[0]?.digest.sha256 ?? ''}`,
-    evidence: p.evidence.map((e) => `${e.kind}: ${e.summary}`),
-    approvals: p.approvals.map((a) => ({
-      by: a.approver,
-      at: rec.approvedBy?.by === a.approver ? rec.approvedBy.at : `(valid until ${a.expiresAt})`,
-    })),
-  }
 }
 
 function reasonOf(rec: JobRecord, r: StoredResult | undefined): string | undefined {
@@ -94,28 +63,28 @@ export function ackBody(
     requester: rec.requester.login,
     mode: rec.mode,
     dryRun: rec.dryRun,
+    run: rec.run,
+    firstRequester: rec.firstRequester?.login,
   }
   let status: AckStatus
   if (rec.state === 'queued') status = { state: 'queued' }
   else if (rec.state === 'awaiting_approval')
-    status = { state: 'awaiting_approval', approvers: rec.approvers, expiresAt: rec.expiresAt ?? '' }
+    status = {
+      state: 'awaiting_approval',
+      approvers: rec.approvers,
+      allowSelfApproval: rec.allowSelfApproval ?? false,
+      expiresAt: rec.expiresAt ?? '',
+    }
   else if (rec.state === 'running')
     status = { state: 'running', startedAt: rec.startedAt ?? '', attempt: rec.run }
   else {
-    const notes = result && result.notes.length > 0 ? `\n\nNotes: ${result.notes.join('; ')}` : ''
-    const envelope = result?.envelope
     status = {
       state: rec.state as FinalOutcome,
       reason: reasonOf(rec, result),
-      output: (result?.output ?? '') + notes,
-      provenance: result ? provenanceOf(rec, result) : undefined,
-      envelope: envelope
-        ? {
-            payloadType: envelope.payloadType,
-            payload: envelope.payload,
-            signatures: envelope.signatures.map((s) => ({ keyid: s.keyid ?? '', sig: s.sig })),
-          }
-        : undefined,
+      output: result?.output ?? '',
+      notes: result?.notes ?? [],
+      statement: result?.statement,
+      envelope: result?.envelope,
     }
   }
   return renderAck(job, status, { outputCap: opts.outputCap })

@@ -263,6 +263,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         settings: file.daemon.workers,
         log,
         workerId: `${stem}:${house}`,
+        outputCap: file.daemon.reporter.outputCap,
       })
       workers.push(w)
     }

@@ -9,11 +9,11 @@ import { resolveHouses, type HousePolicy } from '../houses/house-policy.js'
 import { MemoryPatternStore, RedisPatternStore, type PatternStore } from '../intelligence/pattern-store.js'
 import { adaptiveTimeout, predictFrom, type Prediction } from '../intelligence/predict.js'
 import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-log.js'
-import { digestOf, sha256Hex } from '../provenance/canonical-json.js'
+import { digestOf } from '../provenance/canonical-json.js'
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js'
 import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
 import { trustedRouterKeys } from '../provenance/router-keys.js'
-import { buildStatement } from '../provenance/statement.js'
+import { buildStatement, outputFacts } from '../provenance/statement.js'
 import type { Logger } from '../logger.js'
 import type { Evidence, ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../tools/tool.js'
 import type { KeyObject } from 'node:crypto'
@@ -95,7 +95,10 @@ export interface ExecuteOptions {
   signal?: AbortSignal
   /** A sovereign's approval: a router attestation (from `/approve` or `harness.approve()`). */
   approval?: Approval
-  /** The job and run this call belongs to: an approval attestation must name the same ones. */
+  /**
+   * The job and run this call belongs to: an approval attestation must name the same ones, and the
+   * job id is signed into provenance so a comment's job id can be checked.
+   */
   job?: { id: string; runId?: string }
   /** The comment that asked, recorded in provenance. */
   requestUrl?: string
@@ -103,6 +106,13 @@ export interface ExecuteOptions {
   deliveryId?: string
   /** Override the harness's mode for this call. */
   mode?: Mode
+  /** For a `/retry`: the job retried and who asked for it first, signed into provenance. */
+  retryOf?: { jobId: string; requestedBy: string }
+  /**
+   * The most output characters the result comment shows; a longer output also gets the digest of
+   * the part shown signed, so a cut comment can be checked (see `outputFacts`).
+   */
+  shownOutputChars?: number
 }
 
 /** One call of `executeMany`. */
@@ -588,8 +598,9 @@ export class Harness {
       ? { ...error, reason: redact(error.reason), ...(error.fix ? { fix: redact(error.fix) } : {}) }
       : undefined
     const finished = this.now()
+    const out = outputFacts(capped.text, run.options.shownOutputChars)
     const statement = buildStatement({
-      outputSha256: sha256Hex(capped.text),
+      outputSha256: out.sha256,
       predicate: {
         requestedBy: run.options.requestedBy,
         house: this.house,
@@ -607,6 +618,9 @@ export class Harness {
         requestUrl: run.options.requestUrl,
         deliveryId: run.options.deliveryId,
         error: safeError?.reason,
+        jobId: run.options.job?.id,
+        retryOf: run.options.retryOf,
+        output: out.output,
       },
     })
     const result: ToolResult = {

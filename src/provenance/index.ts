@@ -18,12 +18,14 @@ export {
   verifyEnvelope,
   type EnvelopeVerification,
 } from './dsse.js'
-export { embedEnvelope, findEnvelope } from './find-envelope.js'
+export { parseEnvelopeJson } from './find-envelope.js'
 export { defaultKeyDir, KeyStore, type HouseKey } from './key-store.js'
 export {
   buildStatement,
   ExecutionPredicate,
   ExecutionStatement,
+  outputFacts,
   PREDICATE_TYPE,
+  shownOutput,
   STATEMENT_TYPE,
 } from './statement.js'

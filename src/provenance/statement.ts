@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { sha256Hex } from './canonical-json.js'
 
 /** The in-toto Statement v1 type URI. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
@@ -44,6 +45,20 @@ export const ExecutionPredicate = z.object({
   requestUrl: z.string().optional(),
   deliveryId: z.string().optional(),
   error: z.string().optional(),
+  /** The bot's job id (absent in statements signed before it was added, and outside the bot). */
+  jobId: z.string().optional(),
+  /** For a `/retry`: the job retried and who asked for it first (`requestedBy` is who retried). */
+  retryOf: z.object({ jobId: z.string(), requestedBy: z.string() }).optional(),
+  /**
+   * The output's length, and when a comment shows only its start, that start's length and
+   * digest, so a cut comment can still be checked (the subject's digest covers all of it).
+   */
+  output: z
+    .object({
+      chars: z.number().int().nonnegative(),
+      shown: z.object({ chars: z.number().int().nonnegative(), sha256: z.string() }).optional(),
+    })
+    .optional(),
 })
 export type ExecutionPredicate = z.infer<typeof ExecutionPredicate>
 
@@ -72,4 +87,37 @@ export function buildStatement(input: {
     predicateType: PREDICATE_TYPE,
     predicate: input.predicate,
   }
+}
+
+/**
+ * The start of `text` a comment shows under a cap of `cap` UTF-16 units, never splitting a
+ * surrogate pair (half a character would not survive the trip through Gitea, and the digest of
+ * what is shown would no longer match).
+ *
+ * @example
+ *   shownOutput('abcdef', 4) // 'abcd'
+ */
+export function shownOutput(text: string, cap: number): string {
+  if (text.length <= cap) return text
+  let end = Math.max(0, cap)
+  const last = text.charCodeAt(end - 1)
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end--
+  return text.slice(0, end)
+}
+
+/**
+ * The output facts a statement signs: the subject digest (all of the output) and, when a comment
+ * shows at most `shownCap` characters of it, the digest of the part it shows.
+ *
+ * @example
+ *   outputFacts('x'.repeat(10), 4).output // { chars: 10, shown: { chars: 4, sha256: '…' } }
+ */
+export function outputFacts(
+  text: string,
+  shownCap?: number,
+): { sha256: string; output: NonNullable<ExecutionPredicate['output']> } {
+  const sha256 = sha256Hex(text)
+  if (shownCap === undefined || text.length <= shownCap) return { sha256, output: { chars: text.length } }
+  const shown = shownOutput(text, shownCap)
+  return { sha256, output: { chars: text.length, shown: { chars: shown.length, sha256: sha256Hex(shown) } } }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { slashCommands } from '../../handlers/slash-commands.js'
 import type { Effect } from '../../src/daemon/effects.js'
+import { inlineText } from '../../src/commands-core/markdown.js'
 import { jobIdFor } from '../../src/daemon/idempotency.js'
 import type { JobView } from '../../src/daemon/jobs.js'
 import { commentEvent, CONFIG, job, REPO, world } from './helpers/world.js'
@@ -125,7 +126,12 @@ const cases: Case[] = [
     name: '/run takes the house from the issue label',
     event: commentEvent('/run git_status'),
     state: { issueLabels: ['house/bezalel'] },
-    expected: [eyes, comment('ack_0', 'from the label house/bezalel'), enqueue({ house: 'bezalel' })],
+    // The house reason holds a label name, so it is rendered inert (escaped) like all such text.
+    expected: [
+      eyes,
+      comment('ack_0', inlineText('from the label house/bezalel')),
+      enqueue({ house: 'bezalel', houseReason: 'from the label house/bezalel' }),
+    ],
   },
   {
     name: '/run falls back to the default house that allows the tool',
@@ -174,8 +180,8 @@ const cases: Case[] = [
       comment(
         'ack_0',
         'mode SOVEREIGN',
-        '`--mode simple` ignored',
-        'always runs in SOVEREIGN mode',
+        inlineText('--mode simple ignored'),
+        inlineText('always runs in SOVEREIGN mode'),
         'awaiting approval',
       ),
       enqueue(
@@ -183,7 +189,7 @@ const cases: Case[] = [
           house: 'timmy',
           mode: 'SOVEREIGN',
           houseReason: expect.stringContaining(
-            '`--mode simple` ignored: house timmy always runs in SOVEREIGN mode',
+            '--mode simple ignored: house timmy always runs in SOVEREIGN mode',
           ),
         },
         { required: true, approvers: ['timmy', 'sage'] },
@@ -196,7 +202,7 @@ const cases: Case[] = [
     state: { issueLabels: ['house/timmy'] },
     expected: [
       eyes,
-      comment('ack_0', 'from the label house/timmy', '`--mode intelligent` ignored'),
+      comment('ack_0', inlineText('from the label house/timmy'), inlineText('--mode intelligent ignored')),
       enqueue({ house: 'timmy', mode: 'SOVEREIGN' }, { required: true }),
     ],
   },
@@ -400,7 +406,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'failure' })] },
     expected: [
       eyes,
-      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', byId: 5, key: JOB0 },
       comment('retry_0', 'Retrying'),
     ],
   },
@@ -410,7 +416,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'denied' })] },
     expected: [
       eyes,
-      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', byId: 5, key: JOB0 },
       comment('retry_0', 'Retrying'),
     ],
   },
@@ -420,7 +426,7 @@ const cases: Case[] = [
     state: { jobs: [job('j1', { state: 'queued', retryKeys: [JOB0] })] },
     expected: [
       eyes,
-      { type: 'retryJob', jobId: 'j1', by: 'wendy', key: JOB0 },
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', byId: 5, key: JOB0 },
       comment('retry_0', 'Retrying'),
     ],
   },
@@ -549,6 +555,41 @@ describe('slash-commands handler', () => {
     const a = await slashCommands.handle(event, world().ctx(event))
     const b = await slashCommands.handle(event, world().ctx(event))
     expect(a).toEqual(b)
+  })
+
+  it('renders hostile arguments inert in every reply: no heading, fence, HTML, link or ping', async () => {
+    // (Quoted arguments end at the line end today; renderAck's test covers text with line breaks.)
+    const evil = 'ok ### ✅ Approved by **@timmy** [x](http://e) <b>hi</b> #1 ``` ~~~'
+    const q = JSON.stringify(evil)
+    const lines = [
+      `/deny j1 ${q}`,
+      `/label ${q}`,
+      `/unlabel ${q}`,
+      `/run ${JSON.stringify('x`y' + evil)}`,
+      `/run git_status @${'a`b'}`,
+      `/help ${q}`,
+    ]
+    for (const line of lines) {
+      const w = world({})
+      w.jobs.jobs = [job('j1', { state: 'awaiting_approval' })]
+      const event = commentEvent(line, { author: { login: 'timmy', id: 9 } })
+      const bodies = (await slashCommands.handle(event, w.ctx(event)))
+        .filter((e) => e.type === 'comment')
+        .map((e) => (e.type === 'comment' ? e.body : ''))
+      expect(bodies.length, line).toBeGreaterThan(0)
+      for (const body of bodies) {
+        // /help answers with its own table and examples block after the reply; check the reply part.
+        const [quote, ...rest] = (body.split('\n\n| Command |')[0] as string).split('\n')
+        // The command is quoted back in a code span its backticks cannot close.
+        const ticks = /^> (`+) /.exec(quote ?? '')?.[1] ?? ''
+        expect(quote?.endsWith(` ${ticks}`), line).toBe(true)
+        expect(quote?.slice(2 + ticks.length, -ticks.length - 1).includes(ticks), line).toBe(false)
+        for (const l of rest) expect(l, line).not.toMatch(/^\s*(#|<|```|~~~|\s{4})/)
+        // Outside code spans (which render nothing), no HTML, link, mention or reference.
+        const prose = rest.join('\n').replace(/(`+)[^`][\s\S]*?[^`]\1(?!`)/g, '')
+        expect(prose, line).not.toMatch(/<b>|\]\(http|@timmy\b|#1\b/)
+      }
+    }
   })
 
   it('caps the commands per comment and says so once', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOP_CHANNEL, type HopMark } from '../../src/hop-trace.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
-import { findEnvelope } from '../../src/provenance/find-envelope.js'
+import { inlineText } from '../../src/commands-core/markdown.js'
+import { readResultComment, verifyResultComment } from '../../src/daemon/check-result-comment.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
 import { ackState, BOT, LoopWorld, until } from './loop-world.js'
 
@@ -86,8 +87,9 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
     expect(world.acks(issue, jobId)).toHaveLength(1)
     expect(ack.body).toContain('`git_status` on house **bezalel**: success')
     expect(ack.body).toContain('<summary>Output')
-    expect(ack.body).toContain('asked by @wren')
-    const envelope = findEnvelope(ack.body)
+    expect(ack.body).toContain('requested by @wren')
+    const read = readResultComment(ack.body)
+    const envelope = read.ok ? read.comment.envelope : undefined
     expect(envelope).toBeDefined()
     const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
     const v = verifyEnvelope(envelope, keys)
@@ -114,6 +116,56 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
       world.childEnv(),
     )
     expect(tampered.code).toBe(1)
+  })
+
+  it('verify checks the posted result comment, and fails it once a writer edits what it shows', async () => {
+    const { ack, jobId } = await runToState('/run git_status @ezra', ['success'])
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    const posted = world.acks(issue, jobId)[0]!
+    expect(posted.body).toBe(ack.body)
+    expect(verifyResultComment(posted.body, keys)).toMatchObject({
+      ok: true,
+      statement: { predicate: { jobId, requestedBy: 'wren', house: 'ezra', status: 'success' } },
+    })
+    // Writers can edit the bot's comments in Gitea: each edit is caught, naming what changed.
+    const edits: [string, string][] = [
+      [posted.body.replace('requested by @wren', 'requested by @sage'), 'requester'],
+      [posted.body.replace(': success\n', ': failure\n'), 'status'],
+      [posted.body.replace(/(```text\n)/, '$1Approved by @sage\n'), 'output'],
+      [
+        `${posted.body}\n\n${posted.body.slice(posted.body.indexOf('<details>\n<summary>Signed'))}`,
+        'envelope',
+      ],
+    ]
+    for (const [body, field] of edits) {
+      world.gitea.double.editComment(world.repo, posted.id, { editor: 'wren', body })
+      const edited = world.acks(issue, jobId)[0]!
+      expect(edited.body).toBe(body)
+      expect(verifyResultComment(edited.body, keys)).toMatchObject({ ok: false, field })
+      const cliRun = await cli(['verify', '-', '--key-dir', world.keyDir], edited.body, world.childEnv())
+      expect(cliRun.code).toBe(1)
+      expect(cliRun.out).toContain(`invalid: ${field}`)
+    }
+    await world.settle()
+  })
+
+  it('/retry by another writer makes them the requester, in the comment and the signed statement', async () => {
+    // wren's job fails (no such file); sage retries it.
+    const { jobId } = await runToState('/run file_read path=missing.txt @ezra', ['failure'])
+    await world.comment('sovereign', issue, `/retry ${jobId}`)
+    const retried = await until('retried run final', () => {
+      const a = world.acks(issue, jobId)[0]
+      return a && a.body.includes(' · run 2') && ackState(a.body)?.state === 'failure' ? a : undefined
+    })
+    expect(retried.body).toContain('requested by @sage · mode')
+    expect(retried.body).toContain('run 2, first requested by @wren')
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    const v = verifyResultComment(retried.body, keys)
+    expect(v).toMatchObject({
+      ok: true,
+      statement: { predicate: { jobId, requestedBy: 'sage', retryOf: { jobId, requestedBy: 'wren' } } },
+    })
+    expect((await world.services.loop!.store.getRecord(jobId))?.requester.login).toBe('sage')
   })
 
   it('an opened issue is triaged through the whole loop: one label per scope and one triage comment', async () => {
@@ -188,7 +240,7 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
       return s && !['awaiting_approval', 'queued', 'running'].includes(s) ? a : undefined
     })
     expect(ackState(final.body)?.state).toBe('success')
-    expect(final.body).toContain('approvals: @sage at')
+    expect(final.body).toContain('approvals: @sage (valid until')
     expect(world.acks(issue, jobId)).toHaveLength(1)
 
     const second = await runToState('/run git_push @bezalel', ['awaiting_approval'])
@@ -197,7 +249,7 @@ describe('bot loop end to end (double over HTTP, real ingress, router, workers, 
       const a = world.acks(issue, second.jobId)[0]
       return a && ackState(a.body)?.state === 'denied' ? a : undefined
     })
-    expect(denied.body).toContain('denied by @sage: not today')
+    expect(denied.body).toContain(inlineText('denied by @sage: not today'))
     expect((await world.services.loop!.store.get(second.jobId))?.state).toBe('denied')
   })
 

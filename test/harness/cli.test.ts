@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { defaultTools, Harness, House, readAttestation } from '../../src/harness/index.js'
-import { embedEnvelope, type DsseEnvelope } from '../../src/provenance/index.js'
+import { renderAck } from '../../src/daemon/render.js'
+import type { DsseEnvelope } from '../../src/provenance/index.js'
 import { echo } from './test-tools.js'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -41,10 +42,36 @@ describe('uni-wizard CLI exit codes', () => {
       keyDir: join(data, 'keys'),
       auditPath: join(data, 'audit.jsonl'),
     })
-    const r = await h.execute('echo', { text: 'hello' }, { requestedBy: 'alice' })
+    const r = await h.execute(
+      'echo',
+      { text: 'hello' },
+      { requestedBy: 'alice', job: { id: 'j0123456789ab' } },
+    )
     await h.close()
     const env0 = r.provenance.envelope as DsseEnvelope
-    writeFileSync(join(data, 'comment.md'), `Result: success\n\n${embedEnvelope(env0)}\n`)
+    const comment = renderAck(
+      {
+        jobId: 'j0123456789ab',
+        house: 'bezalel',
+        tool: 'echo',
+        houseReason: undefined,
+        requester: 'alice',
+        mode: r.provenance.statement.predicate.mode.toUpperCase() as 'SIMPLE',
+        dryRun: false,
+      },
+      {
+        state: 'success',
+        reason: undefined,
+        output: r.output,
+        statement: r.provenance.statement,
+        envelope: env0,
+      },
+    )
+    writeFileSync(join(data, 'comment.md'), comment)
+    writeFileSync(join(data, 'edited.md'), comment.replace('requested by @alice', 'requested by @timmy'))
+    writeFileSync(join(data, 'envelope.json'), JSON.stringify(env0))
+    // How comments embedded envelopes before: text around it was never checked, so it is refused.
+    writeFileSync(join(data, 'loose.md'), `Result: success\n\n\`\`\`json\n${JSON.stringify(env0)}\n\`\`\`\n`)
     const tampered = {
       ...env0,
       payload: Buffer.from(Buffer.from(env0.payload, 'base64').toString().replace('alice', 'mallo')).toString(
@@ -67,7 +94,14 @@ describe('uni-wizard CLI exit codes', () => {
       [['run', 'echo', '--house', 'allegro', '--mode', 'fast'], 2, /--mode must be/],
       [['run', 'no_such_tool', '--house', 'allegro'], 1, /unknown tool no_such_tool/],
       [['test', '--house', 'allegro'], 2, /--tool is required/],
-      [['verify', join(data, 'comment.md')], 0, /valid: signed by bezalel/],
+      [['verify', join(data, 'comment.md')], 0, /valid: signed by bezalel[^]*checked: the comment/],
+      [
+        ['verify', join(data, 'edited.md')],
+        1,
+        /invalid: requester: the comment shows "@timmy", the statement signs "@alice"/,
+      ],
+      [['verify', join(data, 'loose.md')], 1, /invalid: layout: line 1/],
+      [['verify', join(data, 'envelope.json')], 0, /checked: the envelope alone/],
       [['verify', join(data, 'tampered.json')], 1, /invalid: signature does not match/],
       [['verify', join(data, 'comment.md'), '--key', join(data, 'other.pub')], 1, /invalid/],
       [['verify', join(data, 'missing.json')], 2, /cannot read/],
@@ -98,6 +132,7 @@ describe('uni-wizard CLI exit codes', () => {
       if (pattern) expect(`${res.stdout}${res.stderr}`, args.join(' ')).toMatch(pattern)
     })
     const verified = (results[7] as { stdout: string }).stdout
+    expect(results[7]?.stdout).toContain('checked: the comment')
     expect(verified).toContain('"requestedBy": "alice"')
 
     // A broken chain is named and exits 1.
@@ -161,7 +196,7 @@ describe('uni-wizard keys --router, approve and verify: who attested what', () =
     expect(reading.valid && reading.attestation).toMatchObject({ approver: 'alice', house: 'bezalel' })
     expect((await run(data, ['approve', 'system_info', '--approver', 'a', '--house', 'nobody'])).code).toBe(2)
 
-    // A SOVEREIGN result approved through the router key, embedded as the bot embeds it.
+    // A SOVEREIGN result approved through the router key, given as its bare envelope.
     const h = new Harness({
       house: House.TIMMY,
       tools: [echo],
@@ -173,7 +208,7 @@ describe('uni-wizard keys --router, approve and verify: who attested what', () =
     const r = await h.execute('echo', { text: 'x' }, { requestedBy: 'bob', approval, job: { id: 'j7' } })
     await h.close()
     expect(r.status).toBe('success')
-    writeFileSync(join(data, 'comment.md'), embedEnvelope(r.provenance.envelope as DsseEnvelope))
+    writeFileSync(join(data, 'comment.md'), JSON.stringify(r.provenance.envelope as DsseEnvelope))
     const verified = await run(data, ['verify', join(data, 'comment.md')])
     expect(verified.code).toBe(0)
     expect(verified.out).toMatch(

@@ -7,13 +7,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Harness, House, Mode } from '../../src/harness/index.js'
 import {
   canonicalJson,
-  embedEnvelope,
   ExecutionStatement,
   FileAuditLog,
-  findEnvelope,
   IN_TOTO_PAYLOAD_TYPE,
   KeyStore,
   pae,
+  parseEnvelopeJson,
+  sha256Hex,
   RedisAuditLog,
   signEnvelope,
   verifyAuditChain,
@@ -131,6 +131,37 @@ describe('execution provenance', () => {
     await h.close()
   })
 
+  it('signs the job id, the retry and, for an output longer than a comment shows, the shown part', async () => {
+    const h = new Harness({
+      house: House.ALLEGRO,
+      mode: Mode.SIMPLE,
+      tools: [echo],
+      auditPath: join(tmp(), 'a.jsonl'),
+    })
+    const text = `${'x'.repeat(9)}😀tail`
+    const r = await h.execute(
+      'echo',
+      { text },
+      {
+        requestedBy: 'sage',
+        job: { id: 'j1' },
+        retryOf: { jobId: 'j1', requestedBy: 'wren' },
+        shownOutputChars: 10,
+      },
+    )
+    const s = r.provenance.statement
+    expect(s.subject[0]?.digest.sha256).toBe(sha256Hex(text))
+    expect(s.predicate).toMatchObject({
+      requestedBy: 'sage',
+      jobId: 'j1',
+      retryOf: { jobId: 'j1', requestedBy: 'wren' },
+      // The cut never splits the emoji's surrogate pair: 9 characters shown, not 10.
+      output: { chars: text.length, shown: { chars: 9, sha256: sha256Hex('x'.repeat(9)) } },
+    })
+    const short = await h.execute('echo', { text: 'hi' }, { requestedBy: 'sage', shownOutputChars: 10 })
+    expect(short.provenance.statement.predicate.output).toEqual({ chars: 2 })
+  })
+
   it('SIMPLE results carry an unsigned statement and write no audit entry', async () => {
     const h = new Harness({
       house: House.ALLEGRO,
@@ -144,19 +175,21 @@ describe('execution provenance', () => {
   })
 })
 
-describe('findEnvelope', () => {
+describe('parseEnvelopeJson', () => {
   const { privateKey } = generateKeyPairSync('ed25519')
   const env = signEnvelope(Buffer.from('{}'), IN_TOTO_PAYLOAD_TYPE, privateKey)
-  const cases: [string, string][] = [
-    ['raw JSON', JSON.stringify(env, null, 2)],
-    ['an embedded comment', `Result: success\n\n${embedEnvelope(env)}\n`],
-    ['a fenced block only', `text\n\n\`\`\`json\n${JSON.stringify(env)}\n\`\`\`\n`],
-    ['a marker only', `<!-- uni-wizard:envelope ${JSON.stringify(env)} -->`],
-  ]
-  it.each(cases)('finds it in %s', (_n, text) => expect(findEnvelope(text)).toEqual(env))
-  it('finds nothing in text without one', () => {
-    expect(findEnvelope('```json\n{"a":1}\n```')).toBeUndefined()
+  it('reads an envelope given on its own', () => {
+    expect(parseEnvelopeJson(JSON.stringify(env, null, 2))).toEqual(env)
+    expect(parseEnvelopeJson(`\n  ${JSON.stringify(env)}\n`)).toEqual(env)
   })
+  // Text around an envelope is never searched: anyone can paste one into a comment, so a bot
+  // comment is read only by its layout (readResultComment).
+  const cases: [string, string][] = [
+    ['a comment holding a fenced block', `Result: success\n\n\`\`\`json\n${JSON.stringify(env)}\n\`\`\`\n`],
+    ['a marker', `<!-- uni-wizard:envelope ${JSON.stringify(env)} -->`],
+    ['JSON that is no envelope', '{"a":1}'],
+  ]
+  it.each(cases)('finds nothing in %s', (_n, text) => expect(parseEnvelopeJson(text)).toBeUndefined())
 })
 
 describe('audit chain', () => {
