@@ -142,6 +142,7 @@ function createParser(): Md {
 }
 
 const md = createParser()
+const maxNesting = md.options.maxNesting ?? 20
 
 /**
  * Whether a line inside a block quote is quoted (it has its own `>`, after any list markers),
@@ -234,6 +235,8 @@ export function visibleLines(body: string, wanted?: (raw: string) => boolean): V
   let quoteDepth = 0
   for (let t = 0; t < tokens.length && !html.hidesTheRest; t++) {
     const token = tokens[t] as Token
+    // markdown-it drops what is nested deeper than maxNesting; HTML in it could hide what follows.
+    if (token.nesting === 1 && token.level >= maxNesting - 1) break
     if (token.type === 'blockquote_open') quoteDepth++
     else if (token.type === 'blockquote_close') quoteDepth--
     else if (token.type === 'html_block') html.feed(token.content)

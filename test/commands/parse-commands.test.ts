@@ -146,6 +146,11 @@ describe('parseCommands: where commands are found', () => {
       body: '<details><b>\n\n/run x\n\n</details>\n\n/help',
       expected: ['help'],
     },
+    {
+      name: 'nesting deeper than the parser reads hides the rest',
+      body: '>'.repeat(30) + ' x\n\n/run x',
+      expected: [],
+    },
     // What still runs.
     { name: 'after a paragraph', body: 'Please look.\n/help', expected: ['help'] },
     { name: 'on a list item continuation line', body: '- item\n  /help', expected: ['help'] },
