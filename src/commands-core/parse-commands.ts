@@ -35,6 +35,9 @@ export interface ParsedCommand {
 /** `/name` followed by whitespace or the end of the line. Bounded, so never backtracks far. */
 const HEAD = /^[ \t]*\/([A-Za-z][A-Za-z0-9_-]{0,31})(?=[ \t]|$)/
 
+/** Some line could start a command: the cheap test before reading the Markdown. */
+const MAYBE = /^\uFEFF?[ \t]*\/[A-Za-z]/m
+
 function groupTokens(tokens: ArgToken[], errors: string[]): CommandInput {
   const input: CommandInput = {
     positionals: [],
@@ -57,10 +60,11 @@ function groupTokens(tokens: ArgToken[], errors: string[]): CommandInput {
 }
 
 /**
- * Finds the slash commands in a comment body. A command starts at the beginning of a line (after
- * optional spaces or tabs) with an ASCII `/`; look-alike slashes (`∕`, `⁄`, `／`) are not commands.
- * Text in fenced code, inline code, `>` quotes and `<!-- -->` comments is ignored. Never throws and
- * runs in linear time, whatever the input.
+ * Finds the slash commands in a comment body. A command starts a line of visible Markdown text
+ * (after up to three spaces of indent) with an ASCII `/`; look-alike slashes (`∕`, `⁄`, `／`) are
+ * not commands. What a reader does not see as ordinary text is ignored (visibleLines: code spans,
+ * fenced and indented code, `$$` math, quotes, HTML comments, raw HTML blocks, and text inside
+ * `<details>`, `<pre>`, `<script>`, `<style>`, `<textarea>`...). Never throws.
  *
  * @example
  *   parseCommands('Please\n/run git_status @bezalel --dry-run')
@@ -68,9 +72,9 @@ function groupTokens(tokens: ArgToken[], errors: string[]): CommandInput {
  *   //    input: { positionals: ['git_status'], houses: ['bezalel'], dryRun: true, ... }, ... }]
  */
 export function parseCommands(body: string): ParsedCommand[] {
-  if (typeof body !== 'string' || body.length === 0) return []
+  if (typeof body !== 'string' || !MAYBE.test(body)) return []
   const commands: ParsedCommand[] = []
-  for (const v of visibleLines(body)) {
+  for (const v of visibleLines(body, (raw) => HEAD.test(raw))) {
     // The command must start the original line: text hidden by an inline comment or code span
     // before it means it was not at the start of what the author wrote.
     const head = HEAD.exec(v.raw)

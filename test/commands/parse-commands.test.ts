@@ -8,7 +8,10 @@ const names = (body: string) => parseCommands(body).map((c) => c.name)
 describe('parseCommands: where commands are found', () => {
   const table: { name: string; body: string; expected: string[] }[] = [
     { name: 'a command alone', body: '/help', expected: ['help'] },
-    { name: 'leading spaces and tabs', body: '   \t/help', expected: ['help'] },
+    { name: 'up to three leading spaces', body: '   /help', expected: ['help'] },
+    // Three spaces and a tab reach column 4: an indented code block (this used to run).
+    { name: 'three spaces and a tab are code', body: '   \t/help', expected: [] },
+    { name: 'a tab on a paragraph continuation line', body: 'Please:\n\t/help', expected: ['help'] },
     { name: 'not at the start of a line', body: 'please /help', expected: [] },
     {
       name: 'several commands',
@@ -80,6 +83,92 @@ describe('parseCommands: where commands are found', () => {
     { name: 'a comment marker inside a fence is literal', body: '```\n<!--\n```\n/help', expected: ['help'] },
     { name: 'after a hidden comment on the same line', body: '<!-- x --> /help', expected: [] },
     { name: 'empty body', body: '', expected: [] },
+    // Code and hidden markup (issue 10): what a reader does not see as text never runs.
+    { name: 'in a 4-space indented code block', body: '    /run x\n\n/help', expected: ['help'] },
+    { name: 'in a tab indented code block', body: 'text\n\n\t/run x\n\n/help', expected: ['help'] },
+    { name: 'in <pre>', body: '<pre>\n/run x\n</pre>\n\n/help', expected: ['help'] },
+    { name: 'in <pre> with blank lines', body: '<pre>\n\n/run x\n\n</pre>\n\n/help', expected: ['help'] },
+    { name: 'in <pre> opened inline', body: 'log: <pre>\n/run x\n</pre>\n\n/help', expected: ['help'] },
+    {
+      name: 'in a <details> body',
+      body: '<details>\n<summary>Logs</summary>\n\n/run x\n\n</details>\n\n/help',
+      expected: ['help'],
+    },
+    { name: 'in an open <details>', body: '<details open>\n\n/run x\n\n</details>', expected: [] },
+    { name: 'in an unclosed <details>', body: '/status\n\n<details>\n\n/run x', expected: ['status'] },
+    { name: 'in <details> opened inline', body: 'see <details>\n/run x\n\n/help', expected: [] },
+    { name: 'in a $$ math block', body: '$$\n/run x\n$$\n/help', expected: ['help'] },
+    { name: 'in a $$ block that interrupts text', body: 'Math:\n$$\n/run x\n$$\n/help', expected: ['help'] },
+    { name: 'in an unclosed $$ block', body: '/status\n$$\n/run x', expected: ['status'] },
+    { name: 'in a \\[ math block', body: '\\[\n/run x\n\\]\n/help', expected: ['help'] },
+    { name: 'in <script>', body: '<script>\n/run x\n</script>\n/help', expected: ['help'] },
+    { name: 'in <style>', body: '<style>\n/run x\n</style>\n/help', expected: ['help'] },
+    { name: 'in <textarea>', body: '<textarea>\n/run x\n</textarea>\n/help', expected: ['help'] },
+    {
+      name: 'in <textarea> opened inline',
+      body: 'a <textarea>\n/run x\n</textarea>\n/help',
+      expected: ['help'],
+    },
+    { name: 'in <code> with blank lines', body: '<code>\n\n/run x\n\n</code>\n\n/help', expected: ['help'] },
+    {
+      name: 'in an element with hidden',
+      body: '<div hidden>\n\n/run x\n\n</div>\n\n/help',
+      expected: ['help'],
+    },
+    { name: 'in an unknown element', body: '<foo>\n\n/run x\n\n</foo>\n\n/help', expected: ['help'] },
+    { name: 'in a raw HTML block line', body: '<div>\n/run x\n</div>', expected: [] },
+    { name: 'in an attribute left open', body: '<div title="\n\n/run x\n\n">', expected: [] },
+    { name: 'in a code span over lines', body: '`a\n/run x\nb`\n/help', expected: ['help'] },
+    { name: 'in a link title over lines', body: '[a](u "t\n/run x\n")\n/help', expected: ['help'] },
+    { name: 'in an image description over lines', body: '![a\n/run x\n](u)\n/help', expected: ['help'] },
+    {
+      name: 'in a fence inside a list item',
+      body: '- item\n\n  ```\n  /run x\n  ```\n/help',
+      expected: ['help'],
+    },
+    {
+      name: 'an end tag inside an attribute value does not close',
+      body: '<details>\n<a title="</details>">\n\n/run x',
+      expected: [],
+    },
+    {
+      name: 'an end tag does not reach out of a table',
+      body: '<details><table>\n\n</details>\n\n/run x',
+      expected: [],
+    },
+    {
+      name: 'script data with <!-- hides the rest',
+      body: '<script><!--<script></script>\n\n/run x',
+      expected: [],
+    },
+    {
+      name: 'an end tag closes its element and the plain ones inside it',
+      body: '<details><b>\n\n/run x\n\n</details>\n\n/help',
+      expected: ['help'],
+    },
+    {
+      name: 'nesting deeper than the parser reads hides the rest',
+      body: '>'.repeat(30) + ' x\n\n/run x',
+      expected: [],
+    },
+    // What still runs.
+    { name: 'after a paragraph', body: 'Please look.\n/help', expected: ['help'] },
+    { name: 'on a list item continuation line', body: '- item\n  /help', expected: ['help'] },
+    { name: 'not on a list marker line', body: '- /run x\n1. /run y', expected: [] },
+    {
+      name: 'after a closed <details>',
+      body: '<details>\n\n/run x\n\n</details>\n\n/help',
+      expected: ['help'],
+    },
+    {
+      name: 'right after </details> is still HTML',
+      body: '<details>\n\n/run x\n\n</details>\n/help',
+      expected: [],
+    },
+    { name: 'after a closed $$ block', body: '$$\nx^2\n$$\n/help', expected: ['help'] },
+    { name: 'inside a layout <div>', body: '<div align="center">\n\n/help\n\n</div>', expected: ['help'] },
+    { name: 'after a one-line $$ block', body: '$$ x^2 $$\n/help', expected: ['help'] },
+    { name: 'a setext heading line', body: '/help\n---', expected: ['help'] },
   ]
   for (const t of table) it(t.name, () => expect(names(t.body)).toEqual(t.expected))
 })
@@ -102,6 +191,25 @@ describe('parseCommands: what a command keeps', () => {
       flags: { x: '1', y: true },
       errors: [],
     })
+  })
+
+  it('drops inline HTML and what it hides from the arguments', () => {
+    const [c] = parseCommands('/deny j1 <details>secret</details> reason')
+    expect(c?.input.positionals).toEqual(['j1', 'reason'])
+  })
+
+  it('keeps backslash escapes and emphasis markers in the arguments as written', () => {
+    const [c] = parseCommands('/run x msg="a \\" b" *y*')
+    expect(c?.input.named).toEqual({ msg: 'a " b' })
+    expect(c?.input.positionals).toEqual(['x', '*y*'])
+  })
+
+  it('numbers lines of nested blocks as in the body', () => {
+    const found = parseCommands('- a\n\n  b\n  /help\n\n> q\nlazy\n/status')
+    expect(found.map((c) => [c.name, c.line])).toEqual([
+      ['help', 4],
+      ['status', 8],
+    ])
   })
 
   it('drops inline code and inline comments from the arguments', () => {

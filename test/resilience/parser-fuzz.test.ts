@@ -1,6 +1,8 @@
 // Parser fuzz: 100,000 random and adversarial comment bodies through parseCommands. The parser must
-// never throw, must stay within a per-body time budget, must find no command hidden in code, quotes
-// or HTML comments, and must still find every command written outside them (the control).
+// never throw, must stay within a per-body time budget, must find no command hidden in code (fenced
+// or indented), quotes, HTML comments, hidden HTML (`<details>`, `<pre>`, `<script>`...) or `$$`
+// math, and must still find every command written outside them (the control). Bodies are built so
+// that CommonMark (what Gitea renders) agrees with the generator about what is hidden.
 // Replay a failure with UW_FUZZ_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest'
 import { parseCommands } from '../../src/commands-core/parse-commands.js'
@@ -35,9 +37,13 @@ const ARGS = [
 const command = () => `/${pick(NAMES)}${pick(ARGS)}`
 const eol = () => pick(EOLS)
 
-/** Ordinary text that is never a command: no line of it starts with an ASCII slash. */
-function filler(): string {
-  return pick([
+/**
+ * Ordinary text that is never a command: no line of it starts with an ASCII slash. A list item is
+ * closed by a blank line and an unindented paragraph, as in CommonMark anything indented after it
+ * (a fence, a comment) would belong to the item and end with it.
+ */
+function filler(): string[] {
+  const line = pick([
     'Thanks, looks good.',
     'please /run this later', // a slash mid-line is not a command
     `${pick(LOOKALIKE_SLASHES)}run git_status @bezalel`,
@@ -46,14 +52,17 @@ function filler(): string {
     `\`${command()}\``,
     `\`\`${command()}\`\` and more`,
     `<!-- hidden -->${command()}`,
-    `- ${command()}`,
-    `1. ${command()}`,
+    'LIST-',
+    'LIST1',
     `*${command()}*`,
     '\\' + command(),
     '',
     '   ',
     'emoji 🧙 and RTL \u202E and zero-width \u200B',
   ])
+  if (line === 'LIST-' || line === 'LIST1')
+    return [`${line === 'LIST-' ? '-' : '1.'} ${command()}`, '', 'After the list.']
+  return [line]
 }
 
 /** A fence opener: 3-8 backticks or tildes after 0-3 spaces, with an info string without backticks. */
@@ -86,8 +95,37 @@ function fakeClosers(f: { char: string; length: number }): string[] {
 
 /** One segment whose commands are all hidden; `last` allows the unterminated forms. */
 function hiddenSegment(last: boolean): string[] {
-  const kind = int(last ? 7 : 5)
+  // Kinds 5 and 6 (unterminated) only end a body; 7 and up are the hidden markup of issue 10.
+  const kind = last && rnd() < 0.3 ? 5 + int(2) : pick([0, 1, 2, 3, 4, 7, 8, 9, 10])
   switch (kind) {
+    case 7: {
+      // Indented code (4 spaces or a tab), after a blank line so it does not continue a paragraph.
+      const lines = Array.from(
+        { length: 1 + int(3) },
+        () => `${pick(['    ', '\t', '  \t', '     '])}${command()}`,
+      )
+      return ['', ...lines, '']
+    }
+    case 8: {
+      // Raw HTML whose text a reader does not see as text; blank lines inside make Markdown paragraphs.
+      const tag = pick(['pre', 'script', 'style', 'textarea', 'details', 'code', 'template', 'div hidden'])
+      const name = tag.split(' ')[0] as string
+      const inner = Array.from({ length: 1 + int(3) }, () =>
+        rnd() < 0.5 ? ['', command(), ''] : [command()],
+      ).flat()
+      const summary = tag === 'details' && rnd() < 0.5 ? ['<summary>Logs</summary>'] : []
+      return [`${' '.repeat(int(4))}<${tag}>`, ...summary, ...inner, `</${name}>`, '']
+    }
+    case 9:
+    case 10: {
+      // Gitea's block math: `$$` (or `\[`) lines, which may interrupt a paragraph.
+      const [open, close] = pick([
+        ['$$', '$$'],
+        ['$$', '$$$'],
+        ['\\[', '\\]'],
+      ]) as [string, string]
+      return [`${' '.repeat(int(4))}${open}`, ...Array.from({ length: 1 + int(3) }, command), close]
+    }
     case 0:
     case 1: {
       const f = fence()
@@ -109,7 +147,7 @@ function hiddenSegment(last: boolean): string[] {
       return [`${' '.repeat(int(4))}<!--${pick(['', ' note', command()])}`, ...inner, pick(['-->', '  -->'])]
     }
     case 4:
-      return [filler()]
+      return filler()
     case 5: {
       // Unterminated fence: runs to the end of the body.
       const f = fence()
@@ -121,8 +159,21 @@ function hiddenSegment(last: boolean): string[] {
   }
 }
 
+/**
+ * Joins lines with mixed line endings. A `\r` ending followed by an empty line ending in `\n` would
+ * read as one `\r\n` and lose the blank line (which closes lists and paragraphs), so it is not used.
+ */
 function join(lines: string[]): string {
-  return lines.map((l, i) => (i === lines.length - 1 ? l : l + eol())).join('')
+  let out = ''
+  let previous = ''
+  for (const [i, line] of lines.entries()) {
+    if (i === lines.length - 1) return out + line
+    let end = eol()
+    if (line === '' && previous === '\r' && end === '\n') end = '\r'
+    out += line + end
+    previous = end
+  }
+  return out
 }
 
 /** A body whose only commands are inside code, quotes or HTML comments. */
