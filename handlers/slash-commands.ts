@@ -5,10 +5,10 @@ import { codeSpan, inlineText, mention, quoteCommand } from '../src/commands-cor
 import { parseCommands, type ParsedCommand } from '../src/commands-core/parse-commands.js'
 import { PERMISSION_TEXT, permits } from '../src/commands-core/permission.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { CommandContext, HandlerContext, RateDecision } from '../src/daemon/context.js'
-import type { Effect } from '../src/daemon/effects.js'
-import type { CommentHandler } from '../src/daemon/handler.js'
-import { commentKey, jobIdFor, type KeySource } from '../src/daemon/idempotency.js'
+import type { CommandContext, HandlerContext, RateDecision } from '../src/commands-core/command-spec.js'
+import type { Effect } from '../src/effects/effects.js'
+import type { CommentHandler } from '../src/router/comment-handler.js'
+import { commentKey, jobIdFor, type KeySource } from '../src/effects/idempotency.js'
 
 function commandContext(ctx: HandlerContext, command: ParsedCommand, src: KeySource): CommandContext {
   return {

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { verifyResultComment } from '../daemon/check-result-comment.js'
+import { verifyResultComment } from '../report/check-result-comment.js'
 import { describeApprovals } from '../harness/describe-approvals.js'
 import { KeyStore } from '../provenance/key-store.js'
 import { verifyEnvelope, type DsseEnvelope } from '../provenance/dsse.js'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 import type { BreakerConfig } from '../houses/harness-config.js'
 import { LuaScript } from '../queue/lua-script.js'
 
@@ -159,7 +159,7 @@ export class RedisCircuitBreaker implements CircuitBreaker {
   private readonly failuresSeen = new Map<string, number>()
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly config: BreakerConfig,
     private readonly prefix = '{uw}',
   ) {}

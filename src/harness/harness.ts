@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 import { pino } from 'pino'
 import { z } from 'zod'
 import { HarnessConfig, type HarnessConfigInput } from '../houses/harness-config.js'
@@ -51,7 +51,7 @@ export interface HarnessOptions {
   /** The tool registry. Default: the built-in catalogue. */
   tools?: readonly ToolSpec[]
   /** Shared breaker, read-before-write, pattern and audit state; memory/file without it. */
-  redis?: Redis | Cluster
+  redis?: RedisClient
   /** Key prefix in Redis (a cluster hash tag). Default `{uw}`. */
   redisPrefix?: string
   /** Default: config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
@@ -162,7 +162,7 @@ export class Harness {
   private readonly contextExtra: Record<string, unknown>
   private readonly keyDir: string
   private readonly auditPath: string
-  private readonly redis: Redis | Cluster | undefined
+  private readonly redis: RedisClient | undefined
   private readonly redisPrefix: string
   private keyStore: KeyStore | undefined
   private auditLog: AuditLog | undefined

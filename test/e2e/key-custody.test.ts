@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
-import { StoredResult } from '../../src/daemon/stored-result.js'
+import { StoredResult } from '../../src/jobs/stored-result.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
 import { readAttestation } from '../../src/harness/approval.js'
 import { createLogger } from '../../src/logger.js'

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { defaultTools, Harness, House, readAttestation } from '../../src/harness/index.js'
-import { renderAck } from '../../src/daemon/render.js'
+import { renderAck } from '../../src/report/render.js'
 import type { DsseEnvelope } from '../../src/provenance/index.js'
 import { echo } from './test-tools.js'
 
