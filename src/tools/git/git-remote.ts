@@ -100,7 +100,8 @@ export async function resolveRemote(
   if (configured) {
     urls = direction === 'push' && configured.pushUrls.length > 0 ? configured.pushUrls : configured.urls
     if (urls.length === 0) throw new ToolError(`refused: remote "${remote}" has no URL configured`)
-  } else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(remote) || remote.includes('/') || remote.includes('\\')) {
+  } else if (/[:/\\@]/.test(remote) || remote.startsWith('.')) {
+    // Looks like a URL, a path or host:path (`.` is the repository itself): only http(s) URLs pass.
     const u = parseRemoteUrl(remote)
     if (u.hasCredentials) throw new ToolError('refused: credentials in the remote URL')
     urls = [remote]
