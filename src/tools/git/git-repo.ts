@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { sha256Hex } from '../digest.js'
@@ -82,6 +82,12 @@ export interface CheckedRepo {
   remotes: Map<string, ConfiguredRemote>
   /** Files whose change means the checks must run again (config, worktree config, alternates). */
   watched: string[]
+  /**
+   * `submodule.<name>.ignore=dirty` for every submodule `.gitmodules` names: command-line config
+   * beats `.gitmodules`, so no git the tools run looks inside a submodule's work tree (which would
+   * run git there, under the submodule's own unchecked config and attributes).
+   */
+  submoduleConfig: [string, string][]
   /** Their identity (inode, size, mtime) when they were checked. */
   stamp: string
 }
@@ -118,7 +124,10 @@ export async function gitRaw(
   options: GitRunOptions = {},
 ): Promise<ExecResult> {
   if ((await stampOf(repo.watched)) !== repo.stamp) Object.assign(repo, await checkRepo(repo.top, ctx))
-  return execGit(repo.top, args, ctx, options)
+  return execGit(repo.top, args, ctx, {
+    ...options,
+    config: [...repo.submoduleConfig, ...(options.config ?? [])],
+  })
 }
 
 /**
@@ -189,6 +198,28 @@ async function checkAlternates(file: string, roots: readonly string[]): Promise<
   }
 }
 
+/** `submodule.<name>.ignore=dirty` for each submodule name in `.gitmodules` (read as data). */
+async function submoduleIgnores(gitmodules: string, ctx: ToolContext): Promise<[string, string][]> {
+  try {
+    if (!(await lstat(gitmodules)).isFile()) return []
+  } catch {
+    return []
+  }
+  const r = await execGit(
+    path.dirname(gitmodules),
+    ['config', '--file', gitmodules, '--no-includes', '--null', '--name-only', '--list'],
+    ctx,
+  )
+  // An unreadable .gitmodules: git itself fails on it before entering any submodule.
+  if (r.code !== 0) return []
+  const names = new Set<string>()
+  for (const key of r.stdout.split('\0')) {
+    const m = /^submodule\.(.+)\.[^.]+$/s.exec(key)
+    if (m && !/[\n\0]/.test(m[1] as string)) names.add(m[1] as string)
+  }
+  return [...names].map((n) => [`submodule.${n}.ignore`, 'dirty'])
+}
+
 /**
  * Finds the repository that `dir` belongs to and checks it (see resolveRepo). Nothing git runs
  * here can start a program: discovery and `git config --list` read config, they act on none of it.
@@ -214,13 +245,24 @@ async function checkRepo(dir: string, ctx: ToolContext): Promise<CheckedRepo> {
   checkRepoConfig(entries)
   const alternates = path.join(commonDir, 'objects', 'info', 'alternates')
   await checkAlternates(alternates, roots)
+  const gitmodules = path.join(top, '.gitmodules')
+  const submoduleConfig = await submoduleIgnores(gitmodules, ctx)
   const watched = [
+    gitmodules,
     path.join(commonDir, 'config'),
     path.join(commonDir, 'config.worktree'),
     path.join(gitDir, 'config.worktree'),
     alternates,
   ]
-  return { top, gitDir, commonDir, remotes: remotesOf(entries), watched, stamp: await stampOf(watched) }
+  return {
+    top,
+    gitDir,
+    commonDir,
+    remotes: remotesOf(entries),
+    watched,
+    submoduleConfig,
+    stamp: await stampOf(watched),
+  }
 }
 
 /**
