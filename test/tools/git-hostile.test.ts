@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { writeFile, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { git, resolveRepo } from '../../src/tools/git/git-repo.js'
 import { GitStatusArgs, gitStatus } from '../../src/tools/git/git-status.js'
 import { HostileWorld, ROUTES, g, runEveryGitTool, slugOf } from './git-hostile-routes.js'
 import { tempDir, toolContext } from './tool-context.js'
@@ -96,5 +97,23 @@ describe('the planted repositories are really hostile (plain git runs what they 
     await expect(gitStatus.run(GitStatusArgs.parse({ repoPath }), ctx())).rejects.toThrow(
       /refused: the repository's config \(local\) sets filter\.x\.clean, which is not on the data-only allowlist.*docs\/TOOLS\.md/,
     )
+  })
+})
+
+describe('the check holds for the whole tool run', () => {
+  it('config planted after the check (between two git calls of one tool) is caught before git runs', async () => {
+    const route = ROUTES.find((r) => r.name === 'every hook')
+    const filter = ROUTES.find((r) => r.name === 'filter clean')
+    if (!route || !filter) throw new Error('route')
+    const { repo, repoPath, canary } = await world.prepare(route, 'late-plant')
+    const checked = await resolveRepo(repoPath, ctx())
+    await filter.plant({
+      repo,
+      evil: path.join(path.dirname(canary), 'late-plant', 'bin', 'evil'),
+      outside: '',
+      ws: world.ws,
+    })
+    await expect(git(checked, ['add', 'same.txt'], ctx())).rejects.toThrow(/sets filter\.x\.clean/)
+    expect(existsSync(canary)).toBe(false)
   })
 })
