@@ -13,6 +13,7 @@ import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
 import { createLogger } from '../../src/logger.js'
 import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
 import { freePort } from '../../src/queue/redis-server.js'
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 export const SECRET = 'e2e-webhook-secret'
@@ -34,8 +35,14 @@ function git(cwd: string, ...args: string[]): string {
   })
 }
 
-/** A git repo with one commit and a bare `origin` it tracks, in a temp dir. */
-export function makeWorkspace(dir: string): { repo: string; remote: string } {
+/**
+ * A git repo with one commit and a bare `origin` it tracks, in a temp dir. `origin` is served over
+ * real HTTP (git http-backend), the only kind of remote git tools accept; loopback is allowlisted
+ * in `e2eFileConfig`.
+ */
+export async function makeWorkspace(
+  dir: string,
+): Promise<{ repo: string; remote: string; server: GitHttpServer }> {
   const remote = join(dir, 'remote.git')
   const repo = join(dir, 'repo')
   mkdirSync(repo, { recursive: true })
@@ -44,9 +51,13 @@ export function makeWorkspace(dir: string): { repo: string; remote: string } {
   writeFileSync(join(repo, 'README.md'), '# demo\n')
   git(repo, 'add', 'README.md')
   git(repo, 'commit', '-q', '-m', 'first')
+  // Seeded through the path (a synchronous git call would block the in-process HTTP server), then
+  // pointed at the server.
   git(repo, 'remote', 'add', 'origin', remote)
   git(repo, 'push', '-q', '-u', 'origin', 'main')
-  return { repo, remote }
+  const server = await startGitHttpServer({ projectRoot: dir })
+  git(repo, 'remote', 'set-url', 'origin', server.repoUrl('remote.git'))
+  return { repo, remote, server }
 }
 
 /** The file config every e2e test runs with: short locks, fast reporter retries, a slow tool. */
@@ -72,6 +83,8 @@ export function e2eFileConfig(workspace: string, keyDir: string): Record<string,
       },
     },
     toolSettings: {
+      // The workspace's origin is served on loopback (makeWorkspace).
+      http: { allowHosts: ['127.0.0.1'] },
       customTools: [
         {
           name: 'slow',
@@ -102,7 +115,7 @@ export class LoopWorld {
   readonly prefix = uniquePrefix()
   readonly keyDir = join(this.dir, 'keys')
   readonly configFile = join(this.dir, 'uw.yaml')
-  workspace!: { repo: string; remote: string }
+  workspace!: { repo: string; remote: string; server: GitHttpServer }
   gitea!: RunningGiteaDouble
   services!: RunningServices
   config!: Config
@@ -128,7 +141,7 @@ export class LoopWorld {
   }
 
   async start(pieces?: ServicePieces): Promise<this> {
-    this.workspace = makeWorkspace(join(this.dir, 'ws'))
+    this.workspace = await makeWorkspace(join(this.dir, 'ws'))
     const base = e2eFileConfig(this.workspace.repo, this.keyDir)
     writeFileSync(this.configFile, stringify(this.options.fileConfig?.(base) ?? base))
     this.gitea = await startGiteaDouble({ port: 0 })
@@ -222,6 +235,7 @@ export class LoopWorld {
     await this.services?.stop()
     await this.events?.close()
     await this.gitea?.stop()
+    await this.workspace?.server.stop()
     this.redis.disconnect()
     await cleanupPrefix(this.prefix)
     rmSync(this.dir, { recursive: true, force: true })

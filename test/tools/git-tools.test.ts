@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GitBranchListArgs, gitBranchList } from '../../src/tools/git/git-branch-list.js'
 import { GitCheckoutArgs, gitCheckout } from '../../src/tools/git/git-checkout.js'
@@ -9,51 +10,73 @@ import { GitLogArgs, gitLog } from '../../src/tools/git/git-log.js'
 import { GitPullArgs, gitPull } from '../../src/tools/git/git-pull.js'
 import { GitPushArgs, gitPush } from '../../src/tools/git/git-push.js'
 import { GitStatusArgs, gitStatus } from '../../src/tools/git/git-status.js'
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { tempDir, toolContext } from './tool-context.js'
 
-function g(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
+const execFileP = promisify(execFile)
+
+// Asynchronous on purpose: the git HTTP server runs in this process, so a synchronous git talking
+// to it would block the very event loop that has to answer it.
+async function g(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await execFileP('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-  }).trim()
+    env: {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    },
+  })
+  return stdout.trim()
 }
 
-function identify(repo: string): void {
-  g(repo, 'config', 'user.name', 'Test')
-  g(repo, 'config', 'user.email', 'test@example.invalid')
+async function identify(repo: string): Promise<void> {
+  await g(repo, 'config', 'user.name', 'Test')
+  await g(repo, 'config', 'user.email', 'test@example.invalid')
 }
 
 let ws: string
 let work: string
 let other: string
 let remote: string
+let server: GitHttpServer
 let cleanup: () => Promise<void>
+
+/** A tool context whose network policy allows the loopback git server (and nothing else private). */
+function ctxWs(config: Record<string, unknown> = {}) {
+  return toolContext([ws], { http: { allowHosts: ['127.0.0.1'] }, ...config })
+}
 
 beforeEach(async () => {
   const t = await tempDir('uw-git-')
   ws = path.join(t.dir, 'ws')
-  cleanup = t.cleanup
-  remote = path.join(t.dir, 'remote.git')
+  remote = path.join(t.dir, 'srv', 'remote.git')
   work = path.join(ws, 'work')
   other = path.join(t.dir, 'other')
   await mkdir(ws)
-  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote])
-  execFileSync('git', ['clone', '-q', remote, work], { stdio: 'ignore' })
-  identify(work)
-  g(work, 'checkout', '-q', '-b', 'main')
+  await mkdir(path.join(t.dir, 'srv'))
+  await g(t.dir, 'init', '-q', '--bare', '-b', 'main', remote)
+  server = await startGitHttpServer({ projectRoot: path.join(t.dir, 'srv') })
+  cleanup = async () => {
+    await server.stop()
+    await t.cleanup()
+  }
+  await g(t.dir, 'clone', '-q', server.repoUrl('remote.git'), work)
+  await identify(work)
+  await await g(work, 'checkout', '-q', '-b', 'main')
   await writeFile(path.join(work, 'README.md'), '# demo\n')
-  g(work, 'add', 'README.md')
-  g(work, 'commit', '-q', '-m', 'initial')
-  g(work, 'push', '-q', '-u', 'origin', 'main')
-  execFileSync('git', ['clone', '-q', remote, other])
-  identify(other)
+  await await g(work, 'add', 'README.md')
+  await await g(work, 'commit', '-q', '-m', 'initial')
+  await await g(work, 'push', '-q', '-u', 'origin', 'main')
+  await g(t.dir, 'clone', '-q', server.repoUrl('remote.git'), other)
+  await identify(other)
 })
 afterEach(() => cleanup())
 
 describe('git tools on real repositories', () => {
   it('git_status reports branch, upstream and changes; targetDigest follows the working tree', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     const args = GitStatusArgs.parse({ repoPath: 'work' })
     const clean = await gitStatus.run(args, ctx)
     expect(clean.data).toMatchObject({ branch: 'main', upstream: 'origin/main', clean: true, ahead: 0 })
@@ -66,7 +89,7 @@ describe('git tools on real repositories', () => {
   })
 
   it('every git tool keys on the repo top level, so a git_status read covers a later git_push', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     await mkdir(path.join(work, 'deep'))
     const status = await gitStatus.run(GitStatusArgs.parse({ repoPath: 'work' }), ctx)
     const push = GitPushArgs.parse({ repoPath: 'work/deep' })
@@ -75,11 +98,11 @@ describe('git tools on real repositories', () => {
   })
 
   it('git_commit stages paths and commits; verified by rev-parse HEAD', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     await writeFile(path.join(work, 'a.txt'), 'a\n')
     const args = GitCommitArgs.parse({ repoPath: 'work', message: 'Add a\n\nbody', paths: ['a.txt'] })
     const r = await gitCommit.run(args, ctx)
-    const head = g(work, 'rev-parse', 'HEAD')
+    const head = await g(work, 'rev-parse', 'HEAD')
     expect((r.data as { commit: string }).commit).toBe(head)
     const ev = await gitCommit.verify(args, r, ctx)
     expect(ev).toMatchObject({ kind: 'git-rev-parse', detail: { head, subject: 'Add a' } })
@@ -90,21 +113,21 @@ describe('git tools on real repositories', () => {
   })
 
   it('git_commit evidence is withheld when HEAD moved on after the commit', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     await writeFile(path.join(work, 'a.txt'), 'a\n')
     const args = GitCommitArgs.parse({ repoPath: 'work', message: 'Add a', paths: ['a.txt'] })
     const r = await gitCommit.run(args, ctx)
-    g(work, 'commit', '-q', '--allow-empty', '-m', 'someone else')
+    await g(work, 'commit', '-q', '--allow-empty', '-m', 'someone else')
     expect(await gitCommit.verify(args, r, ctx)).toBeUndefined()
   })
 
   it('git_push pushes for real; verified by ls-remote', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     await writeFile(path.join(work, 'b.txt'), 'b\n')
     await gitCommit.run(GitCommitArgs.parse({ repoPath: 'work', message: 'Add b', paths: ['b.txt'] }), ctx)
     const args = GitPushArgs.parse({ repoPath: 'work' })
     const r = await gitPush.run(args, ctx)
-    expect(g(remote, 'rev-parse', 'refs/heads/main')).toBe(g(work, 'rev-parse', 'HEAD'))
+    expect(await g(remote, 'rev-parse', 'refs/heads/main')).toBe(await g(work, 'rev-parse', 'HEAD'))
     expect(await gitPush.verify(args, r, ctx)).toMatchObject({
       kind: 'git-ls-remote',
       detail: { branch: 'main' },
@@ -113,22 +136,22 @@ describe('git tools on real repositories', () => {
 
   it('git_pull fast-forwards from a real remote; verified against FETCH_HEAD', async () => {
     await writeFile(path.join(other, 'c.txt'), 'c\n')
-    g(other, 'add', 'c.txt')
-    g(other, 'commit', '-q', '-m', 'from elsewhere')
-    g(other, 'push', '-q', 'origin', 'main')
-    const ctx = toolContext([ws])
+    await g(other, 'add', 'c.txt')
+    await g(other, 'commit', '-q', '-m', 'from elsewhere')
+    await g(other, 'push', '-q', 'origin', 'main')
+    const ctx = ctxWs()
     const args = GitPullArgs.parse({ repoPath: 'work' })
     const r = await gitPull.run(args, ctx)
-    expect(g(work, 'rev-parse', 'HEAD')).toBe(g(other, 'rev-parse', 'HEAD'))
+    expect(await g(work, 'rev-parse', 'HEAD')).toBe(await g(other, 'rev-parse', 'HEAD'))
     expect(r.output).toMatch(/^updated/)
     expect(await gitPull.verify(args, r, ctx)).toMatchObject({ kind: 'git-rev-parse' })
   })
 
   it('git_checkout creates and switches branches; git_branch_list and git_log see them', async () => {
-    const ctx = toolContext([ws])
+    const ctx = ctxWs()
     const create = GitCheckoutArgs.parse({ repoPath: 'work', ref: 'feature/x', create: true })
     const r = await gitCheckout.run(create, ctx)
-    expect(g(work, 'symbolic-ref', '--short', 'HEAD')).toBe('feature/x')
+    expect(await g(work, 'symbolic-ref', '--short', 'HEAD')).toBe('feature/x')
     expect(await gitCheckout.verify(create, r, ctx)).toMatchObject({ detail: { branch: 'feature/x' } })
     const back = GitCheckoutArgs.parse({ repoPath: 'work', ref: 'main' })
     expect(await gitCheckout.verify(back, await gitCheckout.run(back, ctx), ctx)).toBeDefined()
@@ -159,9 +182,7 @@ describe('git tools on real repositories', () => {
     }
 
     it('refuses a repo outside the workspace roots', async () => {
-      await expect(gitStatus.run({ repoPath: other }, toolContext([ws]))).rejects.toThrow(
-        /outside the workspace/,
-      )
+      await expect(gitStatus.run({ repoPath: other }, ctxWs())).rejects.toThrow(/outside the workspace/)
     })
 
     it('refuses a root that is only a subdirectory of a repo (the repo top level is outside)', async () => {
@@ -182,7 +203,7 @@ describe('git tools on real repositories', () => {
       await expect(
         gitCommit.run(
           GitCommitArgs.parse({ repoPath: 'work', message: 'x', paths: ['../../etc/passwd'] }),
-          toolContext([ws]),
+          ctxWs(),
         ),
       ).rejects.toThrow(/outside the repository/)
     })
@@ -191,9 +212,11 @@ describe('git tools on real repositories', () => {
       await writeFile(path.join(work, '--all'), 'x')
       const r = await gitCommit.run(
         GitCommitArgs.parse({ repoPath: 'work', message: 'odd name', paths: ['--all'] }),
-        toolContext([ws]),
+        ctxWs(),
       )
-      expect(g(work, 'show', '--name-only', '--format=', (r.data as { commit: string }).commit)).toBe('--all')
+      expect(await g(work, 'show', '--name-only', '--format=', (r.data as { commit: string }).commit)).toBe(
+        '--all',
+      )
     })
   })
 })

@@ -43,10 +43,21 @@ export const gitCheckout: ToolSpec<typeof GitCheckoutArgs> = {
     const repo = await resolveRepo(args.repoPath, ctx)
     if (args.create) {
       await git(repo, ['check-ref-format', '--branch', args.ref], ctx)
-      await git(repo, ['checkout', '-b', args.ref, ...(args.startPoint ? [args.startPoint] : []), '--'], ctx)
+      await git(
+        repo,
+        [
+          'checkout',
+          '--no-recurse-submodules',
+          '-b',
+          args.ref,
+          ...(args.startPoint ? [args.startPoint] : []),
+          '--',
+        ],
+        ctx,
+      )
     } else {
       // The trailing "--" makes git read `ref` as a revision, never as a path.
-      await git(repo, ['checkout', args.ref, '--'], ctx)
+      await git(repo, ['checkout', '--no-recurse-submodules', args.ref, '--'], ctx)
     }
     const head = await headOf(repo, ctx)
     const branch = await currentBranch(repo, ctx)

@@ -53,7 +53,7 @@ export const gitCommit: ToolSpec<typeof GitCommitArgs> = {
       ...(args.all ? ['--all'] : []),
       ...(args.allowEmpty ? ['--allow-empty'] : []),
     ]
-    const r = await gitRaw(repo, argv, ctx, args.message)
+    const r = await gitRaw(repo, argv, ctx, { input: args.message })
     if (r.code !== 0) {
       const text = `${r.stdout}\n${r.stderr}`
       if (/nothing (added )?to commit|no changes added/i.test(text)) throw new ToolError('nothing to commit')

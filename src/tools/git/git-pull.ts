@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ToolSpec } from '../tool.js'
+import { GitRemoteArg, resolveRemote } from './git-remote.js'
 import {
   GitRefName,
   RepoPathArg,
@@ -15,7 +16,8 @@ import {
 export const GitPullArgs = z
   .object({
     repoPath: RepoPathArg,
-    remote: GitRefName.default('origin'),
+    /** A remote configured in the checkout, or an http(s) URL that passes the network policy. */
+    remote: GitRemoteArg.default('origin'),
     /** Remote branch; the current branch's upstream when absent. */
     branch: GitRefName.optional(),
     /** Refuse to create a merge commit (default); false merges. */
@@ -42,9 +44,24 @@ export const gitPull: ToolSpec<typeof GitPullArgs> = {
   targetDigest: (args, ctx) => repoDigestOrUndefined(args.repoPath, ctx),
   async run(args, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
+    const remote = await resolveRemote(repo, args.remote, 'fetch', ctx)
     const before = await headOf(repo, ctx)
     const mode = args.ffOnly ? '--ff-only' : '--no-rebase'
-    await git(repo, ['pull', mode, '--no-edit', args.remote, ...(args.branch ? [args.branch] : [])], ctx)
+    // --no-recurse-submodules: `.gitmodules` (repository content) may ask for a recursive fetch from
+    // URLs nobody checked; the command line wins over it.
+    await git(
+      repo,
+      [
+        'pull',
+        mode,
+        '--no-edit',
+        '--no-recurse-submodules',
+        remote.arg,
+        ...(args.branch ? [args.branch] : []),
+      ],
+      ctx,
+      { config: remote.config },
+    )
     const after = await headOf(repo, ctx)
     const fetched = (await git(repo, ['rev-parse', '--verify', 'FETCH_HEAD^{commit}'], ctx)).trim()
     return {

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { ToolError, type ToolSpec } from '../tool.js'
+import { GitRemoteArg, resolveRemote } from './git-remote.js'
 import {
+  type CheckedRepo,
   GitRefName,
   RepoPathArg,
   currentBranch,
@@ -13,7 +15,8 @@ import {
 export const GitPushArgs = z
   .object({
     repoPath: RepoPathArg,
-    remote: GitRefName.default('origin'),
+    /** A remote configured in the checkout, or an http(s) URL that passes the network policy. */
+    remote: GitRemoteArg.default('origin'),
     /** Local branch to push to the same name on the remote; the current branch when absent. */
     branch: GitRefName.optional(),
     setUpstream: z.boolean().default(false),
@@ -21,7 +24,7 @@ export const GitPushArgs = z
   .strict()
 
 async function pushedBranch(
-  repo: string,
+  repo: CheckedRepo,
   branch: string | undefined,
   ctx: Parameters<typeof git>[2],
 ): Promise<string> {
@@ -49,6 +52,7 @@ export const gitPush: ToolSpec<typeof GitPushArgs> = {
   targetDigest: (args, ctx) => repoDigestOrUndefined(args.repoPath, ctx),
   async run(args, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
+    const remote = await resolveRemote(repo, args.remote, 'push', ctx)
     const branch = await pushedBranch(repo, args.branch, ctx)
     const local = (
       await git(repo, ['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}`], ctx)
@@ -58,18 +62,25 @@ export const gitPush: ToolSpec<typeof GitPushArgs> = {
       [
         'push',
         '--porcelain',
+        '--no-verify',
+        '--recurse-submodules=no',
         ...(args.setUpstream ? ['--set-upstream'] : []),
-        args.remote,
+        remote.arg,
         `refs/heads/${branch}:refs/heads/${branch}`,
       ],
       ctx,
+      { config: remote.config },
     )
     return { output: `pushed ${branch} (${local.slice(0, 12)}) to ${args.remote}`, data: { branch, local } }
   },
   async verify(args, result, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
     const { branch, local } = result.data as { branch: string; local: string }
-    const line = (await git(repo, ['ls-remote', args.remote, `refs/heads/${branch}`], ctx)).trim()
+    // ls-remote reads from the remote's fetch URL, so that is the URL to check and pin here.
+    const remote = await resolveRemote(repo, args.remote, 'fetch', ctx)
+    const line = (
+      await git(repo, ['ls-remote', remote.arg, `refs/heads/${branch}`], ctx, { config: remote.config })
+    ).trim()
     const remoteSha = line.split(/\s+/)[0]
     if (remoteSha !== local) return undefined
     return {

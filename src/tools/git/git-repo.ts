@@ -1,15 +1,22 @@
 import { existsSync } from 'node:fs'
-import { realpath } from 'node:fs/promises'
+import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { sha256Hex } from '../digest.js'
 import { exec, tail, type ExecResult } from '../exec.js'
 import { toolsConfigOf } from '../tools-config.js'
 import { ToolError, type ToolContext } from '../tool.js'
-import { describePath, resolveInWorkspace } from '../workspace.js'
+import { describePath, isInside, resolveInWorkspace } from '../workspace.js'
+import {
+  SAFE_CONFIG,
+  checkRepoConfig,
+  parseConfigList,
+  remotesOf,
+  type ConfiguredRemote,
+} from './git-config-policy.js'
 
 /**
- * A ref, branch or remote name as an argument: never starting with "-" (it would be read as an
+ * A ref or branch name as an argument: never starting with "-" (it would be read as an
  * option), no whitespace, control characters or the characters git forbids in ref names.
  */
 export const GitRefName = z
@@ -24,51 +31,119 @@ export const GitRefName = z
 export const RepoPathArg = z.string().min(1).max(4096).default('.')
 
 /**
- * The environment for every git child: never prompt (no terminal, no askpass, SSH in batch mode),
- * no pager, no editor, C locale so messages can be matched.
+ * The environment for every git child, built from nothing (no inherited GIT_* variable): no system
+ * or global config, no system attributes, only the http and https transports, never a prompt, an
+ * editor or a pager, C locale so messages can be matched, and SAFE_CONFIG as command-line config.
  */
-export function gitEnv(ctx: ToolContext): NodeJS.ProcessEnv {
+export function gitEnv(
+  ctx: ToolContext,
+  extraConfig: readonly (readonly [string, string])[] = [],
+): NodeJS.ProcessEnv {
   const { authorName, authorEmail } = toolsConfigOf(ctx).git
+  const config = [...SAFE_CONFIG, ...extraConfig]
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+    // Overrides protocol.* config wherever it comes from: only these transports exist.
+    GIT_ALLOW_PROTOCOL: 'http:https',
     GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: 'true',
-    SSH_ASKPASS: 'true',
-    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
-    GIT_EDITOR: 'true',
+    GIT_EDITOR: ':',
+    GIT_SEQUENCE_EDITOR: ':',
     GIT_PAGER: 'cat',
+    GIT_CONFIG_COUNT: String(config.length),
+    ...Object.fromEntries(
+      config.flatMap(([key, value], i) => [
+        [`GIT_CONFIG_KEY_${i}`, key],
+        [`GIT_CONFIG_VALUE_${i}`, value],
+      ]),
+    ),
     ...(authorName ? { GIT_AUTHOR_NAME: authorName, GIT_COMMITTER_NAME: authorName } : {}),
     ...(authorEmail ? { GIT_AUTHOR_EMAIL: authorEmail, GIT_COMMITTER_EMAIL: authorEmail } : {}),
   }
 }
 
-// A repo's own config must not make git run programs (fsmonitor) or use the ext:: transport.
-const HARDENING = ['-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never']
-
 const TRANSIENT =
   /index\.lock|could not resolve host|connection (refused|timed out|reset)|early eof|rpc failed|the remote end hung up|HTTP 5\d\d|temporarily unavailable|could not read from remote/i
 
-/** Runs git in a repo; returns the result (any exit code). */
-export function gitRaw(repo: string, args: string[], ctx: ToolContext, input?: string): Promise<ExecResult> {
-  return exec('git', [...HARDENING, '-C', repo, ...args], {
-    env: gitEnv(ctx),
+/**
+ * A repository that passed `resolveRepo`'s checks: its top level, git directory and common
+ * directory are inside the workspace roots, and its own config holds only data keys.
+ */
+export interface CheckedRepo {
+  /** Real path of the work tree's top level. */
+  top: string
+  gitDir: string
+  commonDir: string
+  /** Remotes configured in the checkout (`remote.<name>.url` / `.pushurl`). */
+  remotes: Map<string, ConfiguredRemote>
+  /** Files whose change means the checks must run again (config, worktree config, alternates). */
+  watched: string[]
+  /**
+   * `submodule.<name>.ignore=dirty` for every submodule `.gitmodules` names: command-line config
+   * beats `.gitmodules`, so no git the tools run looks inside a submodule's work tree (which would
+   * run git there, under the submodule's own unchecked config and attributes).
+   */
+  submoduleConfig: [string, string][]
+  /** Their identity (inode, size, mtime) when they were checked. */
+  stamp: string
+}
+
+export interface GitRunOptions {
+  /** Written to git's stdin. */
+  input?: string
+  /** More command-line config (the pins of a checked remote). */
+  config?: readonly (readonly [string, string])[]
+}
+
+function execGit(
+  cwd: string,
+  args: string[],
+  ctx: ToolContext,
+  options: GitRunOptions = {},
+): Promise<ExecResult> {
+  return exec('git', ['--no-pager', '-C', cwd, ...args], {
+    env: gitEnv(ctx, options.config),
     signal: ctx.signal,
     maxOutputBytes: toolsConfigOf(ctx).exec.maxOutputBytes,
-    input,
+    input: options.input,
   })
 }
 
 /**
- * Runs git in a repo and returns stdout; a non-zero exit throws a ToolError with stderr's end,
- * transient for lock contention and network trouble.
+ * Runs git in a checked repo; returns the result (any exit code). When the repository's config
+ * (or alternates) changed since it was checked, it is checked again first.
+ */
+export async function gitRaw(
+  repo: CheckedRepo,
+  args: string[],
+  ctx: ToolContext,
+  options: GitRunOptions = {},
+): Promise<ExecResult> {
+  if ((await stampOf(repo.watched)) !== repo.stamp) Object.assign(repo, await checkRepo(repo.top, ctx))
+  return execGit(repo.top, args, ctx, {
+    ...options,
+    config: [...repo.submoduleConfig, ...(options.config ?? [])],
+  })
+}
+
+/**
+ * Runs git in a checked repo and returns stdout; a non-zero exit throws a ToolError with stderr's
+ * end, transient for lock contention and network trouble.
  *
  * @example
  *   const head = (await git(repo, ['rev-parse', 'HEAD'], ctx)).trim()
  */
-export async function git(repo: string, args: string[], ctx: ToolContext, input?: string): Promise<string> {
-  const r = await gitRaw(repo, args, ctx, input)
+export async function git(
+  repo: CheckedRepo,
+  args: string[],
+  ctx: ToolContext,
+  options: GitRunOptions = {},
+): Promise<string> {
+  const r = await gitRaw(repo, args, ctx, options)
   if (r.code !== 0) {
     const msg = tail(r.stderr || r.stdout)
     throw new ToolError(`git ${args[0] ?? ''} failed: ${msg}`, TRANSIENT.test(msg))
@@ -76,17 +151,139 @@ export async function git(repo: string, args: string[], ctx: ToolContext, input?
   return r.stdout
 }
 
+async function stampOf(files: readonly string[]): Promise<string> {
+  const parts = await Promise.all(
+    files.map(async (f) => {
+      try {
+        const s = await stat(f, { bigint: true })
+        return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+      } catch {
+        return '-'
+      }
+    }),
+  )
+  return parts.join('|')
+}
+
+async function insideRoots(p: string, what: string, roots: readonly string[]): Promise<string> {
+  let real: string
+  try {
+    real = await realpath(p)
+  } catch {
+    throw new ToolError(`refused: the repository's ${what} (${p}) does not exist`)
+  }
+  const realRoots = await Promise.all(roots.map((r) => realpath(r)))
+  if (!realRoots.some((r) => isInside(real, r)))
+    throw new ToolError(`refused: the repository's ${what} (${real}) is outside the workspace roots`)
+  return real
+}
+
+/** Refuses `objects/info/alternates` entries that lie outside the roots (objects read from elsewhere). */
+async function checkAlternates(file: string, roots: readonly string[]): Promise<void> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return
+  }
+  for (const line of text.split('\n')) {
+    const entry = line.trim()
+    if (!entry || entry.startsWith('#')) continue
+    if (entry.startsWith('"')) throw new ToolError('refused: a quoted objects/info/alternates entry')
+    await insideRoots(
+      path.resolve(path.dirname(path.dirname(file)), entry),
+      'alternate object directory',
+      roots,
+    )
+  }
+}
+
+/** `submodule.<name>.ignore=dirty` for each submodule name in `.gitmodules` (read as data). */
+async function submoduleIgnores(gitmodules: string, ctx: ToolContext): Promise<[string, string][]> {
+  try {
+    if (!(await lstat(gitmodules)).isFile()) return []
+  } catch {
+    return []
+  }
+  const r = await execGit(
+    path.dirname(gitmodules),
+    ['config', '--file', gitmodules, '--no-includes', '--null', '--name-only', '--list'],
+    ctx,
+  )
+  // An unreadable .gitmodules: git itself fails on it before entering any submodule.
+  if (r.code !== 0) return []
+  const names = new Set<string>()
+  for (const key of r.stdout.split('\0')) {
+    const m = /^submodule\.(.+)\.[^.]+$/s.exec(key)
+    if (m && !/[\n\0]/.test(m[1] as string)) names.add(m[1] as string)
+  }
+  return [...names].map((n) => [`submodule.${n}.ignore`, 'dirty'])
+}
+
 /**
- * Resolves `repoPath` inside the workspace roots to the real top level of its git repository,
- * and refuses a repo whose top level lies outside the roots (a root inside someone else's repo).
+ * Finds the repository that `dir` belongs to and checks it (see resolveRepo). Nothing git runs
+ * here can start a program: discovery and `git config --list` read config, they act on none of it.
  */
-export async function resolveRepo(repoPath: string, ctx: ToolContext): Promise<string> {
+async function checkRepo(dir: string, ctx: ToolContext): Promise<CheckedRepo> {
+  const [where, listed] = await Promise.all([
+    execGit(
+      dir,
+      ['rev-parse', '--path-format=absolute', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'],
+      ctx,
+    ),
+    execGit(dir, ['config', '--list', '--show-scope', '--no-includes', '--null'], ctx),
+  ])
+  if (where.code !== 0) throw new ToolError(`not a git repository: ${dir}`)
+  const [topRaw = '', gitDirRaw = '', commonRaw = ''] = where.stdout.split('\n')
+  const roots = ctx.workspaceRoots
+  const top = await insideRoots(topRaw, 'top level', roots)
+  const gitDir = await insideRoots(gitDirRaw, 'git directory', roots)
+  const commonDir = await insideRoots(commonRaw, 'common git directory', roots)
+  if (listed.code !== 0)
+    throw new ToolError(`refused: cannot read the repository's config: ${tail(listed.stderr)}`)
+  const entries = parseConfigList(listed.stdout)
+  checkRepoConfig(entries)
+  const alternates = path.join(commonDir, 'objects', 'info', 'alternates')
+  await checkAlternates(alternates, roots)
+  const gitmodules = path.join(top, '.gitmodules')
+  const submoduleConfig = await submoduleIgnores(gitmodules, ctx)
+  const watched = [
+    gitmodules,
+    path.join(commonDir, 'config'),
+    path.join(commonDir, 'config.worktree'),
+    path.join(gitDir, 'config.worktree'),
+    alternates,
+  ]
+  return {
+    top,
+    gitDir,
+    commonDir,
+    remotes: remotesOf(entries),
+    watched,
+    submoduleConfig,
+    stamp: await stampOf(watched),
+  }
+}
+
+/**
+ * Resolves `repoPath` inside the workspace roots to its git repository and checks that git can be
+ * run there without running anything the repository names: its top level, git directory (a
+ * `.git` file may point elsewhere) and common directory are inside the roots, every key of its own
+ * config is on the data-only allowlist (no filter, driver, hook path, include, alias, URL rewrite,
+ * program...), and no alternate object directory lies outside. Refusals name the reason.
+ *
+ * @example
+ *   const repo = await resolveRepo('app', ctx) // repo.top: '/srv/ws/app'
+ */
+export async function resolveRepo(repoPath: string, ctx: ToolContext): Promise<CheckedRepo> {
   const dir = (await resolveInWorkspace(repoPath, ctx.workspaceRoots, { kind: 'directory' })).path
-  const r = await gitRaw(dir, ['rev-parse', '--show-toplevel'], ctx)
-  if (r.code !== 0) throw new ToolError(`not a git repository: ${repoPath}`)
-  const top = await realpath(r.stdout.trim())
-  await resolveInWorkspace(top, ctx.workspaceRoots, { kind: 'directory' })
-  return top
+  try {
+    return await checkRepo(dir, ctx)
+  } catch (err) {
+    if (err instanceof ToolError && err.message.startsWith('not a git repository'))
+      throw new ToolError(`not a git repository: ${repoPath}`)
+    throw err
+  }
 }
 
 /**
@@ -101,17 +298,25 @@ export function repoTarget(repoPath: string, ctx: ToolContext): string {
   }
 }
 
+/**
+ * For every `git status`: a submodule's work tree is never examined (that would run git inside the
+ * submodule with its own, unchecked config and attributes); its checked-out commit still shows.
+ * On the command line because `submodule.<name>.ignore` in `.gitmodules` (repository content)
+ * overrides the `diff.ignoreSubmodules` config.
+ */
+export const IGNORE_SUBMODULES = '--ignore-submodules=dirty'
+
 /** HEAD (or "none" in an empty repo) — also the evidence after commit, checkout and pull. */
-export async function headOf(repo: string, ctx: ToolContext): Promise<string> {
+export async function headOf(repo: CheckedRepo, ctx: ToolContext): Promise<string> {
   const r = await gitRaw(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'], ctx)
   return r.code === 0 ? r.stdout.trim() : 'none'
 }
 
 /** Digest of HEAD plus `status --porcelain`: changes whenever a commit or the working tree does. */
-export async function repoDigest(repo: string, ctx: ToolContext): Promise<string> {
+export async function repoDigest(repo: CheckedRepo, ctx: ToolContext): Promise<string> {
   const [head, status] = await Promise.all([
     headOf(repo, ctx),
-    git(repo, ['status', '--porcelain=v1', '-z'], ctx),
+    git(repo, ['status', '--porcelain=v1', '-z', IGNORE_SUBMODULES], ctx),
   ])
   return sha256Hex(`${head}\n${status}`)
 }
@@ -126,15 +331,15 @@ export async function repoDigestOrUndefined(repoPath: string, ctx: ToolContext):
 }
 
 /** The current branch name, or undefined on a detached HEAD. */
-export async function currentBranch(repo: string, ctx: ToolContext): Promise<string | undefined> {
+export async function currentBranch(repo: CheckedRepo, ctx: ToolContext): Promise<string | undefined> {
   const r = await gitRaw(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD'], ctx)
   return r.code === 0 ? r.stdout.trim() : undefined
 }
 
 /** Refuses a path argument that leaves the repo; returns it relative to the repo. */
-export function repoRelative(repo: string, p: string): string {
-  const abs = path.resolve(repo, p)
-  const rel = path.relative(repo, abs)
+export function repoRelative(repo: CheckedRepo, p: string): string {
+  const abs = path.resolve(repo.top, p)
+  const rel = path.relative(repo.top, abs)
   if (rel.startsWith('..') || path.isAbsolute(rel))
     throw new ToolError(`path is outside the repository: ${p}`)
   return rel === '' ? '.' : rel

@@ -1,7 +1,15 @@
 import { z } from 'zod'
 import { sha256Hex } from '../digest.js'
 import type { ToolSpec } from '../tool.js'
-import { RepoPathArg, git, headOf, repoDigestOrUndefined, repoTarget, resolveRepo } from './git-repo.js'
+import {
+  IGNORE_SUBMODULES,
+  RepoPathArg,
+  git,
+  headOf,
+  repoDigestOrUndefined,
+  repoTarget,
+  resolveRepo,
+} from './git-repo.js'
 
 export const GitStatusArgs = z.object({ repoPath: RepoPathArg }).strict()
 
@@ -63,9 +71,9 @@ export const gitStatus: ToolSpec<typeof GitStatusArgs> = {
   async run(args, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
     const [text, head, porcelain] = await Promise.all([
-      git(repo, ['status', '--porcelain=v2', '--branch'], ctx),
+      git(repo, ['status', '--porcelain=v2', '--branch', IGNORE_SUBMODULES], ctx),
       headOf(repo, ctx),
-      git(repo, ['status', '--porcelain=v1', '-z'], ctx),
+      git(repo, ['status', '--porcelain=v1', '-z', IGNORE_SUBMODULES], ctx),
     ])
     const data = parseStatusV2(text, head)
     const ab = data.upstream ? ` [${data.upstream}: ahead ${data.ahead}, behind ${data.behind}]` : ''
