@@ -3,9 +3,10 @@
  * inside `npm test`. A break names the rule; its `comment` says why the rule exists.
  */
 
-// Modules that speak to infrastructure directly: the queue library, the Redis client, the Gitea
-// client library and the HTTP framework.
-const INFRA = '^(bullmq|ioredis|gitea-js|hono|@hono/.+)$'
+// Packages that speak to infrastructure directly: the queue library, the Redis client, the Gitea
+// client library and the HTTP framework (matched on the resolved path, as dependency-cruiser does).
+const INFRA = '(^|/)node_modules/(bullmq|ioredis|gitea-js|hono|@hono/[^/]+)/'
+const BULLMQ_IOREDIS = '(^|/)node_modules/(bullmq|ioredis)/'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -26,7 +27,10 @@ module.exports = {
         'handlers/, commands/ and labels/ decide; they see the narrow interfaces of src/ (contexts, effects, ports), ' +
         'never bullmq, ioredis, gitea-js or hono, nor any module that reaches them.',
       from: { path: '^(handlers|commands|labels)/' },
-      to: { path: INFRA, dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
+      to: {
+        path: INFRA,
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+      },
     },
     {
       name: 'content-never-reaches-infrastructure',
@@ -44,7 +48,7 @@ module.exports = {
         'src/queue/ (connections, queue names, the consumer pieces) and src/jobs/ (job records and queues) are the ' +
         'only rooms that import bullmq or ioredis; others take a RedisClient and QueueWorker from src/queue/.',
       from: { pathNot: '^(src/queue|src/jobs)/' },
-      to: { path: '^(bullmq|ioredis)$' },
+      to: { path: BULLMQ_IOREDIS },
     },
     {
       name: 'tools-stay-out-of-the-loop',
@@ -67,7 +71,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 }

@@ -17,7 +17,7 @@ import {
   triageRulesPath,
   typeLabelFor,
   type ExistingLabel,
-} from '../../../labels/index.js'
+} from '../../labels/index.js'
 
 const catalogue = loadCatalogue()
 

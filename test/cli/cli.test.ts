@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js'
 import { defaultTools, Harness, House, readAttestation } from '../../src/harness/index.js'
 import { renderAck } from '../../src/report/render.js'
 import type { DsseEnvelope } from '../../src/provenance/index.js'
-import { echo } from './test-tools.js'
+import { echo } from '../harness/test-tools.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const tsx = join(root, 'node_modules/.bin/tsx')

@@ -21,7 +21,7 @@ import {
   type DsseEnvelope,
 } from '../../src/provenance/index.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
-import { echo } from './test-tools.js'
+import { echo } from '../harness/test-tools.js'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'uw-prov-'))
 const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })

@@ -10,7 +10,7 @@ import {
   RedisPatternStore,
 } from '../../src/intelligence/index.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
-import { echo, failing } from './test-tools.js'
+import { echo, failing } from '../harness/test-tools.js'
 
 const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
 const prefixes: string[] = []
