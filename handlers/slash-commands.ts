@@ -1,5 +1,6 @@
 import { findCommand, type CommandSpec } from '../src/commands-core/command-spec.js'
 import { formatArgsError } from '../src/commands-core/command-input.js'
+import { leadingCommandName, utf8Bytes } from '../src/commands-core/comment-size.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText, mention, quoteCommand } from '../src/commands-core/markdown.js'
 import { parseCommands, type ParsedCommand } from '../src/commands-core/parse-commands.js'
@@ -94,6 +95,48 @@ function unknownReply(ctx: HandlerContext, unknown: ParsedCommand[], src: KeySou
   }
 }
 
+/** The one notice per rate-limit window that commands are being skipped. */
+function rateLimitReply(ctx: HandlerContext, src: KeySource, refused: RateDecision): Effect {
+  return {
+    type: 'comment',
+    repo: ctx.repo,
+    issue: ctx.event.issue.number,
+    key: commentKey(src, 'rate-limit'),
+    body: `${mention(ctx.event.author.login)}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
+  }
+}
+
+/**
+ * A body longer than `maxCommentBytes` is not read for commands (parsing it could hold the router
+ * for seconds). When its first line is a known command the author meant one, so one reply says
+ * why nothing ran, quoting nothing from the body; otherwise (a long text with a stray `/path`) it
+ * stays silent. The reply counts against the user's limit like a command, so a flood stays quiet.
+ */
+async function tooLong(ctx: HandlerContext, src: KeySource, bytes: number): Promise<Effect[]> {
+  const limit = ctx.config.maxCommentBytes
+  const log: Effect = {
+    type: 'log',
+    level: 'info',
+    message: 'comment too long to read commands from',
+    data: { bytes, limit, commentId: src.commentId },
+  }
+  const name = leadingCommandName(ctx.event.body)
+  if (name === undefined || !findCommand(ctx.commands, name)) return [log]
+  const refused = await userLimit(ctx, `${src.deliveryId}:${src.commentId ?? 'body'}:too-long`)
+  if (refused) return refused.firstRefusal ? [log, rateLimitReply(ctx, src, refused)] : [log]
+  const what = src.commentId === undefined ? 'description' : 'comment'
+  return [
+    log,
+    {
+      type: 'comment',
+      repo: ctx.repo,
+      issue: ctx.event.issue.number,
+      key: commentKey(src, 'too-long'),
+      body: `${mention(ctx.event.author.login)}, this ${what} is too long to read commands from (${bytes} bytes; the limit is ${limit}), so none of its commands ran. Please post the commands in a shorter comment.`,
+    },
+  ]
+}
+
 function sameLogin(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()
 }
@@ -101,7 +144,8 @@ function sameLogin(a: string, b: string): boolean {
 /**
  * Turns the slash commands in a newly created comment (or issue/PR body) into effects: replies for
  * unknown commands, denials, bad arguments and rate limits; each accepted command's own effects;
- * and a 👀 reaction on the comment. Edited and deleted comments, and the bot's own, do nothing.
+ * and a 👀 reaction on the comment. Edited and deleted comments, and the bot's own, do nothing; a
+ * body longer than `commands.maxCommentBytes` is not parsed (see `tooLong`).
  *
  * @example
  *   const effects = await slashCommands.handle(event, ctx)
@@ -111,10 +155,13 @@ export const slashCommands: CommentHandler = {
   async handle(event, ctx) {
     if (event.action !== 'created') return []
     if (sameLogin(event.author.login, ctx.botLogin)) return []
+    const src: KeySource = { deliveryId: event.deliveryId, commentId: event.commentId }
+    // Measured before any parsing: the Markdown parse is what a huge body would make slow.
+    const bytes = utf8Bytes(event.body)
+    if (bytes > ctx.config.maxCommentBytes) return tooLong(ctx, src, bytes)
     const parsed = parseCommands(event.body)
     if (parsed.length === 0) return []
 
-    const src: KeySource = { deliveryId: event.deliveryId, commentId: event.commentId }
     const max = ctx.config.maxCommandsPerComment
     const effects: Effect[] = []
     const unknown: ParsedCommand[] = []
@@ -127,13 +174,7 @@ export const slashCommands: CommentHandler = {
       // One polite reply per window (firstRefusal), and at most one per comment.
       if (refused.firstRefusal && !rateReplied) {
         rateReplied = true
-        effects.push({
-          type: 'comment',
-          repo: ctx.repo,
-          issue: event.issue.number,
-          key: commentKey(src, 'rate-limit'),
-          body: `${mention(event.author.login)}, commands are arriving faster than this repository allows, so I am skipping them for about ${refused.resetSeconds} s. This is the only notice until then; please try again afterwards.`,
-        })
+        effects.push(rateLimitReply(ctx, src, refused))
       }
     }
 

@@ -17,6 +17,7 @@ const Rule = (limit: number, windowSeconds: number) =>
  *   commands:
  *     rateLimit: { perUser: { limit: 10, windowSeconds: 60 }, perIssue: { limit: 30, windowSeconds: 60 } }
  *     maxCommandsPerComment: 10
+ *     maxCommentBytes: 65536
  *     approvalTtlSeconds: 86400
  */
 export const CommandsConfig = z
@@ -32,6 +33,19 @@ export const CommandsConfig = z
       .prefault({}),
     /** Commands beyond this many in one comment are ignored (the reply says so). */
     maxCommandsPerComment: z.number().int().positive().max(100).default(10),
+    /**
+     * Bodies longer than this (UTF-8 bytes) are not read for commands: parsing Markdown is linear
+     * but not cheap (a hostile 64 KiB body takes tens of milliseconds, 5 MiB, which a webhook may
+     * carry, seconds of the router's event loop). GitHub caps comments at 65,536 characters, so
+     * people used to it never write a longer command comment. One that starts with a known
+     * command gets a reply saying it is too long; any other stays silent.
+     */
+    maxCommentBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(5 * 1024 * 1024)
+      .default(65_536),
     /** How long a request for approval stays valid. */
     approvalTtlSeconds: z
       .number()

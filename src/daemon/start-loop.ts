@@ -118,13 +118,16 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const store = new RedisJobStore(connection, prefix)
   // The Redis password too (the embedded server's, or one in REDIS_URL): a tool must not echo it.
   const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET, redisPassword(opts.redisUrl)]
+  // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
+  const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
+  const harnessConfig = { ...file, keys: { ...file.keys, legacyApprovalGraceSeconds } }
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
     if (!h) {
       h = new Harness({
         house,
-        config: file,
+        config: harnessConfig,
         tools,
         redis: connection,
         redisPrefix: prefix,

@@ -10,7 +10,7 @@ import { MemoryPatternStore, RedisPatternStore, type PatternStore } from '../int
 import { adaptiveTimeout, predictFrom, type Prediction } from '../intelligence/predict.js'
 import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-log.js'
 import { digestOf } from '../provenance/canonical-json.js'
-import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from '../provenance/dsse.js'
+import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, signEnvelope } from '../provenance/dsse.js'
 import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
 import { trustedRouterKeys } from '../provenance/router-keys.js'
 import { buildStatement, outputFacts } from '../provenance/statement.js'
@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js'
 import type { Evidence, ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../tools/tool.js'
 import type { KeyObject } from 'node:crypto'
 import type { DsseEnvelope } from '../provenance/dsse.js'
-import { attestApproval, callDigest, type Approval } from './approval.js'
+import { attestApproval, callDigest, LegacyApproval, type Approval } from './approval.js'
 import { MemoryCircuitBreaker, RedisCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js'
 import { defaultTools } from './default-tools.js'
 import { didYouMean } from './did-you-mean.js'
@@ -129,6 +129,9 @@ class AttemptAbort extends Error {
     super(kind)
   }
 }
+
+/** `keys.legacyApprovalGraceSeconds` when unset: the default `commands.approvalTtlSeconds`, a day. */
+export const DEFAULT_LEGACY_GRACE_SECONDS = 86_400
 
 /**
  * Runs tools for one house under its policy and mode: argument parsing, house policy, approvals,
@@ -274,13 +277,36 @@ export class Harness {
     return envelope
   }
 
-  /** The router keys this harness trusts for approvals, and why a configured one is not trusted. */
+  /**
+   * The router keys this harness trusts for approvals, and why a configured one is not trusted.
+   * The first time the key directory trusts one, it records so (`_router.created`, once): from
+   * then on the worker has been upgraded, which bounds the legacy approvals it still accepts.
+   */
   routerKeys(): { keys: KeyObject[]; problems: string[] } {
     if (this.givenRouterKeys) return { keys: [...this.givenRouterKeys], problems: [] }
     // Cached once a key is found; looked up again while none is (it may be copied in later).
     if (this.routerTrust && this.routerTrust.keys.length > 0) return this.routerTrust
-    this.routerTrust = trustedRouterKeys(this.keys, this.config.keys.routerPublicKeys)
+    const configured = this.config.keys.routerPublicKeys
+    this.routerTrust = trustedRouterKeys(this.keys, configured)
+    if (this.routerTrust.keys.length > 0 && !this.keys.routerKeyRecord()) {
+      // `_router.pub` copied in by an operator is dated by its file (never later than now).
+      const copied = configured?.length ? undefined : this.keys.routerPublicKeyTime()
+      this.keys.recordRouterKey(copied)
+    }
     return this.routerTrust
+  }
+
+  /**
+   * The upgrade window for legacy approvals signed by `legacyKey`: they count while they expire no
+   * later than `_router.created` plus `keys.legacyApprovalGraceSeconds`, and only when that key
+   * was already in the directory when the record was made (so an install that never had legacy
+   * approvals accepts none).
+   */
+  private legacyWindow(legacyKey: KeyObject | undefined): { notAfter: number; since: string } | undefined {
+    const record = this.keys.routerKeyRecord()
+    if (!record || !legacyKey || !record.houseKeyids.includes(keyIdOf(legacyKey))) return undefined
+    const grace = this.config.keys.legacyApprovalGraceSeconds ?? DEFAULT_LEGACY_GRACE_SECONDS
+    return { notAfter: Date.parse(record.since) + grace * 1000, since: record.since }
   }
 
   /**
@@ -358,6 +384,8 @@ export class Harness {
 
     if (approvalNeeded(this.policy, mode, spec)) {
       const trust = options.approval === undefined ? { keys: [], problems: [] } : this.routerKeys()
+      const legacy = LegacyApproval.safeParse(options.approval).success
+      const legacyKey = legacy ? this.keys.publicKey(this.approvalKeyHouse) : undefined
       const checked = checkApproval({
         policy: this.policy,
         mode,
@@ -368,10 +396,8 @@ export class Harness {
         routerKeys: trust.keys,
         routerKeyProblems: trust.problems,
         acceptLegacy: this.config.keys.acceptLegacyApprovals,
-        legacyKey:
-          options.approval !== undefined && this.config.keys.acceptLegacyApprovals
-            ? this.keys.publicKey(this.approvalKeyHouse)
-            : undefined,
+        legacyKey,
+        legacyWindow: legacy ? this.legacyWindow(legacyKey) : undefined,
         job: options.job,
         now: this.now(),
       })

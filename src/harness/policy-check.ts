@@ -66,10 +66,10 @@ interface Claim {
 }
 
 /**
- * Checks an approval for one call: a router attestation signed by a trusted router key (or, only
- * when `legacyKey` is given, a legacy approval signed by that house key), for this house, this job
- * and run, this exact call, by one of THIS house's sovereigns (the router's claim of the role is
- * not trusted), not by the requester unless the house allows it, and not expired.
+ * Checks an approval for one call: a router attestation signed by a trusted router key (or a
+ * legacy approval signed by `legacyKey`, with `acceptLegacy` or inside `legacyWindow`), for this
+ * house, this job and run, this exact call, by one of THIS house's sovereigns (the router's claim
+ * of the role is not trusted), not by the requester unless the house allows it, and not expired.
  *
  * Order matters for the message: a forged approval is reported as forged, not as "wrong
  * approver", because none of its fields can be trusted.
@@ -85,8 +85,14 @@ export function checkApproval(input: {
   routerKeys: readonly KeyObject[]
   /** Why a configured router key is not trusted, for the refusal's message. */
   routerKeyProblems?: readonly string[]
-  /** `keys.acceptLegacyApprovals`: also accept the old format, signed by `legacyKey`. */
+  /** `keys.acceptLegacyApprovals`: also accept the old format, signed by `legacyKey`, whatever its expiry. */
   acceptLegacy?: boolean
+  /**
+   * The upgrade window: without `acceptLegacy`, a legacy approval signed by `legacyKey` counts only
+   * when it expires at or before `notAfter` (ms), so it was issued before this key directory had a
+   * router key. `since` dates that, for the refusal's message.
+   */
+  legacyWindow?: { notAfter: number; since: string }
   /** The house key (timmy's) that signed legacy approvals. */
   legacyKey?: KeyObject
   /** The job and run this call belongs to; an attestation must name the same (or none, for none). */
@@ -115,20 +121,26 @@ export function checkApproval(input: {
   let accepted: Omit<AcceptedApproval, keyof Claim>
   const legacy = LegacyApproval.safeParse(input.approval)
   if (legacy.success) {
-    if (!input.acceptLegacy) {
+    const window = input.acceptLegacy ? undefined : input.legacyWindow
+    if (!input.acceptLegacy && !window)
       return {
-        denial: {
-          rule: 'approval-legacy',
-          reason:
-            'the approval is in the old format (signed with a house key, not attested by the router), and keys.acceptLegacyApprovals is off',
-          fix: 'ask for a fresh approval (`/retry` the job, then `/approve` it), or set keys.acceptLegacyApprovals: true for the duration of an upgrade',
-        },
+        denial: legacyRefused(
+          ", and this worker's key directory dates no upgrade from that key (_router.created)",
+        ),
       }
-    }
     if (!input.legacyKey)
       return { denial: forged('the legacy approval key (timmy.pub) is not in the key directory') }
     if (!legacyApprovalValid(input.approval, input.legacyKey))
       return { denial: forged('not signed by the legacy approval key') }
+    // Checked once the signature is known good, so the expiry it reads is the one that was signed.
+    if (window && Date.parse(legacy.data.expiresAt) > window.notAfter) {
+      const until = new Date(window.notAfter).toISOString()
+      return {
+        denial: legacyRefused(
+          `; it expires at ${legacy.data.expiresAt}, after ${until}, so it was not issued before this worker's upgrade to router attestations (${window.since})`,
+        ),
+      }
+    }
     claim = legacy.data
     accepted = { kind: 'legacy', keyid: legacy.data.keyid }
   } else {
@@ -225,6 +237,14 @@ export function checkApproval(input: {
       ...(claim.runId === undefined ? {} : { runId: claim.runId }),
       ...accepted,
     },
+  }
+}
+
+function legacyRefused(detail: string): Denial {
+  return {
+    rule: 'approval-legacy',
+    reason: `the approval is in the old format (signed with a house key, not attested by the router), and keys.acceptLegacyApprovals is off${detail}`,
+    fix: 'ask for a fresh approval (`/retry` the job, then `/approve` it), or set keys.acceptLegacyApprovals: true for the duration of an upgrade',
   }
 }
 

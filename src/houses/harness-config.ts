@@ -56,10 +56,19 @@ export const HarnessConfig = z.object({
        */
       routerPublicKeys: z.array(z.string().min(1)).optional(),
       /**
-       * Also accept approvals in the old format (signed with the timmy house key, not bound to a
-       * house or job). Only for a rolling upgrade: it trusts whoever holds timmy.key.
+       * Accept approvals in the old format (signed with the timmy house key, not bound to a house
+       * or job) whatever their expiry. Only for a rolling upgrade that runs workers before the
+       * router: it trusts whoever holds timmy.key. Without it, a legacy approval counts only when
+       * it was necessarily issued before the upgrade (see `legacyApprovalGraceSeconds`).
        */
       acceptLegacyApprovals: z.boolean().default(false),
+      /**
+       * The longest approval lifetime the old router could have given: a legacy approval whose
+       * signed expiry is at most this long after `_router.created` (when this key directory first
+       * had or trusted a router key) was issued before the upgrade, and is accepted. Later ones
+       * never are. Default `commands.approvalTtlSeconds` in the daemon, one day in a library.
+       */
+      legacyApprovalGraceSeconds: z.number().int().min(0).optional(),
     })
     .strict()
     .default({ acceptLegacyApprovals: false }),

@@ -19,7 +19,7 @@ export {
   type EnvelopeVerification,
 } from './dsse.js'
 export { parseEnvelopeJson } from './find-envelope.js'
-export { defaultKeyDir, KeyStore, type HouseKey } from './key-store.js'
+export { defaultKeyDir, KeyStore, RouterKeyRecord, type HouseKey } from './key-store.js'
 export {
   buildStatement,
   ExecutionPredicate,

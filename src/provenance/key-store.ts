@@ -7,9 +7,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { z } from 'zod'
 import { keyIdOf } from './dsse.js'
 
 /** One house's signing key pair. */
@@ -32,6 +34,21 @@ export const ROUTER_KEY_NAME = '_router'
 
 /** The router's signing key pair (it signs approval attestations, never provenance). */
 export type RouterKey = Omit<HouseKey, 'house'>
+
+/** File name of the record of when this key directory first had (or trusted) a router key. */
+export const ROUTER_RECORD_FILE = `${ROUTER_KEY_NAME}.created`
+
+/**
+ * `_router.created`: when this key directory first held a router key (the router's machine) or
+ * first trusted one (a worker's machine), and the keyids of the house public keys it held at that
+ * moment. Written once, never overwritten: it dates the upgrade from house-key (legacy) approvals,
+ * so a legacy approval can be told to be from before the upgrade by its signed expiry alone.
+ */
+export const RouterKeyRecord = z.object({
+  since: z.iso.datetime({ offset: true }),
+  houseKeyids: z.array(z.string()),
+})
+export type RouterKeyRecord = z.infer<typeof RouterKeyRecord>
 
 /** Default key directory: `<UW_DATA_DIR>/keys`. */
 export function defaultKeyDir(dataDir = process.env.UW_DATA_DIR || '.data'): string {
@@ -78,14 +95,70 @@ export class KeyStore {
   router(): RouterKey {
     const cached = this.cache.get(ROUTER_KEY_NAME)
     if (cached) return cached
-    const key = this.load(ROUTER_KEY_NAME) ?? this.generate(ROUTER_KEY_NAME)
+    const loaded = this.load(ROUTER_KEY_NAME)
+    const key = loaded ?? this.generate(ROUTER_KEY_NAME)
+    // A key made by a version that kept no record is dated by its file, never later than now.
+    this.recordRouterKey(loaded ? this.mtime(`${ROUTER_KEY_NAME}.key`) : undefined)
     this.cache.set(ROUTER_KEY_NAME, key)
     return key
+  }
+
+  /** The `_router.created` record; undefined when there is none or it does not parse. Never writes. */
+  routerKeyRecord(): RouterKeyRecord | undefined {
+    let text: string
+    try {
+      text = readFileSync(join(this.dir, ROUTER_RECORD_FILE), 'utf8')
+    } catch {
+      return undefined
+    }
+    try {
+      const parsed = RouterKeyRecord.safeParse(JSON.parse(text))
+      return parsed.success ? parsed.data : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Records, once, that this directory has (or trusts) a router key since `at` (default now; a
+   * time in the future counts as now), with the keyids of the house `.pub` files here now. An
+   * existing record always wins, even one that does not parse, so nothing moves the date later:
+   * not a restart, not a re-created router key, not a racing process. Returns the record on disk,
+   * or undefined when it cannot be written or read (a read-only directory).
+   *
+   * @example
+   *   const { since } = keys.recordRouterKey() ?? {}
+   */
+  recordRouterKey(at?: Date): RouterKeyRecord | undefined {
+    const existing = this.routerKeyRecord()
+    if (existing) return existing
+    const now = Date.now()
+    const since = new Date(Math.min(at?.getTime() ?? now, now)).toISOString()
+    // Public files only: this may run in a router whose house .key files must never be loaded.
+    const houseKeyids = this.names('.pub').flatMap((house) => {
+      try {
+        return [keyIdOf(createPublicKey(readFileSync(join(this.dir, `${house}.pub`), 'utf8')))]
+      } catch {
+        return []
+      }
+    })
+    const record: RouterKeyRecord = { since, houseKeyids }
+    try {
+      this.publishOnce(ROUTER_RECORD_FILE, `${JSON.stringify(record)}\n`, 0o644)
+    } catch {
+      return undefined
+    }
+    return this.routerKeyRecord()
   }
 
   /** The router's public key from `_router.pub` (or `_router.key`); undefined when neither exists. Never generates. */
   routerPublicKey(): KeyObject | undefined {
     return this.publicKey(ROUTER_KEY_NAME)
+  }
+
+  /** When `_router.pub` was written (its mtime), for dating a copied-in key; undefined without one. */
+  routerPublicKeyTime(): Date | undefined {
+    return this.mtime(`${ROUTER_KEY_NAME}.pub`)
   }
 
   /** Houses whose private key (`<house>.key`) is in the directory; the router key is not a house. */
@@ -146,21 +219,38 @@ export class KeyStore {
     return { house, keyid: keyIdOf(publicKey), privateKey, publicKey, publicPem }
   }
 
-  private generate(house: string): HouseKey {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    const { privateKey } = generateKeyPairSync('ed25519')
-    const keyPath = join(this.dir, `${house}.key`)
-    const tmp = join(this.dir, `.${house}.key.${process.pid}.${Date.now()}`)
-    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
-    chmodSync(tmp, 0o600) // the umask may have narrowed it further; never wider
+  private mtime(file: string): Date | undefined {
     try {
-      linkSync(tmp, keyPath)
+      return statSync(join(this.dir, file)).mtime
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Writes `name` whole unless it exists: a temporary file, then link(2), which fails when the
+   * name exists. Readers never see a half-written file, and the first writer wins.
+   */
+  private publishOnce(name: string, content: string, mode: number): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    const tmp = join(this.dir, `.${name}.${process.pid}.${Date.now()}`)
+    writeFileSync(tmp, content, { mode, flag: 'wx' })
+    chmodSync(tmp, mode) // the umask may have narrowed it further; never wider
+    try {
+      linkSync(tmp, join(this.dir, name))
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      // Another process won the race: use its key so every signature verifies with one public key.
+      // Another process won the race: its file stands.
     } finally {
       rmSync(tmp, { force: true })
     }
+  }
+
+  private generate(house: string): HouseKey {
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const keyPath = join(this.dir, `${house}.key`)
+    // Another process may win the race: then its key is used, so every signature verifies with one public key.
+    this.publishOnce(`${house}.key`, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600)
     const key = this.load(house)
     if (!key) throw new Error(`key file ${keyPath} vanished right after it was written`)
     // Rename is atomic, so readers never see a half-written public key; racers write the same bytes.

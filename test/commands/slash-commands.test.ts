@@ -601,3 +601,125 @@ describe('slash-commands handler', () => {
     ).toEqual(['c:d-1:77:status_0', 'c:d-1:77:status_1', 'c:d-1:77:too-many'])
   })
 })
+
+describe('slash-commands handler: bodies longer than commands.maxCommentBytes are not parsed', () => {
+  const LIMIT = CONFIG.maxCommentBytes
+  const pad = (head: string, bytes: number, unit = 'x') =>
+    head + unit.repeat(Math.ceil((bytes - head.length) / unit.length)).slice(0, bytes - head.length)
+  const log = (bytes: number, where: { commentId?: number } = { commentId: 77 }) => ({
+    type: 'log',
+    level: 'info',
+    message: 'comment too long to read commands from',
+    data: { bytes, limit: LIMIT, commentId: where.commentId },
+  })
+  // 23 ASCII bytes, then 2 bytes per 'é': under the limit in characters, over it in bytes.
+  const accented = pad('/run git_push @bezalel\n', 40_000, 'é')
+  const tooLong = (bytes: number) =>
+    comment('too-long', `${bytes} bytes; the limit is ${LIMIT}`, 'none of its commands ran', '@wendy')
+
+  it('the accented body is under the limit in characters, over it in bytes', () => {
+    expect(accented.length).toBeLessThanOrEqual(LIMIT)
+    expect(utf8(accented)).toBeGreaterThan(LIMIT)
+  })
+
+  const sizeCases: { name: string; event: CommentEvent; expected: unknown[] }[] = [
+    {
+      name: 'a command comment exactly at the limit is read',
+      event: commentEvent(pad('/status\n', LIMIT)),
+      expected: [eyes, comment('status_0')],
+    },
+    {
+      name: 'one byte over: one reply, nothing run, nothing quoted',
+      event: commentEvent(pad('/status\n', LIMIT + 1)),
+      expected: [log(LIMIT + 1), tooLong(LIMIT + 1)],
+    },
+    {
+      name: 'the limit is in UTF-8 bytes, not characters',
+      event: commentEvent(accented),
+      expected: [log(utf8(accented)), tooLong(utf8(accented))],
+    },
+    {
+      name: 'blank lines before the command still count as starting with it',
+      event: commentEvent(pad('\n  \r\n   /approve j1\n', LIMIT + 10)),
+      expected: [log(LIMIT + 10), tooLong(LIMIT + 10)],
+    },
+    {
+      name: 'a long text with a command further down stays silent',
+      event: commentEvent(pad('Build log follows.\n/status\n', LIMIT * 2)),
+      expected: [log(LIMIT * 2)],
+    },
+    {
+      name: 'a long text starting with a path, not a command, stays silent',
+      event: commentEvent(pad('/usr/bin/env node\n', LIMIT + 1)),
+      expected: [log(LIMIT + 1)],
+    },
+    {
+      name: 'a long text starting with an unknown /word stays silent',
+      event: commentEvent(pad('/nope\n', LIMIT + 1)),
+      expected: [log(LIMIT + 1)],
+    },
+    {
+      name: 'a long issue body starting with a command: the reply says description',
+      event: commentEvent(pad('/run git_status\n', LIMIT + 1), {
+        source: 'issue_body',
+        commentId: undefined,
+      }),
+      expected: [
+        log(LIMIT + 1, {}),
+        expect.objectContaining({
+          type: 'comment',
+          key: 'c:d-1:body:too-long',
+          body: expect.stringContaining('this description is too long'),
+        }),
+      ],
+    },
+    {
+      name: 'an edited long comment does nothing',
+      event: commentEvent(pad('/status\n', LIMIT + 1), { action: 'edited' }),
+      expected: [],
+    },
+    {
+      name: "the bot's own long comment does nothing",
+      event: commentEvent(pad('/status\n', LIMIT + 1), { author: { login: 'uw-bot', id: 1 } }),
+      expected: [],
+    },
+  ]
+  for (const c of sizeCases) {
+    it(c.name, async () => {
+      const w = world({})
+      const effects = await slashCommands.handle(c.event, w.ctx(c.event))
+      expect(effects).toEqual(c.expected)
+      expect(w.jobs.enqueued).toEqual([])
+    })
+  }
+
+  it('a 5 MiB hostile comment costs milliseconds, not the seconds a Markdown parse would', async () => {
+    const body = pad('/run x\n', 5 * 1024 * 1024, '![a')
+    const event = commentEvent(body)
+    const t0 = performance.now()
+    const effects = await slashCommands.handle(event, world({}).ctx(event))
+    const ms = performance.now() - t0
+    expect(effects).toEqual([log(5 * 1024 * 1024), tooLong(5 * 1024 * 1024)])
+    // Parsing it takes ~4.5 s; measuring and a look at the first line take a few ms.
+    expect(ms).toBeLessThan(500)
+  })
+
+  it('the reply counts against the user limit: a flood of long comments gets one notice', async () => {
+    const w = world({})
+    const bodies: string[] = []
+    for (let i = 0; i < CONFIG.rateLimit.perUser.limit + 3; i++) {
+      const event = commentEvent(pad('/status\n', LIMIT + 1), { deliveryId: `d-${i}`, commentId: 100 + i })
+      for (const e of await slashCommands.handle(event, w.ctx(event)))
+        if (e.type === 'comment') bodies.push(e.key)
+    }
+    const limit = CONFIG.rateLimit.perUser.limit
+    expect(bodies.slice(0, limit)).toEqual(
+      Array.from({ length: limit }, (_, i) => `c:d-${i}:${100 + i}:too-long`),
+    )
+    expect(bodies.slice(limit)).toEqual([`c:d-${limit}:${100 + limit}:rate-limit`])
+  })
+})
+
+function utf8(s: string): number {
+  return Buffer.byteLength(s, 'utf8')
+}

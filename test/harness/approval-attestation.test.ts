@@ -1,5 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -12,6 +20,7 @@ import {
   type Approval,
 } from '../../src/harness/index.js'
 import { KeyStore, type DsseEnvelope } from '../../src/provenance/index.js'
+import type { HarnessConfigInput } from '../../src/houses/harness-config.js'
 import { trustedRouterKeys } from '../../src/provenance/router-keys.js'
 import { echo } from './test-tools.js'
 
@@ -262,6 +271,222 @@ describe('approval attestations: a worker accepts only what a trusted router att
     expect(store.publicKeys()).toEqual([])
     expect(store.privateKeyHouses()).toEqual([])
     expect(() => store.get('_router')).toThrow(/invalid house name/)
+  })
+})
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+/**
+ * One machine upgraded from timmy-signed approvals: its key directory held timmy's key before the
+ * router key appeared (`fresh`: the other way round, an install that never had legacy approvals).
+ */
+function upgraded(opts: { fresh?: boolean; keys?: HarnessConfigInput['keys'] } = {}) {
+  const dir = join(tmp(), 'keys')
+  const store = new KeyStore(dir)
+  if (!opts.fresh) store.get('timmy')
+  store.router() // the upgraded router's first start
+  const timmy = store.get('timmy')
+  const record = store.routerKeyRecord()!
+  const since = Date.parse(record.since)
+  const worker = new Harness({
+    house: 'bezalel',
+    mode: 'sovereign',
+    tools: [echo],
+    keyDir: dir,
+    auditPath: join(tmp(), 'audit.jsonl'),
+    config: { houses: { bezalel: { sovereigns: ['alice'] } }, ...(opts.keys ? { keys: opts.keys } : {}) },
+  })
+  const legacy = (expiresAt: number, approver = 'alice') =>
+    createLegacyApproval(timmy, { approver, digest, expiresAt: new Date(expiresAt) })
+  return { dir, store, timmy, record, since, worker, legacy }
+}
+
+describe('legacy approvals across the upgrade: accepted only when issued before it, no flag needed', () => {
+  type U = ReturnType<typeof upgraded>
+  const cases: {
+    name: string
+    setup?: Parameters<typeof upgraded>[0]
+    approval: (u: U) => unknown
+    rule?: string
+    reason?: RegExp
+  }[] = [
+    {
+      name: 'approved an hour before the upgrade (expires 23 h after it)',
+      approval: (u) => u.legacy(u.since + 23 * HOUR),
+    },
+    {
+      name: 'expiring exactly at the upgrade plus the grace (the longest TTL the old router gave)',
+      approval: (u) => u.legacy(u.since + DAY),
+    },
+    {
+      name: 'expiring a minute after the upgrade plus the grace: issued after the upgrade',
+      approval: (u) => u.legacy(u.since + DAY + 60_000),
+      rule: 'approval-legacy',
+      reason: /not issued before this worker's upgrade/,
+    },
+    {
+      name: 'expiring a year out (a timmy.key holder forging a long-lived approval)',
+      approval: (u) => u.legacy(u.since + 365 * DAY),
+      rule: 'approval-legacy',
+    },
+    {
+      name: 'a shorter configured grace',
+      setup: { keys: { legacyApprovalGraceSeconds: 3600 } },
+      approval: (u) => u.legacy(u.since + 2 * HOUR),
+      rule: 'approval-legacy',
+    },
+    {
+      name: 'acceptLegacyApprovals: true accepts one past the window (its meaning is unchanged)',
+      setup: { keys: { acceptLegacyApprovals: true } },
+      approval: (u) => u.legacy(u.since + 365 * DAY),
+    },
+    {
+      name: 'an install whose timmy key came after the router key never had legacy approvals',
+      setup: { fresh: true },
+      approval: (u) => u.legacy(u.since + HOUR),
+      rule: 'approval-legacy',
+      reason: /dates no upgrade from that key/,
+    },
+    {
+      name: 'inside the window but signed by another key',
+      approval: (u) => {
+        const { privateKey } = generateKeyPairSync('ed25519')
+        return createLegacyApproval(
+          { privateKey, keyid: u.timmy.keyid },
+          { approver: 'alice', digest, expiresAt: new Date(u.since + HOUR) },
+        )
+      },
+      rule: 'approval-forged',
+    },
+    {
+      name: 'inside the window with the expiry edited after signing',
+      approval: (u) => ({
+        ...u.legacy(u.since + 365 * DAY),
+        expiresAt: new Date(u.since + HOUR).toISOString(),
+      }),
+      rule: 'approval-forged',
+    },
+    {
+      name: 'inside the window by a non-sovereign',
+      approval: (u) => u.legacy(u.since + HOUR, 'mallory'),
+      rule: 'approver-not-sovereign',
+    },
+  ]
+  it.each(cases)('$name -> $rule', async (c) => {
+    const u = upgraded(c.setup)
+    const r = await u.worker.execute('echo', args, {
+      requestedBy: 'bob',
+      approval: c.approval(u) as Approval,
+      job: JOB,
+    })
+    expect(r.error?.rule).toBe(c.rule)
+    if (c.rule) {
+      expect(r.status).toBe('denied')
+      expect(r.attempts).toBe(0)
+      if (c.reason) expect(r.error?.reason).toMatch(c.reason)
+    } else {
+      expect(r.status).toBe('success')
+      expect(r.provenance.statement.predicate.approvals[0]).toMatchObject({
+        kind: 'legacy',
+        approver: 'alice',
+        keyid: u.timmy.keyid,
+      })
+    }
+    await u.worker.close()
+  })
+
+  it('the upgrade date survives restarts and cannot be moved by re-creating the router key', async () => {
+    const u = upgraded()
+    const onDisk = readFileSync(join(u.dir, '_router.created'), 'utf8')
+    const late = u.legacy(u.since + DAY + HOUR)
+    expect(
+      (await u.worker.execute('echo', args, { requestedBy: 'bob', approval: late, job: JOB })).error?.rule,
+    ).toBe('approval-legacy')
+    // Someone deletes the router key pair and lets the router make a new one, later.
+    rmSync(join(u.dir, '_router.key'))
+    rmSync(join(u.dir, '_router.pub'))
+    const restarted = new KeyStore(u.dir)
+    const before = u.store.router().keyid
+    expect(restarted.router().keyid).not.toBe(before)
+    expect(restarted.recordRouterKey(new Date(Date.now() + DAY))).toEqual(u.record)
+    expect(readFileSync(join(u.dir, '_router.created'), 'utf8')).toBe(onDisk)
+    const worker = new Harness({
+      house: 'bezalel',
+      mode: 'sovereign',
+      tools: [echo],
+      keyDir: u.dir,
+      auditPath: join(tmp(), 'audit.jsonl'),
+      config: { houses: { bezalel: { sovereigns: ['alice'] } } },
+    })
+    const r = await worker.execute('echo', args, { requestedBy: 'bob', approval: late, job: JOB })
+    expect(r.error?.rule).toBe('approval-legacy')
+    await worker.close()
+    await u.worker.close()
+  })
+
+  it('a record that does not parse is never replaced, and opens no window', async () => {
+    const u = upgraded()
+    writeFileSync(join(u.dir, '_router.created'), 'garbage')
+    expect(u.store.recordRouterKey()).toBeUndefined()
+    expect(new KeyStore(u.dir).router().keyid).toBeTruthy()
+    expect(readFileSync(join(u.dir, '_router.created'), 'utf8')).toBe('garbage')
+    const r = await u.worker.execute('echo', args, {
+      requestedBy: 'bob',
+      approval: u.legacy(u.since + HOUR),
+      job: JOB,
+    })
+    expect(r.error?.rule).toBe('approval-legacy')
+    await u.worker.close()
+  })
+
+  it('a router key made before records existed is dated by its file, never later than now', () => {
+    const dir = join(tmp(), 'keys')
+    const store = new KeyStore(dir)
+    store.get('timmy')
+    store.router()
+    rmSync(join(dir, '_router.created'))
+    const made = new Date(Date.now() - 3 * DAY)
+    utimesSync(join(dir, '_router.key'), made, made)
+    expect(new KeyStore(dir).router() && new KeyStore(dir).routerKeyRecord()?.since).toBe(made.toISOString())
+    const other = new KeyStore(join(tmp(), 'keys'))
+    expect(Date.parse(other.recordRouterKey(new Date(Date.now() + DAY))!.since)).toBeLessThanOrEqual(
+      Date.now(),
+    )
+  })
+
+  it("a split install's worker dates the upgrade when it first trusts a router key", async () => {
+    // The worker machine had timmy.pub (old workers checked approvals with it); the router is elsewhere.
+    const routerDir = join(tmp(), 'keys')
+    const workerDir = join(tmp(), 'keys')
+    const timmy = new KeyStore(routerDir).get('timmy')
+    mkdirSync(workerDir, { recursive: true })
+    copyFileSync(join(routerDir, 'timmy.pub'), join(workerDir, 'timmy.pub'))
+    const worker = new Harness({
+      house: 'bezalel',
+      mode: 'sovereign',
+      tools: [echo],
+      keyDir: workerDir,
+      auditPath: join(tmp(), 'audit.jsonl'),
+      config: { houses: { bezalel: { sovereigns: ['alice'] } } },
+    })
+    const approvedBeforeUpgrade = createLegacyApproval(timmy, {
+      approver: 'alice',
+      digest,
+      expiresAt: new Date(Date.now() + 20 * HOUR),
+    })
+    const run = () =>
+      worker.execute('echo', args, { requestedBy: 'bob', approval: approvedBeforeUpgrade, job: JOB })
+    // No router key trusted yet: nothing dates the upgrade, so only the flag would accept it.
+    expect((await run()).error?.rule).toBe('approval-legacy')
+    expect(new KeyStore(workerDir).routerKeyRecord()).toBeUndefined()
+    new KeyStore(routerDir).router()
+    copyFileSync(join(routerDir, '_router.pub'), join(workerDir, '_router.pub'))
+    expect(worker.routerKeys().keys).toHaveLength(1)
+    const record = new KeyStore(workerDir).routerKeyRecord()
+    expect(record?.houseKeyids).toContain(timmy.keyid)
+    expect((await run()).status).toBe('success')
+    await worker.close()
   })
 })
 

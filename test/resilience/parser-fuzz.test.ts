@@ -6,6 +6,7 @@
 // Replay a failure with UW_FUZZ_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest'
 import { parseCommands } from '../../src/commands-core/parse-commands.js'
+import { CommandsConfig } from '../../src/daemon/commands-config.js'
 import { fuzzSeed, reportSummary, seededRandom } from './summary.js'
 
 const BODIES = 100_000
@@ -378,5 +379,48 @@ describe('parser fuzz', () => {
     expect(tally.falseCommands).toBe(0)
     expect(tally.controlFound).toBe(tally.controlExpected)
     expect(tally.controlExpected).toBeGreaterThan(perClass)
+  })
+
+  // The handler parses nothing longer than commands.maxCommentBytes (slash-commands.test.ts checks
+  // that); this is the cost it accepts: the worst bodies at exactly the default limit. A 1 MB
+  // body of `![a` took ~0.9 s, which is why the limit exists.
+  it('parses hostile bodies at exactly commands.maxCommentBytes within the at-limit budget', () => {
+    const limit = CommandsConfig.parse({}).maxCommentBytes
+    const AT_LIMIT_BUDGET_MS = 250 // generous for a busy shared machine; ~90 ms measured for `![a`
+    const units = [
+      '![a',
+      '[a',
+      '`a``b```c',
+      '<!--',
+      '<a ',
+      '*_',
+      '"\\"',
+      '> - ',
+      '[x]: <',
+      '&#',
+      '\u2215run ',
+    ]
+    const times: Record<string, number> = {}
+    for (const unit of units) {
+      const head = '/run x\n'
+      const fill = unit.repeat(Math.ceil(limit / unit.length))
+      let body = head + fill
+      // Trim to exactly `limit` UTF-8 bytes (units may hold multi-byte characters).
+      while (Buffer.byteLength(body, 'utf8') > limit) body = body.slice(0, -1)
+      expect(Buffer.byteLength(body, 'utf8')).toBeGreaterThan(limit - 4)
+      parseCommands(body) // warm up, as a long-running router is
+      const t0 = performance.now()
+      const found = parseCommands(body)
+      times[unit] = performance.now() - t0
+      // Read, not skipped: the command before the hostile text is found.
+      expect(found.map((c) => c.name)[0], unit).toBe('run')
+    }
+    const slowest = Math.max(...Object.values(times))
+    const line = reportSummary(
+      'parser-fuzz-at-limit',
+      { sent: units.length, acknowledged: units.length, handled: units.length, duplicates: 0, lost: 0 },
+      { limitBytes: limit, maxParseMs: slowest.toFixed(1), budgetMs: AT_LIMIT_BUDGET_MS },
+    )
+    expect(slowest, line).toBeLessThan(AT_LIMIT_BUDGET_MS)
   })
 })

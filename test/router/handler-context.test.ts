@@ -36,6 +36,7 @@ describe('commands config', () => {
     expect(CommandsConfig.parse({})).toEqual({
       rateLimit: { perUser: { limit: 10, windowSeconds: 60 }, perIssue: { limit: 30, windowSeconds: 60 } },
       maxCommandsPerComment: 10,
+      maxCommentBytes: 65_536,
       approvalTtlSeconds: 86400,
     })
     expect(FileConfig.parse({}).commands.rateLimit.perUser.limit).toBe(10)

@@ -61,6 +61,7 @@ export const TOOLS: ToolInfo[] = [
 export const CONFIG: BotConfig = {
   rateLimit: { perUser: { limit: 5, windowSeconds: 60 }, perIssue: { limit: 20, windowSeconds: 60 } },
   maxCommandsPerComment: 10,
+  maxCommentBytes: 65_536,
   approvalTtlSeconds: 3600,
 }
 
