@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
-import { StoredResult } from '../../src/daemon/stored-result.js'
+import { StoredResult } from '../../src/jobs/stored-result.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
 import { createLegacyApproval, readAttestation } from '../../src/harness/approval.js'
 import { createLogger } from '../../src/logger.js'
