@@ -1,5 +1,5 @@
 import type { CommitState, Reaction, RepoRef } from '../gitea/port.js'
-import type { TriageRecord } from '../triage/triage-store.js'
+import type { TriageRecord } from '../triage/triage-record.js'
 
 /** Modes a job can run in (the harness's Mode, by name). */
 export type JobMode = 'SIMPLE' | 'INTELLIGENT' | 'SOVEREIGN'

@@ -10,3 +10,4 @@ export {
 export { LuaScript } from './lua-script.js'
 export { houseQueueName, REPORTS_QUEUE } from './queue-names.js'
 export { QueueWorker, UnrecoverableError, type QueueJob } from './queue-worker.js'
+export { cappedBackoff } from './backoff.js'

@@ -26,10 +26,4 @@ export {
   type AckJob,
   type AckStatus,
 } from './render.js'
-export {
-  cappedBackoff,
-  ackBody,
-  startReporter,
-  type ReporterOptions,
-  type RunningReporter,
-} from './reporter.js'
+export { ackBody, startReporter, type ReporterOptions, type RunningReporter } from './reporter.js'

@@ -1,3 +1,4 @@
+import { cappedBackoff } from '../queue/backoff.js'
 import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { GiteaPort } from '../gitea/port.js'
@@ -24,17 +25,6 @@ export interface ReporterOptions {
   settings: DaemonConfig['reporter']
   log: Logger
   now?: () => number
-}
-
-/**
- * Retry delay of attempt n (1-based): `base · 2^(n-1)`, capped. With the defaults (1 s, 5 min cap,
- * 200 attempts) a report keeps trying for about 16 hours.
- *
- * @example
- *   cappedBackoff(3, 1000, 300_000) // 4000
- */
-export function cappedBackoff(attemptsMade: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attemptsMade - 1)))
 }
 
 function reasonOf(rec: JobRecord, r: StoredResult | undefined): string | undefined {

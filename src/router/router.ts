@@ -10,7 +10,7 @@ import { claimKey, type CommentClaims } from './comment-claims.js'
 import { createHandlerContext, type HandlerContextDeps } from './handler-context.js'
 import type { Effect } from '../effects/effects.js'
 import { EffectsError, type Executor } from '../effects/executor.js'
-import { cappedBackoff } from '../report/reporter.js'
+import { cappedBackoff } from '../queue/backoff.js'
 import type { EventHandler, EventHandlerContext } from './event-handler.js'
 import type { CommentHandler } from './comment-handler.js'
 

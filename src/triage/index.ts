@@ -5,9 +5,9 @@ export { renderTriageComment, type ExplainedLabel } from './render-triage-commen
 export { RepoModels, type RepoModelsOptions } from './repo-models.js'
 export { trainRepoModel, type TrainedRepoModel } from './train-repo-model.js'
 export { TriageConfig } from './triage-config.js'
+export { TriageRecord } from './triage-record.js'
 export { triageCommentKey, GiteaTriageService, type TriageServiceDeps } from './triage-service.js'
 export {
-  TriageRecord,
   repoKey,
   StoredExample,
   MemoryTriageStore,

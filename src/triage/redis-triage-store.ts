@@ -3,7 +3,8 @@ import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
 import type { TrainingExample } from './model/triage-model.js'
-import { repoKey, StoredExample, TriageRecord, type StoredModel, type TriageStore } from './triage-store.js'
+import { repoKey, StoredExample, type StoredModel, type TriageStore } from './triage-store.js'
+import { TriageRecord } from './triage-record.js'
 
 // KEYS[1] = model hash; ARGV = expected revision ('' = none yet), text, force ('1'/'0').
 // Compare-and-set in one script so two learners never overwrite each other's update.

@@ -1,9 +1,5 @@
 import type { GiteaPort, RepoRef } from '../gitea/port.js'
-import {
-  collectTrainingExamples,
-  type CollectOptions,
-  type CollectedHistory,
-} from './model/issue-history.js'
+import { collectTrainingExamples, type CollectOptions, type CollectedHistory } from './model/issue-history.js'
 import { TriageModel, type TrainingExample } from './model/triage-model.js'
 import { REPO_OPTIONS } from './model/tuned-options.js'
 import type { RepoModels } from './repo-models.js'

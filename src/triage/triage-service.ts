@@ -12,7 +12,8 @@ import { planTriageLabels } from './plan-triage-labels.js'
 import { renderTriageComment } from './render-triage-comment.js'
 import type { RepoModels } from './repo-models.js'
 import type { TriageConfig } from './triage-config.js'
-import { repoKey, type TriageRecord, type TriageStore } from './triage-store.js'
+import { repoKey, type TriageStore } from './triage-store.js'
+import { type TriageRecord } from './triage-record.js'
 
 export interface TriageServiceDeps {
   port: GiteaPort

@@ -45,7 +45,15 @@ describe('layout rules', () => {
     )
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
     const bin = join(root, 'node_modules', '.bin', 'depcruise')
-    const args = ['src', 'handlers', 'commands', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']
+    const args = [
+      'src',
+      'handlers',
+      'commands',
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'err',
+    ]
     const failed = await run(bin, args, { cwd: dir }).then(
       () => undefined,
       (err: { code: number; stdout: string }) => err,

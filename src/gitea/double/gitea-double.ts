@@ -35,7 +35,6 @@ export interface GiteaDoubleOptions {
   webhookTimeoutMs?: number
 }
 
-
 export interface SeedUser {
   login: string
   /** Defaults to a random 40-hex token; `double.tokenOf(login)` returns it. */

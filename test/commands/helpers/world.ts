@@ -1,7 +1,13 @@
 import { commands } from '../../../commands/index.js'
 import type { CommentEvent } from '../../../src/events/comment-event.js'
 import { createHandlerContext } from '../../../src/router/handler-context.js'
-import { type BotConfig, type HandlerContext, type HouseInfo, type ToolInfo, type TriageService } from '../../../src/commands-core/command-spec.js'
+import {
+  type BotConfig,
+  type HandlerContext,
+  type HouseInfo,
+  type ToolInfo,
+  type TriageService,
+} from '../../../src/commands-core/command-spec.js'
 import type { Effect, JobRequest } from '../../../src/effects/effects.js'
 import type { JobView, JobsControl, JobsView } from '../../../src/jobs/jobs.js'
 import { MemoryRateLimiter } from '../../../src/router/rate-limit.js'
