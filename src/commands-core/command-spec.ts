@@ -4,7 +4,7 @@ import type { RepoRef } from '../gitea/port.js'
 import type { Effect, JobMode } from '../effects/effects.js'
 import type { JobsView } from '../jobs/jobs.js'
 import type { CommandsConfig } from './commands-config.js'
-import type { ParsedCommand } from './parse-commands.js'
+import type { ParsedCommand } from '../command-parsing/parse-commands.js'
 import type { Permission, PermissionLevel } from './permission.js'
 
 // What the command side sees: a command's spec and the read-only context its handler gets. The

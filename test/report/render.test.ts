@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCommands } from '../../src/commands-core/parse-commands.js'
+import { parseCommands } from '../../src/command-parsing/parse-commands.js'
 import { buildStatement, type ExecutionStatement } from '../../src/provenance/statement.js'
 import {
   DSSE_OPEN,

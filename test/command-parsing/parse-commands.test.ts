@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseCommands } from '../../src/commands-core/parse-commands.js'
-import { tokenizeArgs } from '../../src/commands-core/tokenize-args.js'
+import { parseCommands } from '../../src/command-parsing/parse-commands.js'
+import { tokenizeArgs } from '../../src/command-parsing/tokenize-args.js'
 import { didYouMean, editDistance } from '../../src/commands-core/did-you-mean.js'
 
 const names = (body: string) => parseCommands(body).map((c) => c.name)
