@@ -1,7 +1,7 @@
 import type { Evidence, ToolContext, ToolRunResult, ToolSpec } from '../tools/tool.js'
 import { errText } from './err-text.js'
 import { redactValue } from './redactor.js'
-import { withDeadline } from './with-deadline.js'
+import { withDeadline } from './attempts/with-deadline.js'
 
 /** One successful run to verify. */
 export interface EvidenceCall {

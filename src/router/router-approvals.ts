@@ -1,4 +1,4 @@
-import { attestApproval, callDigest } from '../harness/approval.js'
+import { attestApproval, callDigest } from '../harness/approvals/approval.js'
 import type { Logger } from '../logger.js'
 import type { KeyStore } from '../provenance/key-store.js'
 import type { ToolSpec } from '../tools/tool.js'

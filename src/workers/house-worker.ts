@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
-import type { Approval } from '../harness/approval.js'
+import type { Approval } from '../harness/approvals/approval.js'
 import type { Harness } from '../harness/harness.js'
 import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'

@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { routerApprovalSigner, strayHouseKeys } from '../../src/router/router-approvals.js'
 import type { JobRecord } from '../../src/jobs/job-store.js'
-import { callDigest, readAttestation } from '../../src/harness/approval.js'
+import { callDigest, readAttestation } from '../../src/harness/approvals/approval.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
 import { echo } from '../harness/test-tools.js'
 

@@ -1,8 +1,8 @@
 import { sign, verify, type KeyObject } from 'node:crypto'
 import { z } from 'zod'
-import { canonicalJson, digestOf } from '../provenance/canonical-json.js'
-import { DsseEnvelope, keyIdOf, pae, signEnvelope, verifyEnvelope } from '../provenance/dsse.js'
-import type { RouterKey } from '../provenance/key-store.js'
+import { canonicalJson, digestOf } from '../../provenance/canonical-json.js'
+import { DsseEnvelope, keyIdOf, pae, signEnvelope, verifyEnvelope } from '../../provenance/dsse.js'
+import type { RouterKey } from '../../provenance/key-store.js'
 
 /** DSSE payload type of an approval attestation (signed by a router key). */
 export const APPROVAL_ATTESTATION_TYPE = 'application/vnd.uni-wizard.approval-attestation+json'

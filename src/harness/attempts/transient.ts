@@ -1,4 +1,4 @@
-import { ToolError } from '../tools/tool.js'
+import { ToolError } from '../../tools/tool.js'
 
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',

@@ -1,4 +1,4 @@
-import { ToolError, type ToolFault } from '../tools/tool.js'
+import { ToolError, type ToolFault } from '../../tools/tool.js'
 
 // System error codes that say the host or the network is in trouble, whatever the call asked.
 const DEPENDENCY_CODES = new Set([

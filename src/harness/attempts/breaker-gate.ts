@@ -1,7 +1,7 @@
-import type { ToolFault, ToolSpec } from '../tools/tool.js'
+import type { ToolFault, ToolSpec } from '../../tools/tool.js'
 import type { CircuitBreaker } from './circuit-breaker.js'
-import { errText } from './err-text.js'
-import type { ToolResultError } from './tool-result.js'
+import { errText } from '../err-text.js'
+import type { ToolResultError } from '../tool-result.js'
 
 /** What the breaker gate needs from the harness. */
 export interface BreakerGateDeps {
@@ -46,7 +46,7 @@ export async function acquireGate(
  * Tells the circuit how a call it let through ended (not for a cancelled call). A failure the
  * caller caused (no such file, bad regex...) says nothing about the tool: it must not let one
  * writer switch the tool off for everyone, so it is not recorded, and as a probe it is released
- * (src/harness/fault.ts). A store that cannot record becomes a note, never a rejection: the tool
+ * (src/harness/attempts/fault.ts). A store that cannot record becomes a note, never a rejection: the tool
  * has run.
  *
  * @example

@@ -1,14 +1,14 @@
 import type { KeyObject } from 'node:crypto'
-import type { HarnessConfig } from '../houses/harness-config.js'
-import type { HousePolicy } from '../houses/house-policy.js'
-import { keyIdOf } from '../provenance/dsse.js'
-import type { KeyStore } from '../provenance/key-store.js'
-import { trustedRouterKeys } from '../provenance/router-keys.js'
-import type { ToolSpec } from '../tools/tool.js'
+import type { HarnessConfig } from '../../houses/harness-config.js'
+import type { HousePolicy } from '../../houses/house-policy.js'
+import { keyIdOf } from '../../provenance/dsse.js'
+import type { KeyStore } from '../../provenance/key-store.js'
+import { trustedRouterKeys } from '../../provenance/router-keys.js'
+import type { ToolSpec } from '../../tools/tool.js'
 import { LegacyApproval } from './approval.js'
-import type { ExecuteOptions } from './harness-options.js'
-import type { Mode } from './mode.js'
-import { approvalNeeded, checkApproval, type AcceptedApproval, type Denial } from './policy-check.js'
+import type { ExecuteOptions } from '../harness-options.js'
+import type { Mode } from '../mode.js'
+import { approvalNeeded, checkApproval, type AcceptedApproval, type Denial } from '../policy-check.js'
 
 /** `keys.legacyApprovalGraceSeconds` when unset: the default `commands.approvalTtlSeconds`, a day. */
 export const DEFAULT_LEGACY_GRACE_SECONDS = 86_400

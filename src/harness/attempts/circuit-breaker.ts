@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisClient } from '../queue/connection.js'
-import type { BreakerConfig } from '../houses/harness-config.js'
-import { LuaScript } from '../queue/lua-script.js'
+import type { RedisClient } from '../../queue/connection.js'
+import type { BreakerConfig } from '../../houses/harness-config.js'
+import { LuaScript } from '../../queue/lua-script.js'
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
@@ -15,7 +15,7 @@ export type BreakerDecision =
  * through (its lease lasts `cooldownMs`, so a crashed probe does not wedge the circuit); the
  * probe's success closes the circuit, its failure opens it again. Only failures of the tool's
  * dependencies are recorded; a call that failed through its caller's fault says nothing about the
- * tool, so it is not recorded, and as a probe it is `release`d (see src/harness/fault.ts).
+ * tool, so it is not recorded, and as a probe it is `release`d (see src/harness/attempts/fault.ts).
  */
 export interface CircuitBreaker {
   acquire(key: string, now?: number): Promise<BreakerDecision>

@@ -1,9 +1,9 @@
-import type { RetryConfig } from '../houses/harness-config.js'
-import type { Logger } from '../logger.js'
-import type { ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../tools/tool.js'
-import { errText } from './err-text.js'
+import type { RetryConfig } from '../../houses/harness-config.js'
+import type { Logger } from '../../logger.js'
+import type { ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../../tools/tool.js'
+import { errText } from '../err-text.js'
 import { faultOf } from './fault.js'
-import type { ToolResultError, ToolStatus } from './tool-result.js'
+import type { ToolResultError, ToolStatus } from '../tool-result.js'
 import { backoffDelay, isTransient } from './transient.js'
 import { AttemptAbort, withDeadline } from './with-deadline.js'
 
@@ -26,7 +26,7 @@ export interface AttemptCall {
   timeoutMs: number
 }
 
-/** How the attempts ended; `fault` says whose fault a failure is (src/harness/fault.ts). */
+/** How the attempts ended; `fault` says whose fault a failure is (src/harness/attempts/fault.ts). */
 export interface AttemptOutcome {
   status: ToolStatus
   result?: ToolRunResult

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { readAttestation } from './approval.js'
-import { keyIdOf } from '../provenance/dsse.js'
+import { keyIdOf } from '../../provenance/dsse.js'
 
 /** One approval of a verified statement, as `verify` shows it. */
 export interface ApprovalDescription {
