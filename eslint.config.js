@@ -27,7 +27,13 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    // Content folders depend on narrow interfaces in src/, never on infrastructure libraries.
+    // CommonJS configuration files (dependency-cruiser reads .cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
+    // Content folders depend on narrow interfaces in src/, never on infrastructure libraries (an early
+    // hint in the editor; the layout rules in .dependency-cruiser.cjs also check what they reach).
     files: ['handlers/**', 'commands/**', 'labels/**'],
     rules: {
       'no-restricted-imports': [

@@ -4,7 +4,7 @@ import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { Effect } from '../src/daemon/effects.js'
+import type { Effect } from '../src/effects/effects.js'
 import { houseFromLabel, houseLabel } from '../labels/house-label.js'
 
 export const AssignArgs = commandInput({

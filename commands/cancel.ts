@@ -3,7 +3,7 @@ import { commandInput, JobIdArg } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { findJob } from '../src/commands-core/find-job.js'
 import { reply } from '../src/commands-core/reply.js'
-import { FINAL_STATES } from '../src/daemon/jobs.js'
+import { FINAL_STATES } from '../src/jobs/jobs.js'
 
 export const CancelArgs = commandInput({
   positionals: z.array(JobIdArg).length(1, 'name the job to cancel, e.g. /cancel j0123456789ab'),

@@ -5,7 +5,7 @@ import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { Effect } from '../src/daemon/effects.js'
+import type { Effect } from '../src/effects/effects.js'
 
 export const LabelArgs = commandInput({
   positionals: z.array(z.string().min(1, 'a label name cannot be empty')).min(1, 'name at least one label'),

@@ -4,10 +4,10 @@ import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { CommandContext, HouseInfo, ToolInfo } from '../src/daemon/context.js'
-import type { Effect, JobMode } from '../src/daemon/effects.js'
+import type { CommandContext, HouseInfo, ToolInfo } from '../src/commands-core/command-spec.js'
+import type { Effect, JobMode } from '../src/effects/effects.js'
 import { houseFromLabel } from '../labels/house-label.js'
-import { renderAck } from '../src/daemon/render.js'
+import { renderAck } from '../src/report/render.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
 
 const Mode = z

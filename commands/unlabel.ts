@@ -3,7 +3,7 @@ import { commandInput } from '../src/commands-core/command-input.js'
 import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { codeSpan } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { Effect } from '../src/daemon/effects.js'
+import type { Effect } from '../src/effects/effects.js'
 
 export const UnlabelArgs = commandInput({
   positionals: z.array(z.string().min(1, 'a label name cannot be empty')).min(1, 'name at least one label'),

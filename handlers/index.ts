@@ -1,5 +1,5 @@
-import type { CommentHandler } from '../src/daemon/handler.js'
-import type { EventHandler } from '../src/daemon/event-handler.js'
+import type { CommentHandler } from '../src/router/comment-handler.js'
+import type { EventHandler } from '../src/router/event-handler.js'
 import { learnFromCorrections } from './learn-from-corrections.js'
 import { slashCommands } from './slash-commands.js'
 import { triageNewIssue } from './triage-new-issue.js'

@@ -1,4 +1,4 @@
-import type { EventHandler } from '../src/daemon/event-handler.js'
+import type { EventHandler } from '../src/router/event-handler.js'
 import type { EventJob } from '../src/events/payloads.js'
 
 // Gitea 1.26 sends `label_updated` for additions and removals and `label_cleared` when all go.

@@ -1,15 +1,15 @@
 import { findCommand, type CommandSpec } from '../src/commands-core/command-spec.js'
 import { formatArgsError } from '../src/commands-core/command-input.js'
-import { leadingCommandName, utf8Bytes } from '../src/commands-core/comment-size.js'
+import { leadingCommandName, utf8Bytes } from '../src/command-parsing/comment-size.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText, mention, quoteCommand } from '../src/commands-core/markdown.js'
-import { parseCommands, type ParsedCommand } from '../src/commands-core/parse-commands.js'
+import { parseCommands, type ParsedCommand } from '../src/command-parsing/parse-commands.js'
 import { PERMISSION_TEXT, permits } from '../src/commands-core/permission.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { CommandContext, HandlerContext, RateDecision } from '../src/daemon/context.js'
-import type { Effect } from '../src/daemon/effects.js'
-import type { CommentHandler } from '../src/daemon/handler.js'
-import { commentKey, jobIdFor, type KeySource } from '../src/daemon/idempotency.js'
+import type { CommandContext, HandlerContext, RateDecision } from '../src/commands-core/command-spec.js'
+import type { Effect } from '../src/effects/effects.js'
+import type { CommentHandler } from '../src/router/comment-handler.js'
+import { commentKey, jobIdFor, type KeySource } from '../src/effects/idempotency.js'
 
 function commandContext(ctx: HandlerContext, command: ParsedCommand, src: KeySource): CommandContext {
   return {

@@ -1,4 +1,4 @@
-import type { EventHandler } from '../src/daemon/event-handler.js'
+import type { EventHandler } from '../src/router/event-handler.js'
 import type { EventJob } from '../src/events/payloads.js'
 
 /** The issue or pull request number and the sender of an opened event, or undefined for anything else. */

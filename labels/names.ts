@@ -1,5 +1,5 @@
 /**
- * Label names as constants, so code never scatters label strings. test/triage/labels.test.ts checks
+ * Label names as constants, so code never scatters label strings. test/labels/labels.test.ts checks
  * that these and labels/catalogue.yaml agree both ways.
  *
  * @example

@@ -4,9 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
-import { priorFromRows } from '../src/triage/evaluate-triage.js'
-import { readExamples } from '../src/triage/read-examples.js'
-import { shippedPriorPath } from '../src/triage/shipped-prior.js'
+import { priorFromRows } from '../src/triage/model/evaluate-triage.js'
+import { readExamples } from '../src/triage/model/read-examples.js'
+import { shippedPriorPath } from '../src/triage/model/shipped-prior.js'
 
 const { values } = parseArgs({
   options: {

@@ -2,9 +2,13 @@
 //   npx tsx scripts/cv-triage.ts [--data file] [--folds 5] [--seed 1 | --seeds 1,2,3] [--baselines] [--json]
 //     [--set prior.sgd.epochs=12 --set repo.priorWeight=1 ...]
 import { parseArgs } from 'node:util'
-import { crossValidate, type CrossValidateOptions, type FoldScores } from '../src/triage/cross-validate.js'
-import { readExamples } from '../src/triage/read-examples.js'
-import { PRIOR_OPTIONS, REPO_OPTIONS } from '../src/triage/tuned-options.js'
+import {
+  crossValidate,
+  type CrossValidateOptions,
+  type FoldScores,
+} from '../src/triage/model/cross-validate.js'
+import { readExamples } from '../src/triage/model/read-examples.js'
+import { PRIOR_OPTIONS, REPO_OPTIONS } from '../src/triage/model/tuned-options.js'
 
 const { values } = parseArgs({
   options: {

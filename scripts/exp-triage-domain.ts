@@ -1,10 +1,10 @@
 // Domain-adaptation experiments of docs/TRIAGE.md (joint models, ensembles) on the CV folds.
 //   npx tsx scripts/exp-triage-domain.ts 1,2,3 "base,daume-shared+corr s0.7,daume-joint s0.5"
-import { stratifiedFolds } from '../src/triage/cross-validate.js'
-import { featurize, type SparseVector } from '../src/triage/hash-features.js'
-import { labelClass } from '../src/triage/label-class.js'
-import { classificationReport } from '../src/triage/metrics.js'
-import { readExamples } from '../src/triage/read-examples.js'
+import { stratifiedFolds } from '../src/triage/model/cross-validate.js'
+import { featurize, type SparseVector } from '../src/triage/model/hash-features.js'
+import { labelClass } from '../src/triage/model/label-class.js'
+import { classificationReport } from '../src/triage/model/metrics.js'
+import { readExamples } from '../src/triage/model/read-examples.js'
 import {
   addScores,
   allocateWeights,
@@ -12,9 +12,9 @@ import {
   trainSoftmax,
   type SgdOptions,
   type SparseWeights,
-} from '../src/triage/softmax-regression.js'
-import { TriageModel } from '../src/triage/triage-model.js'
-import { PRIOR_OPTIONS } from '../src/triage/tuned-options.js'
+} from '../src/triage/model/softmax-regression.js'
+import { TriageModel } from '../src/triage/model/triage-model.js'
+import { PRIOR_OPTIONS } from '../src/triage/model/tuned-options.js'
 
 const seeds = (process.argv[2] ?? '1').split(',').map(Number)
 const only = process.argv[3]?.split(',')

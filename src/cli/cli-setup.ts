@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '../config/index.js'
 import { createRedis } from '../queue/connection.js'
 import { defaultKeyDir } from '../provenance/key-store.js'
 import { resolve } from 'node:path'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
 import type { ToolsConfig } from '../tools/tools-config.js'
@@ -13,7 +13,7 @@ export interface CliSetup {
   config: Config
   keyDir: string
   auditPath: string
-  redis: Redis | Cluster | undefined
+  redis: RedisClient | undefined
   secrets: string[]
   /** Built-in tools plus the configured custom tools. */
   tools: ToolSpec[]

@@ -8,7 +8,7 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { createLogger, type Logger } from '../logger.js'
 import { SANDBOX_LOGINS, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.js'
 import { seedSandboxWorkspace } from '../sandbox/seed-workspace.js'
-import { defaultDaemonWorkspace } from '../daemon/daemon-workspaces.js'
+import { defaultDaemonWorkspace } from '../workers/house-workspaces.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { usage } from './cli-setup.js'
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
-import { RedisTriageStore } from '../daemon/redis-triage-store.js'
-import { RepoModels } from '../daemon/repo-models.js'
-import { trainRepoModel } from '../daemon/train-repo-model.js'
+import { RedisTriageStore } from '../triage/redis-triage-store.js'
+import { RepoModels } from '../triage/repo-models.js'
+import { trainRepoModel } from '../triage/train-repo-model.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
 import { cliEnv, cliGitea, parseRepoArg } from './cli-gitea.js'
 

@@ -1,4 +1,4 @@
-import type { JobView } from '../daemon/jobs.js'
+import type { JobView } from '../jobs/jobs.js'
 
 function sameLogin(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase()

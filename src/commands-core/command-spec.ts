@@ -1,7 +1,14 @@
 import type { z } from 'zod'
-import type { CommandContext } from '../daemon/context.js'
-import type { Effect } from '../daemon/effects.js'
-import type { Permission } from './permission.js'
+import type { CommentEvent } from '../events/comment-event.js'
+import type { RepoRef } from '../gitea/port.js'
+import type { Effect, JobMode } from '../effects/effects.js'
+import type { JobsView } from '../jobs/jobs.js'
+import type { CommandsConfig } from './commands-config.js'
+import type { ParsedCommand } from '../command-parsing/parse-commands.js'
+import type { Permission, PermissionLevel } from './permission.js'
+
+// What the command side sees: a command's spec and the read-only context its handler gets. The
+// router builds the context (src/router/handler-context.ts); commands and handlers only read it.
 
 /** The help a command carries; `/help` and docs/commands.md are generated from it. */
 export interface CommandHelp {
@@ -43,4 +50,141 @@ export interface CommandSpec<A = unknown> {
 export function findCommand(commands: readonly CommandSpec[], name: string): CommandSpec | undefined {
   const n = name.toLowerCase()
   return commands.find((c) => c.name === n || c.aliases.includes(n))
+}
+
+/** A label change on an issue, to learn from when a person corrected the bot. */
+export interface LabelChangeRequest {
+  repo: RepoRef
+  issue: number
+  /** Who changed the labels (never the bot: handlers drop the bot's own events). */
+  sender: string
+  deliveryId: string
+  /**
+   * The type label the person asked for (a `/label` command, before it is applied); without it
+   * the issue's labels are re-read from Gitea.
+   */
+  typeLabel?: string
+}
+
+/** One house as commands see it (from the houses file). */
+export interface HouseInfo {
+  name: string
+  description: string
+  /** Globs over tool names (`git_*`, `file_read`, `*`). */
+  allowedTools: readonly string[]
+  defaultMode: JobMode
+  /** When jobs need a sovereign's approval besides SOVEREIGN mode. */
+  approval: 'never' | 'writes' | 'always'
+  /** Who may approve this house's jobs (its `sovereigns`; the worker's harness checks the same list). */
+  sovereigns: readonly string[]
+  /** Whether a sovereign may approve a job they asked for themselves. */
+  allowSelfApproval: boolean
+}
+
+/** Whether a house has a live worker, from worker heartbeats. */
+export interface HouseLiveness {
+  alive: boolean
+  workers: number
+  /** ISO time of the newest heartbeat, if any. */
+  lastSeen: string | undefined
+}
+
+/** The houses, their policy and liveness. */
+export interface HousesView {
+  list: readonly HouseInfo[]
+  /** The house `/run` uses when neither `@house` nor a `house/*` label names one. */
+  defaultHouse: string | undefined
+  /** Every house's sovereigns: who may run sovereign commands at all (each job narrows it to its house's). */
+  sovereigns: readonly string[]
+  liveness(house: string): Promise<HouseLiveness>
+}
+
+/** One tool as commands see it. */
+export interface ToolInfo {
+  name: string
+  access: 'read' | 'write'
+  description: string
+}
+
+/** Re-runs triage on an issue; returns the effects (labels, comment) like a handler would. */
+export interface TriageService {
+  triage(request: {
+    repo: RepoRef
+    issue: number
+    requester: string
+    deliveryId: string
+    commentId: number | undefined
+  }): Promise<Effect[]>
+  /** Learns from a person setting a type (`/label type/...`); optional so simple fakes can omit it. */
+  learnFromLabels?(request: LabelChangeRequest): Promise<Effect[]>
+}
+
+/** A fixed-window limit: at most `limit` commands per `windowSeconds`. */
+export interface RateRule {
+  limit: number
+  windowSeconds: number
+}
+
+/** A rate limiter's answer for one hit. */
+export interface RateDecision {
+  allowed: boolean
+  /** True for exactly one refused hit per key and window: the one that gets the polite reply. */
+  firstRefusal: boolean
+  /** Seconds until the window resets. */
+  resetSeconds: number
+}
+
+/**
+ * Counts hits per key in fixed windows. `hitId` makes a hit idempotent: handling the same
+ * command again (a retried delivery) returns the same decision without counting twice.
+ */
+export interface RateLimiter {
+  hit(key: string, hitId: string, rule: RateRule): Promise<RateDecision>
+}
+
+/** The command side of the configuration: the file config's `commands` section. */
+export type BotConfig = CommandsConfig
+
+/** The issue or PR a comment is on, re-read from Gitea (webhook label lists can be stale). */
+export interface IssueView {
+  number: number
+  title: string
+  isPull: boolean
+  state: 'open' | 'closed'
+  labels: string[]
+}
+
+/**
+ * The small read-only world a handler sees for one event. Reads go through narrow calls; nothing
+ * here writes to Gitea or the queues (that is the executor's job).
+ */
+export interface HandlerContext {
+  event: CommentEvent
+  repo: RepoRef
+  botLogin: string
+  /** The issue, re-read through the port once per event. */
+  issue(): Promise<IssueView>
+  /** Names of the repository's labels, read once per event. */
+  repoLabels(): Promise<string[]>
+  /** Fails by throwing; the slash-command handler turns a failure into "denied" (fail closed). */
+  permissions(login: string): Promise<PermissionLevel>
+  houses: HousesView
+  tools: readonly ToolInfo[]
+  jobs: JobsView
+  triage: TriageService
+  limits: RateLimiter
+  config: BotConfig
+  /** Every command spec (for `/help` and "did you mean"). */
+  commands: readonly CommandSpec[]
+  now(): Date
+}
+
+/** What one command's `handle` sees: the event's context plus the command and its keys. */
+export interface CommandContext extends HandlerContext {
+  command: ParsedCommand
+  requester: { login: string; id: number }
+  /** The idempotency key for a comment this command posts, per purpose. */
+  commentKey(purpose: string): string
+  /** The job id this command would enqueue under. */
+  jobId: string
 }

@@ -1,5 +1,5 @@
-import type { CommandContext } from '../daemon/context.js'
-import type { JobView } from '../daemon/jobs.js'
+import type { CommandContext } from './command-spec.js'
+import type { JobView } from '../jobs/jobs.js'
 import { didYouMean } from './did-you-mean.js'
 
 /**

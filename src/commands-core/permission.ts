@@ -1,4 +1,7 @@
-import type { PermissionLevel } from '../daemon/context.js'
+import type { RepoPermission } from '../gitea/port.js'
+
+/** A collaborator's permission from Gitea, or `sovereign` for the configured sovereigns. */
+export type PermissionLevel = RepoPermission | 'sovereign'
 
 /** Who may run a command: Gitea's collaborator permission, or the configured sovereigns. */
 export type Permission = 'read' | 'write' | 'admin' | 'sovereign'

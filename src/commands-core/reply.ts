@@ -1,5 +1,5 @@
-import type { CommandContext } from '../daemon/context.js'
-import type { Effect } from '../daemon/effects.js'
+import type { CommandContext } from './command-spec.js'
+import type { Effect } from '../effects/effects.js'
 import { quoteCommand } from './markdown.js'
 
 /**

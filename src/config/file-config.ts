@@ -1,10 +1,10 @@
 import { z } from 'zod'
-import { CommandsConfig } from '../daemon/commands-config.js'
-import { DaemonConfig } from '../daemon/daemon-config.js'
+import { CommandsConfig } from '../commands-core/commands-config.js'
+import { DaemonConfig } from './daemon-config.js'
 import { HarnessConfig } from '../houses/harness-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { ToolsConfig } from '../tools/tools-config.js'
-import { TriageConfig } from '../daemon/triage-config.js'
+import { TriageConfig } from '../triage/triage-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -26,15 +26,15 @@ export const FileConfig = z
       .int()
       .positive()
       .default(5 * 1024 * 1024),
-    /** Slash-command limits (src/daemon/commands-config.ts). */
+    /** Slash-command limits (src/commands-core/commands-config.ts). */
     commands: CommandsConfig.prefault({}),
-    /** Router, house workers and reporter (src/daemon/daemon-config.ts). */
+    /** Router, house workers and reporter (src/config/daemon-config.ts). */
     daemon: DaemonConfig.prefault({}),
     /** Harness sections: houses, breaker, retry, output cap, key dir, audit path. */
     ...HarnessConfig.shape,
     /** Tool settings: allowlists, endpoints, caps, custom tools (src/tools/tools-config.ts). */
     toolSettings: ToolsConfig.prefault({}),
-    /** Automatic triage of new issues and pull requests (src/daemon/triage-config.ts). */
+    /** Automatic triage of new issues and pull requests (src/triage/triage-config.ts). */
     triage: TriageConfig.prefault({}),
   })
   .strict()

@@ -10,8 +10,8 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { listen } from '../server/listen.js'
-import type { TriageEngine } from './event-handler.js'
-import type { EventHandler } from './event-handler.js'
+import type { TriageEngine } from '../router/event-handler.js'
+import type { EventHandler } from '../router/event-handler.js'
 import { startLoop, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */

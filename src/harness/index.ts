@@ -9,16 +9,16 @@ export {
   legacyApprovalValid,
   readAttestation,
   type AttestationReading,
-} from './approval.js'
+} from './approvals/approval.js'
 export {
   MemoryCircuitBreaker,
   RedisCircuitBreaker,
   type BreakerDecision,
   type CircuitBreaker,
   type CircuitState,
-} from './circuit-breaker.js'
+} from './attempts/circuit-breaker.js'
 export { defaultTools } from './default-tools.js'
-export { faultOf } from './fault.js'
+export { faultOf } from './attempts/fault.js'
 export { Harness, type ExecuteOptions, type HarnessOptions, type ToolCall } from './harness.js'
 export { House } from './house.js'
 export { Mode, ModeName } from './mode.js'
@@ -32,4 +32,4 @@ export {
 export { MemoryReadStore, RedisReadStore, type ReadRecord, type ReadStore } from './read-store.js'
 export { capOutput, createRedactor, REDACTED, redactValue } from './redactor.js'
 export type { Provenance, ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
-export { backoffDelay, isTransient } from './transient.js'
+export { backoffDelay, isTransient } from './attempts/transient.js'

@@ -3,7 +3,7 @@ import type { HousePolicy } from '../houses/house-policy.js'
 import { toolMatches } from '../houses/tool-glob.js'
 import type { ToolSpec } from '../tools/tool.js'
 import type { DsseEnvelope } from '../provenance/dsse.js'
-import { LegacyApproval, legacyApprovalValid, readAttestation } from './approval.js'
+import { LegacyApproval, legacyApprovalValid, readAttestation } from './approvals/approval.js'
 import type { Mode } from './mode.js'
 import type { ToolResultError } from './tool-result.js'
 

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 
 /** What a house saw when it read a target: the target's digest and when. */
 export interface ReadRecord {
@@ -26,7 +26,7 @@ export class MemoryReadStore implements ReadStore {
 /** Reads shared by every worker of a house: hash `<prefix>:rbw:<house>`, field = target. */
 export class RedisReadStore implements ReadStore {
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly prefix = '{uw}',
   ) {}
   async get(house: string, target: string) {

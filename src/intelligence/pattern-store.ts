@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 
 /** One finished execution, as the pattern store keeps it. */
 export interface Outcome {
@@ -33,7 +33,7 @@ export class MemoryPatternStore implements PatternStore {
 /** Outcomes shared by every worker: list `<prefix>:patterns:<house>:<tool>` of `1:<ms>` / `0:<ms>`. */
 export class RedisPatternStore implements PatternStore {
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly prefix = '{uw}',
   ) {}
   async record(house: string, tool: string, outcome: Outcome) {

@@ -1,7 +1,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '../queue/connection.js'
 import { z } from 'zod'
 import { LuaScript } from '../queue/lua-script.js'
 import { digestOf } from './canonical-json.js'
@@ -178,7 +178,7 @@ export class RedisAuditLog implements AuditLog {
   private tip: string | undefined
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     prefix = '{uw}',
   ) {
     this.streamKey = `${prefix}:audit`

@@ -6,6 +6,12 @@ import { Redis, Cluster, type RedisOptions } from 'ioredis'
  */
 export const DEFAULT_PREFIX = '{uw}'
 
+/**
+ * A connection as the rest of the bot takes it: one Redis, or a Cluster. Rooms other than queue/
+ * and jobs/ name the client by this type instead of importing ioredis (a checked layout rule).
+ */
+export type RedisClient = Redis | Cluster
+
 /** What a connection is for: producers fail fast when Redis is away, workers wait for it. */
 export type ConnectionRole = 'producer' | 'worker'
 
@@ -30,7 +36,7 @@ function roleOptions(role: ConnectionRole): RedisOptions {
  * @example
  *   const redis = createRedis('redis://127.0.0.1:6379', 'worker')
  */
-export function createRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis | Cluster {
+export function createRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
   const base = { ...roleOptions(role), lazyConnect: false, ...extra }
   const parsed = new URL(url)
   const auth = {

@@ -93,7 +93,7 @@ function readyAgain(connection: Redis | Cluster, deadline: Promise<never>): Prom
  * within the same deadline, with the same proposed job id: if the first add ran, the retry is a
  * dedupe hit that names our own job (`enqueued`); if it did not, the retry stores it. Only when
  * Redis is not back before the deadline does the answer stay 503 with the outcome unknown (the
- * regression test is test/ingress/enqueue-reply-lost.test.ts).
+ * regression test is test/server/enqueue-reply-lost.test.ts).
  *
  * @example
  *   const producer = createEventsProducer({ connection: createRedis(url, 'producer'), dedupeTtlSeconds: 604800 })

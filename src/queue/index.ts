@@ -9,3 +9,5 @@ export {
 } from './events-producer.js'
 export { LuaScript } from './lua-script.js'
 export { houseQueueName, REPORTS_QUEUE } from './queue-names.js'
+export { QueueWorker, UnrecoverableError, type QueueJob } from './queue-worker.js'
+export { cappedBackoff } from './backoff.js'

@@ -1,55 +1,4 @@
-import { fileList } from './file/file-list.js'
-import { fileRead } from './file/file-read.js'
-import { fileSearch } from './file/file-search.js'
-import { fileWrite } from './file/file-write.js'
-import { gitBranchList } from './git/git-branch-list.js'
-import { gitCheckout } from './git/git-checkout.js'
-import { gitCommit } from './git/git-commit.js'
-import { gitLog } from './git/git-log.js'
-import { gitPull } from './git/git-pull.js'
-import { gitPush } from './git/git-push.js'
-import { gitStatus } from './git/git-status.js'
-import { giteaComment } from './gitea/gitea-comment.js'
-import { giteaCreateIssue } from './gitea/gitea-create-issue.js'
-import { giteaGetIssue } from './gitea/gitea-get-issue.js'
-import { giteaListIssues } from './gitea/gitea-list-issues.js'
-import { httpGet } from './network/http-get.js'
-import { httpPost } from './network/http-post.js'
-import { diskUsage } from './system/disk-usage.js'
-import { healthCheck } from './system/health-check.js'
-import { processList } from './system/process-list.js'
-import { serviceControl } from './system/service-control.js'
-import { serviceStatus } from './system/service-status.js'
-import { systemInfo } from './system/system-info.js'
-import type { ToolSpec } from './tool.js'
-
-/** Every built-in tool, in the order `uni-wizard tools` lists them. */
-export const builtinTools: ToolSpec[] = [
-  systemInfo,
-  processList,
-  diskUsage,
-  serviceStatus,
-  serviceControl,
-  healthCheck,
-  gitStatus,
-  gitLog,
-  gitBranchList,
-  gitPull,
-  gitCommit,
-  gitPush,
-  gitCheckout,
-  fileRead,
-  fileWrite,
-  fileList,
-  fileSearch,
-  httpGet,
-  httpPost,
-  giteaGetIssue,
-  giteaListIssues,
-  giteaCreateIssue,
-  giteaComment,
-]
-
+export { builtinTools } from './builtin-tools.js'
 export { toolsFromConfig } from './tools-from-config.js'
 export { ToolError } from './tool.js'
 export type {
@@ -69,28 +18,26 @@ export { sha256Hex } from './digest.js'
 export { customTool, customArgv, customArgsSchema } from './custom/custom-tool.js'
 export { CustomToolDef, CustomArgDef } from './custom/custom-tool-def.js'
 export type { GiteaToolsPort, RepoRef } from './gitea/gitea-tools-port.js'
-export {
-  systemInfo,
-  processList,
-  diskUsage,
-  serviceStatus,
-  serviceControl,
-  healthCheck,
-  gitStatus,
-  gitLog,
-  gitBranchList,
-  gitPull,
-  gitCommit,
-  gitPush,
-  gitCheckout,
-  fileRead,
-  fileWrite,
-  fileList,
-  fileSearch,
-  httpGet,
-  httpPost,
-  giteaGetIssue,
-  giteaListIssues,
-  giteaCreateIssue,
-  giteaComment,
-}
+export { fileList } from './file/file-list.js'
+export { fileRead } from './file/file-read.js'
+export { fileSearch } from './file/file-search.js'
+export { fileWrite } from './file/file-write.js'
+export { gitBranchList } from './git/git-branch-list.js'
+export { gitCheckout } from './git/git-checkout.js'
+export { gitCommit } from './git/git-commit.js'
+export { gitLog } from './git/git-log.js'
+export { gitPull } from './git/git-pull.js'
+export { gitPush } from './git/git-push.js'
+export { gitStatus } from './git/git-status.js'
+export { giteaComment } from './gitea/gitea-comment.js'
+export { giteaCreateIssue } from './gitea/gitea-create-issue.js'
+export { giteaGetIssue } from './gitea/gitea-get-issue.js'
+export { giteaListIssues } from './gitea/gitea-list-issues.js'
+export { httpGet } from './network/http-get.js'
+export { httpPost } from './network/http-post.js'
+export { diskUsage } from './system/disk-usage.js'
+export { healthCheck } from './system/health-check.js'
+export { processList } from './system/process-list.js'
+export { serviceControl } from './system/service-control.js'
+export { serviceStatus } from './system/service-status.js'
+export { systemInfo } from './system/system-info.js'

@@ -40,7 +40,7 @@ export type ToolFault = 'caller' | 'dependency'
 /**
  * Thrown by a tool for an ordinary failure. `transient` failures (network, 5xx, lock contention)
  * may be retried; deterministic ones never are. `fault` says whose fault it is; left out, the
- * harness decides (see `faultOf` in src/harness/fault.ts): transient, or caused by a system error of
+ * harness decides (see `faultOf` in src/harness/attempts/fault.ts): transient, or caused by a system error of
  * the host (spawn failure, EIO, ENOSPC...), means `dependency`, anything else `caller`.
  *
  * @example

@@ -1,5 +1,5 @@
 import { customTool } from './custom/custom-tool.js'
-import { builtinTools } from './index.js'
+import { builtinTools } from './builtin-tools.js'
 import type { ToolSpec } from './tool.js'
 import type { ToolsConfig } from './tools-config.js'
 

@@ -1,18 +1,17 @@
-export * from './clean-text.js'
-export * from './cross-validate.js'
-export * from './decide-triage.js'
-export * from './evaluate-triage.js'
-export * from './hash-features.js'
-export * from './issue-history.js'
-export * from './label-class.js'
-export * from './metrics.js'
-export * from './parse-csv.js'
-export * from './read-examples.js'
-export * from './rules-decisions.js'
-export * from './rules-engine.js'
-export * from './seeded-random.js'
-export * from './shipped-prior.js'
-export * from './softmax-regression.js'
-export * from './triage-model.js'
-export * from './tuned-options.js'
-export * from './weight-codec.js'
+// The triage service (decisions, labels, comments, per-repo models); the classifier is in model/.
+export { planTriageLabels, type TriageLabelPlan } from './plan-triage-labels.js'
+export { RedisTriageStore } from './redis-triage-store.js'
+export { renderTriageComment, type ExplainedLabel } from './render-triage-comment.js'
+export { RepoModels, type RepoModelsOptions } from './repo-models.js'
+export { trainRepoModel, type TrainedRepoModel } from './train-repo-model.js'
+export { TriageConfig } from './triage-config.js'
+export { TriageRecord } from './triage-record.js'
+export { triageCommentKey, GiteaTriageService, type TriageServiceDeps } from './triage-service.js'
+export {
+  repoKey,
+  StoredExample,
+  MemoryTriageStore,
+  type StoredModel,
+  type TriageStore,
+} from './triage-store.js'
+export * from './model/index.js'

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { slashCommands } from '../../handlers/slash-commands.js'
-import type { Effect } from '../../src/daemon/effects.js'
+import type { Effect } from '../../src/effects/effects.js'
 import { inlineText } from '../../src/commands-core/markdown.js'
-import { jobIdFor } from '../../src/daemon/idempotency.js'
-import type { JobView } from '../../src/daemon/jobs.js'
+import { jobIdFor } from '../../src/effects/idempotency.js'
+import type { JobView } from '../../src/jobs/jobs.js'
 import { commentEvent, CONFIG, job, REPO, world } from './helpers/world.js'
 import type { CommentEvent } from '../../src/events/comment-event.js'
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { commands } from '../../commands/index.js'
 import { findCommand } from '../../src/commands-core/command-spec.js'
 import { renderCommandsDoc } from '../../src/commands-core/help.js'
-import { parseCommands } from '../../src/commands-core/parse-commands.js'
+import { parseCommands } from '../../src/command-parsing/parse-commands.js'
 
 describe('command specs', () => {
   for (const spec of commands) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOP_CHANNEL, type HopMark } from '../../src/hop-trace.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { inlineText } from '../../src/commands-core/markdown.js'
-import { readResultComment, verifyResultComment } from '../../src/daemon/check-result-comment.js'
+import { readResultComment, verifyResultComment } from '../../src/report/check-result-comment.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
 import { ackState, BOT, LoopWorld, until } from './loop-world.js'
 

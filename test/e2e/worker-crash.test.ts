@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { liveness } from '../../src/daemon/heartbeat.js'
+import { liveness } from '../../src/workers/heartbeat.js'
 import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
 import { createLogger } from '../../src/logger.js'

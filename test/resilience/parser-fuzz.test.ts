@@ -5,8 +5,8 @@
 // that CommonMark (what Gitea renders) agrees with the generator about what is hidden.
 // Replay a failure with UW_FUZZ_SEED=<seed printed in the summary line>.
 import { describe, expect, it } from 'vitest'
-import { parseCommands } from '../../src/commands-core/parse-commands.js'
-import { CommandsConfig } from '../../src/daemon/commands-config.js'
+import { parseCommands } from '../../src/command-parsing/parse-commands.js'
+import { CommandsConfig } from '../../src/commands-core/commands-config.js'
 import { fuzzSeed, reportSummary, seededRandom } from './summary.js'
 
 const BODIES = 100_000

@@ -42,7 +42,7 @@ export function reportSummary(
 }
 
 /** A small seeded PRNG (mulberry32), so every fuzz run can be replayed from the seed it prints. */
-export { seededRandom } from '../../src/triage/seeded-random.js'
+export { seededRandom } from '../../src/triage/model/seeded-random.js'
 
 /** The seed of this run: UW_FUZZ_SEED when set (to replay a failure), else a fresh one. */
 export function fuzzSeed(): number {

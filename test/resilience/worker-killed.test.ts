@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JobRecord } from '../../src/daemon/job-store.js'
+import type { JobRecord } from '../../src/jobs/job-store.js'
 import { ackState, LoopWorld, until } from '../e2e/loop-world.js'
 import { reportSummary } from './summary.js'
 

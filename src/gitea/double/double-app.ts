@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { GiteaDouble } from './gitea-double.js'
+import type { DoubleHost } from './double-host.js'
 import type { IssueRecord, RepoRecord, UserRecord } from './store.js'
 
 /** Response header the double sets to ask its transport to drop the connection (fault). */
@@ -18,7 +18,7 @@ type C = Context<DoubleVars>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Builds the double's Hono app: Gitea's API paths under /api/v1 with Gitea's behaviour. */
-export function createDoubleApp(double: GiteaDouble): Hono<DoubleVars> {
+export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
   const app = new Hono<DoubleVars>()
   const { store, render } = double
   const patterns: { method: string; pattern: RegExp }[] = []

@@ -2,6 +2,7 @@ import type { Hono } from 'hono'
 import type { RepoRef } from '../port.js'
 import { GiteaContract, type ContractViolation } from './contract.js'
 import { createDoubleApp, type DoubleVars } from './double-app.js'
+import type { DoubleHost, LoggedRequest } from './double-host.js'
 import { FaultControl } from './faults.js'
 import { Renderer } from './render.js'
 import {
@@ -32,18 +33,6 @@ export interface GiteaDoubleOptions {
   maxResponseItems?: number
   /** Webhook delivery timeout; Gitea's default is 5 s. */
   webhookTimeoutMs?: number
-}
-
-export interface LoggedRequest {
-  method: string
-  path: string
-  query: string
-  /** The caller's login, when the token was valid. */
-  login: string | undefined
-  status: number
-  /** The operationId in Gitea's swagger, when the path and method exist there. */
-  operationId: string | undefined
-  requestBody: string | undefined
 }
 
 export interface SeedUser {
@@ -87,7 +76,7 @@ export interface SeedPullRequest extends SeedIssue {
  *   const res = await double.fetch(new Request(`${double.baseUrl}/api/v1/repos/alice/demo/issues/1`,
  *     { headers: { Authorization: `token ${bot.token}` } }))
  */
-export class GiteaDouble {
+export class GiteaDouble implements DoubleHost {
   readonly store = new DoubleStore()
   readonly faults = new FaultControl()
   readonly contract = GiteaContract.load()

@@ -3,11 +3,11 @@
 export { GiteaContract, type ContractViolation } from './contract.js'
 export { createDoubleApp, NETWORK_FAULT_HEADER } from './double-app.js'
 export { FaultControl, type Fault } from './faults.js'
+export type { DoubleHost, LoggedRequest } from './double-host.js'
 export {
   createGiteaDouble,
   GiteaDouble,
   type GiteaDoubleOptions,
-  type LoggedRequest,
   type SeedIssue,
   type SeedPullRequest,
   type SeedUser,

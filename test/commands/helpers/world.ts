@@ -1,16 +1,16 @@
 import { commands } from '../../../commands/index.js'
 import type { CommentEvent } from '../../../src/events/comment-event.js'
+import { createHandlerContext } from '../../../src/router/handler-context.js'
 import {
-  createHandlerContext,
   type BotConfig,
   type HandlerContext,
   type HouseInfo,
   type ToolInfo,
   type TriageService,
-} from '../../../src/daemon/context.js'
-import type { Effect, JobRequest } from '../../../src/daemon/effects.js'
-import type { JobView, JobsControl, JobsView } from '../../../src/daemon/jobs.js'
-import { MemoryRateLimiter } from '../../../src/daemon/rate-limit.js'
+} from '../../../src/commands-core/command-spec.js'
+import type { Effect, JobRequest } from '../../../src/effects/effects.js'
+import type { JobView, JobsControl, JobsView } from '../../../src/jobs/jobs.js'
+import { MemoryRateLimiter } from '../../../src/router/rate-limit.js'
 import type { RepoRef } from '../../../src/gitea/port.js'
 import { FakePort } from './fake-port.js'
 

@@ -1,0 +1,96 @@
+import type { KeyObject } from 'node:crypto'
+import type { RedisClient } from '../queue/connection.js'
+import type { HarnessConfig, HarnessConfigInput } from '../houses/harness-config.js'
+import type { PatternStore } from '../intelligence/pattern-store.js'
+import type { Logger } from '../logger.js'
+import type { AuditLog } from '../provenance/audit-log.js'
+import type { ToolContext, ToolSpec } from '../tools/tool.js'
+import type { Approval } from './approvals/approval.js'
+import type { CircuitBreaker } from './attempts/circuit-breaker.js'
+import type { House } from './house.js'
+import type { Mode } from './mode.js'
+import type { ReadStore } from './read-store.js'
+
+/** The Gitea port type as the tool contract declares it (unknown until the contract names one). */
+type GiteaPortOf<C> = C extends { gitea?: infer G } ? G : unknown
+
+/** How to build a Harness. Only `house` is required. */
+export interface HarnessOptions {
+  house: House
+  /** Default: the house's configured mode. */
+  mode?: Mode
+  /** The harness sections of the YAML config (houses, tools, breaker, retry, output, keys, audit). */
+  config?: HarnessConfigInput | HarnessConfig
+  /** The tool registry. Default: the built-in catalogue. */
+  tools?: readonly ToolSpec[]
+  /** Shared breaker, read-before-write, pattern and audit state; memory/file without it. */
+  redis?: RedisClient
+  /** Key prefix in Redis (a cluster hash tag). Default `{uw}`. */
+  redisPrefix?: string
+  /** Default: config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
+  keyDir?: string
+  /** JSONL audit file when Redis is not given. Default: config `audit.path`, else `<UW_DATA_DIR>/audit.jsonl`. */
+  auditPath?: string
+  log?: Logger
+  /** Gitea port for the gitea_* tools; passed to tools as `ctx.gitea`. */
+  gitea?: GiteaPortOf<ToolContext>
+  /** More fields for every tool's context (allowlists and the like). */
+  context?: Record<string, unknown>
+  /** Secret values that must never appear in results or logs (tokens, webhook secrets). */
+  secrets?: readonly (string | undefined)[]
+  /**
+   * Sign every result and append it to the audit log, not only in SOVEREIGN mode (which always
+   * does). The bot sets it so every comment carries verifiable provenance.
+   */
+  sign?: boolean
+  /**
+   * House whose public key verifies legacy approvals (only with `keys.acceptLegacyApprovals`).
+   * Default `timmy`. New approvals are router attestations and need no house key.
+   */
+  approvalKeyHouse?: string
+  /**
+   * Router public keys trusted for approval attestations, replacing config `keys.routerPublicKeys`
+   * and the key directory's `_router.pub`.
+   */
+  routerKeys?: readonly KeyObject[]
+  /** Replace the state stores (default: Redis-backed when `redis` is given, else in memory). */
+  stores?: { breaker?: CircuitBreaker; reads?: ReadStore; patterns?: PatternStore; audit?: AuditLog }
+  /** Clock and randomness, for tests. */
+  now?: () => number
+  random?: () => number
+}
+
+/** Per-call options. */
+export interface ExecuteOptions {
+  /** Who asked (a Gitea login, or a local user name). */
+  requestedBy: string
+  /** Aborting it cancels the call (status `cancelled`). */
+  signal?: AbortSignal
+  /** A sovereign's approval: a router attestation (from `/approve` or `harness.approve()`). */
+  approval?: Approval
+  /**
+   * The job and run this call belongs to: an approval attestation must name the same ones, and the
+   * job id is signed into provenance so a comment's job id can be checked.
+   */
+  job?: { id: string; runId?: string }
+  /** The comment that asked, recorded in provenance. */
+  requestUrl?: string
+  /** The webhook delivery id, recorded in provenance. */
+  deliveryId?: string
+  /** Override the harness's mode for this call. */
+  mode?: Mode
+  /** For a `/retry`: the job retried and who asked for it first, signed into provenance. */
+  retryOf?: { jobId: string; requestedBy: string }
+  /**
+   * The most output characters the result comment shows; a longer output also gets the digest of
+   * the part shown signed, so a cut comment can be checked (see `outputFacts`).
+   */
+  shownOutputChars?: number
+}
+
+/** One call of `executeMany`. */
+export interface ToolCall {
+  tool: string
+  args: unknown
+  options: ExecuteOptions
+}

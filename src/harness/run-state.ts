@@ -1,0 +1,33 @@
+import type { Prediction } from '../intelligence/predict.js'
+import type { Evidence, ToolRunResult } from '../tools/tool.js'
+import type { ExecuteOptions } from './harness-options.js'
+import type { Mode } from './mode.js'
+import type { AcceptedApproval } from './policy-check.js'
+
+/**
+ * Mutable bookkeeping for one `execute` call: what the pipeline learned so far, which
+ * `finishResult` turns into the signed ToolResult.
+ *
+ * @example
+ *   const run = new RunState('git_status', Mode.SIMPLE, { requestedBy: 'alice' }, Date.now(), performance.now())
+ */
+export class RunState {
+  argsDigest: string | undefined
+  approvals: AcceptedApproval[] = []
+  attempts = 0
+  evidence: Evidence | undefined
+  prediction: Prediction | undefined
+  result: ToolRunResult | undefined
+  notes: string[] = []
+  mode: Mode
+
+  constructor(
+    readonly tool: string,
+    mode: Mode,
+    readonly options: ExecuteOptions,
+    readonly started: number,
+    readonly t0: number,
+  ) {
+    this.mode = mode
+  }
+}

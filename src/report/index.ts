@@ -1,0 +1,29 @@
+// The reporter: edits each job's comment in place, and the rendering and checking of result comments.
+export {
+  readResultComment,
+  checkResultComment,
+  verifyResultComment,
+  type ResultComment,
+  type CommentMismatch,
+  type VerifiedComment,
+} from './check-result-comment.js'
+export {
+  DEFAULT_OUTPUT_CAP,
+  DSSE_OPEN,
+  DSSE_CLOSE,
+  PROVENANCE_TITLE,
+  NOTES_TITLE,
+  ackMarker,
+  ackHeading,
+  jobLineStart,
+  outputSummary,
+  cutNote,
+  provenanceLines,
+  renderEnvelope,
+  renderAck,
+  finalReaction,
+  type FinalOutcome,
+  type AckJob,
+  type AckStatus,
+} from './render.js'
+export { ackBody, startReporter, type ReporterOptions, type RunningReporter } from './reporter.js'

@@ -1,0 +1,174 @@
+import { cappedBackoff } from '../queue/backoff.js'
+import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
+import type { RedisClient } from '../queue/connection.js'
+import type { GiteaPort } from '../gitea/port.js'
+import { markHop } from '../hop-trace.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { REPORTS_QUEUE } from '../queue/queue-names.js'
+import { ReportData } from '../jobs/bull-jobs.js'
+import type { DaemonConfig } from '../config/daemon-config.js'
+import type { EffectLedger } from '../effects/effect-ledger.js'
+import { keyMarker } from '../effects/executor.js'
+import { FINAL_STATES } from '../jobs/jobs.js'
+import type { JobRecord, RedisJobStore } from '../jobs/job-store.js'
+import { finalReaction, renderAck, type AckStatus, type FinalOutcome } from './render.js'
+import { StoredResult } from '../jobs/stored-result.js'
+
+export interface ReporterOptions {
+  /** A worker-role connection. */
+  connection: RedisClient
+  prefix?: string
+  store: RedisJobStore
+  port: GiteaPort
+  ledger: EffectLedger
+  settings: DaemonConfig['reporter']
+  log: Logger
+  now?: () => number
+}
+
+function reasonOf(rec: JobRecord, r: StoredResult | undefined): string | undefined {
+  if (rec.state === 'success') return undefined
+  if (rec.reason && (rec.state === 'denied' || rec.state === 'cancelled') && !r?.error) return rec.reason
+  if (r?.error) return `${r.error.reason}${r.error.fix ? `. Fix: ${r.error.fix}` : ''}`
+  return rec.reason
+}
+
+/**
+ * The ack comment body for a record in its current state (and its result, once final).
+ *
+ * @example
+ *   const body = ackBody(record, stored, { outputCap: 50_000 })
+ */
+export function ackBody(
+  rec: JobRecord,
+  result: StoredResult | undefined,
+  opts: { outputCap: number },
+): string {
+  const job = {
+    jobId: rec.id,
+    house: rec.house,
+    tool: rec.tool,
+    houseReason: rec.houseReason,
+    requester: rec.requester.login,
+    mode: rec.mode,
+    dryRun: rec.dryRun,
+    run: rec.run,
+    firstRequester: rec.firstRequester?.login,
+  }
+  let status: AckStatus
+  if (rec.state === 'queued') status = { state: 'queued' }
+  else if (rec.state === 'awaiting_approval')
+    status = {
+      state: 'awaiting_approval',
+      approvers: rec.approvers,
+      allowSelfApproval: rec.allowSelfApproval ?? false,
+      expiresAt: rec.expiresAt ?? '',
+    }
+  else if (rec.state === 'running')
+    status = { state: 'running', startedAt: rec.startedAt ?? '', attempt: rec.run }
+  else {
+    status = {
+      state: rec.state as FinalOutcome,
+      reason: reasonOf(rec, result),
+      output: result?.output ?? '',
+      notes: result?.notes ?? [],
+      statement: result?.statement,
+      envelope: result?.envelope,
+    }
+  }
+  return renderAck(job, status, { outputCap: opts.outputCap })
+}
+
+/** A running reporter. */
+export interface RunningReporter {
+  close(): Promise<void>
+}
+
+/**
+ * Starts the reporter: a BullMQ worker on `reports` that edits each job's ack comment in place to
+ * show the job's current state, and puts the final reaction (🚀 or 😕) on the command comment.
+ * A report renders the record as it is when the report runs, so late or repeated reports never
+ * move a comment backwards, and the ack comment is edited by its stored id, never posted again.
+ * While Gitea is down reports are retried with capped exponential backoff (custom strategy
+ * `capped`), for hours with the defaults.
+ *
+ * @example
+ *   const reporter = await startReporter({ connection, store, port, ledger, settings: config.file.daemon.reporter, log })
+ */
+export async function startReporter(opts: ReporterOptions): Promise<RunningReporter> {
+  const { store, port, ledger, settings } = opts
+  const log = opts.log.child({ component: 'reporter' })
+  const now = opts.now ?? Date.now
+
+  const process_ = async (job: QueueJob): Promise<string> => {
+    const data = ReportData.safeParse(job.data)
+    if (!data.success) throw new UnrecoverableError(`bad report data: ${data.error.issues[0]?.message}`)
+    let rec = await store.getRecord(data.data.jobId)
+    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('reporter.picked', rec.origin.deliveryId, data.data.state ?? data.data.kind)
+    // Superseded: the record moved on, and that move queued its own report, which will show it.
+    // Skipping saves an edit per job when a fast job's `running` report is taken after it ended.
+    if (
+      data.data.kind === 'state' &&
+      data.data.state !== undefined &&
+      (data.data.state !== rec.state || data.data.run !== rec.run)
+    )
+      return 'superseded'
+    if (data.data.kind === 'expire') {
+      if (rec.state !== 'awaiting_approval' || !rec.expiresAt || Date.parse(rec.expiresAt) > now())
+        return 'not expired'
+      const expired = await store.transition(rec.id, ['awaiting_approval'], {
+        state: 'denied',
+        finishedAt: new Date(now()).toISOString(),
+        reason: `nobody approved it before ${rec.expiresAt}; \`/retry ${rec.id}\` asks again`,
+      })
+      if (!expired) return 'not expired'
+      rec = expired
+    }
+    let ackId = rec.ackCommentId
+    if (ackId === undefined) {
+      const entry = await ledger.get(rec.ackCommentKey)
+      if (entry?.state === 'posted') ackId = entry.commentId
+    }
+    if (ackId === undefined) throw new UnrecoverableError(`job ${rec.id} has no ack comment to edit`)
+
+    const final = FINAL_STATES.has(rec.state)
+    let result: StoredResult | undefined
+    if (final) {
+      const raw = (await store.progress(rec.runId)).result
+      const parsed = raw === undefined ? undefined : StoredResult.safeParse(JSON.parse(raw))
+      result = parsed?.success ? parsed.data : undefined
+    }
+    const body = `${ackBody(rec, result, { outputCap: settings.outputCap })}\n\n${keyMarker(rec.ackCommentKey)}`
+    await port.editComment(rec.origin.repo, ackId, body)
+    markHop('reporter.edited', rec.origin.deliveryId, rec.state)
+    if (final) {
+      const reaction = finalReaction(rec.state as FinalOutcome)
+      if (rec.origin.commentId !== undefined)
+        await port.addCommentReaction(rec.origin.repo, rec.origin.commentId, reaction)
+      else await port.addIssueReaction(rec.origin.repo, rec.origin.issue, reaction)
+    }
+    return rec.state
+  }
+
+  const worker = new QueueWorker(REPORTS_QUEUE, process_, {
+    connection: opts.connection,
+    prefix: opts.prefix ?? DEFAULT_PREFIX,
+    concurrency: settings.concurrency,
+    autorun: false,
+    settings: {
+      backoffStrategy: (attemptsMade: number) =>
+        cappedBackoff(attemptsMade, settings.backoffMs, settings.maxBackoffMs),
+    },
+  })
+  worker.on('error', (err) => log.error({ err }, 'reporter error'))
+  worker.on('failed', (job, err) =>
+    log.warn({ err, reportId: job?.id, attempts: job?.attemptsMade }, 'report failed; retrying with backoff'),
+  )
+  void worker.run().catch((err: unknown) => log.error({ err }, 'reporter stopped'))
+  await worker.waitUntilReady()
+  return {
+    close: () => worker.close(),
+  }
+}

@@ -1,0 +1,318 @@
+import { hostname } from 'node:os'
+import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
+import type { RedisClient } from '../queue/connection.js'
+import type { Approval } from '../harness/approvals/approval.js'
+import type { Harness } from '../harness/harness.js'
+import { markHop } from '../hop-trace.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { houseQueueName } from '../queue/queue-names.js'
+import type { ToolSpec } from '../tools/tool.js'
+import { BullJobs, cancelChannel, HouseJobData } from '../jobs/bull-jobs.js'
+import type { DaemonConfig } from '../config/daemon-config.js'
+import { beat, unbeat } from './heartbeat.js'
+import { harnessMode, toolArgs } from './house-vocabulary.js'
+import { FINAL_STATES, type JobState } from '../jobs/jobs.js'
+import type { JobRecord, RedisJobStore, RunProgress } from '../jobs/job-store.js'
+import { DEFAULT_OUTPUT_CAP } from '../report/render.js'
+import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.js'
+
+export interface HouseWorkerOptions {
+  house: string
+  /** A worker-role connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking reads. */
+  connection: RedisClient
+  prefix?: string
+  store: RedisJobStore
+  /** Reports state changes (and its queues hold the runs). */
+  jobs: BullJobs
+  harness: Harness
+  tools: readonly ToolSpec[]
+  concurrency: number
+  settings: DaemonConfig['workers']
+  log: Logger
+  /** Default `<hostname>:<pid>:<house>`. */
+  workerId?: string
+  /**
+   * The reporter's `outputCap`: the most output a result comment shows. A longer output gets the
+   * digest of the part shown signed too, so the cut comment can be verified. Default 50,000.
+   */
+  outputCap?: number
+}
+
+/** A running house worker. */
+export interface RunningHouseWorker {
+  house: string
+  workerId: string
+  /**
+   * Stops taking jobs, lets running ones finish for `graceMs` (default from settings), then aborts
+   * what is left (those runs end `cancelled`, saying the worker shut down) and closes.
+   */
+  close(graceMs?: number): Promise<void>
+}
+
+const FINAL: Record<StoredResult['status'], JobState> = {
+  success: 'success',
+  failure: 'failure',
+  unverified: 'unverified',
+  denied: 'denied',
+  timeout: 'timeout',
+  cancelled: 'cancelled',
+}
+
+/**
+ * Starts a BullMQ worker on `house-<name>` that runs each job through the house's Harness.
+ *
+ * Exactly-once for writes: before the tool starts, the worker marks the run `started`; after,
+ * it stores the result, then reports. A run delivered again (its worker died, its lock expired)
+ * reports the stored result if there is one. If it was started but has no result, a read tool is
+ * simply run again; a write tool is NOT, because its effect may already have happened: the job
+ * ends `failure` (rule `interrupted`) telling people to check the target and `/retry`.
+ *
+ * @example
+ *   const w = await startHouseWorker({ house: 'bezalel', connection, store, jobs, harness, tools,
+ *     concurrency: 2, settings: config.file.daemon.workers, log })
+ *   process.once('SIGTERM', () => void w.close())
+ */
+export async function startHouseWorker(opts: HouseWorkerOptions): Promise<RunningHouseWorker> {
+  const prefix = opts.prefix ?? DEFAULT_PREFIX
+  const { house, store, jobs, harness, settings } = opts
+  const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${house}`
+  const log = opts.log.child({ house, workerId })
+  const toolsByName = new Map(opts.tools.map((t) => [t.name, t]))
+  let shuttingDown = false
+
+  const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
+    // Only a cancellation needs to know who asked for it; other outcomes skip the read. (The
+    // result used to be stored before this read; storing it with the transition below instead is
+    // the same for a crash in between: no result, the run is re-delivered as before.)
+    const latest = result.status === 'cancelled' ? await store.getRecord(rec.id) : undefined
+    let reason: string | null = null
+    if (result.status === 'cancelled')
+      reason = latest?.cancelRequestedBy
+        ? `cancelled by @${latest.cancelRequestedBy}`
+        : shuttingDown
+          ? 'the worker shut down before the tool finished'
+          : 'cancelled'
+    // Result stored, record ended and its report queued: one MULTI, one round trip.
+    const ended = await jobs.endRun(
+      rec,
+      { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason },
+      JSON.stringify(result),
+    )
+    if (ended) {
+      markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
+      return
+    }
+    // Already final: a repeat after a lost reply, or another worker or a person ended it first.
+    // Reporting again is safe: the report is keyed by run and state, and the edit is the same text.
+    const now = await store.getRecord(rec.id)
+    if (now && now.runId === rec.runId && FINAL_STATES.has(now.state)) await jobs.report(now)
+  }
+
+  /**
+   * A run `pickUp` did not start: a stale or ended run, a stored result, an interrupted write, a
+   * cancel request, a dry run, or a record not as the job said. Finishes it (resolving to what
+   * happened) or starts it (resolving to the running record).
+   */
+  const startOtherwise = async (
+    rec: JobRecord,
+    progress: RunProgress,
+    tool: ToolSpec | undefined,
+    jlog: Logger,
+    runId: string,
+    startedAt: string,
+  ): Promise<JobRecord | string> => {
+    if (rec.runId !== runId) return 'stale run'
+    if (rec.state !== 'queued' && rec.state !== 'running') {
+      // A crash between the final transition and queueing its report would otherwise leave the
+      // comment saying "running" forever; the report is keyed, so sending it again is harmless.
+      if (FINAL_STATES.has(rec.state)) await jobs.report(rec)
+      return `already ${rec.state}`
+    }
+    if (progress.result !== undefined) {
+      const stored = StoredResult.safeParse(JSON.parse(progress.result))
+      if (stored.success) {
+        jlog.info('run already finished; reporting its stored result')
+        await finish(rec, stored.data)
+        return 'reported stored result'
+      }
+    }
+    if (progress.started && (!tool || tool.access === 'write')) {
+      jlog.warn({ started: progress.started }, 'write interrupted mid-run; not running it again')
+      await finish(
+        rec,
+        plainResult('failure', '', {
+          rule: 'interrupted',
+          reason: `the worker running this write (${progress.started.worker}, from ${progress.started.at}) stopped before reporting; it is not run again automatically because its effect may already have happened`,
+          fix: `check the target, then \`/retry ${rec.id}\` if it did not happen`,
+        }),
+      )
+      return 'interrupted write'
+    }
+    if (rec.cancelRequestedBy) {
+      await finish(rec, plainResult('cancelled', ''))
+      return 'cancelled before start'
+    }
+    // A dry run runs nothing, so it is not marked started; anything else `pickUp` would have
+    // started (a job whose name is not its record's tool, say) is started here the long way.
+    const running = rec.dryRun
+      ? await store.transition(rec.id, ['queued', 'running'], { state: 'running', startedAt })
+      : await store.startRun(
+          rec.id,
+          ['queued', 'running'],
+          { state: 'running', startedAt },
+          { runId: rec.runId, worker: workerId, at: startedAt },
+        )
+    return running ?? 'cancelled meanwhile'
+  }
+
+  const process_ = async (job: QueueJob, _token?: string, signal?: AbortSignal): Promise<string> => {
+    const data = HouseJobData.safeParse(job.data)
+    if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // One round trip reads the record and the run's progress and, in the usual case, also moves
+    // the record to `running` and marks the run started (by this worker, right before the tool:
+    // a failure before this point re-runs safely; after it, a write is not repeated).
+    const named = toolsByName.get(job.name)
+    const startedAt = new Date().toISOString()
+    const picked = await store.pickUp(data.data.jobId, {
+      runId: data.data.runId,
+      tool: job.name,
+      write: !named || named.access === 'write',
+      worker: workerId,
+      at: startedAt,
+    })
+    const rec = picked.record
+    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    markHop('worker.picked', rec.origin.deliveryId)
+    const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
+    const tool = toolsByName.get(rec.tool)
+    const running = picked.started
+      ? rec
+      : await startOtherwise(rec, picked.progress, tool, jlog, data.data.runId, startedAt)
+    if (typeof running === 'string') return running
+    // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
+    // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
+    let runningReport: NodeJS.Timeout | undefined
+    if (settings.runningReportDelayMs === 0) await jobs.report(running)
+    else
+      runningReport = setTimeout(
+        () =>
+          void jobs.report(running).catch((err: unknown) => jlog.warn({ err }, 'running report not queued')),
+        settings.runningReportDelayMs,
+      )
+    try {
+      return await runTool(rec, tool, jlog, signal, () => clearTimeout(runningReport))
+    } finally {
+      clearTimeout(runningReport)
+    }
+  }
+
+  /** Runs a started job's tool (or its dry run) and finishes it; `ran` is called before finishing. */
+  const runTool = async (
+    rec: JobRecord,
+    tool: ToolSpec | undefined,
+    jlog: Logger,
+    signal: AbortSignal | undefined,
+    ran: () => void,
+  ): Promise<string> => {
+    if (rec.dryRun) {
+      ran()
+      await finish(
+        rec,
+        plainResult(
+          'success',
+          `dry run: ${rec.tool} was not run. House ${house} would run it with ${JSON.stringify(rec.args)} in mode ${rec.mode}.`,
+        ),
+      )
+      return 'dry run'
+    }
+    jlog.info('running')
+    markHop('worker.toolStart', rec.origin.deliveryId)
+    const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
+      requestedBy: rec.requester.login,
+      signal,
+      // Untrusted until the harness verifies the router's signature and re-checks every claim.
+      approval: rec.approval as Approval | undefined,
+      job: { id: rec.id, runId: rec.runId },
+      requestUrl: rec.origin.commentUrl,
+      deliveryId: rec.origin.deliveryId,
+      mode: harnessMode(rec.mode),
+      retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
+      shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
+    })
+    markHop('worker.toolEnd', rec.origin.deliveryId)
+    ran()
+    jlog.info({ status: result.status, durationMs: result.durationMs }, 'finished')
+    await finish(rec, storedResult(result))
+    return result.status
+  }
+
+  const worker = new QueueWorker(houseQueueName(house), process_, {
+    connection: opts.connection,
+    prefix,
+    concurrency: opts.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+    autorun: false,
+  })
+  worker.on('error', (err) => log.error({ err }, 'house worker error'))
+  worker.on('failed', (job, err) => {
+    // Given up on (bad data, or the harness's store away on every attempt, or stalled too often):
+    // end the job so people are not left with a comment saying "running" forever.
+    if (!job) return
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+    const data = HouseJobData.safeParse(job.data)
+    log.error({ err, jobId: job.id, final }, 'house job failed')
+    if (!final || !data.success) return
+    void (async () => {
+      const rec = await store.getRecord(data.data.jobId)
+      if (!rec || rec.runId !== data.data.runId) return
+      await finish(rec, plainResult('failure', '', { rule: 'worker-failure', reason: err.message }))
+    })().catch((e: unknown) => log.error({ err: e }, 'could not record a failed job'))
+  })
+
+  // `/cancel` of a running job: whichever worker holds the run aborts its signal.
+  const sub = opts.connection.duplicate()
+  sub.on('error', (err: Error) => log.warn({ err }, 'cancel subscription error'))
+  sub.on('message', (_channel: string, runId: string) => {
+    if (worker.cancelJob(runId, 'cancelled')) log.info({ runId }, 'cancelling a running job')
+  })
+  await sub.subscribe(cancelChannel(prefix))
+
+  const ttl = settings.heartbeatMs * 3
+  const heartbeat = () =>
+    beat(opts.connection, prefix, house, workerId, ttl).catch((err: unknown) =>
+      log.warn({ err }, 'heartbeat failed'),
+    )
+  await heartbeat()
+  const timer = setInterval(() => void heartbeat(), settings.heartbeatMs)
+  timer.unref()
+
+  void worker.run().catch((err: unknown) => log.error({ err }, 'house worker stopped'))
+  await worker.waitUntilReady()
+  log.info({ concurrency: opts.concurrency }, 'house worker started')
+
+  return {
+    house,
+    workerId,
+    async close(graceMs = settings.shutdownGraceMs) {
+      shuttingDown = true
+      clearInterval(timer)
+      const closing = worker.close()
+      let graceTimer: NodeJS.Timeout | undefined
+      const grace = new Promise<'grace'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace'), graceMs)
+      })
+      if ((await Promise.race([closing, grace])) === 'grace') {
+        log.warn({ graceMs }, 'grace period over; aborting running jobs')
+        worker.cancelAllJobs('shutdown')
+        await closing
+      }
+      clearTimeout(graceTimer)
+      sub.disconnect()
+      await unbeat(opts.connection, prefix, house, workerId).catch(() => undefined)
+      log.info('house worker stopped')
+    },
+  }
+}

@@ -1,0 +1,186 @@
+import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { slashCommands } from '../../handlers/slash-commands.js'
+import { MemoryEffectLedger, RedisEffectLedger, type EffectLedger } from '../../src/effects/effect-ledger.js'
+import type { Effect } from '../../src/effects/effects.js'
+import { EffectsError, Executor, keyMarker } from '../../src/effects/executor.js'
+import { createLogger } from '../../src/logger.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+import { FakeGiteaError } from '../commands/helpers/fake-port.js'
+import { commentEvent, REPO, world } from '../commands/helpers/world.js'
+
+function captureLog() {
+  const lines: Record<string, unknown>[] = []
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l))
+      done()
+    },
+  })
+  return { log: createLogger({ level: 'debug', destination }), lines }
+}
+
+async function runCommand(body: string, ledger: EffectLedger, opts: { dryRun?: boolean } = {}) {
+  const w = world({ issueLabels: ['house/ezra'] })
+  const event = commentEvent(body)
+  const effects = await slashCommands.handle(event, w.ctx(event))
+  const { log, lines } = captureLog()
+  const executor = new Executor({ port: w.port, jobs: w.jobs, ledger, log, dryRun: opts.dryRun })
+  return { w, effects, executor, lines }
+}
+
+describe('Executor', () => {
+  it('applies a /run: reaction, one ack comment with its key marker, one job carrying the ack id', async () => {
+    const { w, effects, executor } = await runCommand('/run git_status @bezalel', new MemoryEffectLedger())
+    const applied = await executor.apply(effects)
+    expect(applied.map((a) => a.outcome)).toEqual(['done', 'done', 'done'])
+    expect(w.port.reactions).toEqual(new Set(['comment:77:eyes']))
+    expect(w.port.comments).toHaveLength(1)
+    expect(w.port.comments[0]?.body).toContain(keyMarker('c:d-1:77:ack_0'))
+    expect(w.jobs.enqueued).toHaveLength(1)
+    expect(w.jobs.enqueued[0]?.ackCommentId).toBe(w.port.comments[0]?.id)
+  })
+
+  it('applying the same effects twice duplicates nothing', async () => {
+    const { w, effects, executor } = await runCommand(
+      '/run git_status @bezalel\n/assign @bezalel',
+      new MemoryEffectLedger(),
+    )
+    await executor.apply(effects)
+    const second = await executor.apply(effects)
+    expect(w.port.comments).toHaveLength(2)
+    expect(w.jobs.enqueued).toHaveLength(1)
+    expect(w.port.issues.get(1)?.labels.map((l) => l.name)).toEqual(['house/bezalel'])
+    expect(second.find((a) => a.effect.type === 'comment')?.outcome).toBe('already')
+    expect(
+      second
+        .filter((a) => a.effect.type === 'addLabels' || a.effect.type === 'removeLabels')
+        .map((a) => a.outcome),
+    ).toEqual(['already', 'already'])
+    expect(w.port.calls.filter((c) => c === 'addIssueLabels' || c === 'removeIssueLabel')).toHaveLength(2)
+  })
+
+  it('after a crash between posting and recording, finds the comment by its marker instead of posting again', async () => {
+    const ledger = new MemoryEffectLedger()
+    const { w, effects, executor } = await runCommand('/status', ledger)
+    await executor.apply(effects)
+    const key = 'c:d-1:77:status_0'
+    ledger.entries.set(key, 'pending') // as if the process died right after createComment
+    await executor.apply(effects)
+    expect(w.port.comments).toHaveLength(1)
+    expect(await ledger.get(key)).toEqual({ state: 'posted', commentId: w.port.comments[0]?.id })
+  })
+
+  it('a failing effect is thrown with the record of the others; the retry completes without duplicates', async () => {
+    const ledger = new MemoryEffectLedger()
+    const { w, effects, executor } = await runCommand('/status\n/run git_status @bezalel', ledger)
+    // status reply fails once with a 502; the ack and the job are independent of it
+    w.port.failNext('createComment', new FakeGiteaError(502, 'createComment'))
+    const err = await executor.apply(effects).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(EffectsError)
+    const e = err as EffectsError
+    expect(e.transient).toBe(true)
+    expect(e.failures.map((f) => f.effect.type)).toEqual(['comment'])
+    expect(e.applied.map((a) => a.effect.type)).toEqual(['react', 'comment', 'enqueueJob'])
+    expect(w.port.comments).toHaveLength(1)
+    await executor.apply(effects)
+    expect(w.port.comments).toHaveLength(2)
+    expect(w.jobs.enqueued).toHaveLength(1)
+  })
+
+  it('does not enqueue a job whose ack comment failed, and enqueues it on retry with the ack id', async () => {
+    const { w, effects, executor } = await runCommand('/run git_status @bezalel', new MemoryEffectLedger())
+    w.port.failNext('createComment', new FakeGiteaError(500, 'createComment'))
+    const err = (await executor.apply(effects).catch((e: unknown) => e)) as EffectsError
+    expect(err.failures.map((f) => f.effect.type)).toEqual(['comment', 'enqueueJob'])
+    expect(w.jobs.enqueued).toHaveLength(0)
+    await executor.apply(effects)
+    expect(w.jobs.enqueued[0]?.ackCommentId).toBe(w.port.comments[0]?.id)
+  })
+
+  it('reports a permanent failure as not transient', async () => {
+    const { w, effects, executor } = await runCommand('/status', new MemoryEffectLedger())
+    w.port.failNext('addCommentReaction', new FakeGiteaError(404, 'addCommentReaction'))
+    const err = (await executor.apply(effects).catch((e: unknown) => e)) as EffectsError
+    expect(err.transient).toBe(false)
+    expect(w.port.comments).toHaveLength(1)
+  })
+
+  it('dry run logs the effects and applies none', async () => {
+    const { w, effects, executor, lines } = await runCommand(
+      '/run git_status @bezalel',
+      new MemoryEffectLedger(),
+      {
+        dryRun: true,
+      },
+    )
+    const before = w.port.calls.length
+    const applied = await executor.apply(effects)
+    expect(applied.map((a) => a.outcome)).toEqual(['logged', 'logged', 'logged'])
+    expect(w.port.calls.slice(before)).toEqual([])
+    expect(w.port.comments).toHaveLength(0)
+    expect(w.jobs.enqueued).toHaveLength(0)
+    expect(
+      lines.filter((l) => l.msg === 'dry run: effect not applied').map((l) => (l.effect as Effect).type),
+    ).toEqual(['react', 'comment', 'enqueueJob'])
+  })
+
+  it('edits a comment by its key, keeping the marker, and resolves labels by name', async () => {
+    const ledger = new MemoryEffectLedger()
+    const { w, executor, lines } = await runCommand('/status', ledger)
+    await executor.apply([
+      { type: 'comment', repo: REPO, issue: 1, key: 'k1', body: 'first' },
+      { type: 'editComment', repo: REPO, target: { key: 'k1' }, body: 'second' },
+      { type: 'addLabels', repo: REPO, issue: 1, labels: ['kind/bug', 'no-such-label'] },
+      { type: 'setCommitStatus', repo: REPO, sha: 'abc', state: 'success', context: 'uni-wizard' },
+      { type: 'log', level: 'info', message: 'hello', data: { x: 1 } },
+    ])
+    expect(w.port.comments[0]?.body).toBe(`second\n\n${keyMarker('k1')}`)
+    expect(w.port.issues.get(1)?.labels.map((l) => l.name)).toEqual(['house/ezra', 'kind/bug'])
+    expect(w.port.statuses).toEqual([{ sha: 'abc', state: 'success', context: 'uni-wizard' }])
+    expect(lines.some((l) => l.msg === 'hello' && l.x === 1)).toBe(true)
+    expect(lines.some((l) => l.msg?.toString().includes('do not exist'))).toBe(true)
+    const err = (await executor
+      .apply([{ type: 'editComment', repo: REPO, target: { key: 'never-posted' }, body: 'x' }])
+      .catch((e: unknown) => e)) as EffectsError
+    expect(err.transient).toBe(false)
+  })
+})
+
+describe('RedisEffectLedger against real Redis', () => {
+  const prefix = uniquePrefix()
+  const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  afterEach(() => cleanupPrefix(prefix))
+  afterAll(() => redis.quit())
+
+  it('applying twice against the Redis ledger gives one comment and one job', async () => {
+    const ledger = new RedisEffectLedger(redis, prefix, 60)
+    const { w, effects, executor } = await runCommand('/run git_status @bezalel', ledger)
+    await executor.apply(effects)
+    // A second executor (another router process) with the same Redis: still nothing duplicated.
+    await new Executor({
+      port: w.port,
+      jobs: w.jobs,
+      ledger: new RedisEffectLedger(redis, prefix, 60),
+      log: captureLog().log,
+    }).apply(effects)
+    expect(w.port.comments).toHaveLength(1)
+    expect(w.jobs.enqueued).toHaveLength(1)
+    const key = `${prefix}:ledger:c:d-1:77:ack_0`
+    expect(await redis.get(key)).toBe(String(w.port.comments[0]?.id))
+    const ttl = await redis.ttl(key)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(60)
+  })
+
+  it('pending never overwrites a posted id', async () => {
+    const ledger = new RedisEffectLedger(redis, prefix, 60)
+    await ledger.set('k', 42)
+    await ledger.markPending('k')
+    expect(await ledger.get('k')).toEqual({ state: 'posted', commentId: 42 })
+    await ledger.markPending('k2')
+    expect(await ledger.get('k2')).toEqual({ state: 'pending' })
+    expect(await ledger.get('k3')).toBeUndefined()
+  })
+})
