@@ -32,8 +32,13 @@ const SERVED = [
   'issueRemoveLabel',
   'repoGetRepoPermissions',
   'repoCreateStatus',
+  'repoListStatuses',
   'repoGetPullRequest',
   'repoGetPullRequestFiles',
+  'repoGet',
+  'repoGetBranch',
+  'repoListPullRequests',
+  'repoCreatePullRequest',
 ]
 
 const allOperations = {}

@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import type {
+  GiteaBranch,
   GiteaChangedFile,
   GiteaComment,
   GiteaIssue,
   GiteaLabel,
   GiteaPullRequest,
+  GiteaRepository,
   GiteaUser,
   RepoPermission,
 } from './port.js'
@@ -68,8 +70,27 @@ export const ApiPullRequest = z.object({
   changed_files: z.number().nullish(),
   user: ApiUser,
   labels: nullableList(ApiLabel),
+  html_url: z.string(),
+  draft: z.boolean().nullish(),
 })
 export type ApiPullRequest = z.infer<typeof ApiPullRequest>
+
+export const ApiRepository = z.object({
+  owner: ApiUser,
+  name: z.string(),
+  full_name: z.string(),
+  default_branch: z.string(),
+  clone_url: z.string(),
+  html_url: z.string(),
+  private: z.boolean(),
+  empty: z.boolean(),
+})
+
+export const ApiBranchInfo = z.object({
+  name: z.string(),
+  commit: z.object({ id: z.string() }),
+  protected: z.boolean().nullish(),
+})
 
 export const ApiChangedFile = z.object({
   filename: z.string(),
@@ -138,7 +159,26 @@ export function toPullRequest(raw: ApiPullRequest): GiteaPullRequest {
     changedFiles: raw.changed_files ?? 0,
     user: toUser(raw.user),
     labels: (raw.labels ?? []).map(toLabel),
+    htmlUrl: raw.html_url,
+    draft: raw.draft ?? false,
   }
+}
+
+export function toRepository(raw: z.infer<typeof ApiRepository>): GiteaRepository {
+  return {
+    owner: raw.owner.login,
+    name: raw.name,
+    fullName: raw.full_name,
+    defaultBranch: raw.default_branch,
+    cloneUrl: raw.clone_url,
+    htmlUrl: raw.html_url,
+    private: raw.private,
+    empty: raw.empty,
+  }
+}
+
+export function toBranch(raw: z.infer<typeof ApiBranchInfo>): GiteaBranch {
+  return { name: raw.name, commitSha: raw.commit.id, protected: raw.protected ?? false }
 }
 
 export function toChangedFile(raw: z.infer<typeof ApiChangedFile>): GiteaChangedFile {

@@ -3,19 +3,23 @@ import { pino } from 'pino'
 import { z } from 'zod'
 import type { Logger } from '../logger.js'
 import {
+  ApiBranchInfo,
   ApiChangedFile,
   ApiComment,
   ApiIssue,
   ApiLabel,
   ApiPermission,
   ApiPullRequest,
+  ApiRepository,
   ApiUser,
+  toBranch,
   toChangedFile,
   toComment,
   toIssue,
   toLabel,
   toPermission,
   toPullRequest,
+  toRepository,
   toUser,
 } from './api-shapes.js'
 import { GiteaError, isTransientStatus } from './gitea-error.js'
@@ -23,8 +27,10 @@ import type {
   CommitStatusInput,
   CreateIssueInput,
   CreateLabelInput,
+  CreatePullRequestInput,
   EditIssuePatch,
   EditLabelPatch,
+  GiteaBranch,
   GiteaChangedFile,
   GiteaComment,
   GiteaIssue,
@@ -32,8 +38,10 @@ import type {
   GiteaOperation,
   GiteaPort,
   GiteaPullRequest,
+  GiteaRepository,
   GiteaUser,
   ListIssuesOptions,
+  ListPullRequestsOptions,
   Reaction,
   RepoPermission,
   RepoRef,
@@ -67,7 +75,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * The production `GiteaPort`, built on gitea-js. Retries 5xx, 429 (honouring Retry-After) and
  * network errors with exponential backoff and full jitter; never retries other 4xx. Calls that
- * create something (comments, issues, labels) are resent only when Gitea certainly did not apply
+ * create something (comments, issues, labels, pull requests) are resent only when Gitea certainly did not apply
  * them (429, 503, connection refused); see `CREATES`.
  *
  * @example
@@ -287,6 +295,40 @@ export class GiteaJsAdapter implements GiteaPort {
     return parse('listPullRequestFiles', z.array(ApiChangedFile), res).map(toChangedFile)
   }
 
+  async getRepository(repo: RepoRef): Promise<GiteaRepository> {
+    const [o, r] = path(repo)
+    const res = await this.call('getRepository', () => this.api.repos.repoGet(o, r))
+    return toRepository(parse('getRepository', ApiRepository, res))
+  }
+
+  async getBranch(repo: RepoRef, branch: string): Promise<GiteaBranch | undefined> {
+    const [o, r] = path(repo)
+    try {
+      // Branch names hold slashes (uw/bezalel/fix); encoded, they stay one path segment.
+      const res = await this.call('getBranch', () =>
+        this.api.repos.repoGetBranch(o, r, encodeURIComponent(branch)),
+      )
+      return toBranch(parse('getBranch', ApiBranchInfo, res))
+    } catch (err) {
+      if (err instanceof GiteaError && err.status === 404) return undefined
+      throw err
+    }
+  }
+
+  async createPullRequest(repo: RepoRef, input: CreatePullRequestInput): Promise<GiteaPullRequest> {
+    const [o, r] = path(repo)
+    const body = { head: input.head, base: input.base, title: input.title, body: input.body }
+    const res = await this.call('createPullRequest', () => this.api.repos.repoCreatePullRequest(o, r, body))
+    return toPullRequest(parse('createPullRequest', ApiPullRequest, res))
+  }
+
+  async listPullRequests(repo: RepoRef, opts: ListPullRequestsOptions): Promise<GiteaPullRequest[]> {
+    const [o, r] = path(repo)
+    const query = { state: opts.state, page: opts.page, limit: opts.limit }
+    const res = await this.call('listPullRequests', () => this.api.repos.repoListPullRequests(o, r, query))
+    return parse('listPullRequests', z.array(ApiPullRequest), res).map(toPullRequest)
+  }
+
   /** One port call: attempts, classification of failures, backoff, logging. */
   private async call<R extends GiteaResponse>(operation: GiteaOperation, send: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
@@ -334,7 +376,12 @@ function parse<T>(operation: GiteaOperation, schema: z.ZodType<T>, res: GiteaRes
  * whose own retry can look for what was created first (the executor finds its comments by their
  * hidden key marker).
  */
-const CREATES: ReadonlySet<GiteaOperation> = new Set(['createComment', 'createIssue', 'createLabel'])
+const CREATES: ReadonlySet<GiteaOperation> = new Set([
+  'createComment',
+  'createIssue',
+  'createLabel',
+  'createPullRequest',
+])
 
 /** Network errors raised before the request reached Gitea. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])

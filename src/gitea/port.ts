@@ -65,6 +65,43 @@ export interface GiteaPullRequest {
   changedFiles: number
   user: GiteaUser
   labels: GiteaLabel[]
+  htmlUrl: string
+  /** Gitea's work-in-progress flag: the title starts with a WIP prefix (`WIP:` or `[WIP]` by default). */
+  draft: boolean
+}
+
+export interface GiteaRepository {
+  owner: string
+  name: string
+  fullName: string
+  defaultBranch: string
+  cloneUrl: string
+  htmlUrl: string
+  private: boolean
+  /** No commits yet. */
+  empty: boolean
+}
+
+export interface GiteaBranch {
+  name: string
+  commitSha: string
+  /** A branch protection rule applies to it. */
+  protected: boolean
+}
+
+export interface CreatePullRequestInput {
+  /** A branch of the same repository. */
+  head: string
+  base: string
+  /** Prefix `WIP: ` to open it as work in progress (Gitea's default WORK_IN_PROGRESS_PREFIXES). */
+  title: string
+  body: string
+}
+
+export interface ListPullRequestsOptions {
+  state: 'open' | 'closed' | 'all'
+  page?: number
+  limit?: number
 }
 
 export interface GiteaChangedFile {
@@ -148,6 +185,18 @@ export interface GiteaPort {
   createCommitStatus(repo: RepoRef, sha: string, status: CommitStatusInput): Promise<void>
   getPullRequest(repo: RepoRef, index: number): Promise<GiteaPullRequest>
   listPullRequestFiles(repo: RepoRef, index: number): Promise<GiteaChangedFile[]>
+  getRepository(repo: RepoRef): Promise<GiteaRepository>
+  /** undefined when the branch does not exist (Gitea's 404). */
+  getBranch(repo: RepoRef, branch: string): Promise<GiteaBranch | undefined>
+  /**
+   * Opens a pull request from a branch of the repository. An open pull request with the same head
+   * and base already existing is a `GiteaError` with status 409; an unknown head or base is 404.
+   * Like every create, never resent after a failure that may hide an applied request
+   * (`mayHaveBeenApplied`): look for it with `listPullRequests` first.
+   */
+  createPullRequest(repo: RepoRef, input: CreatePullRequestInput): Promise<GiteaPullRequest>
+  /** One page, newest first. */
+  listPullRequests(repo: RepoRef, opts: ListPullRequestsOptions): Promise<GiteaPullRequest[]>
 }
 
 /** The port's method names, so operation names in errors and logs cannot drift. */

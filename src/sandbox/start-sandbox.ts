@@ -13,6 +13,8 @@ export const SandboxInfo = z.object({
   giteaUrl: z.string(),
   webhookUrl: z.string(),
   repo: z.object({ owner: z.string(), name: z.string() }),
+  /** Where `demo/sandbox` can be cloned (the bot's token as password, or anonymously: it is public). */
+  cloneUrl: z.string().optional(),
   issue: z.number().int(),
   users: z.object({ bot: SandboxUser, writer: SandboxUser, sovereign: SandboxUser, reader: SandboxUser }),
 })
@@ -44,7 +46,8 @@ export interface RunningSandbox {
 }
 
 /**
- * Starts the Gitea double on a local port and seeds a demo world: repository `demo/sandbox` with
+ * Starts the Gitea double on a local port and seeds a demo world: repository `demo/sandbox`, hosted
+ * as a real git repository (three commits with a README, clone URL in `info.cloneUrl`), with
  * issue #1, the bot `uni-wizard` (repo admin, so it can read permissions), the writer `wren`, the
  * sovereign `sage` and the reader `rory`, and a webhook to the bot signed with the sandbox secret.
  * Writes `<dataDir>/sandbox.json` for `uni-wizard sandbox comment`.
@@ -70,7 +73,9 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     owner: SANDBOX_LOGINS.owner,
     name: 'sandbox',
     description: 'uni-wizard sandbox',
+    git: true,
   })
+  seedSandboxRepo(d, repo)
   d.addCollaborator(repo, SANDBOX_LOGINS.bot, 'admin')
   d.addCollaborator(repo, SANDBOX_LOGINS.writer, 'write')
   d.addCollaborator(repo, SANDBOX_LOGINS.sovereign, 'admin')
@@ -87,6 +92,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     giteaUrl: gitea.url,
     webhookUrl: opts.webhookUrl,
     repo,
+    cloneUrl: d.cloneUrl(repo),
     issue: issue.number,
     users: {
       bot: { login: bot.login, token: bot.token },
@@ -100,6 +106,32 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 })
   chmodSync(file, 0o600)
   return { info, gitea, stop: () => gitea.stop() }
+}
+
+/** A few commits and a README on `demo/sandbox`'s default branch, so a checkout has history. */
+function seedSandboxRepo(d: RunningGiteaDouble['double'], repo: { owner: string; name: string }): void {
+  const author = { name: 'Sage Sovereign', email: 'sage@sandbox.localhost' }
+  d.seedCommits(
+    repo,
+    {
+      'README.md':
+        '# demo/sandbox\n\nThe uni-wizard sandbox repository. Comment `/run git_status @bezalel` on issue #1.\n',
+    },
+    'Initial commit',
+    { author, date: '2026-07-20T09:00:00Z' },
+  )
+  d.seedCommits(
+    repo,
+    { 'src/hello.ts': 'export const hello = (name: string): string => `Hello, ${name}!`\n' },
+    'Add hello',
+    { author, date: '2026-07-20T09:05:00Z' },
+  )
+  d.seedCommits(
+    repo,
+    { 'docs/NOTES.md': '# Notes\n\n- The houses work on checkouts of this repository.\n' },
+    'Add notes',
+    { author, date: '2026-07-20T09:10:00Z' },
+  )
 }
 
 /**

@@ -12,5 +12,12 @@ afterAll(() => server.close())
 describePortContract('in-process via msw', async () => {
   const double: GiteaDouble = createGiteaDouble({ baseUrl: 'http://gitea.test' })
   server.resetHandlers(...giteaDoubleHandlers(double))
-  return { double, baseUrl: double.baseUrl, close: async () => server.resetHandlers() }
+  return {
+    double,
+    baseUrl: double.baseUrl,
+    close: async () => {
+      double.close()
+      server.resetHandlers()
+    },
+  }
 })

@@ -131,6 +131,38 @@ describe('GiteaJsAdapter retries', () => {
     expect(sleeps).toEqual([])
   })
 
+  it('does not resend a pull request whose answer was lost, but resends one refused with 503', async () => {
+    const code = double.createRepo({ owner: 'alice', name: 'code', git: true })
+    double.addCollaborator(code, 'gitea-bot', 'write')
+    double.seedCommits(code, { 'README.md': '# code\n' }, 'Initial commit')
+    double.seedCommits(code, { 'a.txt': 'a\n' }, 'A', { branch: 'uw/bezalel/a' })
+    try {
+      const input = { head: 'uw/bezalel/a', base: 'main', title: 'A', body: '' }
+      double.faults.set({ lateMs: 300, count: 1 })
+      const err = await adapter({ requestTimeoutMs: 100 })
+        .createPullRequest(code, input)
+        .catch((e: unknown) => e)
+      expect(err).toMatchObject({
+        status: 0,
+        operation: 'createPullRequest',
+        mayHaveBeenApplied: true,
+        attempts: 1,
+      })
+      await new Promise((r) => setTimeout(r, 400))
+      // Gitea applied it: the caller finds it instead of opening a second one.
+      expect((await adapter().listPullRequests(code, { state: 'open' })).map((p) => p.headRef)).toEqual([
+        'uw/bezalel/a',
+      ])
+      double.seedCommits(code, { 'b.txt': 'b\n' }, 'B', { branch: 'uw/bezalel/b' })
+      double.faults.set({ status: 503, count: 1 })
+      const pr = await adapter().createPullRequest(code, { ...input, head: 'uw/bezalel/b' })
+      expect(pr.headRef).toBe('uw/bezalel/b')
+      expect(double.repoOf(code).issues.size).toBe(2)
+    } finally {
+      double.close()
+    }
+  })
+
   it('gives up with a typed, transient error carrying status, operation and attempts', async () => {
     double.faults.set({ status: 503 })
     const err = await adapter()

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { GiteaDouble } from '../../src/gitea/double/index.js'
 import { GiteaError } from '../../src/gitea/gitea-error.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
-import type { GiteaPort } from '../../src/gitea/port.js'
+import type { GiteaPort, RepoRef } from '../../src/gitea/port.js'
 import { seedGiteaWorld, type GiteaWorld } from '../helpers/gitea-world.js'
 
 /** How a runner provides a fresh double and the base URL the adapter should talk to. */
@@ -250,6 +250,105 @@ export function describePortContract(name: string, open: () => Promise<DoubleHar
         { filename: 'docs/NOTES.md', status: 'added', additions: 5, deletions: 0 },
       ])
       expect((await failure(bot.getPullRequest(w.repo, w.issue))).status).toBe(404)
+    })
+
+    describe('repositories, branches and pull requests (a hosted repository)', () => {
+      let code: RepoRef
+      let head: string
+      beforeEach(() => {
+        code = h.double.createRepo({ owner: 'alice', name: 'code', git: true })
+        h.double.addCollaborator(code, 'gitea-bot', 'write')
+        h.double.seedCommits(code, { 'README.md': '# code\n' }, 'Initial commit')
+        head = h.double.seedCommits(code, { 'src/a.ts': 'export {}\n' }, 'Add a', { branch: 'uw/bezalel/a' })
+      })
+
+      it('getRepository maps the repository', async () => {
+        expect(await bot.getRepository(code)).toEqual({
+          owner: 'alice',
+          name: 'code',
+          fullName: 'alice/code',
+          defaultBranch: 'main',
+          cloneUrl: `${h.baseUrl}/alice/code.git`,
+          htmlUrl: `${h.baseUrl}/alice/code`,
+          private: false,
+          empty: false,
+        })
+        expect((await failure(bot.getRepository({ owner: 'alice', name: 'nope' }))).status).toBe(404)
+      })
+
+      it('getBranch finds a branch with a slash in its name; an unknown one is undefined', async () => {
+        expect(await bot.getBranch(code, 'uw/bezalel/a')).toEqual({
+          name: 'uw/bezalel/a',
+          commitSha: head,
+          protected: false,
+        })
+        h.double.protectBranch(code, 'main')
+        expect((await bot.getBranch(code, 'main'))?.protected).toBe(true)
+        expect(await bot.getBranch(code, 'uw/bezalel/none')).toBeUndefined()
+      })
+
+      it('createPullRequest opens one from a branch; the same head and base again is 409', async () => {
+        const pr = await bot.createPullRequest(code, {
+          head: 'uw/bezalel/a',
+          base: 'main',
+          title: 'Add a',
+          body: 'Made by a house',
+        })
+        expect(pr).toMatchObject({
+          number: 1,
+          title: 'Add a',
+          body: 'Made by a house',
+          state: 'open',
+          merged: false,
+          draft: false,
+          headRef: 'uw/bezalel/a',
+          headSha: head,
+          baseRef: 'main',
+          changedFiles: 1,
+          additions: 1,
+          user: { login: 'gitea-bot' },
+          htmlUrl: `${h.baseUrl}/alice/code/pulls/1`,
+        })
+        const dup = await failure(
+          bot.createPullRequest(code, { head: 'uw/bezalel/a', base: 'main', title: 'again', body: '' }),
+        )
+        expect(dup).toMatchObject({ status: 409, operation: 'createPullRequest', transient: false })
+        const missing = await failure(
+          bot.createPullRequest(code, { head: 'uw/bezalel/none', base: 'main', title: 'x', body: '' }),
+        )
+        expect(missing.status).toBe(404)
+      })
+
+      it('listPullRequests filters by state, newest first, one page', async () => {
+        h.double.seedCommits(code, { 'b.txt': 'b\n' }, 'B', { branch: 'uw/bezalel/b' })
+        await bot.createPullRequest(code, { head: 'uw/bezalel/a', base: 'main', title: 'A', body: '' })
+        await bot.createPullRequest(code, { head: 'uw/bezalel/b', base: 'main', title: '[WIP] B', body: '' })
+        const open = await bot.listPullRequests(code, { state: 'open' })
+        expect(open.map((p) => [p.number, p.draft])).toEqual([
+          [2, true],
+          [1, false],
+        ])
+        expect(
+          (await bot.listPullRequests(code, { state: 'all', page: 2, limit: 1 })).map((p) => p.number),
+        ).toEqual([1])
+        expect(await bot.listPullRequests(code, { state: 'closed' })).toEqual([])
+      })
+
+      it('commit statuses are stored per sha and listed by the statuses endpoint', async () => {
+        await bot.createCommitStatus(code, head, {
+          state: 'pending',
+          context: 'uni-wizard/bezalel/git_status',
+        })
+        expect(h.double.statusesOf(code, head)).toMatchObject([
+          { state: 'pending', context: 'uni-wizard/bezalel/git_status' },
+        ])
+        const res = await fetch(`${h.baseUrl}/api/v1/repos/alice/code/statuses/${head}`, {
+          headers: { Authorization: `token ${w.tokens.bob}` },
+        })
+        expect(await res.json()).toMatchObject([
+          { status: 'pending', context: 'uni-wizard/bezalel/git_status' },
+        ])
+      })
     })
 
     it('answers 401 without a token and 405 for a wrong method', async () => {

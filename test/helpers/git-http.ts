@@ -1,10 +1,11 @@
 // A real git server over real HTTP for tests: a small node HTTP server that runs `git http-backend`
-// (git's own smart-HTTP CGI) once per request. Fetch, clone, ls-remote and push all work against it,
+// (git's own smart-HTTP CGI, through the Gitea double's runGitHttpBackend) once per request. Fetch, clone, ls-remote and push all work against it,
 // so git tools can be tested with http(s) remotes, the only kind they accept.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { killGitBackends, runGitHttpBackend } from '../../src/gitea/double/git/git-http-backend.js'
 
 export interface GitHttpRequest {
   method: string
@@ -35,21 +36,6 @@ export interface GitHttpOptions {
   listenHost?: string
 }
 
-/** Splits a CGI answer into status, headers and the start of the body. */
-function parseCgiHead(head: string): { status: number; headers: [string, string][] } {
-  let status = 200
-  const headers: [string, string][] = []
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(':')
-    if (i <= 0) continue
-    const name = line.slice(0, i).trim()
-    const value = line.slice(i + 1).trim()
-    if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]) || 500
-    else headers.push([name, value])
-  }
-  return { status, headers }
-}
-
 /**
  * Starts a smart-HTTP git server over `projectRoot` (every repository exported, pushes accepted
  * unless `allowPush: false`). The backend runs with no system or global config.
@@ -66,65 +52,26 @@ export async function startGitHttpServer(options: GitHttpOptions): Promise<GitHt
     const url = new URL(req.url ?? '/', 'http://git.invalid')
     const record: GitHttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', status: 0 }
     requests.push(record)
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GIT_PROJECT_ROOT: options.projectRoot,
-      GIT_HTTP_EXPORT_ALL: '1',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GATEWAY_INTERFACE: 'CGI/1.1',
-      REQUEST_METHOD: req.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
-      QUERY_STRING: url.search.replace(/^\?/, ''),
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
-      REMOTE_USER: 'test',
-      ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
-      ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
-      ...(typeof req.headers['git-protocol'] === 'string'
-        ? { GIT_PROTOCOL: req.headers['git-protocol'], HTTP_GIT_PROTOCOL: req.headers['git-protocol'] }
-        : {}),
-      ...(options.allowPush === false
-        ? {}
-        : { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.receivepack', GIT_CONFIG_VALUE_0: 'true' }),
-    }
-    const child = spawn('git', ['http-backend'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
-    children.add(child)
-    child.on('exit', () => children.delete(child))
-    child.on('error', () => {
-      children.delete(child)
-      if (!res.headersSent) res.writeHead(500).end()
-    })
-    child.stderr.resume()
-    req.pipe(child.stdin)
-    child.stdin.on('error', () => undefined)
-
-    // The CGI answer is "headers, blank line, body"; headers are parsed, the body streamed.
-    let head = Buffer.alloc(0)
-    let headDone = false
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headDone) {
-        res.write(chunk)
-        return
-      }
-      head = Buffer.concat([head, chunk])
-      const text = head.toString('latin1')
-      const end = text.search(/\r?\n\r?\n/)
-      if (end < 0) return
-      const sep = /\r?\n\r?\n/.exec(text.slice(end))?.[0].length ?? 2
-      const { status, headers } = parseCgiHead(text.slice(0, end))
+    const backend = runGitHttpBackend(
+      {
+        method: req.method ?? 'GET',
+        pathInfo: decodeURIComponent(url.pathname),
+        query: url.search.replace(/^\?/, ''),
+        contentType: req.headers['content-type'],
+        contentLength: req.headers['content-length'],
+        contentEncoding: req.headers['content-encoding'],
+        gitProtocol:
+          typeof req.headers['git-protocol'] === 'string' ? req.headers['git-protocol'] : undefined,
+        remoteAddr: req.socket.remoteAddress,
+        remoteUser: 'test',
+        body: req,
+      },
+      { projectRoot: options.projectRoot, allowPush: options.allowPush !== false, children },
+    )
+    void backend.then(({ status, headers, body }) => {
       record.status = status
       res.writeHead(status, headers)
-      headDone = true
-      const rest = head.subarray(end + sep)
-      if (rest.length > 0) res.write(rest)
-    })
-    child.stdout.on('end', () => {
-      if (!headDone) {
-        record.status = 502
-        res.writeHead(502)
-      }
-      res.end()
+      body.pipe(res)
     })
   })
   server.listen(0, options.listenHost ?? '127.0.0.1')
@@ -139,13 +86,7 @@ export async function startGitHttpServer(options: GitHttpOptions): Promise<GitHt
     requests,
     repoUrl: (name) => `${url}/${name}`,
     async stop() {
-      for (const child of children) {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }
+      killGitBackends(children)
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { DoubleHost } from './double-host.js'
+import { registerGitRoutes } from './git/git-routes.js'
 import type { IssueRecord, RepoRecord, UserRecord } from './store.js'
 
 /** Response header the double sets to ask its transport to drop the connection (fault). */
@@ -29,6 +30,8 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
   // Faults, the request log and the contract check wrap everything else.
   app.use('*', async (c, next) => {
     const url = new URL(c.req.url)
+    // Git's smart-HTTP traffic is not API traffic: no faults, contract or API log (see gitRequests).
+    if (!url.pathname.startsWith('/api/')) return next()
     const method = c.req.method
     const requestBody = ['POST', 'PATCH', 'PUT', 'DELETE'].includes(method)
       ? await c.req.raw.clone().text()
@@ -107,13 +110,17 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
     await next()
   })
 
-  app.use('/api/v1/repos/:owner/:repo/*', async (c, next) => {
-    const repo = store.repo(c.req.param('owner'), c.req.param('repo'))
+  const repoAccess = async (c: C, next: () => Promise<void>) => {
+    const repo = store.repo(c.req.param('owner') ?? '', c.req.param('repo') ?? '')
     // Gitea answers 404, not 403, for a private repository the caller cannot see.
     if (!repo || !store.canRead(repo, c.get('caller'))) return fail(c, 404, "The target couldn't be found.")
     c.set('repo', repo)
     await next()
-  })
+  }
+  app.use('/api/v1/repos/:owner/:repo', repoAccess)
+  app.use('/api/v1/repos/:owner/:repo/*', repoAccess)
+
+  registerGitRoutes(app, double)
 
   const route = (method: string, path: string, handler: (c: C) => Response | Promise<Response>) => {
     app.on(method, `/api/v1${path}`, handler)
@@ -140,6 +147,10 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
   }
   const canWriteIssue = (c: C, issue: IssueRecord) =>
     store.canWrite(c.get('repo'), c.get('caller')) || issue.posterId === c.get('caller').id
+
+  const ownerLogin = (repo: RepoRecord) => store.ownerOf(repo).login
+  const branchesOf = (repo: RepoRecord) =>
+    repo.git ? double.gitStorage.branches(ownerLogin(repo), repo.name) : new Map<string, string>()
 
   route('GET', '/version', (c) => c.json({ version: '1.26.3' }))
   route('GET', '/user', (c) => c.json(render.user(c.get('caller'))))
@@ -433,9 +444,19 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
     const body = await json(c)
     const state = typeof body?.state === 'string' ? body.state : ''
     if (!body || !COMMIT_STATES.includes(state)) return fail(c, 400, `invalid commit status state: ${state}`)
+    let sha = c.req.param('sha') ?? ''
+    if (repo.git) {
+      // commitstatus_service.CreateCommitStatus looks the commit up first and the API answers
+      // its error as a 500; a short sha is stored as the full one.
+      const full = /^[0-9a-f]{4,40}$/i.test(sha)
+        ? double.gitStorage.resolve(ownerLogin(repo), repo.name, sha)
+        : undefined
+      if (!full) return fail(c, 500, `GetCommit[${sha}]: object does not exist [id: ${sha}, rel_path: ]`)
+      sha = full
+    }
     const status = {
       id: store.nextId('status'),
-      sha: c.req.param('sha') ?? '',
+      sha,
       state,
       context: typeof body.context === 'string' ? body.context : 'default',
       description: typeof body.description === 'string' ? body.description : '',
@@ -445,6 +466,117 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
     }
     repo.statuses.push(status)
     return c.json(render.commitStatus(repo, status), 201)
+  })
+
+  route('GET', '/repos/:owner/:repo/statuses/:sha', (c) => {
+    const repo = c.get('repo')
+    const sha = c.req.param('sha') ?? ''
+    const state = c.req.query('state')
+    const statuses = repo.statuses
+      .filter((s) => s.sha === sha && (state === undefined || s.state === state))
+      // Gitea's default order is newest first; `sort=oldest` reverses it.
+      .sort((a, b) => (c.req.query('sort') === 'oldest' ? a.id - b.id : b.id - a.id))
+    c.header('X-Total-Count', String(statuses.length))
+    return c.json(paging(c)(statuses).map((s) => render.commitStatus(repo, s)))
+  })
+
+  // ---- repository and branches (hosted repositories are real git repositories) ----------
+
+  route('GET', '/repos/:owner/:repo', (c) => c.json(render.repository(c.get('repo'), c.get('caller'))))
+
+  route('GET', '/repos/:owner/:repo/branches/:branch{.+}', (c) => {
+    const repo = c.get('repo')
+    const name = c.req.param('branch') ?? ''
+    const sha = branchesOf(repo).get(name)
+    if (!sha) return fail(c, 404, `branch does not exist [repo_id: ${repo.id} name: ${name}]`)
+    const commit = double.gitStorage.commitInfo(ownerLogin(repo), repo.name, sha)
+    return c.json(render.branch(repo, name, commit, c.get('caller')))
+  })
+
+  // ---- pull requests ---------------------------------------------------------------------
+
+  route('GET', '/repos/:owner/:repo/pulls', (c) => {
+    const repo = c.get('repo')
+    const state = c.req.query('state') ?? 'open'
+    const base = c.req.query('base_branch')
+    // Gitea's default order (sortIssuesSession): newest first.
+    const pulls = [...repo.issues.values()]
+      .filter((i) => i.pull && (state === 'all' || i.state === state))
+      .filter((i) => base === undefined || i.pull?.baseRef === base)
+      .sort((a, b) => b.number - a.number)
+    c.header('X-Total-Count', String(pulls.length))
+    return c.json(paging(c)(pulls).map((i) => render.pullRequest(repo, i, c.get('caller'))))
+  })
+
+  route('POST', '/repos/:owner/:repo/pulls', async (c) => {
+    const repo = c.get('repo')
+    const caller = c.get('caller')
+    const body = await json(c)
+    // routers/api/v1/repo/pull.go CreatePullRequest, in Gitea's order.
+    if (!body) return fail(c, 422, 'invalid JSON body')
+    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '')
+    for (const name of ['head', 'base', 'title']) {
+      if (field(name).trim() === '')
+        return fail(c, 422, `[${name[0]?.toUpperCase()}${name.slice(1)}]: Required`)
+    }
+    if (field('head') === field('base'))
+      return fail(c, 422, 'Invalid PullRequest: There are no changes between the head and the base')
+    // `owner:branch` names a fork's branch; the double has no forks, so only the repo's owner.
+    const parts = field('head').split(':')
+    if (
+      parts.length > 2 ||
+      (parts.length === 2 && parts[0]?.toLowerCase() !== ownerLogin(repo).toLowerCase())
+    )
+      return fail(c, 404, "The target couldn't be found.")
+    const headName = parts[parts.length - 1] ?? ''
+    const baseName = field('base')
+    const branches = branchesOf(repo)
+    const owner = ownerLogin(repo)
+    const resolves = (rev: string) =>
+      repo.git && double.gitStorage.resolve(owner, repo.name, rev) !== undefined
+    // Unknown refs are 404; a tag or commit that is not a branch is 422.
+    if (!branches.has(baseName) && !resolves(baseName)) return fail(c, 404, "The target couldn't be found.")
+    if (!branches.has(headName) && !resolves(headName)) return fail(c, 404, "The target couldn't be found.")
+    if (!branches.has(baseName) || !branches.has(headName))
+      return fail(c, 422, 'Invalid PullRequest: base and head must be branches')
+    const existing = [...repo.issues.values()].find(
+      (i) =>
+        i.state === 'open' &&
+        i.pull &&
+        !i.pull.merged &&
+        i.pull.headRef === headName &&
+        i.pull.baseRef === baseName,
+    )
+    if (existing?.pull) {
+      return fail(
+        c,
+        409,
+        `pull request already exists for these targets [id: ${existing.pull.id}, issue_id: ${existing.number}, head_repo_id: ${repo.id}, base_repo_id: ${repo.id}, head_branch: ${headName}, base_branch: ${baseName}]`,
+      )
+    }
+    const headSha = branches.get(headName) ?? ''
+    const writer = store.canWrite(repo, caller)
+    const issue = double.openIssue(
+      repo,
+      caller,
+      {
+        title: field('title'),
+        body: field('body'),
+        labels: writer && Array.isArray(body.labels) ? body.labels.filter((l) => typeof l === 'number') : [],
+        assignees:
+          writer && Array.isArray(body.assignees) ? body.assignees.filter((a) => typeof a === 'string') : [],
+      },
+      {
+        id: store.nextId('pull'),
+        headRef: headName,
+        headSha,
+        baseRef: baseName,
+        baseSha: branches.get(baseName) ?? '',
+        merged: false,
+        files: double.diffFiles(repo, baseName, headSha),
+      },
+    )
+    return c.json(render.pullRequest(repo, issue, caller), 201)
   })
 
   route('GET', '/repos/:owner/:repo/pulls/:index{[0-9]+}', (c) => {

@@ -1,8 +1,17 @@
 import type { RepoRef } from '../port.js'
 import type { ContractViolation, GiteaContract } from './contract.js'
 import type { FaultControl } from './faults.js'
+import type { GitHost } from './git/git-routes.js'
 import type { Renderer } from './render.js'
-import type { CommentRecord, DoubleStore, IssueRecord, LabelRecord, RepoRecord, UserRecord } from './store.js'
+import type {
+  ChangedFileRecord,
+  CommentRecord,
+  DoubleStore,
+  IssueRecord,
+  LabelRecord,
+  RepoRecord,
+  UserRecord,
+} from './store.js'
 
 /** One API request the double answered, kept for tests to assert on. */
 export interface LoggedRequest {
@@ -23,7 +32,7 @@ export interface LoggedRequest {
  * and the actions that change state and deliver webhooks. `GiteaDouble` implements it; the app
  * depends on this interface only, so the two files do not import each other.
  */
-export interface DoubleHost {
+export interface DoubleHost extends GitHost {
   readonly baseUrl: string
   readonly strict: boolean
   readonly maxResponseItems: number
@@ -34,6 +43,8 @@ export interface DoubleHost {
   readonly violations: ContractViolation[]
   readonly requests: LoggedRequest[]
   refOf(repo: RepoRecord): RepoRef
+  /** The files a pull request from `head` into `base` of a hosted repository changes. */
+  diffFiles(repo: RepoRecord, base: string, head: string): ChangedFileRecord[]
   createLabel(
     ref: RepoRef,
     input: { name: string; color: string; description?: string; exclusive?: boolean },

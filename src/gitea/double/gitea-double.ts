@@ -1,9 +1,13 @@
+import type { ChildProcess } from 'node:child_process'
 import type { Hono } from 'hono'
 import type { RepoRef } from '../port.js'
 import { GiteaContract, type ContractViolation } from './contract.js'
 import { createDoubleApp, type DoubleVars } from './double-app.js'
 import type { DoubleHost, LoggedRequest } from './double-host.js'
 import { FaultControl } from './faults.js'
+import { killGitBackends } from './git/git-http-backend.js'
+import type { GitRequest } from './git/git-routes.js'
+import { GitStorage, type CommitOptions, type SeedFiles } from './git/git-storage.js'
 import { Renderer } from './render.js'
 import {
   DoubleStore,
@@ -33,6 +37,26 @@ export interface GiteaDoubleOptions {
   maxResponseItems?: number
   /** Webhook delivery timeout; Gitea's default is 5 s. */
   webhookTimeoutMs?: number
+  /**
+   * Where hosted repositories (`createRepo({ git: true })`) are stored. Default a temporary
+   * directory made on first use and removed by `close()`.
+   */
+  gitRoot?: string
+}
+
+export interface SeedRepo {
+  owner: string
+  name: string
+  private?: boolean
+  description?: string
+  /** Default 'main'. */
+  defaultBranch?: string
+  /**
+   * Host a real bare git repository, served at `${baseUrl}/{owner}/{name}.git` over smart HTTP
+   * with Gitea's token auth; its branches back the branch and pull request endpoints. It starts
+   * empty: `seedCommits` or a push fills it.
+   */
+  git?: boolean
 }
 
 export interface SeedUser {
@@ -87,16 +111,40 @@ export class GiteaDouble implements DoubleHost {
   readonly maxResponseItems: number
   readonly render: Renderer
   readonly app: Hono<DoubleVars>
+  /** Running `git http-backend` processes, killed by `close()`. */
+  readonly gitBackends = new Set<ChildProcess>()
+  /** Every git smart-HTTP request, for tests to assert on (no bodies, no credentials). */
+  readonly gitRequests: GitRequest[] = []
   private readonly sender: WebhookSender
+  private readonly gitRoot: string | undefined
+  private storage: GitStorage | undefined
   private url: string
 
   constructor(options: GiteaDoubleOptions = {}) {
     this.url = (options.baseUrl ?? 'http://gitea.test').replace(/\/+$/, '')
     this.strict = options.strict ?? true
     this.maxResponseItems = options.maxResponseItems ?? 50
-    this.render = new Renderer(this.store, () => this.url)
+    this.render = new Renderer(
+      this.store,
+      () => this.url,
+      (repo) => (repo.git ? this.gitStorage.branches(this.store.ownerOf(repo).login, repo.name) : undefined),
+    )
     this.sender = new WebhookSender(options.webhookTimeoutMs)
+    this.gitRoot = options.gitRoot
     this.app = createDoubleApp(this)
+  }
+
+  /** The bare repositories; made on first use so doubles without hosted repos touch no disk. */
+  get gitStorage(): GitStorage {
+    this.storage ??= new GitStorage(this.gitRoot)
+    return this.storage
+  }
+
+  /** Kills running git backends and removes the git storage the double made. Idempotent. */
+  close(): void {
+    killGitBackends(this.gitBackends)
+    this.storage?.dispose()
+    this.storage = undefined
   }
 
   get baseUrl(): string {
@@ -149,10 +197,12 @@ export class GiteaDouble implements DoubleHost {
     throw new Error(`double: ${login} has no token`)
   }
 
-  createRepo(input: { owner: string; name: string; private?: boolean; description?: string }): RepoRef {
+  createRepo(input: SeedRepo): RepoRef {
     const owner = this.requireUser(input.owner)
     if (this.store.repo(input.owner, input.name))
       throw new Error(`double: ${input.owner}/${input.name} exists`)
+    const defaultBranch = input.defaultBranch ?? 'main'
+    if (input.git) this.gitStorage.init(owner.login, input.name, defaultBranch)
     const repo: RepoRecord = {
       id: this.store.nextId('repo'),
       ownerId: owner.id,
@@ -160,6 +210,9 @@ export class GiteaDouble implements DoubleHost {
       description: input.description ?? '',
       private: input.private ?? false,
       created: this.store.now(),
+      defaultBranch,
+      git: input.git ?? false,
+      protectedBranches: new Set(),
       nextIndex: 1,
       issues: new Map(),
       comments: new Map(),
@@ -170,6 +223,86 @@ export class GiteaDouble implements DoubleHost {
     }
     this.store.repos.set(`${owner.login}/${input.name}`.toLowerCase(), repo)
     return { owner: owner.login, name: input.name }
+  }
+
+  /**
+   * Writes one commit to a hosted repository (no work tree, no hooks) and returns its sha.
+   * `files` maps paths to new content, or to null to delete. Commits on the default branch
+   * unless `opts.branch` names another (created from `opts.from`, default the default branch).
+   * Seeding delivers no webhooks, like a push before any hook exists.
+   *
+   * @example
+   *   double.seedCommits(repo, { 'README.md': '# demo\n' }, 'Initial commit')
+   *   double.seedCommits(repo, { 'fix.txt': 'x' }, 'Fix', { branch: 'fix' })
+   */
+  seedCommits(ref: RepoRef, files: SeedFiles, message: string, opts: CommitOptions = {}): string {
+    const repo = this.hostedRepo(ref)
+    const owner = this.store.ownerOf(repo).login
+    const sha = this.gitStorage.commitFiles(owner, repo.name, repo.defaultBranch, files, message, opts)
+    this.syncPulls(repo, undefined)
+    return sha
+  }
+
+  /** Adds a branch protection rule that disables pushing to `branch` (reported as `protected`). */
+  protectBranch(ref: RepoRef, branch: string): void {
+    this.repoOf(ref).protectedBranches.add(branch)
+  }
+
+  /** A hosted repository's branches and their head commits. */
+  branches(ref: RepoRef): Map<string, string> {
+    const repo = this.hostedRepo(ref)
+    return this.gitStorage.branches(this.store.ownerOf(repo).login, repo.name)
+  }
+
+  /** Gitea's clone URL for a repository: `${baseUrl}/{owner}/{name}.git`. */
+  cloneUrl(ref: RepoRef): string {
+    const repo = this.repoOf(ref)
+    return `${this.url}/${this.store.ownerOf(repo).login}/${repo.name}.git`
+  }
+
+  /** The commit statuses set on a sha, oldest first. */
+  statusesOf(ref: RepoRef, sha: string): RepoRecord['statuses'] {
+    return this.repoOf(ref).statuses.filter((s) => s.sha === sha)
+  }
+
+  /** After a push (or seeding): open pull requests follow their head branch, like Gitea. */
+  afterPush(repo: RepoRecord, pusher: UserRecord): void {
+    this.syncPulls(repo, pusher)
+  }
+
+  private syncPulls(repo: RepoRecord, pusher: UserRecord | undefined): void {
+    const after = this.gitStorage.branches(this.store.ownerOf(repo).login, repo.name)
+    for (const issue of repo.issues.values()) {
+      const pull = issue.pull
+      if (!pull || pull.merged || issue.state !== 'open') continue
+      const head = after.get(pull.headRef)
+      if (head === undefined || head === pull.headSha) continue
+      pull.headSha = head
+      pull.baseSha = after.get(pull.baseRef) ?? pull.baseSha
+      pull.files = this.diffFiles(repo, pull.baseRef, head)
+      issue.updated = this.store.now()
+      // Gitea delivers `pull_request` / `pull_request_sync`, action `synchronized`, on a push to the head.
+      if (pusher) {
+        this.emit(
+          repo,
+          issueWebhook(this.render, { action: 'synchronized', repo, issue, sender: pusher, kind: 'sync' }),
+        )
+      }
+    }
+  }
+
+  /** The files a pull request from `head` into `base` changes (from their merge base). */
+  diffFiles(repo: RepoRecord, base: string, head: string): ChangedFileRecord[] {
+    const owner = this.store.ownerOf(repo).login
+    const from = this.gitStorage.mergeBase(owner, repo.name, base, head) ?? base
+    return this.gitStorage.changedFiles(owner, repo.name, from, head)
+  }
+
+  private hostedRepo(ref: RepoRef): RepoRecord {
+    const repo = this.repoOf(ref)
+    if (!repo.git)
+      throw new Error(`double: ${ref.owner}/${ref.name} is not hosted (createRepo({ git: true }))`)
+    return repo
   }
 
   addCollaborator(ref: RepoRef, login: string, permission: CollaboratorPermission): void {
@@ -198,17 +331,23 @@ export class GiteaDouble implements DoubleHost {
 
   /** A person opens a pull request: delivers `pull_request` / `opened`. */
   openPullRequest(ref: RepoRef, input: SeedPullRequest): IssueRecord {
+    const repo = this.repoOf(ref)
     const head = input.head ?? `feature-${this.store.nextId('branch')}`
+    const base = input.base ?? repo.defaultBranch
+    // On a hosted repository, existing branches give the real shas and changed files.
+    const branches = repo.git ? this.branches(ref) : new Map<string, string>()
+    const headSha = input.headSha ?? branches.get(head) ?? fakeSha(`${ref.owner}/${ref.name}:${head}`)
     const pull = {
       id: this.store.nextId('pull'),
       headRef: head,
-      headSha: input.headSha ?? fakeSha(`${ref.owner}/${ref.name}:${head}`),
-      baseRef: input.base ?? 'main',
-      baseSha: fakeSha(`${ref.owner}/${ref.name}:${input.base ?? 'main'}`),
+      headSha,
+      baseRef: base,
+      baseSha: branches.get(base) ?? fakeSha(`${ref.owner}/${ref.name}:${base}`),
       merged: false,
-      files: input.files ?? [],
+      files:
+        input.files ?? (branches.has(head) && branches.has(base) ? this.diffFiles(repo, base, headSha) : []),
     }
-    return this.openIssue(this.repoOf(ref), this.requireUser(input.author), input, pull)
+    return this.openIssue(repo, this.requireUser(input.author), input, pull)
   }
 
   /** A person comments: delivers `issue_comment` / `created`. */
@@ -340,7 +479,7 @@ export class GiteaDouble implements DoubleHost {
     this.emit(repo, issueWebhook(this.render, { action, repo, issue, sender, kind, changes }))
   }
 
-  private emit(repo: RepoRecord, hook: OutgoingWebhook): void {
+  emit(repo: RepoRecord, hook: OutgoingWebhook): void {
     const targets = this.hooks.get(repo.id) ?? []
     if (targets.length > 0) this.sender.send(targets, hook.event, hook.eventType, hook.payload)
   }

@@ -17,10 +17,30 @@ export type Json = Record<string, unknown>
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
+/** Gitea's default [repository.pull-request] WORK_IN_PROGRESS_PREFIXES. */
+export const WORK_IN_PROGRESS_PREFIXES = ['WIP:', '[WIP]']
+
+/** Gitea's pull_service.HasWorkInProgressPrefix: a case-insensitive title prefix. */
+export function isWorkInProgress(title: string): boolean {
+  const upper = title.toUpperCase()
+  return WORK_IN_PROGRESS_PREFIXES.some((prefix) => upper.startsWith(prefix.toUpperCase()))
+}
+
+/** A commit as git stores it, for the branch endpoint. */
+export interface CommitInfo {
+  sha: string
+  message: string
+  author: { name: string; email: string }
+  committer: { name: string; email: string }
+  timestamp: string
+}
+
 export class Renderer {
   constructor(
     private readonly store: DoubleStore,
     private readonly baseUrl: () => string,
+    /** A hosted repository's branches (name → sha); undefined for a repository without git. */
+    private readonly branchesOf: (repo: RepoRecord) => Map<string, string> | undefined = () => undefined,
   ) {}
 
   user(user: UserRecord): Json {
@@ -58,13 +78,14 @@ export class Renderer {
     const full = `${owner.login}/${repo.name}`
     const issues = [...repo.issues.values()]
     const mode = viewer ? this.store.accessMode(repo, viewer) : 'none'
+    const branches = this.branchesOf(repo)
     return {
       id: repo.id,
       owner: this.user(owner),
       name: repo.name,
       full_name: full,
       description: repo.description,
-      empty: false,
+      empty: branches !== undefined && branches.size === 0,
       private: repo.private,
       fork: false,
       template: false,
@@ -82,11 +103,11 @@ export class Renderer {
       stars_count: 0,
       forks_count: 0,
       watchers_count: 1,
-      branch_count: 1,
+      branch_count: branches?.size ?? 1,
       open_issues_count: issues.filter((i) => !i.pull && i.state === 'open').length,
       open_pr_counter: issues.filter((i) => i.pull && i.state === 'open').length,
       release_counter: 0,
-      default_branch: 'main',
+      default_branch: repo.defaultBranch,
       archived: false,
       created_at: repo.created,
       updated_at: repo.created,
@@ -185,7 +206,7 @@ export class Renderer {
             pull_request: {
               merged: issue.pull.merged,
               merged_at: null,
-              draft: false,
+              draft: isWorkInProgress(issue.title),
               html_url: this.issueHtmlUrl(repo, issue),
             },
           }
@@ -248,7 +269,7 @@ export class Renderer {
       requested_reviewers: [],
       requested_reviewers_teams: [],
       state: issue.state,
-      draft: false,
+      draft: isWorkInProgress(issue.title),
       is_locked: false,
       comments: [...repo.comments.values()].filter((c) => c.issueNumber === issue.number).length,
       review_comments: 0,
@@ -302,6 +323,44 @@ export class Renderer {
       creator: this.user(this.store.user(status.creatorId)),
       created_at: status.created,
       updated_at: status.created,
+    }
+  }
+
+  /** Gitea's convert.ToBranch for a branch of a hosted repository. */
+  branch(repo: RepoRecord, name: string, commit: CommitInfo, viewer: UserRecord): Json {
+    const full = `${this.baseUrl()}/${this.store.ownerOf(repo).login}/${repo.name}`
+    const isProtected = repo.protectedBranches.has(name)
+    const canWrite = this.store.canWrite(repo, viewer)
+    const person = (p: { name: string; email: string }) => ({ name: p.name, email: p.email, username: '' })
+    return {
+      name,
+      commit: {
+        id: commit.sha,
+        message: commit.message,
+        url: `${full}/commit/${commit.sha}`,
+        author: person(commit.author),
+        committer: person(commit.committer),
+        verification: {
+          verified: false,
+          reason: 'gpg.error.not_signed_commit',
+          signature: '',
+          signer: null,
+          payload: '',
+        },
+        timestamp: commit.timestamp,
+        added: null,
+        removed: null,
+        modified: null,
+      },
+      protected: isProtected,
+      required_approvals: 0,
+      enable_status_check: false,
+      // Gitea leaves this nil on an unprotected branch; the swagger slice has no nullable
+      // entry for Branch, so the double sends the empty list.
+      status_check_contexts: [],
+      user_can_push: canWrite && !isProtected,
+      user_can_merge: canWrite,
+      effective_branch_protection_name: isProtected ? name : '',
     }
   }
 

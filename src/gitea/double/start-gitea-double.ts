@@ -53,10 +53,15 @@ export async function startGiteaDouble(options: StartGiteaDoubleOptions = {}): P
   return {
     url,
     double,
+    // Stops the server, then kills running git backends and removes the git storage it made.
     stop: () =>
       new Promise<void>((resolve, reject) => {
         if ('closeAllConnections' in server) server.closeAllConnections()
-        server.close((err) => (err ? reject(err) : resolve()))
+        server.close((err) => {
+          double.close()
+          if (err) reject(err)
+          else resolve()
+        })
       }),
   }
 }

@@ -91,6 +91,11 @@ export interface RepoRecord {
   description: string
   private: boolean
   created: string
+  defaultBranch: string
+  /** Hosted as a real bare git repository (`createRepo({ git: true })`). */
+  git: boolean
+  /** Branches with a protection rule that disables pushing (Gitea's default rule). */
+  protectedBranches: Set<string>
   nextIndex: number
   issues: Map<number, IssueRecord>
   comments: Map<number, CommentRecord>

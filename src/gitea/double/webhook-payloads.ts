@@ -30,8 +30,8 @@ export function issueWebhook(
     issue: IssueRecord
     sender: UserRecord
     changes?: Changes
-    /** Fine-grained type suffix: '' (issues / pull_request), 'label', 'assign'. */
-    kind?: '' | 'label' | 'assign'
+    /** Fine-grained type suffix: '' (issues / pull_request), 'label', 'assign', 'sync' (a push to a PR head). */
+    kind?: '' | 'label' | 'assign' | 'sync'
   },
 ): OutgoingWebhook {
   const { action, repo, issue, sender, changes, kind = '' } = input

@@ -202,4 +202,21 @@ export class FakePort implements GiteaPort {
     this.enter('listPullRequestFiles')
     return []
   }
+  // Repository, branch and pull request calls: the command tests do not use them yet.
+  async getRepository(): Promise<never> {
+    this.enter('getRepository')
+    throw new FakeGiteaError(404, 'getRepository')
+  }
+  async getBranch() {
+    this.enter('getBranch')
+    return undefined
+  }
+  async createPullRequest(): Promise<never> {
+    this.enter('createPullRequest')
+    throw new FakeGiteaError(404, 'createPullRequest')
+  }
+  async listPullRequests() {
+    this.enter('listPullRequests')
+    return []
+  }
 }
