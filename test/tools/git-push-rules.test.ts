@@ -184,6 +184,11 @@ describe('git_push pushes only under the prefix', () => {
     await expect(gitPush.run(GitPushArgs.parse({ repoPath: 'work' }), ctxWs())).rejects.toThrow(
       /is the default branch/,
     )
+    // A case variant, which a case-folding server would store as the same ref.
+    await branchWithCommit('uw/test/TRUNK')
+    await expect(
+      gitPush.run(GitPushArgs.parse({ repoPath: 'work', branch: 'uw/test/TRUNK' }), ctxWs()),
+    ).rejects.toThrow(/"uw\/test\/TRUNK" is the default branch/)
     // Also through a URL argument instead of the remote's name.
     await expect(
       gitPush.run(

@@ -105,7 +105,8 @@ export async function assertPushAllowed(
     const head = await remoteHead(repo, dest.arg, pushRemote.config, ctx)
     const facts = await giteaFacts(dest.url, branch, ctx)
     const defaults = [head.defaultBranch, facts?.defaultBranch].filter((b) => b !== undefined)
-    if (defaults.includes(branch))
+    // Compared ignoring case: on a server whose file system folds case, `Main` would update `main`.
+    if (defaults.some((d) => d.toLowerCase() === branch.toLowerCase()))
       throw new ToolError(
         `refused: "${branch}" is the default branch of remote ${shown}; git_push never pushes to it`,
       )
