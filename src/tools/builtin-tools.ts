@@ -11,6 +11,7 @@ import { gitPush } from './git/git-push.js'
 import { gitStatus } from './git/git-status.js'
 import { giteaComment } from './gitea/gitea-comment.js'
 import { giteaCreateIssue } from './gitea/gitea-create-issue.js'
+import { giteaCreatePr } from './gitea/gitea-create-pr.js'
 import { giteaGetIssue } from './gitea/gitea-get-issue.js'
 import { giteaListIssues } from './gitea/gitea-list-issues.js'
 import { httpGet } from './network/http-get.js'
@@ -48,4 +49,5 @@ export const builtinTools: ToolSpec[] = [
   giteaListIssues,
   giteaCreateIssue,
   giteaComment,
+  giteaCreatePr,
 ]

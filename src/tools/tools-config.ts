@@ -16,6 +16,27 @@ const HealthEndpoint = z.union([
 export type HealthEndpoint = z.infer<typeof HealthEndpoint>
 
 /**
+ * A branch prefix such as `uw/{house}/`: it ends with `/` (so `uw/bezalel` cannot be taken for
+ * `uw/bezaleel-x`), and with `{house}` filled in by a house name (`[a-z][a-z0-9_-]*`) it is a valid
+ * start of a git branch name: no leading `-` or `/`, no empty, `.`-led or `.lock` components, none
+ * of the characters git refuses in ref names.
+ */
+const BranchPrefix = z
+  .string()
+  .min(2)
+  .max(100)
+  .refine((p) => p.endsWith('/'), 'must end with "/"')
+  .refine((p) => {
+    const filled = p.replaceAll('{house}', 'house')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    if (/[\s\x00-\x1f\x7f~^:?*[\\{}]|\.\.|@\{/.test(filled) || filled.startsWith('-')) return false
+    return filled
+      .slice(0, -1)
+      .split('/')
+      .every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.lock') && part !== '@')
+  }, 'not a valid git branch prefix (e.g. "uw/{house}/")')
+
+/**
  * The `toolSettings:` section of the YAML file config: allowlists, endpoints and caps the tools
  * read from `ToolContext.toolConfig`. Every key has a safe default, so `ToolsConfig.parse({})` is
  * a complete config.
@@ -107,9 +128,14 @@ export const ToolsConfig = z
         /** Author/committer for `git_commit` when the repo has none configured. */
         authorName: z.string().min(1).optional(),
         authorEmail: z.string().min(1).optional(),
+        /**
+         * `git_push` pushes only to branches under this prefix and `gitea_create_pr` opens pull
+         * requests only from them; `{house}` is replaced by the house's name.
+         */
+        branchPrefix: BranchPrefix.default('uw/{house}/'),
       })
       .strict()
-      .default({}),
+      .default({ branchPrefix: 'uw/{house}/' }),
     /** Tools declared in configuration, e.g. `deploy`. */
     customTools: z.array(CustomToolDef).default([]),
   })

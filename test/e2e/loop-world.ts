@@ -36,7 +36,8 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /**
- * A git repo with one commit and a bare `origin` it tracks, in a temp dir. `origin` is served over
+ * A git repo with one commit and a bare `origin` it tracks, in a temp dir, on the branch
+ * `uw/bezalel/work`. `origin` is served over
  * real HTTP (git http-backend), the only kind of remote git tools accept; loopback is allowlisted
  * in `e2eFileConfig`.
  */
@@ -46,7 +47,7 @@ export async function makeWorkspace(
   const remote = join(dir, 'remote.git')
   const repo = join(dir, 'repo')
   mkdirSync(repo, { recursive: true })
-  git(dir, 'init', '-q', '--bare', remote)
+  git(dir, 'init', '-q', '--bare', '-b', 'main', remote)
   git(repo, 'init', '-q', '-b', 'main')
   writeFileSync(join(repo, 'README.md'), '# demo\n')
   git(repo, 'add', 'README.md')
@@ -55,6 +56,8 @@ export async function makeWorkspace(
   // pointed at the server.
   git(repo, 'remote', 'add', 'origin', remote)
   git(repo, 'push', '-q', '-u', 'origin', 'main')
+  // Work happens on bezalel's own branch: git_push pushes only under uw/<house>/, never main.
+  git(repo, 'checkout', '-q', '-b', 'uw/bezalel/work')
   const server = await startGitHttpServer({ projectRoot: dir })
   git(repo, 'remote', 'set-url', 'origin', server.repoUrl('remote.git'))
   return { repo, remote, server }

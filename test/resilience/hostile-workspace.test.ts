@@ -97,7 +97,7 @@ describe('hostile workspace', () => {
       const slug = `r-${slugOf(route.name)}`
       const { canary, repoPath } = await world.prepare(route, slug)
       if (existsSync(canary)) throw new Error(`planting ${route.name} ran the canary itself`)
-      for (const step of steps(repoPath, `hostile/${slug}`)) {
+      for (const step of steps(repoPath, `uw/bezalel/hostile/${slug}`)) {
         sent++
         const result = await harness.execute(step.tool, step.args, { requestedBy: 'fuzz' })
         acknowledged++

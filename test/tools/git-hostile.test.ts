@@ -34,7 +34,7 @@ describe('hostile repositories: nothing the repository names ever runs', () => {
       const slug = slugOf(route.name)
       const { canary, repoPath } = await world.prepare(route, slug)
       if (existsSync(canary)) throw new Error(`planting ${route.name} ran the canary itself`)
-      const outcomes = await runEveryGitTool(repoPath, `hostile/${slug}`, ctx(), canary)
+      const outcomes = await runEveryGitTool(repoPath, `uw/test/hostile/${slug}`, ctx(), canary)
       if (route.expect === 'harmless') {
         expect(outcomes.filter((o) => !o.ok).map((o) => `${o.tool}: ${o.error}`)).toEqual([])
         expect(outcomes.every((o) => o.verified)).toBe(true)

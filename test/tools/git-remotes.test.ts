@@ -89,10 +89,11 @@ describe('remote arguments', () => {
     const url = server.repoUrl('remote.git')
     const pull = await gitPull.run(GitPullArgs.parse({ repoPath: 'work', remote: url, branch: 'main' }), ctx)
     expect(pull.output).toMatch(/up to date/)
+    await g(work, 'checkout', '-q', '-b', 'uw/test/via-url')
     await g(work, 'commit', '-q', '--allow-empty', '-m', 'to push')
-    const args = GitPushArgs.parse({ repoPath: 'work', remote: url, branch: 'main' })
+    const args = GitPushArgs.parse({ repoPath: 'work', remote: url, branch: 'uw/test/via-url' })
     const push = await gitPush.run(args, ctx)
-    expect(await g(path.join(dir, 'srv', 'remote.git'), 'rev-parse', 'main')).toBe(
+    expect(await g(path.join(dir, 'srv', 'remote.git'), 'rev-parse', 'uw/test/via-url')).toBe(
       await g(work, 'rev-parse', 'HEAD'),
     )
     expect(await gitPush.verify(args, push, ctx)).toMatchObject({ kind: 'git-ls-remote' })

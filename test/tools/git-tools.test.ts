@@ -121,16 +121,17 @@ describe('git tools on real repositories', () => {
     expect(await gitCommit.verify(args, r, ctx)).toBeUndefined()
   })
 
-  it('git_push pushes for real; verified by ls-remote', async () => {
+  it("git_push pushes the current branch (under the house's prefix) for real; verified by ls-remote", async () => {
     const ctx = ctxWs()
+    await g(work, 'checkout', '-q', '-b', 'uw/test/add-b')
     await writeFile(path.join(work, 'b.txt'), 'b\n')
     await gitCommit.run(GitCommitArgs.parse({ repoPath: 'work', message: 'Add b', paths: ['b.txt'] }), ctx)
     const args = GitPushArgs.parse({ repoPath: 'work' })
     const r = await gitPush.run(args, ctx)
-    expect(await g(remote, 'rev-parse', 'refs/heads/main')).toBe(await g(work, 'rev-parse', 'HEAD'))
+    expect(await g(remote, 'rev-parse', 'refs/heads/uw/test/add-b')).toBe(await g(work, 'rev-parse', 'HEAD'))
     expect(await gitPush.verify(args, r, ctx)).toMatchObject({
       kind: 'git-ls-remote',
-      detail: { branch: 'main' },
+      detail: { branch: 'uw/test/add-b' },
     })
   })
 

@@ -12,7 +12,7 @@ import type {
 import { toolContext } from './tool-context.js'
 
 /**
- * A tiny in-memory fake of the five port methods these tools use. The lead reruns these tests
+ * A tiny in-memory fake of the five issue methods these tools use. The lead reruns these tests
  * against the real Gitea test double after merge.
  */
 function fakeGitea(): GiteaToolsPort & { failNext?: { status: number; transient: boolean } } {
@@ -69,6 +69,12 @@ function fakeGitea(): GiteaToolsPort & { failNext?: { status: number; transient:
     async listComments(_repo, index) {
       return comments.get(index) ?? []
     },
+    // The pull request calls are faked in gitea-create-pr.test.ts.
+    getRepository: () => Promise.reject(new Error('not faked here')),
+    getBranch: () => Promise.reject(new Error('not faked here')),
+    createPullRequest: () => Promise.reject(new Error('not faked here')),
+    listPullRequests: () => Promise.reject(new Error('not faked here')),
+    getPullRequest: () => Promise.reject(new Error('not faked here')),
   }
   return fake
 }

@@ -5,10 +5,10 @@ import { describeTool } from '../../src/tools/describe-tool.js'
 import { builtinTools } from '../../src/tools/index.js'
 
 describe('tool registry', () => {
-  it('has the 23 built-in tools, uniquely named, each with a positive timeout', () => {
+  it('has the 24 built-in tools, uniquely named, each with a positive timeout', () => {
     const names = builtinTools.map((t) => t.name)
     expect(new Set(names).size).toBe(names.length)
-    expect(names).toHaveLength(23)
+    expect(names).toHaveLength(24)
     for (const t of builtinTools) expect(t.timeoutMs).toBeGreaterThan(0)
   })
 
@@ -23,6 +23,7 @@ describe('tool registry', () => {
         'git_push',
         'gitea_comment',
         'gitea_create_issue',
+        'gitea_create_pr',
         'http_post',
         'service_control',
       ].sort(),

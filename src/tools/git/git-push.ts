@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ToolError, type ToolSpec } from '../tool.js'
 import { GitRemoteArg, resolveRemote } from './git-remote.js'
+import { assertPushAllowed } from './push-guard.js'
 import {
   type CheckedRepo,
   GitRefName,
@@ -17,7 +18,10 @@ export const GitPushArgs = z
     repoPath: RepoPathArg,
     /** A remote configured in the checkout, or an http(s) URL that passes the network policy. */
     remote: GitRemoteArg.default('origin'),
-    /** Local branch to push to the same name on the remote; the current branch when absent. */
+    /**
+     * Local branch to push to the same name on the remote; the current branch when absent. It must
+     * be under the house's prefix (`toolSettings.git.branchPrefix`, default `uw/<house>/`).
+     */
     branch: GitRefName.optional(),
     setUpstream: z.boolean().default(false),
   })
@@ -34,16 +38,18 @@ async function pushedBranch(
 }
 
 /**
- * `git_push`: push a branch (never forced). Verified by `git ls-remote`: the remote's branch
- * points at the local commit.
+ * `git_push`: push a branch under the house's prefix (never forced, never tags, never the remote's
+ * default branch or a branch Gitea protects: see assertPushAllowed). Verified by `git ls-remote`:
+ * the remote's branch points at the local commit.
  *
  * @example
- *   await gitPush.run({ repoPath: 'app', remote: 'origin', branch: 'main' }, ctx)
+ *   await gitPush.run({ repoPath: 'app', remote: 'origin', branch: 'uw/bezalel/fix-typo' }, ctx)
  */
 export const gitPush: ToolSpec<typeof GitPushArgs> = {
   name: 'git_push',
   category: 'git',
-  description: 'Push a branch to a remote (no force); verified by git ls-remote.',
+  description:
+    "Push a branch under the house's prefix (uw/<house>/) to a remote (no force, never the default branch); verified by git ls-remote.",
   args: GitPushArgs,
   access: 'write',
   timeoutMs: 60_000,
@@ -54,9 +60,15 @@ export const gitPush: ToolSpec<typeof GitPushArgs> = {
     const repo = await resolveRepo(args.repoPath, ctx)
     const remote = await resolveRemote(repo, args.remote, 'push', ctx)
     const branch = await pushedBranch(repo, args.branch, ctx)
+    // The name as a full ref must be one git accepts (GitRefName already refused option-like names,
+    // `..`, `:` and the like), so the refspec below can only mean this one branch.
+    await git(repo, ['check-ref-format', `refs/heads/${branch}`], ctx).catch(() => {
+      throw new ToolError(`refused: "${branch}" is not a valid branch name`)
+    })
     const local = (
       await git(repo, ['rev-parse', '--verify', '--end-of-options', `refs/heads/${branch}`], ctx)
     ).trim()
+    await assertPushAllowed(repo, args.remote, remote, branch, ctx)
     await git(
       repo,
       [
@@ -64,6 +76,7 @@ export const gitPush: ToolSpec<typeof GitPushArgs> = {
         '--porcelain',
         '--no-verify',
         '--recurse-submodules=no',
+        '--no-follow-tags',
         ...(args.setUpstream ? ['--set-upstream'] : []),
         remote.arg,
         `refs/heads/${branch}:refs/heads/${branch}`,

@@ -32,6 +32,47 @@ export interface GiteaToolsComment {
   createdAt: string
 }
 
+/** A repository as the tools read it (GiteaRepository in src/gitea/port.ts). */
+export interface GiteaToolsRepository {
+  owner: string
+  name: string
+  fullName: string
+  defaultBranch: string
+  cloneUrl: string
+  htmlUrl: string
+  private: boolean
+  empty: boolean
+}
+
+export interface GiteaToolsBranch {
+  name: string
+  commitSha: string
+  protected: boolean
+}
+
+/** A pull request, with the fields the tools read (GiteaPullRequest in src/gitea/port.ts). */
+export interface GiteaToolsPullRequest {
+  number: number
+  title: string
+  state: 'open' | 'closed'
+  merged: boolean
+  headSha: string
+  headRef: string
+  baseRef: string
+  htmlUrl: string
+}
+
+export interface CreatePullRequestInput {
+  head: string
+  base: string
+  title: string
+  body: string
+}
+
+/**
+ * No call here merges or approves a pull request, and none may be added: the bot opens pull
+ * requests for people to review and merge (docs/TOOLS.md, "Pull requests").
+ */
 export interface GiteaToolsPort {
   getIssue(repo: RepoRef, index: number): Promise<GiteaToolsIssue>
   listIssues(
@@ -50,4 +91,14 @@ export interface GiteaToolsPort {
   ): Promise<GiteaToolsIssue>
   createComment(repo: RepoRef, index: number, body: string): Promise<GiteaToolsComment>
   listComments(repo: RepoRef, index: number): Promise<GiteaToolsComment[]>
+  getRepository(repo: RepoRef): Promise<GiteaToolsRepository>
+  /** undefined when the branch does not exist (404). */
+  getBranch(repo: RepoRef, branch: string): Promise<GiteaToolsBranch | undefined>
+  /** Rejects with a 409 GiteaError when an open pull request with the same head and base exists. */
+  createPullRequest(repo: RepoRef, input: CreatePullRequestInput): Promise<GiteaToolsPullRequest>
+  listPullRequests(
+    repo: RepoRef,
+    opts: { state: 'open' | 'closed' | 'all'; page?: number; limit?: number },
+  ): Promise<GiteaToolsPullRequest[]>
+  getPullRequest(repo: RepoRef, index: number): Promise<GiteaToolsPullRequest>
 }
