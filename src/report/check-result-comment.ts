@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { sha256Hex } from '../provenance/canonical-json.js'
 import { DsseEnvelope, verifyEnvelope } from '../provenance/dsse.js'
 import { ExecutionStatement } from '../provenance/statement.js'
-import { codeSpan, inlineText, mention } from '../commands-core/markdown.js'
+import { codeBlock, codeSpan, inlineText, mention } from '../commands-core/markdown.js'
 import {
   ackHeading,
   cutNote,
@@ -81,8 +81,16 @@ class Lines {
   }
 }
 
-/** The fenced block opening at the cursor (fence `fenceRe`), its text, the cursor after its closing fence. */
-function fenced(c: Lines, fenceRe: RegExp, what: string, field = 'layout'): string {
+/**
+ * The fenced block opening at the cursor (fence `fenceRe`, info string `info`), its text, the
+ * cursor after its closing fence. The block must be exactly what `codeBlock(text, info)` writes:
+ * its fence one backtick longer than the longest run inside (at least three). A shorter fence is
+ * an edit: CommonMark closes a fence on any line of at least as many backticks (indented up to
+ * three spaces, trailing blanks allowed), so part of the signed text would render as live
+ * Markdown while the text between the lines still hashed the same.
+ */
+function fenced(c: Lines, fenceRe: RegExp, info: string, what: string, field = 'layout'): string {
+  const openAt = c.i
   const open = c.expect(what, (l) => fenceRe.test(l), field)
   const fence = (fenceRe.exec(open) as RegExpExecArray)[1] as string
   const start = c.i
@@ -90,8 +98,52 @@ function fenced(c: Lines, fenceRe: RegExp, what: string, field = 'layout'): stri
   // fence alone closes it.
   const end = c.lines.findIndex((l, j) => j >= start && l === fence)
   if (end === -1) throw new Layout(field, `line ${start}: ${what} is never closed`)
+  const text = c.lines.slice(start, end).join('\n')
+  const canonical = codeBlock(text, info)
+  if (canonical !== c.lines.slice(openAt, end + 1).join('\n'))
+    throw new Layout(
+      field,
+      `line ${openAt + 1}: ${what} is fenced with ${fence.length} backticks, the bot fences this text with ${(canonical.split('\n')[0] as string).length - info.length}: the block was edited`,
+    )
   c.i = end + 1
-  return c.lines.slice(start, end).join('\n')
+  return text
+}
+
+/** Undoes `inlineText`'s escapes (one candidate text the line could have been rendered from). */
+function uninline(s: string): string {
+  return s.replace(/\\([!-/:-@[-`{-~])\u2060?|&lt;|&amp;/g, (m, ch: string | undefined) =>
+    m === '&lt;' ? '<' : m === '&amp;' ? '&' : (ch as string),
+  )
+}
+
+/**
+ * Whether `s` is exactly what `inlineText` makes of some text: inert, with no live Markdown, HTML,
+ * mention or reference in it. Unsigned lines (the reason, the notes, the job line's explanation)
+ * are still the bot's lines; an edit that makes them say something in Markdown is refused.
+ */
+function isInertText(s: string): boolean {
+  return inlineText(uninline(s)) === s
+}
+
+/** Whether `s` is exactly `mention(login)` for some login. */
+function isMention(s: string): boolean {
+  if (s.startsWith('@')) return mention(s.slice(1)) === s
+  const m = /^(`+) ?(@.*?) ?\1$/.exec(s)
+  return m !== null && mention((m[2] as string).slice(1)) === s
+}
+
+/**
+ * Whether what follows the job line's signed start is what the renderer writes there: ` · dry run`,
+ * ` · run N` (`, first requested by @login`), ` · house chosen: <inert text>`, in that order.
+ */
+function isJobLineTail(tail: string): boolean {
+  const m =
+    /^(?: · dry run)?(?: · run [1-9]\d*(?:, first requested by (\S+|`+ .*? `+))?)?(?: · house chosen: (.+))?$/.exec(
+      tail,
+    )
+  if (!m) return false
+  if (m[1] !== undefined && !isMention(m[1])) return false
+  return m[2] === undefined || isInertText(m[2])
 }
 
 function readEnvelope(c: Lines): DsseEnvelope {
@@ -100,7 +152,7 @@ function readEnvelope(c: Lines): DsseEnvelope {
   c.exact(ENVELOPE_SUMMARY, f)
   c.exact('', f)
   c.exact(DSSE_OPEN, f)
-  const json = fenced(c, /^(`{3,})json$/, 'the envelope JSON block', f)
+  const json = fenced(c, /^(`{3,})json$/, 'json', 'the envelope JSON block', f)
   c.exact(DSSE_CLOSE, f)
   c.exact('', f)
   c.exact('</details>', f)
@@ -145,7 +197,7 @@ function readLayout(c: Lines): ResultComment {
     'output',
   )
   c.exact('', 'output')
-  const text = fenced(c, /^(`{3,})text$/, 'the output block', 'output')
+  const text = fenced(c, /^(`{3,})text$/, 'text', 'the output block', 'output')
   c.exact('', 'output')
   let cut: string | undefined
   if (c.peek()?.startsWith('_Only the first ')) {
@@ -244,7 +296,14 @@ function checkJobLine(c: ResultComment, s: ExecutionStatement): CommentMismatch 
     }
   if (c.marker.jobId !== p.jobId) return differs('job id', c.marker.jobId, p.jobId)
   const start = jobLineStart(p.jobId, p.requestedBy, p.mode)
-  if (c.jobLine === start || c.jobLine.startsWith(`${start} · `)) return undefined
+  if (c.jobLine.startsWith(start)) {
+    if (isJobLineTail(c.jobLine.slice(start.length))) return undefined
+    return {
+      ok: false,
+      field: 'job line',
+      problem: `what follows the signed facts of the job line is not what the bot writes there: ${JSON.stringify(c.jobLine.slice(start.length, start.length + 80))}`,
+    }
+  }
   const m = /^Job (.+?) · requested by (.+?) · mode (\S+)(?: · .*)?$/.exec(c.jobLine)
   if (!m || m[1] !== codeSpan(p.jobId)) return differs('job id', c.jobLine, start)
   if (m[2] !== mention(p.requestedBy)) return differs('requester', m[2] ?? '', mention(p.requestedBy))
@@ -289,12 +348,32 @@ function checkProvenance(c: ResultComment, s: ExecutionStatement): CommentMismat
   return undefined
 }
 
+/** The unsigned lines (reason, notes) must still be the bot's inert text. */
+function checkUnsigned(c: ResultComment): CommentMismatch | undefined {
+  if (c.reason !== undefined && !isInertText(c.reason.slice('Reason: '.length)))
+    return {
+      ok: false,
+      field: 'reason',
+      problem: `the reason line holds Markdown or HTML the bot never writes: ${JSON.stringify(c.reason.slice(0, 80))}`,
+    }
+  const note = c.notes.find((n) => !isInertText(n.slice(2)))
+  if (note !== undefined)
+    return {
+      ok: false,
+      field: 'notes',
+      problem: `a note holds Markdown or HTML the bot never writes: ${JSON.stringify(note.slice(0, 80))}`,
+    }
+  return undefined
+}
+
 /**
  * Compares what a result comment shows with the statement its envelope signs (the envelope must
  * already be verified): job id, status, tool, house, requester and mode in the heading and job
  * line, the output (its digest, recomputed; a cut output against the signed digest of the part
  * shown), and every line of the provenance list. The first field that differs fails the check.
- * The reason line and the notes are explanation, not signed; the result says so.
+ * The reason line and the notes are explanation, not signed (the result says so), but they must
+ * still be inert text as the renderer writes it: no live Markdown or HTML. Every code block must
+ * carry the exact fence the renderer gives its text.
  *
  * @example
  *   const r = checkResultComment(read.comment, statement)
@@ -312,6 +391,8 @@ export function checkResultComment(
     return { ok: false, field: 'provenance', problem: 'the comment shows no provenance list' }
   const prov = checkProvenance(c, s)
   if (prov) return prov
+  const unsigned = checkUnsigned(c)
+  if (unsigned) return unsigned
   const remarks: string[] = []
   if (output) remarks.push(output)
   if (c.reason !== undefined || c.notes.length > 0)

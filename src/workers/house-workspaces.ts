@@ -14,7 +14,8 @@ export function defaultDaemonWorkspace(dataDir: string): string {
  * directory, which for `npm start` is the bot's own install (code, node_modules, .env, keys):
  * a writer's `/run file_write` there could plant code the bot runs next. So in the daemon a
  * house without `workspaceRoots` works in `<UW_DATA_DIR>/workspace` instead, and a root that
- * would expose the signing keys is refused at start-up.
+ * would expose the signing keys or the data dir (Redis password, webhook secret) is refused at
+ * start-up: one that contains either, or lies in the data dir outside its `workspace`.
  *
  * @example
  *   const file = daemonHouses(config.file, '.data', '.data/keys') // houses get ['/abs/.data/workspace']
@@ -30,6 +31,17 @@ export function daemonHouses(file: FileConfig, dataDir: string, keyDir: string):
           `house ${name}: workspace root ${root} contains the signing key directory ${resolve(keyDir)}; ` +
             'set keys.dir outside every workspace root, or narrow houses.' +
             `${name}.workspaceRoots`,
+        )
+      // The data dir holds the Redis password file, sandbox.json and the webhook secret: a root
+      // that contains it, or lies in it anywhere but the workspace the daemon makes there, would
+      // let file_read show them.
+      const data = resolve(dataDir)
+      const inData = isInside(resolve(root), data) && !isInside(resolve(root), workspace)
+      if (isInside(data, resolve(root)) || inData)
+        throw new Error(
+          `house ${name}: workspace root ${root} ${inData ? 'lies inside' : 'contains'} the data directory ${data} ` +
+            `(UW_DATA_DIR: Redis password, webhook secret, sandbox state); use ${workspace} or a ` +
+            `directory outside ${data}, in houses.${name}.workspaceRoots`,
         )
     }
     if (policy.workspaceRoots.length === 0) {

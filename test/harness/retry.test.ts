@@ -16,9 +16,21 @@ describe('isTransient', () => {
     ['HTTP 503 status', Object.assign(new Error('bad gateway'), { status: 503 }), true],
     ['HTTP 404 status', Object.assign(new Error('not found'), { status: 404 }), false],
     ['GiteaError-like transient flag', Object.assign(new Error('gitea down'), { transient: true }), true],
+    // Issue 10 (F3): a ToolError's message quotes the caller (`git_log {ref: 'index.lock'}`), so only
+    // its flag counts; the git tools mark real lock contention transient themselves.
     [
-      'git index.lock',
-      new ToolError("fatal: Unable to create '/r/.git/index.lock': File exists.", false),
+      'ToolError quoting index.lock, marked deterministic',
+      new ToolError("git log failed: fatal: bad revision 'index.lock'", false),
+      false,
+    ],
+    [
+      'ToolError wrapping a deterministic ToolError that quotes index.lock',
+      new ToolError('x', false, { cause: new ToolError("fatal: Unable to create 'index.lock'", false) }),
+      false,
+    ],
+    [
+      'git index.lock from elsewhere (not a ToolError)',
+      new Error("fatal: Unable to create '/r/.git/index.lock': File exists."),
       true,
     ],
     ['plain error', new Error('syntax error in file'), false],

@@ -225,6 +225,79 @@ describe('verifyResultComment', () => {
     expect(r.ok && r.remarks.join('\n')).toMatch(/reason and notes .* not signed/)
   })
 
+  // Issue 10 (F2): edits that keep every signed byte but change how the comment renders. The
+  // output holds a 4-backtick line, so the bot fences it with 5; a shorter fence closes early in
+  // CommonMark and the rest of the signed text renders as live Markdown (a fake heading here).
+  const hostileOutput = [
+    'release checklist',
+    '````',
+    '',
+    '<!--',
+    '-->',
+    '### ✅ `git_push` on house **bezalel**: success',
+    '``` ',
+  ].join('\n')
+  const fencedGenuine = signedComment({
+    output: hostileOutput,
+    state: 'failure',
+    reason: 'exit code 1 (see **docs**)',
+    notes: ['slow <b>disk</b>'],
+  }).body
+  const five = '`'.repeat(5)
+  const renderEdits: [string, (b: string) => string, string][] = [
+    [
+      'output fence shortened to 3 backticks',
+      (b) => b.replace(`${five}text\n`, '```text\n').replace(`\n${five}\n`, '\n```\n'),
+      'output',
+    ],
+    [
+      'output fence shortened to 4 backticks',
+      (b) => b.replace(`${five}text\n`, '````text\n').replace(`\n${five}\n`, '\n````\n'),
+      'output',
+    ],
+    [
+      'output fence lengthened to 6 backticks',
+      (b) => b.replace(`${five}text\n`, `${five}\`text\n`).replace(`\n${five}\n`, `\n${five}\`\n`),
+      'output',
+    ],
+    ['closing fence indented', (b) => b.replace(`\n${five}\n`, `\n   ${five}\n`), 'output'],
+    ['closing fence with trailing blanks', (b) => b.replace(`\n${five}\n`, `\n${five}  \n`), 'output'],
+    ['envelope fence shortened', (b) => b.replace('\n```json\n', '\n``json\n'), 'envelope'],
+    ['reason made bold', (b) => b.replace('Reason: exit', 'Reason: **exit** '), 'reason'],
+    ['reason escape removed', (b) => b.replace('\\*\\*docs\\*\\*', '**docs**'), 'reason'],
+    ['reason given HTML', (b) => b.replace('Reason: exit', 'Reason: <img src=x> exit'), 'reason'],
+    ['reason given a mention', (b) => b.replace('Reason: exit', 'Reason: @timmy exit'), 'reason'],
+    ['note given a link', (b) => b.replace('- slow', '- [slow](http://evil)'), 'notes'],
+    ['note given HTML', (b) => b.replace('&lt;b\\>', '<b>'), 'notes'],
+    [
+      'job line explanation given HTML',
+      (b) => b.replace('house chosen: named', 'house chosen: <b>named</b>'),
+      'job line',
+    ],
+    [
+      'job line given a new clause',
+      (b) => b.replace(' · house chosen:', ' · **approved by @timmy** · house chosen:'),
+      'job line',
+    ],
+  ]
+  it('passes the genuine comment whose output needs a long fence, and inert reason and notes', () => {
+    expect(fencedGenuine).toContain(`${five}text\n`)
+    expect(check(fencedGenuine)).toMatchObject({ ok: true })
+  })
+  it.each(renderEdits)('fails when the %s, naming the field', (_name, edit, field) => {
+    const body = edit(fencedGenuine)
+    expect(body).not.toBe(fencedGenuine)
+    const r = check(body)
+    expect(r.ok ? 'valid' : r.field).toBe(field)
+  })
+  it('passes a job line as the renderer writes it for a dry, retried run', () => {
+    const retried = signedComment().body.replace(
+      ' · house chosen:',
+      ' · dry run · run 2, first requested by @timmy · house chosen:',
+    )
+    expect(check(retried)).toMatchObject({ ok: true })
+  })
+
   it('fails a statement signed before job ids were', () => {
     expect(check(signedComment({ jobId: undefined }).body)).toMatchObject({ ok: false, field: 'job id' })
   })

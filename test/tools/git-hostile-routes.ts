@@ -5,7 +5,7 @@
 // one script that records that it ran in a canary file, which must never appear.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, cp, mkdir, rename, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { GitBranchListArgs, gitBranchList } from '../../src/tools/git/git-branch-list.js'
@@ -116,6 +116,30 @@ function configRoute(
     },
     expect: typeof key === 'string' ? refusedKey(key) : key,
   }
+}
+
+/** A submodule whose own config and attributes name the canary, and a `.gitmodules` asking git to look inside it. */
+async function plantHostileSubmodule(p: PlantContext): Promise<void> {
+  const src = path.join(p.outside, 'subsrc')
+  await g(p.outside, 'init', '-q', '-b', 'main', src)
+  await writeFile(path.join(src, 'f'), 'a\n')
+  await g(src, 'add', 'f')
+  await g(src, '-c', 'user.name=s', '-c', 'user.email=s@x', 'commit', '-q', '-m', 'sub')
+  await g(p.repo, '-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', src, 'sm')
+  await g(p.repo, 'commit', '-q', '-m', 'add submodule')
+  // .gitmodules is repository content: it asks to look inside the submodule and recurse into it.
+  for (const [k, v] of [
+    ['submodule.sm.ignore', 'none'],
+    ['submodule.sm.fetchRecurseSubmodules', 'true'],
+  ] as const)
+    await g(p.repo, 'config', '--file', '.gitmodules', k, v)
+  await g(p.repo, 'add', '.gitmodules')
+  await g(p.repo, 'commit', '-q', '-m', 'hostile .gitmodules')
+  // Last (plain git in the superproject would now run it): the submodule's own config and attributes (never checked: the tools must not enter it).
+  await g(path.join(p.repo, 'sm'), 'config', 'filter.x.clean', `${p.evil} clean`)
+  await g(path.join(p.repo, 'sm'), 'config', 'core.fsmonitor', p.evil)
+  await writeFile(path.join(p.repo, 'sm', '.gitattributes'), '* filter=x\n')
+  await writeFile(path.join(p.repo, 'sm', 'f'), 'b\n')
 }
 
 export const ROUTES: HostileRoute[] = [
@@ -263,6 +287,24 @@ export const ROUTES: HostileRoute[] = [
     expect: /alternate object directory .* is outside the workspace roots/,
   },
   {
+    // Issue 10 (F5): git follows alternates of alternates; the second level points outside.
+    name: 'nested alternates outside the roots',
+    async plant(p) {
+      await g(p.outside, 'init', '-q', '--bare', 'alt.git')
+      const store = `${p.repo}-store`
+      await mkdir(path.join(store, 'objects', 'info'), { recursive: true })
+      await writeFile(
+        path.join(p.repo, '.git', 'objects', 'info', 'alternates'),
+        `${path.join(store, 'objects')}\n`,
+      )
+      await writeFile(
+        path.join(store, 'objects', 'info', 'alternates'),
+        `${path.join(p.outside, 'alt.git', 'objects')}\n`,
+      )
+    },
+    expect: /alternate object directory .*alt\.git.* is outside the workspace roots/,
+  },
+  {
     name: 'embedded bare repository',
     async plant(p) {
       const bare = path.join(p.repo, 'embedded')
@@ -293,29 +335,18 @@ export const ROUTES: HostileRoute[] = [
   },
   {
     name: 'hostile submodule and .gitmodules',
-    async plant(p) {
-      const src = path.join(p.outside, 'subsrc')
-      await g(p.outside, 'init', '-q', '-b', 'main', src)
-      await writeFile(path.join(src, 'f'), 'a\n')
-      await g(src, 'add', 'f')
-      await g(src, '-c', 'user.name=s', '-c', 'user.email=s@x', 'commit', '-q', '-m', 'sub')
-      await g(p.repo, '-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', src, 'sm')
-      await g(p.repo, 'commit', '-q', '-m', 'add submodule')
-      // .gitmodules is repository content: it asks to look inside the submodule and recurse into it.
-      for (const [k, v] of [
-        ['submodule.sm.ignore', 'none'],
-        ['submodule.sm.fetchRecurseSubmodules', 'true'],
-      ] as const)
-        await g(p.repo, 'config', '--file', '.gitmodules', k, v)
-      await g(p.repo, 'add', '.gitmodules')
-      await g(p.repo, 'commit', '-q', '-m', 'hostile .gitmodules')
-      // Last (plain git in the superproject would now run it): the submodule's own config and attributes (never checked: the tools must not enter it).
-      await g(path.join(p.repo, 'sm'), 'config', 'filter.x.clean', `${p.evil} clean`)
-      await g(path.join(p.repo, 'sm'), 'config', 'core.fsmonitor', p.evil)
-      await writeFile(path.join(p.repo, 'sm', '.gitattributes'), '* filter=x\n')
-      await writeFile(path.join(p.repo, 'sm', 'f'), 'b\n')
-    },
+    plant: plantHostileSubmodule,
     expect: 'harmless',
+  },
+  {
+    // Issue 10 (F1): git follows a symlinked .gitmodules, so the check must not skip it.
+    name: '.gitmodules symlink',
+    async plant(p) {
+      await plantHostileSubmodule(p)
+      await rename(path.join(p.repo, '.gitmodules'), path.join(p.repo, 'gm.txt'))
+      await symlink('gm.txt', path.join(p.repo, '.gitmodules'))
+    },
+    expect: /refused: the repository's \.gitmodules is a symbolic link/,
   },
   {
     // Git itself rejects `update = !command` in .gitmodules (a fatal "invalid value" for checkout

@@ -4,7 +4,7 @@
 // tool runs on it: each either refuses with the reason, or (hooks, attributes, submodules) runs
 // normally, and the canary file the planted program would write never appears.
 import { existsSync, readFileSync } from 'node:fs'
-import { writeFile, utimes } from 'node:fs/promises'
+import { cp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { git, resolveRepo } from '../../src/tools/git/git-repo.js'
@@ -115,5 +115,45 @@ describe('the check holds for the whole tool run', () => {
     })
     await expect(git(checked, ['add', 'same.txt'], ctx())).rejects.toThrow(/sets filter\.x\.clean/)
     expect(existsSync(canary)).toBe(false)
+  })
+
+  it('a gitfile re-pointed after the check (to a git directory outside) is caught before git runs', async () => {
+    const route = ROUTES.find((r) => r.name === 'every hook')
+    if (!route) throw new Error('route')
+    const { repo, repoPath, canary } = await world.prepare(route, 'late-gitfile')
+    // The checkout's git directory lives beside it (inside the roots), named by a gitfile.
+    const inside = `${repo}-gitdir`
+    await rename(path.join(repo, '.git'), inside)
+    await writeFile(path.join(repo, '.git'), `gitdir: ${inside}\n`)
+    const checked = await resolveRepo(repoPath, ctx())
+    // A copy outside the roots with a clean filter; the gitfile now points there.
+    const outside = path.join(path.dirname(canary), 'late-gitfile', 'moved.git')
+    await cp(inside, outside, { recursive: true })
+    await g(
+      outside,
+      'config',
+      'filter.x.clean',
+      `${path.join(path.dirname(canary), 'late-gitfile', 'bin', 'evil')} clean`,
+    )
+    await writeFile(path.join(repo, '.gitattributes'), '* filter=x\n')
+    await writeFile(path.join(repo, '.git'), `gitdir: ${outside}\n`)
+    await expect(git(checked, ['add', 'same.txt'], ctx())).rejects.toThrow(
+      /git directory .* is outside the workspace roots/,
+    )
+    expect(existsSync(canary)).toBe(false)
+  })
+
+  it('an alternates file planted one level down after the check is caught before git runs', async () => {
+    const route = ROUTES.find((r) => r.name === 'nested alternates outside the roots')
+    if (!route) throw new Error('route')
+    const { repo, repoPath } = await world.prepare(route, 'late-alternates')
+    const level2 = path.join(`${repo}-store`, 'objects', 'info', 'alternates')
+    const planted = await readFile(level2, 'utf8')
+    await rm(level2)
+    const checked = await resolveRepo(repoPath, ctx())
+    await writeFile(level2, planted)
+    await expect(git(checked, ['log', '-1'], ctx())).rejects.toThrow(
+      /alternate object directory .* is outside the workspace roots/,
+    )
   })
 })

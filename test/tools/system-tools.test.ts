@@ -128,6 +128,31 @@ describe('system tools', () => {
       'node server.js --port 3000 --verbose',
     ],
     ['the program is never touched', 'token-helper --list', 'token-helper --list'],
+    // Issue 10 (F6): options that carry a secret only for their program.
+    ['curl -u user:pass', 'curl -u admin:S3cretPass https://x', 'curl -u admin:[redacted] https://x'],
+    [
+      'curl --user user:pass',
+      '/usr/bin/curl --user admin:S3cret https://x',
+      '/usr/bin/curl --user admin:[redacted] https://x',
+    ],
+    ['curl -uuser:pass', 'curl -uadmin:S3cret https://x', 'curl -uadmin:[redacted] https://x'],
+    ['curl -u user alone is kept', 'curl -u admin https://x', 'curl -u admin https://x'],
+    ['redis-cli -a x', 'redis-cli -a S3cretRedis ping', 'redis-cli -a [redacted] ping'],
+    ['sshpass -p x', 'sshpass -p hunter2pass ssh host', 'sshpass -p [redacted] ssh host'],
+    ['sudo sshpass -p x', 'sudo -E sshpass -p hunter2 ssh h', 'sudo -E sshpass -p [redacted] ssh h'],
+    [
+      'docker login -p x',
+      'docker login -u bot -p S3cret reg.example',
+      'docker login -u bot -p [redacted] reg.example',
+    ],
+    [
+      'docker run -p port is kept',
+      'docker run -p 8080:80 -u 1000:1000 nginx',
+      'docker run -p 8080:80 -u 1000:1000 nginx',
+    ],
+    ['redis-server -p port is kept', 'redis-server -p 6379 -a yes', 'redis-server -p 6379 -a yes'],
+    ['htpasswd -b file user x', 'htpasswd -bB users.db bob S3cret', 'htpasswd -bB users.db bob [redacted]'],
+    ['htpasswd without -b is kept', 'htpasswd -c users.db bob', 'htpasswd -c users.db bob'],
   ])('process_list redacts %s', (_what, cmdline, shown) => {
     expect(redactCommandLine(cmdline)).toBe(shown)
   })

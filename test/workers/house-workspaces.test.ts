@@ -7,6 +7,8 @@ import { daemonHouses } from '../../src/workers/house-workspaces.js'
 import { resolveHouses } from '../../src/houses/house-policy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'uw-daemon-ws-'))
+// keys.dir outside `dir` (its parent test root must not contain it)
+const elsewhereKeys = join(tmpdir(), 'uw-daemon-ws-keys-never-created')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('daemonHouses', () => {
@@ -35,5 +37,26 @@ describe('daemonHouses', () => {
     expect(() => daemonHouses(config, data, join(data, 'keys'))).toThrow(
       /ezra: workspace root .* contains the signing key directory/,
     )
+  })
+
+  // Issue 10 (F4): keys.dir elsewhere, but the root still exposed UW_DATA_DIR (redis/password...).
+  it.each([
+    ['the data dir itself', (d: string) => d],
+    ['a parent of it', (d: string) => join(d, '..')],
+    ['a directory inside it (not its workspace)', (d: string) => join(d, 'redis')],
+  ])('refuses a workspace root that is %s, even with keys.dir elsewhere', (_what, rootOf) => {
+    const data = join(dir, 'data3')
+    const config = FileConfig.parse({ houses: { ezra: { workspaceRoots: [rootOf(data)] } } })
+    expect(() => daemonHouses(config, data, elsewhereKeys)).toThrow(
+      /ezra: workspace root .* (contains|lies inside) the data directory/,
+    )
+  })
+
+  it('accepts the data dir’s own workspace and directories in it', () => {
+    const data = join(dir, 'data4')
+    const config = FileConfig.parse({
+      houses: { ezra: { workspaceRoots: [join(data, 'workspace'), join(data, 'workspace', 'app')] } },
+    })
+    expect(() => daemonHouses(config, data, elsewhereKeys)).not.toThrow()
   })
 })

@@ -20,8 +20,9 @@ const TRANSIENT_TEXT =
 
 /**
  * Whether an error is worth retrying: a ToolError marked transient, any error carrying
- * `transient: true` (e.g. GiteaError), a network error code, an HTTP 5xx/429 status, or a lock
- * held by someone else (`index.lock`). Everything else is deterministic and is not retried, and
+ * `transient: true` (e.g. GiteaError), a network error code, an HTTP 5xx/429 status, or (for an
+ * error that is not a ToolError) a message about a lock held by someone else (`index.lock`); a
+ * ToolError's message is never read, only its `transient` flag. Everything else is deterministic and is not retried, and
  * so is an error saying the write may already have happened (`mayHaveBeenApplied: true`).
  *
  * @example
@@ -43,9 +44,14 @@ export function isTransient(err: unknown): boolean {
     if (o.transient === true) return true
     if (typeof o.code === 'string' && TRANSIENT_CODES.has(o.code)) return true
     if (typeof o.status === 'number' && (o.status >= 500 || o.status === 429)) return true
+    // A ToolError's message is never read: it quotes the caller's arguments (`fatal: bad revision
+    // 'index.lock'`), and the tool already said whether it is transient. An explicit
+    // ToolError(…, false) with no cause is the tool saying "do not retry".
+    if (e instanceof ToolError) {
+      if (depth === 0 && !e.cause) return false
+      continue
+    }
     if (typeof o.message === 'string' && TRANSIENT_TEXT.test(o.message)) return true
-    // An explicit ToolError(…, false) with no matching text is the tool saying "do not retry".
-    if (e instanceof ToolError && !e.transient && depth === 0 && !e.cause) return false
   }
   return false
 }

@@ -3,6 +3,7 @@ import { ToolError, type ToolSpec } from '../tool.js'
 import {
   RepoPathArg,
   git,
+  gitFailure,
   gitRaw,
   headOf,
   repoDigest,
@@ -57,7 +58,10 @@ export const gitCommit: ToolSpec<typeof GitCommitArgs> = {
     if (r.code !== 0) {
       const text = `${r.stdout}\n${r.stderr}`
       if (/nothing (added )?to commit|no changes added/i.test(text)) throw new ToolError('nothing to commit')
-      throw new ToolError(`git commit failed: ${text.trim().slice(-2000)}`, /index\.lock/.test(text))
+      const failure = await gitFailure(repo, argv, r)
+      throw new ToolError(`git commit failed: ${text.trim().slice(-2000)}`, failure.transient, {
+        fault: failure.fault,
+      })
     }
     const after = await headOf(repo, ctx)
     return {

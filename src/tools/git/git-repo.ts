@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import type { BigIntStats } from 'node:fs'
 import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -66,8 +67,78 @@ export function gitEnv(
   }
 }
 
-const TRANSIENT =
-  /index\.lock|could not resolve host|connection (refused|timed out|reset)|early eof|rpc failed|the remote end hung up|HTTP 5\d\d|temporarily unavailable|could not read from remote/i
+// How git's own failure messages are classified. Each pattern is a whole line of stderr (C locale),
+// anchored at both ends, and made so that no argument a caller passes can produce it: arguments
+// never hold whitespace or line breaks (GitRefName, GitRemoteArg), so where a line quotes one it
+// is a single `\S+` token, and the words around it come from git alone. Never a search through
+// stderr: `fatal: bad revision 'index.lock'` quotes the caller and must not read as lock contention.
+
+/** Lock contention: another git holds the index lock (the path is checked to be this repo's). */
+const INDEX_LOCKED = /^fatal: Unable to create '(.+)': File exists\.$/
+
+/** Network trouble reaching the remote. */
+const NETWORK: readonly RegExp[] = [
+  /^fatal: unable to access '\S+': (?:Could not resolve host: \S+|Could not resolve proxy: \S+|Failed to connect to .+|Connection timed out after .+|Operation timed out after .+|Recv failure: .+|Send failure: .+|Empty reply from server|SSL connect error.*|OpenSSL SSL_(?:read|connect): .+|gnutls_handshake\(\) failed: .+|The requested URL returned error: (?:5\d\d|429))$/,
+  /^error: RPC failed; (?:HTTP (?:5\d\d|429) )?curl \d+ .+$/,
+  /^fatal: the remote end hung up unexpectedly$/,
+  /^fatal: early EOF$/,
+  /^fatal: expected flush after ref listing$/,
+  /^fatal: index-pack failed$/,
+]
+
+/** Failures of what the caller named: a revision, path, branch or remote ref that is not there. */
+const CALLER: readonly RegExp[] = [
+  /^fatal: bad revision '\S+'$/,
+  /^fatal: ambiguous argument '\S+': unknown revision or path not in the working tree\.$/,
+  /^fatal: ambiguous argument '\S+': both revision and filename$/,
+  /^error: pathspec '.+' did not match any file\(s\) known to git$/,
+  /^fatal: invalid reference: \S+$/,
+  /^fatal: couldn't find remote ref \S+$/,
+  /^fatal: Needed a single revision$/,
+  /^fatal: Not a valid object name:? '?\S+'?$/,
+  /^fatal: bad object \S+$/,
+  /^fatal: '\S+' is not a commit and a branch '\S+' cannot be created from it$/,
+  /^fatal: a branch named '\S+' already exists$/,
+  /^error: src refspec \S+ does not match any$/,
+  /^fatal: invalid refspec '\S+'$/,
+  /^fatal: '\S+' is not a valid branch name$/,
+]
+
+/**
+ * The ToolError for a failed git command, classified from git's own anchored messages (never from
+ * text a caller's argument can put there): lock contention on this repository's index and network
+ * failures are transient (the dependency's fault, unless the caller named the remote by URL); a
+ * revision, path or remote ref that does not exist is the caller's; anything else is a plain
+ * (non-transient) failure.
+ *
+ * @example
+ *   throw await gitFailure(repo, ['log', 'nope'], result) // ToolError 'git log failed: …', fault 'caller'
+ */
+export async function gitFailure(
+  repo: CheckedRepo,
+  args: readonly string[],
+  r: ExecResult,
+): Promise<ToolError> {
+  const msg = tail(r.stderr || r.stdout)
+  const message = `git ${args[0] ?? ''} failed: ${msg}`
+  const lines = r.stderr.split('\n').map((l) => l.replace(/\r$/, ''))
+  for (const line of lines) {
+    const locked = INDEX_LOCKED.exec(line)?.[1]
+    if (locked && path.basename(locked) === 'index.lock') {
+      const dir = await realpath(path.dirname(locked)).catch(() => '')
+      if (dir === repo.gitDir || dir === repo.commonDir)
+        return new ToolError(message, true, { fault: 'dependency' })
+    }
+  }
+  if (lines.some((l) => NETWORK.some((re) => re.test(l)))) {
+    // A remote the caller named by URL is the caller's choice: retried, but it never opens the breaker.
+    const callerUrl = args.some((a) => /^https?:\/\//i.test(a))
+    return new ToolError(message, true, { fault: callerUrl ? 'caller' : 'dependency' })
+  }
+  if (lines.some((l) => CALLER.some((re) => re.test(l))))
+    return new ToolError(message, false, { fault: 'caller' })
+  return new ToolError(message, false)
+}
 
 /**
  * A repository that passed `resolveRepo`'s checks: its top level, git directory and common
@@ -80,7 +151,7 @@ export interface CheckedRepo {
   commonDir: string
   /** Remotes configured in the checkout (`remote.<name>.url` / `.pushurl`). */
   remotes: Map<string, ConfiguredRemote>
-  /** Files whose change means the checks must run again (config, worktree config, alternates). */
+  /** Paths whose change means the checks must run again (config, worktree config, gitfile, commondir, every level of alternates, .gitmodules). */
   watched: string[]
   /**
    * `submodule.<name>.ignore=dirty` for every submodule `.gitmodules` names: command-line config
@@ -132,7 +203,7 @@ export async function gitRaw(
 
 /**
  * Runs git in a checked repo and returns stdout; a non-zero exit throws a ToolError with stderr's
- * end, transient for lock contention and network trouble.
+ * end, classified by `gitFailure` (transient for lock contention and network trouble).
  *
  * @example
  *   const head = (await git(repo, ['rev-parse', 'HEAD'], ctx)).trim()
@@ -144,22 +215,25 @@ export async function git(
   options: GitRunOptions = {},
 ): Promise<string> {
   const r = await gitRaw(repo, args, ctx, options)
-  if (r.code !== 0) {
-    const msg = tail(r.stderr || r.stdout)
-    throw new ToolError(`git ${args[0] ?? ''} failed: ${msg}`, TRANSIENT.test(msg))
-  }
+  if (r.code !== 0) throw await gitFailure(repo, args, r)
   return r.stdout
 }
 
+/**
+ * The identity of each watched path: `lstat` (a file swapped for a symlink, or re-pointed) plus
+ * `stat` (what git reads through it). A directory (a `.git` that is a directory) counts by inode
+ * only: git itself changes its mtime with every lock file.
+ */
 async function stampOf(files: readonly string[]): Promise<string> {
+  const id = (s: BigIntStats) =>
+    s.isDirectory() ? `d${s.dev}:${s.ino}` : `${s.mode}:${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
   const parts = await Promise.all(
     files.map(async (f) => {
-      try {
-        const s = await stat(f, { bigint: true })
-        return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
-      } catch {
-        return '-'
-      }
+      const [l, s] = await Promise.all([
+        lstat(f, { bigint: true }).then(id, () => '-'),
+        stat(f, { bigint: true }).then(id, () => '-'),
+      ])
+      return `${l}/${s}`
     }),
   )
   return parts.join('|')
@@ -178,8 +252,25 @@ async function insideRoots(p: string, what: string, roots: readonly string[]): P
   return real
 }
 
-/** Refuses `objects/info/alternates` entries that lie outside the roots (objects read from elsewhere). */
-async function checkAlternates(file: string, roots: readonly string[]): Promise<void> {
+/** How deep git follows alternates of alternates (its own limit is 5; deeper ones it ignores). */
+const MAX_ALTERNATES_DEPTH = 5
+
+/**
+ * Refuses `objects/info/alternates` entries that lie outside the roots (objects read from
+ * elsewhere), following them the way git does: each alternate object directory's own
+ * `info/alternates` is read in turn (relative entries against that directory), to git's depth.
+ * Every alternates file read or looked for is added to `watched`, so one planted later (by a
+ * `file_write` into an alternate directory inside the roots) makes the check run again.
+ */
+async function checkAlternates(
+  objectsDir: string,
+  roots: readonly string[],
+  watched: string[],
+  depth = 0,
+  seen = new Set<string>(),
+): Promise<void> {
+  const file = path.join(objectsDir, 'info', 'alternates')
+  watched.push(file)
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -190,21 +281,35 @@ async function checkAlternates(file: string, roots: readonly string[]): Promise<
     const entry = line.trim()
     if (!entry || entry.startsWith('#')) continue
     if (entry.startsWith('"')) throw new ToolError('refused: a quoted objects/info/alternates entry')
-    await insideRoots(
-      path.resolve(path.dirname(path.dirname(file)), entry),
-      'alternate object directory',
-      roots,
-    )
+    const real = await insideRoots(path.resolve(objectsDir, entry), 'alternate object directory', roots)
+    if (seen.has(real)) continue
+    seen.add(real)
+    if (depth + 1 > MAX_ALTERNATES_DEPTH)
+      throw new ToolError(
+        `refused: objects/info/alternates nested more than ${MAX_ALTERNATES_DEPTH} deep (at ${real})`,
+      )
+    await checkAlternates(real, roots, watched, depth + 1, seen)
   }
 }
 
-/** `submodule.<name>.ignore=dirty` for each submodule name in `.gitmodules` (read as data). */
+/**
+ * `submodule.<name>.ignore=dirty` for each submodule name in `.gitmodules` (read as data). A
+ * `.gitmodules` that is not a regular file is refused: git follows a symlink there (and would read
+ * submodule settings this check never saw, from anywhere the link points).
+ */
 async function submoduleIgnores(gitmodules: string, ctx: ToolContext): Promise<[string, string][]> {
+  let kind: string
   try {
-    if (!(await lstat(gitmodules)).isFile()) return []
+    const s = await lstat(gitmodules)
+    kind = s.isFile() ? 'file' : s.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'
   } catch {
     return []
   }
+  if (kind !== 'file')
+    throw new ToolError(
+      `refused: the repository's .gitmodules is ${kind}; git would follow it to submodule settings ` +
+        'that cannot be checked. Replace it with a regular file (see docs/TOOLS.md, "git tools").',
+    )
   const r = await execGit(
     path.dirname(gitmodules),
     ['config', '--file', gitmodules, '--no-includes', '--null', '--name-only', '--list'],
@@ -243,17 +348,18 @@ async function checkRepo(dir: string, ctx: ToolContext): Promise<CheckedRepo> {
     throw new ToolError(`refused: cannot read the repository's config: ${tail(listed.stderr)}`)
   const entries = parseConfigList(listed.stdout)
   checkRepoConfig(entries)
-  const alternates = path.join(commonDir, 'objects', 'info', 'alternates')
-  await checkAlternates(alternates, roots)
   const gitmodules = path.join(top, '.gitmodules')
-  const submoduleConfig = await submoduleIgnores(gitmodules, ctx)
   const watched = [
     gitmodules,
+    // The gitfile and `commondir` say where the git directory is: swapped, everything else moves.
+    path.join(top, '.git'),
+    path.join(gitDir, 'commondir'),
     path.join(commonDir, 'config'),
     path.join(commonDir, 'config.worktree'),
     path.join(gitDir, 'config.worktree'),
-    alternates,
   ]
+  await checkAlternates(path.join(commonDir, 'objects'), roots, watched)
+  const submoduleConfig = await submoduleIgnores(gitmodules, ctx)
   return {
     top,
     gitDir,

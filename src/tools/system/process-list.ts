@@ -34,9 +34,53 @@ const SECRET_NAME =
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi
 
 /**
+ * Options whose value is a secret only for some programs (elsewhere `-p` is a port, `-a` a flag,
+ * `-u` a user): `userinfo` hides only what follows the first `:` (`admin:[redacted]`); `after`
+ * needs that word too (`docker login -p`, not `docker run -p 8080:80`).
+ */
+const PROGRAM_OPTIONS: Record<string, { opts: string[]; userinfo?: boolean; after?: string }[]> = {
+  curl: [{ opts: ['-u', '--user', '-U', '--proxy-user'], userinfo: true }, { opts: ['--oauth2-bearer'] }],
+  http: [{ opts: ['-a'], userinfo: true }],
+  https: [{ opts: ['-a'], userinfo: true }],
+  'redis-cli': [{ opts: ['-a'] }],
+  sshpass: [{ opts: ['-p'] }],
+  docker: [{ opts: ['-p'], after: 'login' }],
+  podman: [{ opts: ['-p'], after: 'login' }],
+  nerdctl: [{ opts: ['-p'], after: 'login' }],
+  htpasswd: [],
+}
+
+/** Wrappers whose first non-option word is the real program. */
+const WRAPPERS = new Set([
+  'sudo',
+  'env',
+  'nohup',
+  'nice',
+  'ionice',
+  'timeout',
+  'time',
+  'exec',
+  'doas',
+  'setsid',
+])
+
+/** The program a command line runs (past `sudo`, `env X=y`, `timeout 5`...) and its word index. */
+function programOf(words: readonly string[]): { name: string; at: number } {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string
+    const name = w.slice(w.lastIndexOf('/') + 1)
+    if (i > 0 && (w.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w) || /^\d+[smhd]?$/.test(w))) continue
+    if (!WRAPPERS.has(name)) return { name, at: i }
+  }
+  return { name: '', at: 0 }
+}
+
+/**
  * A command line as `ps` shows it, with what looks like a secret replaced by `[redacted]`:
  * `--password=x`, `--token x` (the next word), `-pSECRET` (mysql's attached form; `-p 8080` and
- * `-p8080` are ports and kept), `TOKEN=x` words, and URL passwords (`https://user:pass@host`).
+ * `-p8080` are ports and kept), `TOKEN=x` words, URL passwords (`https://user:pass@host`), and
+ * options that carry a secret only for their program: `curl -u user:pass` (the part after `:`),
+ * `redis-cli -a x`, `sshpass -p x`, `docker login -p x`, `htpasswd -b file user x`.
  * ps joins argv with spaces, so a value holding spaces is only hidden up to its first space.
  *
  * @example
@@ -44,7 +88,28 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi
  */
 export function redactCommandLine(cmdline: string): string {
   const words = cmdline.split(' ')
+  const prog = programOf(words)
+  const rules = PROGRAM_OPTIONS[prog.name]
   for (let i = 1; i < words.length; i++) {
+    if (rules && i > prog.at) {
+      const w = words[i] as string
+      const rule = rules.find((r) => r.opts.includes(w) && (!r.after || words.includes(r.after)))
+      if (rule && i + 1 < words.length) {
+        const v = words[i + 1] as string
+        const colon = v.indexOf(':')
+        words[i + 1] = rule.userinfo ? (colon >= 0 ? `${v.slice(0, colon)}:${HIDDEN}` : v) : HIDDEN
+        i++
+        continue
+      }
+      // The attached form of a userinfo option: `-uadmin:pass`.
+      const attached = rules.find(
+        (r) => r.userinfo && r.opts.some((o) => o.length === 2 && w.startsWith(o) && w.length > 2),
+      )
+      if (attached && w.includes(':')) {
+        words[i] = `${w.slice(0, w.indexOf(':'))}:${HIDDEN}`
+        continue
+      }
+    }
     const w = (words[i] as string).replace(URL_USERINFO, `$1:${HIDDEN}@`)
     words[i] = w
     const opt = /^(--?[A-Za-z0-9][\w.-]*)(=.*)?$/.exec(w)
@@ -61,6 +126,13 @@ export function redactCommandLine(cmdline: string): string {
     const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(w)
     if (env && SECRET_NAME.test(env[1] as string)) words[i] = `${env[1]}=${HIDDEN}`
   }
+  // `htpasswd -b[...] file user password`: the password is the last word.
+  if (
+    prog.name === 'htpasswd' &&
+    words.some((w, i) => i > prog.at && /^-[a-zA-Z]*b/.test(w)) &&
+    words.length > prog.at + 3
+  )
+    words[words.length - 1] = HIDDEN
   return words.join(' ')
 }
 
