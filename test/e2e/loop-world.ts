@@ -137,7 +137,8 @@ export class LoopWorld {
       WEBHOOK_SECRET: SECRET,
       BOT_LOGIN: BOT,
       UW_CONFIG: this.configFile,
-      UW_DATA_DIR: this.dir,
+      // Beside the workspace (ws/), not around it: a workspace root inside the data dir is refused.
+      UW_DATA_DIR: join(this.dir, 'data'),
       UW_PREFIX: this.prefix,
       LOG_LEVEL: 'warn',
     }
