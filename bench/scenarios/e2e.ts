@@ -109,7 +109,8 @@ async function startWorld(dir: string, redisUrl: string): Promise<World> {
     HOST: '127.0.0.1',
     PORT: String(await freePort()),
     UW_CONFIG: configFile,
-    UW_DATA_DIR: dir,
+    // Beside the workspace, not around it (a workspace root inside the data directory is refused).
+    UW_DATA_DIR: join(dir, 'data'),
   })
   const finals = new Map<number, { at: number; jobId: string }>()
   const acks = new Map<number, number>()
