@@ -4,6 +4,23 @@ import type { TriageRecord } from '../triage/triage-record.js'
 /** Modes a job can run in (the harness's Mode, by name). */
 export type JobMode = 'SIMPLE' | 'INTELLIGENT' | 'SOVEREIGN'
 
+/**
+ * What a job checks out (the same shape as `CheckoutTarget` in src/checkouts/, declared here so
+ * the command side does not depend on the checkout machinery): the default branch for an issue,
+ * the head commit the comment was written against for a pull request, or a ref named with `/run`.
+ */
+export type JobCheckoutTarget =
+  | { kind: 'default'; branch: string }
+  | { kind: 'pull'; number: number; headSha: string; baseRef: string }
+  | { kind: 'ref'; ref: string }
+
+/** Where a job works: its own checkout of the repository its command was written in. */
+export interface JobCheckout {
+  /** The http(s) clone URL from the Gitea API, without credentials. */
+  cloneUrl: string
+  target: JobCheckoutTarget
+}
+
 /** Who asked for a job and from where: the origin half of its provenance. */
 export interface JobOrigin {
   deliveryId: string
@@ -52,6 +69,11 @@ export interface JobRequest {
   ackCommentKey: string
   /** Why this house (`named in the command`, ...), shown again when the ack comment is edited. */
   houseReason?: string
+  /**
+   * The checkout the job runs in; absent for a house that works in its static `workspaceRoots`
+   * (and for jobs queued before checkouts existed).
+   */
+  checkout?: JobCheckout
 }
 
 /**
