@@ -166,17 +166,20 @@ export class CheckoutManager {
         )
         return target
       })
+      // Both in the checkout's own repository, side by side: the config write is an atomic rename.
       const env = checkoutEnv(this.opts.toolConfig, {})
-      await checkoutGit(this.run, ['-C', checkoutPath, 'config', 'remote.origin.url', req.cloneUrl], env, {
-        what: `set the remote of ${repoKey}`,
-        ...g,
-      })
-      await checkoutGit(
-        this.run,
-        ['-C', checkoutPath, 'checkout', '--quiet', '--detach', resolved.commit, '--'],
-        env,
-        { what: `check out ${resolved.commit.slice(0, 12)} of ${repoKey}`, ...g },
-      )
+      await Promise.all([
+        checkoutGit(this.run, ['-C', checkoutPath, 'config', 'remote.origin.url', req.cloneUrl], env, {
+          what: `set the remote of ${repoKey}`,
+          ...g,
+        }),
+        checkoutGit(
+          this.run,
+          ['-C', checkoutPath, 'checkout', '--quiet', '--detach', resolved.commit, '--'],
+          env,
+          { what: `check out ${resolved.commit.slice(0, 12)} of ${repoKey}`, ...g },
+        ),
+      ])
       log.info(
         {
           commit: resolved.commit,
