@@ -285,6 +285,12 @@ export class CheckoutManager {
     } catch (err) {
       // A mirror whose first fetch failed (no such repository, a refused token) is not kept.
       if (created) await rm(dir, { recursive: true, force: true }).catch(() => undefined)
+      // This job was cancelled or timed out: that says nothing about the repository, so the
+      // requests that were waiting for this fetch run their own instead of sharing the abort.
+      if (g.signal.aborted) {
+        if (state.last === record) state.last = undefined
+        throw err
+      }
       record.error = isDiskFull(err) ? diskFull(`the fetch of ${g.repoKey}`, err) : err
       throw record.error
     }

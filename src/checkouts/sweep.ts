@@ -128,22 +128,28 @@ export async function evictMirrors(o: EvictOptions): Promise<void> {
     if (total <= o.budget) break
     if (o.busy(m.repoKey)) continue
     const { lock } = mirrorPathsOf(o.layout, m.repoKey)
-    const evicted = await o.locks.with(m.repoKey, lock, AbortSignal.timeout(60_000), async () => {
-      const now = await stat(path.join(m.dir, LAST_USED_FILE)).then(
-        (s) => s.mtimeMs,
-        () => m.lastUsed,
-      )
-      if (now !== m.lastUsed || o.busy(m.repoKey)) return false
-      await mkdir(o.layout.trash, { recursive: true })
-      const aside = path.join(
-        o.layout.trash,
-        `${m.repoKey.replace('/', '+')}-${randomBytes(6).toString('hex')}`,
-      )
-      await rename(m.dir, aside)
-      o.sizes.delete(m.dir)
-      await rm(aside, { recursive: true, force: true })
-      return true
-    })
+    const evicted = await o.locks
+      .with(m.repoKey, lock, AbortSignal.timeout(60_000), async () => {
+        const now = await stat(path.join(m.dir, LAST_USED_FILE)).then(
+          (s) => s.mtimeMs,
+          () => m.lastUsed,
+        )
+        if (now !== m.lastUsed || o.busy(m.repoKey)) return false
+        await mkdir(o.layout.trash, { recursive: true })
+        const aside = path.join(
+          o.layout.trash,
+          `${m.repoKey.replace('/', '+')}-${randomBytes(6).toString('hex')}`,
+        )
+        await rename(m.dir, aside)
+        o.sizes.delete(m.dir)
+        await rm(aside, { recursive: true, force: true })
+        return true
+      })
+      .catch((err: unknown) => {
+        // A lock held past the timeout (a long fetch elsewhere): try again at the next sweep.
+        o.log.warn({ err, repo: m.repoKey }, 'mirror not evicted')
+        return false
+      })
     if (!evicted) continue
     total -= m.bytes
     o.log.info({ repo: m.repoKey, bytes: m.bytes, total, budget: o.budget }, 'mirror evicted (disk budget)')

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -360,5 +360,35 @@ describe('CheckoutManager.prepare', () => {
     expect(again.path).toBe(first.path)
     expect(existsSync(path.join(again.path, 'left.txt'))).toBe(false)
     await again.release('success')
+  })
+})
+
+describe('CheckoutManager.prepare, cancelled', () => {
+  let w: World
+  afterEach(() => w.cleanup())
+
+  it('a job cancelled during the fetch does not fail the jobs that were waiting for that fetch', async () => {
+    w = await makeWorld({ uploadDelayMs: 300 })
+    const src = sourceRepo(w.projectRoot, 'acme', 'api')
+    const head = src.commit({ 'a.txt': 'a\n' })
+    src.push('main')
+    const m = w.manager()
+    const req = (jobId: string) => ({
+      repo: { owner: 'acme', name: 'api' },
+      cloneUrl: w.url('acme', 'api'),
+      jobId,
+      target: { kind: 'default' as const, branch: 'main' },
+    })
+    const cancel = new AbortController()
+    const first = m.prepare(req('cancelled'), cancel.signal).catch((e: unknown) => e)
+    const second = m.prepare(req('waiting'), signal())
+    setTimeout(() => cancel.abort(new Error('cancelled by the user')), 100)
+    expect(((await first) as Error).message).toBe('cancelled by the user')
+    const co = await second
+    expect(co.commit).toBe(head)
+    expect(w.server.fetchCount()).toBe(2)
+    expect(existsSync(path.join(w.root, 'worktrees', path.basename(co.path)))).toBe(true)
+    await co.release('success')
+    expect(readdirSync(path.join(w.root, 'worktrees'))).toEqual([])
   })
 })
