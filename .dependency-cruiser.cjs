@@ -60,6 +60,15 @@ module.exports = {
       to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
     },
     {
+      name: 'checkouts-stay-out-of-the-loop',
+      severity: 'error',
+      comment:
+        'Checkouts (mirrors and per-job clones) are asked for by workers and used with tools/exec and the git ' +
+        'hardening; they never import the daemon, the router, the server or the other rooms of the bot loop.',
+      from: { path: '^src/checkouts/' },
+      to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
+    },
+    {
       name: 'src-never-imports-tests-or-bench',
       severity: 'error',
       comment: 'Shipped code never depends on tests, benchmarks or scripts.',

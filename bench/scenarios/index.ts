@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js'
+import { checkoutScenario } from './checkout.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
@@ -14,4 +15,5 @@ export const scenarios: Scenario[] = [
   triageScenario,
   throughputScenario,
   memoryScenario,
+  checkoutScenario,
 ]

@@ -28,6 +28,8 @@ describe('layout rules', () => {
     'src/harness/store.ts': "import type { Redis } from 'ioredis'\nexport type R = Redis\n",
     // A tool importing the router.
     'src/tools/tool.ts': "import { route } from '../router/router.js'\nexport const t = route\n",
+    // Checkouts importing the workers.
+    'src/checkouts/mirror.ts': "import { route } from '../router/router.js'\nexport const m = route\n",
     // A cycle.
     'src/a/one.ts': "import { two } from './two.js'\nexport const one = () => two\n",
     'src/a/two.ts': "import { one } from './one.js'\nexport const two = () => one\n",
@@ -65,6 +67,9 @@ describe('layout rules', () => {
     expect(out).toMatch(/error content-sees-narrow-interfaces: commands\/direct\.ts/)
     expect(out).toMatch(/error only-queue-and-jobs-import-bullmq-ioredis: src\/harness\/store\.ts/)
     expect(out).toMatch(/error tools-stay-out-of-the-loop: src\/tools\/tool\.ts → src\/router\/router\.ts/)
+    expect(out).toMatch(
+      /error checkouts-stay-out-of-the-loop: src\/checkouts\/mirror\.ts → src\/router\/router\.ts/,
+    )
     // queue/ itself may import ioredis.
     expect(out).not.toMatch(/only-queue-and-jobs-import-bullmq-ioredis: src\/queue\//)
   })
