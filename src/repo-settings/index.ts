@@ -15,3 +15,9 @@ export {
   type RepoSettingsRead,
 } from './read-repo-settings.js'
 export { repoSettingsProblemEffect } from './repo-settings-problem.js'
+export {
+  runProofCommands,
+  type ProofEvidence,
+  type ProofRun,
+  type RunProofOptions,
+} from './run-proof-commands.js'
