@@ -2,7 +2,12 @@ import type { RedisClient } from '../queue/connection.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 
 /** What the ledger knows about a keyed comment. */
-export type LedgerEntry = { state: 'posted'; commentId: number } | { state: 'pending' } | undefined
+export type LedgerEntry =
+  | { state: 'posted'; commentId: number }
+  | { state: 'pending' }
+  /** A keyed effect that is not a comment (a commit status) was applied. */
+  | { state: 'done' }
+  | undefined
 
 /**
  * Remembers which keyed comments were posted, and their ids, so re-applying effects after a crash
@@ -17,6 +22,8 @@ export interface EffectLedger {
   get(key: string): Promise<LedgerEntry>
   markPending(key: string): Promise<void>
   set(key: string, commentId: number): Promise<void>
+  /** Records that a keyed effect other than a comment (a commit status) was applied. */
+  mark(key: string): Promise<void>
 }
 
 /** Default time a comment key is remembered: longer than any job waits for approval or retries. */
@@ -25,6 +32,7 @@ export const DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600
 function decode(raw: string | null | undefined): LedgerEntry {
   if (raw === null || raw === undefined) return undefined
   if (raw === 'pending') return { state: 'pending' }
+  if (raw === 'done') return { state: 'done' }
   const id = Number(raw)
   return Number.isSafeInteger(id) && id > 0 ? { state: 'posted', commentId: id } : undefined
 }
@@ -58,6 +66,10 @@ export class RedisEffectLedger implements EffectLedger {
   async set(key: string, commentId: number): Promise<void> {
     await this.redis.set(this.k(key), String(commentId), 'EX', this.ttlSeconds)
   }
+
+  async mark(key: string): Promise<void> {
+    await this.redis.set(this.k(key), 'done', 'EX', this.ttlSeconds)
+  }
 }
 
 /**
@@ -80,6 +92,11 @@ export class MemoryEffectLedger implements EffectLedger {
 
   set(key: string, commentId: number): Promise<void> {
     this.entries.set(key, String(commentId))
+    return Promise.resolve()
+  }
+
+  mark(key: string): Promise<void> {
+    this.entries.set(key, 'done')
     return Promise.resolve()
   }
 }

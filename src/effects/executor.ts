@@ -3,7 +3,8 @@ import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
 import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import type { EffectLedger } from './effect-ledger.js'
-import type { Effect } from './effects.js'
+import type { Effect, JobRequest } from './effects.js'
+import { commitStatusEffects, statusKey } from '../report/commit-status.js'
 import type { JobsControl } from '../jobs/jobs.js'
 import type { TriageStore } from '../triage/triage-store.js'
 
@@ -182,6 +183,46 @@ export class Executor {
     return undefined
   }
 
+  /**
+   * The `pending` commit status of a job on a pull request, set before the job is enqueued so it
+   * can never land after the job's final status (the reporter sets that, and a job that does not
+   * exist yet cannot end). Marked in the ledger before the enqueue, so applying the effect again
+   * after a crash never sends it late. Best effort: a Gitea error is logged and the job is
+   * enqueued anyway, because branch protection treats a missing status like a pending one and the
+   * final status, which the reporter retries until it lands, is the one that matters.
+   */
+  private async pendingStatus(job: JobRequest, ackCommentId: number | undefined): Promise<void> {
+    const state = job.approval.required ? 'awaiting_approval' : 'queued'
+    const statuses = commitStatusEffects(
+      {
+        jobId: job.jobId,
+        house: job.house,
+        tool: job.tool,
+        repo: job.origin.repo,
+        commandUrl: job.origin.commentUrl,
+        checkout: job.checkout,
+      },
+      state,
+      ackCommentId,
+    )
+    if (statuses.length === 0) return
+    const key = statusKey(job.jobId, 'pending')
+    if ((await this.deps.ledger.get(key)) !== undefined) return
+    for (const s of statuses) {
+      try {
+        await this.deps.port.createCommitStatus(s.repo, s.sha, {
+          state: s.state,
+          context: s.context,
+          description: s.description,
+          targetUrl: s.targetUrl,
+        })
+      } catch (err) {
+        this.deps.log.warn({ err, jobId: job.jobId, sha: s.sha }, 'pending commit status not set')
+      }
+    }
+    await this.deps.ledger.mark(key)
+  }
+
   private async applyOne(
     effect: Effect,
     labelCache: Map<string, Promise<GiteaLabel[]>>,
@@ -261,6 +302,7 @@ export class Executor {
           const ack = await ledger.get(effect.job.ackCommentKey)
           ackCommentId = ack?.state === 'posted' ? ack.commentId : undefined
         }
+        await this.pendingStatus(effect.job, ackCommentId)
         await jobs.enqueue({ ...effect.job, ackCommentId })
         markHop('executor.enqueued', effect.job.origin.deliveryId)
         return { effect, outcome: 'done' }

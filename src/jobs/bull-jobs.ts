@@ -138,6 +138,7 @@ export class BullJobs implements JobsControl, JobsView {
       createdAt: this.iso(),
       expiresAt: job.approval.required ? this.iso(job.approval.ttlSeconds * 1000) : undefined,
       retryKeys: [],
+      checkout: job.checkout,
     }
     const created = await this.opts.store.create(record)
     // Created now or by an earlier attempt: make sure what should follow did follow. When created
@@ -195,6 +196,7 @@ export class BullJobs implements JobsControl, JobsView {
       retryKeys: [...rec.retryKeys, key],
       expiresAt: rec.approvalRequired ? this.iso(rec.approvalTtlSeconds * 1000) : null,
       startedAt: null,
+      commit: null,
       finishedAt: null,
       reason: `retry ${run - 1} asked by @${by}`,
       approval: null,

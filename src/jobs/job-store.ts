@@ -17,6 +17,23 @@ const JobStateName = z.enum([
   'timeout',
 ])
 
+const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)
+
+/** Where a job works (`JobCheckout` in src/effects/effects.ts), as the record keeps it. */
+export const JobCheckoutRecord = z.object({
+  cloneUrl: z.string().url(),
+  target: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('default'), branch: z.string().min(1) }),
+    z.object({
+      kind: z.literal('pull'),
+      number: z.number().int().positive(),
+      headSha: Sha,
+      baseRef: z.string().min(1),
+    }),
+    z.object({ kind: z.literal('ref'), ref: z.string().min(1) }),
+  ]),
+})
+
 /**
  * Everything known about one job, kept in Redis (`<prefix>:job:<id>`, a hash of JSON fields) for
  * `/status` in any state, the reporter and the workers. Parsed with zod on every read: Redis is a
@@ -70,6 +87,14 @@ export const JobRecord = z.object({
   cancelRequestedBy: z.string().optional(),
   /** `/retry` keys already applied, so a retried delivery does not start another run. */
   retryKeys: z.array(z.string()),
+  /** The checkout the job runs in (absent for a house working in its static `workspaceRoots`). */
+  checkout: JobCheckoutRecord.optional(),
+  /**
+   * The commit the current run's checkout is at, set by the worker once the checkout is made.
+   * For a pull request it can differ from `checkout.target.headSha` when the PR was force-pushed
+   * between the comment and the checkout; the final commit status goes on this one.
+   */
+  commit: Sha.optional(),
 })
 export type JobRecord = z.infer<typeof JobRecord>
 

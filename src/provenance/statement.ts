@@ -42,6 +42,29 @@ export const ExecutionPredicate = z.object({
   evidence: z.array(
     z.object({ kind: z.string(), summary: z.string(), detail: z.record(z.string(), z.unknown()) }),
   ),
+  /**
+   * The repository's proof commands run after the tool (`.uni-wizard.yaml`, docs/CONFIG.md), one
+   * entry each. Absent in statements from before proof commands and when none ran, so those
+   * statements parse and verify as before.
+   */
+  proof: z
+    .array(
+      z.object({
+        kind: z.literal('proof-command'),
+        summary: z.string(),
+        detail: z.object({
+          name: z.string(),
+          argv: z.array(z.string()),
+          exitCode: z.number().int().nullable(),
+          signal: z.string().nullable(),
+          durationMs: z.number().nonnegative(),
+          stdoutSha256: z.string(),
+          stderrSha256: z.string(),
+          timedOut: z.boolean(),
+        }),
+      }),
+    )
+    .optional(),
   requestUrl: z.string().optional(),
   deliveryId: z.string().optional(),
   error: z.string().optional(),

@@ -27,3 +27,14 @@ export {
   type AckStatus,
 } from './render.js'
 export { ackBody, startReporter, type ReporterOptions, type RunningReporter } from './reporter.js'
+export {
+  ackCommentUrl,
+  commitStateOf,
+  commitStatusEffects,
+  statusContext,
+  statusDescription,
+  statusKey,
+  STATUS_CONTEXT_PREFIX,
+  STATUS_DESCRIPTION_MAX,
+  type StatusJob,
+} from './commit-status.js'

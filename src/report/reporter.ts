@@ -14,6 +14,8 @@ import { FINAL_STATES } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore } from '../jobs/job-store.js'
 import { finalReaction, renderAck, type AckStatus, type FinalOutcome } from './render.js'
 import { StoredResult } from '../jobs/stored-result.js'
+import type { JobState } from '../jobs/jobs.js'
+import { commitStatusEffects, statusKey } from './commit-status.js'
 
 export interface ReporterOptions {
   /** A worker-role connection. */
@@ -101,6 +103,51 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   const log = opts.log.child({ component: 'reporter' })
   const now = opts.now ?? Date.now
 
+  const sendStatuses = async (rec: JobRecord, state: JobState, ackId: number): Promise<void> => {
+    const job = {
+      jobId: rec.id,
+      house: rec.house,
+      tool: rec.tool,
+      repo: rec.origin.repo,
+      commandUrl: rec.origin.commentUrl,
+      checkout: rec.checkout,
+      commit: rec.commit,
+    }
+    for (const s of commitStatusEffects(job, state, ackId)) {
+      try {
+        await port.createCommitStatus(s.repo, s.sha, {
+          state: s.state,
+          context: s.context,
+          description: s.description,
+          targetUrl: s.targetUrl,
+        })
+      } catch (err) {
+        // A refusal retrying cannot change (a 4xx) must not hold the report back for hours.
+        if ((err as { transient?: unknown } | null)?.transient !== false) throw err
+        log.warn({ err, jobId: rec.id, sha: s.sha, state: s.state }, 'commit status refused; not retried')
+      }
+    }
+  }
+
+  // The commit statuses of a job on a pull request, after its comment shows the state they link
+  // to. Once per run and phase (ledger key), so a retried report sends nothing twice; a Gitea
+  // error throws and the report is retried, which edits the comment again by id (never posts).
+  const commitStatuses = async (rec: JobRecord, ackId: number): Promise<void> => {
+    if (rec.checkout?.target.kind !== 'pull') return
+    const final = FINAL_STATES.has(rec.state)
+    const key = statusKey(rec.runId, final ? 'final' : 'pending')
+    if ((await ledger.get(key)) !== undefined) return
+    await sendStatuses(rec, rec.state, ackId)
+    await ledger.mark(key)
+    if (final) return
+    // The run may have ended while this `pending` was on its way, and its final status been set
+    // before it by another report: read again, and if so set the final status once more, so the
+    // last word on the commit is the verdict, never a late `pending`.
+    const latest = await store.getRecord(rec.id)
+    if (latest && latest.runId === rec.runId && FINAL_STATES.has(latest.state))
+      await sendStatuses(latest, latest.state, ackId)
+  }
+
   const process_ = async (job: QueueJob): Promise<string> => {
     const data = ReportData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad report data: ${data.error.issues[0]?.message}`)
@@ -149,6 +196,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
         await port.addCommentReaction(rec.origin.repo, rec.origin.commentId, reaction)
       else await port.addIssueReaction(rec.origin.repo, rec.origin.issue, reaction)
     }
+    await commitStatuses(rec, ackId)
     return rec.state
   }
 

@@ -21,7 +21,7 @@ export type HealthEndpoint = z.infer<typeof HealthEndpoint>
  * start of a git branch name: no leading `-` or `/`, no empty, `.`-led or `.lock` components, none
  * of the characters git refuses in ref names.
  */
-const BranchPrefix = z
+export const BranchPrefix = z
   .string()
   .min(2)
   .max(100)
