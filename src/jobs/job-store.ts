@@ -5,6 +5,20 @@ import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
 import type { JobState, JobView, JobsView } from './jobs.js'
 
+const JobCheckout = z.object({
+  cloneUrl: z.string().min(1),
+  target: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('default'), branch: z.string().min(1) }),
+    z.object({
+      kind: z.literal('pull'),
+      number: z.number().int().positive(),
+      headSha: z.string().min(1),
+      baseRef: z.string().min(1),
+    }),
+    z.object({ kind: z.literal('ref'), ref: z.string().min(1) }),
+  ]),
+})
+
 const JobStateName = z.enum([
   'queued',
   'awaiting_approval',
@@ -70,6 +84,11 @@ export const JobRecord = z.object({
   cancelRequestedBy: z.string().optional(),
   /** `/retry` keys already applied, so a retried delivery does not start another run. */
   retryKeys: z.array(z.string()),
+  /**
+   * The checkout the job runs in (a house with `workspace: checkout`): clone URL and target. The
+   * commit it resolved to is in the run's stored result.
+   */
+  checkout: JobCheckout.optional(),
 })
 export type JobRecord = z.infer<typeof JobRecord>
 
