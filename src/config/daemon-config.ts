@@ -69,7 +69,11 @@ export const DaemonConfig = z
         /** A failed job's checkout is kept this long for debugging (0: deleted at once). */
         keepFailedMinutes: z.number().min(0).default(60),
         /** How often each worker process sweeps: expired kept checkouts, crash leftovers, eviction. */
-        sweepIntervalMs: z.number().int().min(1000).default(5 * 60_000),
+        sweepIntervalMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(5 * 60_000),
       })
       .strict()
       .prefault({}),
