@@ -5,7 +5,8 @@ import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 import type { CommandContext, HouseInfo, ToolInfo } from '../src/commands-core/command-spec.js'
-import type { Effect, JobMode } from '../src/effects/effects.js'
+import type { Effect, JobCheckout, JobMode } from '../src/effects/effects.js'
+import { GitRefName } from '../src/tools/git/git-repo.js'
 import { houseFromLabel } from '../labels/house-label.js'
 import { renderAck } from '../src/report/render.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
@@ -95,6 +96,33 @@ function chooseMode(
   }
 }
 
+/**
+ * Splits the checkout ref off the tool's arguments: `checkout=<ref>` always names it; `ref=<ref>`
+ * does too when the tool has no `ref` argument of its own (git_log and git_checkout have one).
+ */
+function checkoutRef(
+  tool: ToolInfo,
+  args: Record<string, string>,
+): { ref: string | undefined; toolArgs: Record<string, string> } | { error: string } {
+  const { checkout, ...rest } = args
+  const refIsCheckout = 'ref' in rest && tool.args !== undefined && !tool.args.includes('ref')
+  if (checkout !== undefined && refIsCheckout)
+    return { error: 'Name the checkout once: `checkout=<ref>` or `ref=<ref>`, not both.' }
+  const toolArgs = { ...rest }
+  let ref = checkout
+  if (refIsCheckout) {
+    ref = toolArgs.ref
+    delete toolArgs.ref
+  }
+  if (ref === undefined) return { ref, toolArgs }
+  const ok = GitRefName.safeParse(ref)
+  if (!ok.success)
+    return {
+      error: `${codeSpan(ref)} is not a branch, tag or commit to check out: ${inlineText(ok.error.issues[0]?.message ?? 'not a valid git ref name')}. Name a branch, tag or commit id, e.g. \`checkout=main\`.`,
+    }
+  return { ref, toolArgs }
+}
+
 function approvalRequired(house: HouseInfo, mode: JobMode, tool: ToolInfo): boolean {
   if (mode === 'SOVEREIGN' || house.approval === 'always') return true
   return house.approval === 'writes' && tool.access === 'write'
@@ -106,12 +134,14 @@ export const run: CommandSpec<RunArgs> = {
   permission: 'write',
   args: RunArgs,
   help: {
-    usage: '/run <tool> [key=value ...] [@house] [--mode m] [--dry-run]',
+    usage: '/run <tool> [key=value ...] [checkout=<ref>] [@house] [--mode m] [--dry-run]',
     description:
-      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. The ack comment names the job id and is updated in place until the result.",
+      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. On a house with `workspace: checkout` the job runs in its own checkout of this repository: at the pull request's head commit on a PR, at the default branch's head on an issue; `checkout=<branch|tag|commit>` picks another (so does `ref=<...>` for a tool without a `ref` argument of its own). The ack comment names the job id and is updated in place until the result.",
     examples: [
       '/run git_status @bezalel',
       '/run file_read path=README.md',
+      '/run git_status checkout=release/2.0 @bezalel',
+      '/run file_read path=CHANGELOG.md ref=v1.4.0',
       '/run http_get url="https://example.com/health" @allegro --mode simple',
       '/run git_push @bezalel --mode=sovereign --dry-run',
     ],
@@ -147,6 +177,19 @@ export const run: CommandSpec<RunArgs> = {
         ),
       ]
     }
+    const split = checkoutRef(tool, args.args)
+    if ('error' in split) return [reply(ctx, 'run-error', split.error)]
+    const inCheckout = house.workspace === 'checkout'
+    if (split.ref !== undefined && !inCheckout)
+      return [
+        reply(
+          ctx,
+          'run-error',
+          `House **${inlineText(house.name)}** works in its own folders, not in a checkout of this repository, so there is no checkout to move to ${codeSpan(split.ref)}. Drop \`checkout=\`, or use a house with \`workspace: checkout\`.`,
+        ),
+      ]
+    // Read before anything is posted: a failed read is retried with the event, nothing half done.
+    const checkout: JobCheckout | undefined = inCheckout ? await ctx.checkoutTarget(split.ref) : undefined
     const { mode, reason } = chooseMode(house, args.mode, choice.reason)
     const required = approvalRequired(house, mode, tool)
     // The chosen house's sovereigns, not everyone's: the worker's harness accepts no one else.
@@ -184,7 +227,7 @@ export const run: CommandSpec<RunArgs> = {
           jobId: ctx.jobId,
           house: house.name,
           tool: tool.name,
-          args: args.args,
+          args: split.toolArgs,
           mode,
           dryRun: args.dryRun,
           requester: ctx.requester,
@@ -199,6 +242,7 @@ export const run: CommandSpec<RunArgs> = {
           approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
           ackCommentKey,
           houseReason: reason,
+          ...(checkout ? { checkout } : {}),
         },
       },
     ]

@@ -112,6 +112,8 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
       port,
       pieces,
       prefix: config.env.UW_PREFIX,
+      // The sandbox's houses check out demo/sandbox from the double, like a real bot its Gitea's repos.
+      giteaUrl: giteaUrl ?? sandbox?.info.giteaUrl,
     })
   } catch (err) {
     await sandbox?.stop()

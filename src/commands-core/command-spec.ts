@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import type { CommentEvent } from '../events/comment-event.js'
 import type { RepoRef } from '../gitea/port.js'
-import type { Effect, JobMode } from '../effects/effects.js'
+import type { Effect, JobCheckout, JobMode } from '../effects/effects.js'
 import type { JobsView } from '../jobs/jobs.js'
 import type { CommandsConfig } from './commands-config.js'
 import type { ParsedCommand } from '../command-parsing/parse-commands.js'
@@ -79,6 +79,11 @@ export interface HouseInfo {
   sovereigns: readonly string[]
   /** Whether a sovereign may approve a job they asked for themselves. */
   allowSelfApproval: boolean
+  /**
+   * `checkout`: its jobs run in a checkout of the issue's repository; `static` (or absent): in
+   * the house's fixed folders.
+   */
+  workspace?: 'checkout' | 'static'
 }
 
 /** Whether a house has a live worker, from worker heartbeats. */
@@ -104,6 +109,8 @@ export interface ToolInfo {
   name: string
   access: 'read' | 'write'
   description: string
+  /** Its argument names, when known (`/run` reads `ref=` as the checkout ref only for a tool without a `ref`). */
+  args?: readonly string[]
 }
 
 /** Re-runs triage on an issue; returns the effects (labels, comment) like a handler would. */
@@ -168,6 +175,15 @@ export interface HandlerContext {
   repoLabels(): Promise<string[]>
   /** Fails by throwing; the slash-command handler turns a failure into "denied" (fail closed). */
   permissions(login: string): Promise<PermissionLevel>
+  /**
+   * What a job started here checks out, read through the port: the PR's head commit (and base
+   * branch) for a pull request, the default branch's head for an issue, or `ref` when given
+   * (validated by the caller). The clone URL is on the Gitea the bot talks to.
+   *
+   * @example
+   *   await ctx.checkoutTarget() // { cloneUrl: 'https://gitea.example/acme/api.git', target: { kind: 'pull', number: 4, headSha, baseRef: 'main' } }
+   */
+  checkoutTarget(ref?: string): Promise<JobCheckout>
   houses: HousesView
   tools: readonly ToolInfo[]
   jobs: JobsView

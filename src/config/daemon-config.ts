@@ -53,6 +53,30 @@ export const DaemonConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Per-job checkouts (houses with `workspace: checkout`; docs/CHECKOUTS.md, docs/OPERATIONS.md).
+     */
+    checkouts: z
+      .object({
+        /** Mirrors and job checkouts. Default `<UW_DATA_DIR>/checkouts`. */
+        dir: z.string().min(1).optional(),
+        /** Mirrors past this total size are evicted, least recently used first, by the sweep. */
+        diskBudgetBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(5 * 2 ** 30),
+        /** A failed job's checkout is kept this long for debugging (0: deleted at once). */
+        keepFailedMinutes: z.number().min(0).default(60),
+        /** How often each worker process sweeps: expired kept checkouts, crash leftovers, eviction. */
+        sweepIntervalMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(5 * 60_000),
+      })
+      .strict()
+      .prefault({}),
     reporter: z
       .object({
         /** Attempts per report before it is kept as failed (with the defaults: about 16 hours). */

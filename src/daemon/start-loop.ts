@@ -1,4 +1,6 @@
 import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { CheckoutManager } from '../checkouts/checkout-manager.js'
 import {
   commentHandlers as defaultCommentHandlers,
   eventHandlers as defaultEventHandlers,
@@ -65,6 +67,12 @@ export interface StartLoopOptions {
   keyDir?: string
   /** Worker id stem, default `<hostname>:<pid>`. */
   workerId?: string
+  /**
+   * The Gitea URL the bot talks to, default GITEA_URL. With one, houses default to per-job
+   * checkouts of the issue's repository (fetched only from this origin, with GITEA_TOKEN);
+   * without one, every house works in its static `workspaceRoots`.
+   */
+  giteaUrl?: string
 }
 
 /** The running loop: what it started and how to stop it. */
@@ -107,7 +115,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const { config, log, port, pieces } = opts
   const prefix = opts.prefix ?? DEFAULT_PREFIX
   const keyDir = opts.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR)
-  const file = daemonHouses(config.file, config.env.UW_DATA_DIR, keyDir)
+  const giteaUrl = opts.giteaUrl ?? config.env.GITEA_URL
+  const file = daemonHouses(config.file, config.env.UW_DATA_DIR, keyDir, { checkouts: Boolean(giteaUrl) })
   const policies = resolveHouses(file.houses)
   const houseNames = Object.keys(policies)
   for (const h of pieces.workers)
@@ -156,6 +165,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     reportAttempts: file.daemon.reporter.attempts,
     signApproval,
   })
+
+  const checkoutHouses = pieces.workers.filter((h) => policies[h]!.workspace === 'checkout')
+  const checkouts =
+    giteaUrl && checkoutHouses.length > 0 ? checkoutManager(config, file, giteaUrl, log) : undefined
 
   const stops: { name: string; stop: () => Promise<void> }[] = []
   const stop = async () => {
@@ -234,6 +247,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           limits: new RedisRateLimiter(connection, prefix),
           config: file.commands,
           commands: defaultCommands,
+          giteaUrl,
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,
@@ -267,8 +281,18 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         log,
         workerId: `${stem}:${house}`,
         outputCap: file.daemon.reporter.outputCap,
+        checkouts,
       })
       workers.push(w)
+    }
+    if (checkouts) {
+      // One sweep per process: kept checkouts past their time, crash leftovers, mirrors over budget.
+      const sweep = () =>
+        void checkouts.sweep().catch((err: unknown) => log.warn({ err }, 'checkout sweep failed'))
+      sweep()
+      const sweeper = setInterval(sweep, file.daemon.checkouts.sweepIntervalMs)
+      sweeper.unref()
+      stops.push({ name: 'checkout sweep', stop: async () => clearInterval(sweeper) })
     }
     // Workers stop first (they may still report), so they are pushed last.
     stops.push({ name: 'workers', stop: async () => void (await Promise.all(workers.map((w) => w.close()))) })
@@ -278,6 +302,25 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     throw err
   }
   return { jobs, store, workers, stop }
+}
+
+/** The process's checkout manager: the bot's token goes only to the Gitea it talks to. */
+function checkoutManager(
+  config: Config,
+  file: Config['file'],
+  giteaUrl: string,
+  log: Logger,
+): CheckoutManager {
+  const c = file.daemon.checkouts
+  return new CheckoutManager({
+    root: resolve(c.dir ?? join(config.env.UW_DATA_DIR, 'checkouts')),
+    allowedOrigins: [giteaUrl],
+    token: () => config.env.GITEA_TOKEN,
+    diskBudgetBytes: c.diskBudgetBytes,
+    keepFailedMs: c.keepFailedMinutes * 60_000,
+    toolConfig: file.toolSettings,
+    log: log.child({ component: 'checkouts' }),
+  })
 }
 
 function redisPassword(url: string): string | undefined {

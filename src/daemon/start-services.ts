@@ -54,6 +54,8 @@ export interface StartServicesOptions {
   triage?: TriageEngine
   /** House key directory (signing, approvals); default config `keys.dir`, else `<UW_DATA_DIR>/keys`. */
   keyDir?: string
+  /** The Gitea URL jobs check out from; default GITEA_URL (the sandbox passes its double's). */
+  giteaUrl?: string
 }
 
 /** Everything `serve` started. */
@@ -147,6 +149,7 @@ export async function startServices(
         eventHandlers: options.eventHandlers,
         triage: options.triage,
         keyDir: options.keyDir,
+        giteaUrl: options.giteaUrl,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')

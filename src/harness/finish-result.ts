@@ -75,6 +75,9 @@ export async function finishResult(
       jobId: run.options.job?.id,
       retryOf: run.options.retryOf,
       output: out.output,
+      ...(run.options.resolvedDependencies && run.options.resolvedDependencies.length > 0
+        ? { resolvedDependencies: [...run.options.resolvedDependencies] }
+        : {}),
     },
   })
   const result: ToolResult = {

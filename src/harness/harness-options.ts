@@ -4,6 +4,7 @@ import type { HarnessConfig, HarnessConfigInput } from '../houses/harness-config
 import type { PatternStore } from '../intelligence/pattern-store.js'
 import type { Logger } from '../logger.js'
 import type { AuditLog } from '../provenance/audit-log.js'
+import type { ResourceDescriptor } from '../provenance/statement.js'
 import type { ToolContext, ToolSpec } from '../tools/tool.js'
 import type { Approval } from './approvals/approval.js'
 import type { CircuitBreaker } from './attempts/circuit-breaker.js'
@@ -86,6 +87,16 @@ export interface ExecuteOptions {
    * the part shown signed, so a cut comment can be checked (see `outputFacts`).
    */
   shownOutputChars?: number
+  /**
+   * This call's workspace roots, replacing the house's static `workspaceRoots` (the bot passes
+   * the job's checkout). Relative paths resolve against the first; every path must lie inside one.
+   */
+  workspaceRoots?: readonly string[]
+  /**
+   * What the call worked on, signed as the predicate's `resolvedDependencies` (the bot: the
+   * checkout's commit, `{ uri: 'git+<clone url>@<sha>', digest: { gitCommit: '<sha>' } }`).
+   */
+  resolvedDependencies?: readonly ResourceDescriptor[]
 }
 
 /** One call of `executeMany`. */

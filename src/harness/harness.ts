@@ -110,13 +110,7 @@ export class Harness {
       (options.redis ? new RedisPatternStore(options.redis, this.redisPrefix) : new MemoryPatternStore())
     this.auditLog = options.stores?.audit
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [process.cwd()]
-    this.workspaceRoots = roots.map((r) => {
-      try {
-        return realpathSync(resolve(r))
-      } catch {
-        return resolve(r) // a root that does not exist yet confines just the same
-      }
-    })
+    this.workspaceRoots = roots.map(realRoot)
     this.now = options.now ?? Date.now
     this.contextExtra = { ...options.context, ...(options.gitea ? { gitea: options.gitea } : {}) }
     const dataDir = process.env.UW_DATA_DIR || '.data'
@@ -275,7 +269,12 @@ export class Harness {
     if (!parsed.success) return this.finish(run, 'failure', badArgs(spec, parsed.error))
     const args = parsed.data
     run.argsDigest = callDigest(spec.name, args)
-    const ctx = this.context(options.signal ?? new AbortController().signal)
+    const ctx = this.context(
+      options.signal ?? new AbortController().signal,
+      options.workspaceRoots && options.workspaceRoots.length > 0
+        ? options.workspaceRoots.map(realRoot)
+        : this.workspaceRoots,
+    )
 
     const approval = { spec, digest: run.argsDigest, mode, options }
     const unapproved = this.approvals.check(approval, run.approvals)
@@ -342,14 +341,22 @@ export class Harness {
     return this.policy.timeouts[spec.name] ?? this.policy.timeouts.default ?? spec.timeoutMs
   }
 
-  private context(signal: AbortSignal): ToolContext {
+  private context(signal: AbortSignal, workspaceRoots: string[]): ToolContext {
     return {
       ...this.contextExtra,
       signal,
       house: this.house,
-      workspaceRoots: this.workspaceRoots,
+      workspaceRoots,
       log: this.log,
     } as ToolContext
+  }
+}
+
+function realRoot(r: string): string {
+  try {
+    return realpathSync(resolve(r))
+  } catch {
+    return resolve(r) // a root that does not exist yet confines just the same
   }
 }
 

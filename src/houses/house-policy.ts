@@ -12,6 +12,12 @@ export const HousePolicyInput = z
     mode: ModeName.optional(),
     /** Gitea logins whose approvals count. */
     sovereigns: z.array(z.string().min(1)).optional(),
+    /**
+     * Where the bot runs this house's jobs: `checkout` (each job in its own checkout of the
+     * issue's repository) or `static` (in `workspaceRoots`). Unset: the bot picks checkout for a
+     * house without `workspaceRoots` when it runs against a Gitea; the library is always static.
+     */
+    workspace: z.enum(['checkout', 'static']).optional(),
     /** Directories the tools may touch; default the working directory. */
     workspaceRoots: z.array(z.string().min(1)).optional(),
     /** Per-attempt timeouts in ms: `default` and/or per tool name. */
@@ -38,6 +44,8 @@ export interface HousePolicy {
   tools: string[]
   mode: z.infer<typeof ModeName>
   sovereigns: string[]
+  /** As configured; undefined: the runner decides (see `HousePolicyInput.workspace`). */
+  workspace?: 'checkout' | 'static'
   workspaceRoots: string[]
   timeouts: Record<string, number>
   approvalRequired: 'writes' | 'all' | 'none'

@@ -8,10 +8,20 @@ import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
 import type { ApprovalComment, JobRequest } from '../effects/effects.js'
 import { FINAL_STATES, type JobView, type JobsControl, type JobsView } from './jobs.js'
-import { recordFromReply, type JobPatch, type JobRecord, type RedisJobStore } from './job-store.js'
+import { JobRecord, recordFromReply, type JobPatch, type RedisJobStore } from './job-store.js'
 
-/** Data of a job on a `house-<name>` queue: which record and which run of it. */
-export const HouseJobData = z.object({ jobId: z.string().min(1), runId: z.string().min(1) })
+/**
+ * Data of a job on a `house-<name>` queue: which record and which run of it, and the record's
+ * checkout (if any), so the worker prepares it before it marks the run started: a checkout that
+ * fails transiently is retried without the run counting as started.
+ */
+export const HouseJobData = z.object({
+  jobId: z.string().min(1),
+  runId: z.string().min(1),
+  checkout: JobRecord.shape.checkout,
+  /** The repository checked out (the record's origin), with `checkout`. */
+  repo: z.object({ owner: z.string(), name: z.string() }).optional(),
+})
 export type HouseJobData = z.infer<typeof HouseJobData>
 
 /** Data of a job on the `reports` queue: render the job's current state; `expire` also ends a stale approval request. */
@@ -58,8 +68,15 @@ export interface BullJobsOptions {
  * @example
  *   jobDigest({ house: 'bezalel', tool: 'git_push', args: {}, mode: 'SIMPLE' }) // 'sha256:…'
  */
-export function jobDigest(j: Pick<JobRequest, 'house' | 'tool' | 'args' | 'mode'>): string {
-  return digestOf({ house: j.house, tool: j.tool, args: j.args, mode: j.mode })
+export function jobDigest(j: Pick<JobRequest, 'house' | 'tool' | 'args' | 'mode' | 'checkout'>): string {
+  // What it runs on is part of what is approved; jobs without a checkout keep their old digest.
+  return digestOf({
+    house: j.house,
+    tool: j.tool,
+    args: j.args,
+    mode: j.mode,
+    ...(j.checkout ? { checkout: j.checkout } : {}),
+  })
 }
 
 const ENDED = [...FINAL_STATES]
@@ -257,7 +274,12 @@ export class BullJobs implements JobsControl, JobsView {
   async addRun(rec: JobRecord): Promise<void> {
     const queue = this.queues.get(rec.house)
     if (!queue) throw new Error(`no queue for house ${rec.house}`)
-    const data: HouseJobData = { jobId: rec.id, runId: rec.runId }
+    const data: HouseJobData = {
+      jobId: rec.id,
+      runId: rec.runId,
+      // A dry run runs nothing, so it needs no checkout.
+      ...(rec.checkout && !rec.dryRun ? { checkout: rec.checkout, repo: rec.origin.repo } : {}),
+    }
     await queue.add(rec.tool, data, {
       jobId: rec.runId,
       attempts: this.opts.houseAttempts ?? 5,

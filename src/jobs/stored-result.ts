@@ -20,6 +20,10 @@ export const StoredResult = z.object({
   statement: ExecutionStatement.optional(),
   envelope: DsseEnvelope.optional(),
   host: z.string(),
+  /** The commit the run worked on, for a job in a checkout (and why it is not the one asked for). */
+  checkout: z
+    .object({ commit: z.string(), repo: z.string(), target: z.string(), note: z.string().optional() })
+    .optional(),
 })
 export type StoredResult = z.infer<typeof StoredResult>
 

@@ -26,6 +26,7 @@ export {
   ExecutionStatement,
   outputFacts,
   PREDICATE_TYPE,
+  ResourceDescriptor,
   shownOutput,
   STATEMENT_TYPE,
 } from './statement.js'

@@ -6,6 +6,19 @@ export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
 /** The predicate type of a uni-wizard execution record. */
 export const PREDICATE_TYPE = 'https://uni-wizard.dev/provenance/v1'
 
+/**
+ * An in-toto ResourceDescriptor (the fields the bot fills): what a run worked on, e.g. the commit
+ * of the job's checkout, `{ uri: 'git+https://gitea.example.com/acme/api.git@<sha>', digest:
+ * { gitCommit: '<sha>' } }`.
+ */
+export const ResourceDescriptor = z.object({
+  uri: z.string().optional(),
+  digest: z.record(z.string(), z.string()).optional(),
+  name: z.string().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+})
+export type ResourceDescriptor = z.infer<typeof ResourceDescriptor>
+
 /** What a uni-wizard execution predicate holds (see docs/HARNESS.md). */
 export const ExecutionPredicate = z.object({
   requestedBy: z.string(),
@@ -82,6 +95,11 @@ export const ExecutionPredicate = z.object({
       shown: z.object({ chars: z.number().int().nonnegative(), sha256: z.string() }).optional(),
     })
     .optional(),
+  /**
+   * What the run worked on, as in-toto ResourceDescriptors (SLSA's name): for a job in a checkout,
+   * the commit it ran on (`digest.gitCommit`). Absent outside checkouts and in older statements.
+   */
+  resolvedDependencies: z.array(ResourceDescriptor).optional(),
 })
 export type ExecutionPredicate = z.infer<typeof ExecutionPredicate>
 

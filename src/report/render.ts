@@ -158,6 +158,14 @@ export function provenanceLines(s: ExecutionStatement): { field: string; line: s
       field: 'retry of',
       line: `- retry of: job ${codeSpan(p.retryOf.jobId)}, first requested by ${mention(p.retryOf.requestedBy)}`,
     })
+  for (const dep of p.resolvedDependencies ?? []) {
+    const commit = dep.digest?.gitCommit
+    if (commit === undefined) continue
+    const at = dep.annotations ?? {}
+    const repo = typeof at.repo === 'string' ? ` of ${codeSpan(at.repo)}` : ''
+    const target = typeof at.target === 'string' ? ` (${codeSpan(at.target)})` : ''
+    lines.push({ field: 'commit', line: `- commit: ${codeSpan(commit)}${repo}${target}` })
+  }
   lines.push(
     { field: 'mode', line: `- mode: ${inlineText(p.mode)}` },
     {

@@ -9,7 +9,7 @@ import type {
 } from '../commands-core/command-spec.js'
 import type { PermissionLevel } from '../commands-core/permission.js'
 import type { CommentEvent } from '../events/comment-event.js'
-import type { GiteaPort } from '../gitea/port.js'
+import type { GiteaPort, RepoRef } from '../gitea/port.js'
 import type { JobsView } from '../jobs/jobs.js'
 
 /** What `createHandlerContext` needs; the router builds it once per process. */
@@ -23,7 +23,31 @@ export interface HandlerContextDeps {
   limits: RateLimiter
   config: BotConfig
   commands: readonly CommandSpec[]
+  /**
+   * The Gitea URL the bot talks to: a repository's clone URL on another origin (Gitea's
+   * ROOT_URL seen from outside, say) is rebuilt on it, since checkouts fetch only from there.
+   */
+  giteaUrl?: string
   now?: () => Date
+}
+
+/**
+ * The clone URL a checkout fetches: Gitea's own when it is on the bot's Gitea origin, else
+ * `${giteaUrl}/<owner>/<name>.git` (docs/CHECKOUTS.md: the token goes only to that origin).
+ *
+ * @example
+ *   cloneUrlOn('http://gitea:3000/a/b.git', 'https://git.example.com', { owner: 'a', name: 'b' }) // 'https://git.example.com/a/b.git'
+ */
+export function cloneUrlOn(cloneUrl: string, giteaUrl: string | undefined, repo: RepoRef): string {
+  if (!giteaUrl) return cloneUrl
+  const base = new URL(giteaUrl)
+  try {
+    if (new URL(cloneUrl).origin === base.origin) return cloneUrl
+  } catch {
+    // not a URL: rebuilt below
+  }
+  const root = base.href.replace(/\/+$/, '')
+  return `${root}/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}.git`
 }
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -43,20 +67,35 @@ export function createHandlerContext(deps: HandlerContextDeps, event: CommentEve
   const repo = { owner: event.repo.owner, name: event.repo.name }
   const sovereigns = new Set(deps.houses.sovereigns.map((s) => s.toLowerCase()))
   const permissionCache = new Map<string, Promise<PermissionLevel>>()
+  const issue = once(async () => {
+    const i = await deps.port.getIssue(repo, event.issue.number)
+    return {
+      number: i.number,
+      title: i.title,
+      isPull: i.isPull,
+      state: i.state,
+      labels: i.labels.map((l) => l.name),
+    }
+  })
+  const repository = once(() => deps.port.getRepository(repo))
   return {
     event,
     repo,
     botLogin: deps.botLogin,
-    issue: once(async () => {
-      const i = await deps.port.getIssue(repo, event.issue.number)
-      return {
-        number: i.number,
-        title: i.title,
-        isPull: i.isPull,
-        state: i.state,
-        labels: i.labels.map((l) => l.name),
+    issue,
+    async checkoutTarget(ref) {
+      const r = await repository()
+      const cloneUrl = cloneUrlOn(r.cloneUrl, deps.giteaUrl, { owner: r.owner, name: r.name })
+      if (ref !== undefined) return { cloneUrl, target: { kind: 'ref', ref } }
+      if ((await issue()).isPull) {
+        const pr = await deps.port.getPullRequest(repo, event.issue.number)
+        return {
+          cloneUrl,
+          target: { kind: 'pull', number: pr.number, headSha: pr.headSha, baseRef: pr.baseRef },
+        }
       }
-    }),
+      return { cloneUrl, target: { kind: 'default', branch: r.defaultBranch } }
+    },
     repoLabels: once(async () => (await deps.port.listLabels(repo)).map((l) => l.name)),
     permissions(login) {
       const key = login.toLowerCase()

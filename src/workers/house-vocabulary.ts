@@ -64,15 +64,18 @@ export function houseInfo(policy: HousePolicy, tools: readonly ToolSpec[]): Hous
     approval: APPROVAL[policy.approvalRequired],
     sovereigns: policy.sovereigns,
     allowSelfApproval: policy.allowSelfApproval,
+    workspace: policy.workspace ?? 'static',
   }
 }
 
 /**
  * @example
- *   toolInfo(gitStatus) // { name: 'git_status', access: 'read', description: '…' }
+ *   toolInfo(gitStatus) // { name: 'git_status', access: 'read', description: '…', args: ['repoPath', …] }
  */
 export function toolInfo(tool: ToolSpec): ToolInfo {
-  return { name: tool.name, access: tool.access, description: tool.description }
+  const shape = (tool.args as { shape?: unknown }).shape
+  const args = shape && typeof shape === 'object' ? Object.keys(shape) : undefined
+  return { name: tool.name, access: tool.access, description: tool.description, ...(args ? { args } : {}) }
 }
 
 /**

@@ -16,6 +16,9 @@ import { FINAL_STATES, type JobState } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore, RunProgress } from '../jobs/job-store.js'
 import { DEFAULT_OUTPUT_CAP } from '../report/render.js'
 import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.js'
+import { CheckoutError } from '../checkouts/checkout-error.js'
+import type { Checkout, CheckoutManager } from '../checkouts/checkout-manager.js'
+import type { JobCheckout } from '../effects/effects.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -37,6 +40,26 @@ export interface HouseWorkerOptions {
    * digest of the part shown signed too, so the cut comment can be verified. Default 50,000.
    */
   outputCap?: number
+  /**
+   * Makes each job's checkout (jobs whose record names one: houses with `workspace: checkout`).
+   * Without it such a job fails, saying this worker has no checkouts.
+   */
+  checkouts?: CheckoutManager
+}
+
+/** A job's checkout, prepared before the run is marked started, or why it could not be. */
+type Prepared = { co: Checkout; checkout: JobCheckout } | { failure: CheckoutError | Error } | undefined
+
+/**
+ * How the result comment and the record name what a checkout was at.
+ *
+ * @example
+ *   targetText({ kind: 'pull', number: 4, headSha, baseRef: 'main' }) // 'PR #4 head'
+ */
+export function targetText(t: JobCheckout['target']): string {
+  if (t.kind === 'pull') return `PR #${t.number} head`
+  if (t.kind === 'default') return `head of ${t.branch}`
+  return `ref ${t.ref}`
 }
 
 /** A running house worker. */
@@ -169,26 +192,74 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   const process_ = async (job: QueueJob, _token?: string, signal?: AbortSignal): Promise<string> => {
     const data = HouseJobData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // Before the run is marked started: a transient failure (network, disk full) is thrown, and
+    // BullMQ retries the job later without it counting as started (a write would not be re-run).
+    const prepared = data.data.checkout ? await prepareCheckout(data.data, signal) : undefined
+    let outcome: 'success' | 'failure' = 'success'
+    try {
+      const ran = await take(job, data.data, signal, prepared)
+      // A run that did not succeed keeps its checkout for a while; anything else is deleted.
+      if (ran in FINAL && ran !== 'success') outcome = 'failure'
+      return ran
+    } finally {
+      // After the final report is queued: a failed job's checkout is kept for a while (keepFailed).
+      if (prepared && 'co' in prepared)
+        await prepared.co
+          .release(outcome)
+          .catch((err: unknown) => log.warn({ err, jobId: data.data.jobId }, 'checkout not released'))
+    }
+  }
+
+  const prepareCheckout = async (d: HouseJobData, signal: AbortSignal | undefined): Promise<Prepared> => {
+    const checkout = d.checkout as JobCheckout
+    if (!opts.checkouts)
+      return {
+        failure: new Error(
+          'this worker makes no checkouts (it runs without a Gitea to check out from); run the house on a worker started with GITEA_URL',
+        ),
+      }
+    const repo = d.repo ?? repoOfCloneUrl(checkout.cloneUrl)
+    try {
+      const co = await opts.checkouts.prepare(
+        { repo, cloneUrl: checkout.cloneUrl, jobId: `${d.jobId}.${d.runId}`, target: checkout.target },
+        signal ?? new AbortController().signal,
+      )
+      return { co, checkout }
+    } catch (err) {
+      if (err instanceof CheckoutError && err.transient && !signal?.aborted) {
+        log.warn({ err, jobId: d.jobId, kind: err.kind }, 'checkout failed for now; the job is retried')
+        throw err
+      }
+      return { failure: err instanceof Error ? err : new Error(String(err)) }
+    }
+  }
+
+  const take = async (
+    job: QueueJob,
+    data: HouseJobData,
+    signal: AbortSignal | undefined,
+    prepared: Prepared,
+  ): Promise<string> => {
     // One round trip reads the record and the run's progress and, in the usual case, also moves
     // the record to `running` and marks the run started (by this worker, right before the tool:
     // a failure before this point re-runs safely; after it, a write is not repeated).
     const named = toolsByName.get(job.name)
     const startedAt = new Date().toISOString()
-    const picked = await store.pickUp(data.data.jobId, {
-      runId: data.data.runId,
+    const picked = await store.pickUp(data.jobId, {
+      runId: data.runId,
       tool: job.name,
       write: !named || named.access === 'write',
       worker: workerId,
       at: startedAt,
     })
     const rec = picked.record
-    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.data.jobId}`)
+    if (!rec) throw new UnrecoverableError(`no readable record for job ${data.jobId}`)
     markHop('worker.picked', rec.origin.deliveryId)
     const jlog = log.child({ jobId: rec.id, runId: rec.runId, tool: rec.tool })
     const tool = toolsByName.get(rec.tool)
     const running = picked.started
       ? rec
-      : await startOtherwise(rec, picked.progress, tool, jlog, data.data.runId, startedAt)
+      : await startOtherwise(rec, picked.progress, tool, jlog, data.runId, startedAt)
     if (typeof running === 'string') return running
     // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
     // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
@@ -201,7 +272,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         settings.runningReportDelayMs,
       )
     try {
-      return await runTool(rec, tool, jlog, signal, () => clearTimeout(runningReport))
+      return await runTool(rec, tool, jlog, signal, () => clearTimeout(runningReport), prepared)
     } finally {
       clearTimeout(runningReport)
     }
@@ -214,7 +285,29 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     jlog: Logger,
     signal: AbortSignal | undefined,
     ran: () => void,
+    prepared: Prepared,
   ): Promise<string> => {
+    if (prepared && 'failure' in prepared) {
+      ran()
+      const err = prepared.failure
+      if (signal?.aborted) {
+        await finish(rec, plainResult('cancelled', ''))
+        return 'cancelled'
+      }
+      jlog.warn({ err }, 'no checkout; the job fails')
+      await finish(
+        rec,
+        plainResult('failure', '', {
+          rule: 'checkout',
+          reason: `could not check out ${rec.origin.repo.owner}/${rec.origin.repo.name}: ${err.message}`,
+          fix:
+            err instanceof CheckoutError && err.kind === 'no-such-commit'
+              ? 'name an existing branch, tag or commit with `checkout=<ref>`'
+              : `fix the cause, then \`/retry ${rec.id}\``,
+        }),
+      )
+      return 'checkout failed'
+    }
     if (rec.dryRun) {
       ran()
       await finish(
@@ -226,7 +319,11 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       )
       return 'dry run'
     }
-    jlog.info('running')
+    const co = prepared && 'co' in prepared ? prepared : undefined
+    // The commit this run works on, for the reporter's final commit status: it can differ from a
+    // pull request's head recorded at enqueue when the branch was force-pushed in between.
+    if (co) await store.transition(rec.id, [], { commit: co.co.commit })
+    jlog.info({ checkout: co?.co.path }, 'running')
     markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       requestedBy: rec.requester.login,
@@ -239,11 +336,29 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       mode: harnessMode(rec.mode),
       retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
       shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
+      ...(co && {
+        workspaceRoots: [co.co.path],
+        resolvedDependencies: [
+          {
+            uri: `git+${co.checkout.cloneUrl}@${co.co.commit}`,
+            digest: { gitCommit: co.co.commit },
+            annotations: { repo: co.co.repoKey, target: targetText(co.checkout.target) },
+          },
+        ],
+      }),
     })
     markHop('worker.toolEnd', rec.origin.deliveryId)
     ran()
-    jlog.info({ status: result.status, durationMs: result.durationMs }, 'finished')
-    await finish(rec, storedResult(result))
+    jlog.info({ status: result.status, durationMs: result.durationMs, commit: co?.co.commit }, 'finished')
+    const stored = storedResult(result)
+    if (co)
+      stored.checkout = {
+        commit: co.co.commit,
+        repo: co.co.repoKey,
+        target: targetText(co.checkout.target),
+        ...(co.co.note ? { note: co.co.note } : {}),
+      }
+    await finish(rec, stored)
     return result.status
   }
 
@@ -315,4 +430,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       log.info('house worker stopped')
     },
   }
+}
+
+/** `owner/name` from a Gitea clone URL (`…/owner/name.git`), for job data written without `repo`. */
+function repoOfCloneUrl(cloneUrl: string): { owner: string; name: string } {
+  const parts = new URL(cloneUrl).pathname
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean)
+  return { owner: parts[parts.length - 2] ?? '', name: parts[parts.length - 1] ?? '' }
 }

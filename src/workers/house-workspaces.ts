@@ -17,13 +17,32 @@ export function defaultDaemonWorkspace(dataDir: string): string {
  * would expose the signing keys or the data dir (Redis password, webhook secret) is refused at
  * start-up: one that contains either, or lies in the data dir outside its `workspace`.
  *
+ * It also settles each house's `workspace`: as configured, else `checkout` when the bot has a
+ * Gitea to check out from (`opts.checkouts`) and the house sets no `workspaceRoots`, else
+ * `static`. A house that asks for checkouts without a Gitea is refused.
+ *
  * @example
  *   const file = daemonHouses(config.file, '.data', '.data/keys') // houses get ['/abs/.data/workspace']
  */
-export function daemonHouses(file: FileConfig, dataDir: string, keyDir: string): FileConfig {
+export function daemonHouses(
+  file: FileConfig,
+  dataDir: string,
+  keyDir: string,
+  opts: { checkouts?: boolean } = {},
+): FileConfig {
   const houses = { ...file.houses }
   const workspace = defaultDaemonWorkspace(dataDir)
   for (const [name, policy] of Object.entries(resolveHouses(file.houses))) {
+    // Decided before the static roots are filled in below: an explicit `workspaceRoots` keeps a
+    // house static unless it asks for checkouts.
+    const mode =
+      policy.workspace ?? (opts.checkouts && policy.workspaceRoots.length === 0 ? 'checkout' : 'static')
+    if (mode === 'checkout' && !opts.checkouts)
+      throw new Error(
+        `house ${name}: workspace: checkout needs a Gitea to check out from (GITEA_URL, or the sandbox); ` +
+          `set houses.${name}.workspace: static`,
+      )
+    houses[name] = { ...houses[name], workspace: mode }
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [workspace]
     for (const root of roots) {
       if (isInside(resolve(keyDir), resolve(root)))
@@ -44,6 +63,8 @@ export function daemonHouses(file: FileConfig, dataDir: string, keyDir: string):
             `directory outside ${data}, in houses.${name}.workspaceRoots`,
         )
     }
+    // A checkout house keeps the static root too: it is where a job without a checkout (queued
+    // before checkouts existed) runs.
     if (policy.workspaceRoots.length === 0) {
       mkdirSync(workspace, { recursive: true })
       houses[name] = { ...houses[name], workspaceRoots: [workspace] }

@@ -108,6 +108,8 @@ export interface LoopWorldOptions {
   fileConfig?: (config: Record<string, unknown>) => Record<string, unknown>
   /** Options of the bot's in-process Gitea adapter (retry policy, request timeout). */
   adapter?: Partial<Pick<GiteaJsAdapterOptions, 'retry' | 'requestTimeoutMs'>>
+  /** Host `olive/demo` as a real git repository (README on `main`), so houses can check it out. */
+  git?: boolean
 }
 
 /** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
@@ -156,7 +158,8 @@ export class LoopWorld {
       (Object.keys(LOGINS) as Person[]).map((p) => [p, d.createUser({ login: LOGINS[p] }).token]),
     ) as Record<Person, string>
     this.tokens = { ...people, bot: bot.token }
-    this.repo = d.createRepo({ owner: 'olive', name: 'demo' })
+    this.repo = d.createRepo({ owner: 'olive', name: 'demo', ...(this.options.git ? { git: true } : {}) })
+    if (this.options.git) d.seedCommits(this.repo, { 'README.md': '# demo\n' }, 'Initial commit')
     d.addCollaborator(this.repo, BOT, 'admin')
     d.addCollaborator(this.repo, LOGINS.writer, 'write')
     d.addCollaborator(this.repo, LOGINS.sovereign, 'admin')

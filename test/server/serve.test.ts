@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,16 +97,39 @@ describe('uni-wizard serve (child process)', () => {
     // So is the embedded Redis password.
     const info = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as {
       giteaUrl: string
+      cloneUrl?: string
       users: { bot: { token: string }; writer: { token: string } }
     }
     const botToken = info.users.bot.token
-    writeFileSync(join(dataDir, 'workspace', 'leak.txt'), `${botToken}\n${password}\n`)
+    // The sandbox's houses work in checkouts of demo/sandbox: the writer pushes a branch holding
+    // the secrets, and the job checks it out (`checkout=leak`) and reads the file there.
+    const clone = join(dataDir, 'leak-clone')
+    const git = (...args: string[]) =>
+      execFileSync(
+        'git',
+        ['-c', `http.extraHeader=Authorization: token ${info.users.writer.token}`, ...args],
+        {
+          cwd: clone,
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 'w',
+            GIT_AUTHOR_EMAIL: 'w@w',
+            GIT_COMMITTER_NAME: 'w',
+            GIT_COMMITTER_EMAIL: 'w@w',
+          },
+        },
+      )
+    execFileSync('git', ['clone', '-q', info.cloneUrl!, clone])
+    writeFileSync(join(clone, 'leak.txt'), `${botToken}\n${password}\n`)
+    git('add', 'leak.txt')
+    git('commit', '-qm', 'leak')
+    git('push', '-q', 'origin', 'HEAD:refs/heads/leak')
     const api = `${info.giteaUrl}/api/v1/repos/demo/sandbox/issues/1/comments`
     const auth = { Authorization: `token ${info.users.writer.token}`, 'Content-Type': 'application/json' }
     const asked = await fetch(api, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ body: '/run file_read path=leak.txt @allegro' }),
+      body: JSON.stringify({ body: '/run file_read path=leak.txt checkout=leak @allegro' }),
     })
     expect(asked.status).toBe(201)
     const answer = await until('the file_read result', async () => {

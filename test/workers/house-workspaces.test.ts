@@ -60,3 +60,32 @@ describe('daemonHouses', () => {
     expect(() => daemonHouses(config, data, elsewhereKeys)).not.toThrow()
   })
 })
+
+describe('daemonHouses: where each house works (issue 12)', () => {
+  const data = join(dir, 'data-ws')
+  const keys = join(data, 'keys')
+  it('with a Gitea: checkout for houses without roots, static for explicit roots unless asked', () => {
+    const file = daemonHouses(
+      FileConfig.parse({
+        houses: {
+          bezalel: { workspaceRoots: ['/srv/repos'] },
+          allegro: { workspaceRoots: ['/srv/a'], workspace: 'checkout' },
+        },
+      }),
+      data,
+      keys,
+      { checkouts: true },
+    )
+    const houses = resolveHouses(file.houses)
+    expect(houses.timmy!.workspace).toBe('checkout')
+    expect(houses.bezalel!.workspace).toBe('static')
+    expect(houses.allegro!.workspace).toBe('checkout')
+  })
+  it('without a Gitea: static, and a house asking for checkouts is refused', () => {
+    const houses = resolveHouses(daemonHouses(FileConfig.parse({}), data, keys).houses)
+    expect(Object.values(houses).every((h) => h.workspace === 'static')).toBe(true)
+    expect(() =>
+      daemonHouses(FileConfig.parse({ houses: { ezra: { workspace: 'checkout' } } }), data, keys),
+    ).toThrow(/house ezra: workspace: checkout needs a Gitea/)
+  })
+})

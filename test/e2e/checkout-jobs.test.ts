@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { StoredResult } from '../../src/jobs/stored-result.js'
+import { readResultComment, verifyResultComment } from '../../src/report/check-result-comment.js'
+import { verifyEnvelope } from '../../src/provenance/dsse.js'
+import { KeyStore } from '../../src/provenance/key-store.js'
+import { ackState, LoopWorld, until } from './loop-world.js'
+
+// Issue 12 §1: a job runs in its own checkout of the issue's repository (the double hosts
+// olive/demo as a real git repository over HTTP; real router, workers, git and Redis).
+describe('jobs run in a checkout of the issue repository', () => {
+  const world = new LoopWorld({
+    git: true,
+    fileConfig: (c) => {
+      const houses = c.houses as Record<string, Record<string, unknown>>
+      houses.bezalel = { ...houses.bezalel, workspace: 'checkout', proofRequired: false }
+      houses.ezra = { ...houses.ezra, workspace: 'checkout' }
+      return c
+    },
+  })
+  let issue = 0
+  let mainSha = ''
+  let fixSha = ''
+  let pull = 0
+
+  beforeAll(async () => {
+    await world.start()
+    const d = world.gitea.double
+    mainSha = d.seedCommits(world.repo, { 'a.txt': 'main\n' }, 'Add a')
+    fixSha = d.seedCommits(world.repo, { 'a.txt': 'fix\n' }, 'Fix a', { branch: 'fix', from: 'main' })
+    pull = d.openPullRequest(world.repo, { title: 'Fix a', author: 'wren', head: 'fix' }).number
+    issue = await world.openIssue()
+    await world.settle()
+  }, 30_000)
+  afterAll(() => world.stop())
+
+  async function runTo(on: number, body: string, states: string[]) {
+    const c = await world.comment('writer', on, body)
+    const ack = await until(
+      `ack of "${body}"`,
+      () =>
+        world
+          .botComments(on)
+          .filter((b) => b.id > c.id)
+          .find((b) => states.includes(ackState(b.body)?.state ?? '')),
+      20_000,
+    )
+    return { ack, jobId: ackState(ack.body)!.jobId }
+  }
+
+  async function stored(jobId: string): Promise<StoredResult> {
+    const rec = await world.services.loop!.store.getRecord(jobId)
+    const progress = await world.services.loop!.store.progress(rec!.runId)
+    return StoredResult.parse(JSON.parse(progress.result!))
+  }
+
+  function signedPredicate(ackBody: string): Record<string, unknown> {
+    const read = readResultComment(ackBody)
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    const v = verifyEnvelope(read.ok ? read.comment.envelope : undefined, keys)
+    expect(v.valid).toBe(true)
+    return (JSON.parse(v.valid ? v.payload.toString('utf8') : '{}') as { predicate: Record<string, unknown> })
+      .predicate
+  }
+
+  it('an issue job runs at the head of the default branch; the commit is stored and signed', async () => {
+    const { ack, jobId } = await runTo(issue, '/run git_status @bezalel', ['success', 'failure'])
+    expect(ackState(ack.body)?.state).toBe('success')
+    expect(ack.body).toContain(`detached HEAD ${mainSha.slice(0, 12)}`)
+    const result = await stored(jobId)
+    expect(result.checkout).toMatchObject({ commit: mainSha, repo: 'olive/demo', target: 'head of main' })
+    expect(signedPredicate(ack.body).resolvedDependencies).toEqual([
+      {
+        uri: `git+${world.gitea.url}/olive/demo.git@${mainSha}`,
+        digest: { gitCommit: mainSha },
+        annotations: { repo: 'olive/demo', target: 'head of main' },
+      },
+    ])
+    // The comment shows the commit, and verify checks that line against the statement like the others.
+    expect(ack.body).toContain(`- commit: \`${mainSha}\` of \`olive/demo\` (\`head of main\`)`)
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    expect(verifyResultComment(ack.body, keys)).toMatchObject({ ok: true })
+    const edited = ack.body.replace(`- commit: \`${mainSha}\``, `- commit: \`${'0'.repeat(40)}\``)
+    expect(verifyResultComment(edited, keys)).toMatchObject({ ok: false, field: 'commit' })
+    // The bot's token is in neither the comment nor the stored result (statement included).
+    expect(ack.body).not.toContain(world.tokens.bot)
+    expect(JSON.stringify(result)).not.toContain(world.tokens.bot)
+  }, 30_000)
+
+  it('a pull request job runs at the PR head commit', async () => {
+    const { ack, jobId } = await runTo(pull, '/run file_read path=a.txt @bezalel', ['success', 'failure'])
+    expect(ackState(ack.body)?.state).toBe('success')
+    expect(ack.body).toContain('fix')
+    expect((await stored(jobId)).checkout).toMatchObject({ commit: fixSha, target: `PR #${pull} head` })
+    expect(signedPredicate(ack.body).resolvedDependencies).toMatchObject([{ digest: { gitCommit: fixSha } }])
+    // §3: the PR head gets a pending status when the job is queued, then the verdict, both under one
+    // stable context and linking to the job's comment.
+    const statuses = await until('final commit status', () => {
+      const all = world.gitea.double.statusesOf(world.repo, fixSha)
+      return all.some((s) => s.state === 'success') ? all : undefined
+    })
+    expect(statuses.map((s) => [s.state, s.context])).toEqual([
+      ['pending', 'uni-wizard/bezalel/file_read'],
+      ['success', 'uni-wizard/bezalel/file_read'],
+    ])
+    expect(statuses.every((s) => s.targetUrl.endsWith(`#issuecomment-${ack.id}`))).toBe(true)
+  }, 30_000)
+
+  it('checkout= and ref= (for a tool without its own ref) pick another commit; a bad ref is refused', async () => {
+    const byCheckout = await runTo(issue, '/run git_status checkout=fix @bezalel', ['success', 'failure'])
+    expect(byCheckout.ack.body).toContain(`detached HEAD ${fixSha.slice(0, 12)}`)
+    expect((await stored(byCheckout.jobId)).checkout?.target).toBe('ref fix')
+    const byRef = await runTo(issue, `/run file_read path=a.txt ref=${fixSha} @bezalel`, [
+      'success',
+      'failure',
+    ])
+    expect((await stored(byRef.jobId)).checkout?.commit).toBe(fixSha)
+    expect(byRef.ack.body).toContain('fix')
+
+    const before = world.botComments(issue).length
+    const bad = await world.comment('writer', issue, '/run git_status checkout=--upload-pack=x @bezalel')
+    const reply = await until('the refusal', () =>
+      world
+        .botComments(issue)
+        .find((b) => b.id > bad.id && b.body.includes('is not a branch, tag or commit')),
+    )
+    expect(reply.body).toContain('checkout=--upload-pack=x')
+    expect(ackState(reply.body)).toBeUndefined()
+    await world.settle()
+    expect(world.botComments(issue).length).toBe(before + 1)
+  }, 30_000)
+
+  it('two jobs at once on one repository work in separate checkouts, deleted after success', async () => {
+    const cs = await Promise.all([
+      world.comment('writer', issue, '/run file_write path=note.txt content=one @ezra'),
+      world.comment('writer', issue, '/run file_write path=note.txt content=two @ezra'),
+    ])
+    const first = Math.min(...cs.map((c) => c.id))
+    const acks = await until(
+      'both results',
+      () => {
+        const done = world
+          .botComments(issue)
+          .filter((b) => b.id > first && b.body.includes('`file_write`'))
+          .filter((b) => ['success', 'failure'].includes(ackState(b.body)?.state ?? ''))
+        return done.length === 2 ? done : undefined
+      },
+      20_000,
+    )
+    expect(acks.map((a) => ackState(a.body)?.state)).toEqual(['success', 'success'])
+    const [one, two] = acks.map((a) => ({ jobId: ackState(a.body)!.jobId })) as [
+      { jobId: string },
+      { jobId: string },
+    ]
+    const pathOf = async (jobId: string) => {
+      const s = await stored(jobId)
+      const ev = s.statement?.predicate.evidence[0]?.detail as { path?: string } | undefined
+      return ev?.path ?? ''
+    }
+    const [p1, p2] = [await pathOf(one.jobId), await pathOf(two.jobId)]
+    const worktrees = join(world.config.env.UW_DATA_DIR, 'checkouts', 'worktrees')
+    expect(p1).toContain(worktrees)
+    expect(p2).toContain(worktrees)
+    expect(p1, `${p1} ${p2}`).not.toBe(p2)
+    expect(() => readFileSync(p1)).toThrow() // released after success
+    // Neither write reached the repository: a new job's checkout has no note.txt.
+    const after = await runTo(issue, '/run file_read path=note.txt @bezalel', ['success', 'failure'])
+    expect(ackState(after.ack.body)?.state).toBe('failure')
+  }, 40_000)
+
+  it('a repository the bot cannot fetch fails the job with a clear reason', async () => {
+    const d = world.gitea.double
+    const other = d.createRepo({ owner: 'olive', name: 'plain' }) // not hosted: its clone URL is 404
+    d.addCollaborator(other, 'uni-wizard', 'admin')
+    d.addCollaborator(other, 'wren', 'write')
+    d.addHook(other, {
+      url: `${world.services.httpUrl}/webhooks/gitea`,
+      secret: 'e2e-webhook-secret',
+      contentType: 'json',
+    })
+    const n = (await world.api('writer').createIssue(other, { title: 'x', body: 'y' })).number
+    await world.settle()
+    const c = await world.api('writer').createComment(other, n, '/run git_status @bezalel')
+    const botId = d.store.userByLogin('uni-wizard')?.id
+    const ack = await until(
+      'the failure',
+      () =>
+        d
+          .comments(other, n)
+          .filter((b) => b.id > c.id && b.posterId === botId)
+          .find((b) => ackState(b.body)?.state === 'failure'),
+      20_000,
+    )
+    // User-facing text is escaped (inert markdown): compare without the backslashes.
+    const text = ack.body.replace(/\\/g, '')
+    expect(text).toContain(
+      'could not check out olive/plain: the repository olive/plain was not found on Gitea',
+    )
+    expect(ack.body).not.toContain(world.tokens.bot)
+  }, 40_000)
+})
