@@ -19,6 +19,11 @@ export interface JobCheckout {
   /** The http(s) clone URL from the Gitea API, without credentials. */
   cloneUrl: string
   target: JobCheckoutTarget
+  /**
+   * The repository's default branch when the target is not it (a pull request, a ref), from the
+   * Gitea API at enqueue: the worker reads `.uni-wizard.yaml` from it (docs/CONFIG.md).
+   */
+  defaultBranch?: string
 }
 
 /** Who asked for a job and from where: the origin half of its provenance. */

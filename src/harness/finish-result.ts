@@ -69,6 +69,7 @@ export async function finishResult(
       attempts: run.attempts,
       status,
       evidence: run.evidence ? [run.evidence] : [],
+      ...(run.proof && run.proof.length > 0 ? { proof: run.proof } : {}),
       requestUrl: run.options.requestUrl,
       deliveryId: run.options.deliveryId,
       error: safeError?.reason,

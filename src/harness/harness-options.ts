@@ -4,7 +4,7 @@ import type { HarnessConfig, HarnessConfigInput } from '../houses/harness-config
 import type { PatternStore } from '../intelligence/pattern-store.js'
 import type { Logger } from '../logger.js'
 import type { AuditLog } from '../provenance/audit-log.js'
-import type { ResourceDescriptor } from '../provenance/statement.js'
+import type { ExecutionPredicate, ResourceDescriptor } from '../provenance/statement.js'
 import type { ToolContext, ToolSpec } from '../tools/tool.js'
 import type { Approval } from './approvals/approval.js'
 import type { CircuitBreaker } from './attempts/circuit-breaker.js'
@@ -97,6 +97,26 @@ export interface ExecuteOptions {
    * checkout's commit, `{ uri: 'git+<clone url>@<sha>', digest: { gitCommit: '<sha>' } }`).
    */
   resolvedDependencies?: readonly ResourceDescriptor[]
+  /**
+   * This call's branch prefix for git_push and gitea_create_pr, replacing
+   * `toolSettings.git.branchPrefix` (the bot passes a repository's own, from `.uni-wizard.yaml`).
+   * `{house}` is replaced by the house's name, as in the setting.
+   */
+  branchPrefix?: string
+  /**
+   * Proof beyond the tool's own evidence, run after a successful tool run and before the result is
+   * signed (the bot: the repository's proof commands in the job's checkout). Its evidence is signed
+   * as the predicate's `proof`; when it did not pass, the call ends `unverified` (rule
+   * `proof-commands`). A throw (the call was cancelled meanwhile) ends the call `cancelled` if the
+   * signal was aborted, else `unverified`.
+   */
+  proof?: (signal: AbortSignal) => Promise<ExtraProof>
+}
+
+/** What an `ExecuteOptions.proof` check found: whether it passed, and its signed evidence. */
+export interface ExtraProof {
+  passed: boolean
+  evidence: NonNullable<ExecutionPredicate['proof']>
 }
 
 /** One call of `executeMany`. */

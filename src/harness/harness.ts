@@ -13,6 +13,7 @@ import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-
 import type { DsseEnvelope } from '../provenance/dsse.js'
 import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
 import type { ToolContext, ToolSpec } from '../tools/tool.js'
+import { toolsConfigOf, type ToolsConfig } from '../tools/tools-config.js'
 import { ApprovalGate } from './approvals/approval-gate.js'
 import { attestApproval, callDigest } from './approvals/approval.js'
 import { runAttempts, type AttemptDeps } from './attempts/attempts.js'
@@ -20,6 +21,7 @@ import { acquireGate, recordGate, type BreakerGateDeps } from './attempts/breake
 import { MemoryCircuitBreaker, RedisCircuitBreaker } from './attempts/circuit-breaker.js'
 import { defaultTools } from './default-tools.js'
 import { didYouMean } from './did-you-mean.js'
+import { errText } from './err-text.js'
 import { collectEvidence } from './evidence.js'
 import { finishResult, type FinishDeps } from './finish-result.js'
 import type { ExecuteOptions, HarnessOptions, ToolCall } from './harness-options.js'
@@ -274,6 +276,7 @@ export class Harness {
       options.workspaceRoots && options.workspaceRoots.length > 0
         ? options.workspaceRoots.map(realRoot)
         : this.workspaceRoots,
+      options.branchPrefix,
     )
 
     const approval = { spec, digest: run.argsDigest, mode, options }
@@ -306,6 +309,11 @@ export class Harness {
         error = this.noProof(spec)
       }
       if (onTarget) await rememberTarget(this.readDeps, onTarget, outcome.result, run.notes)
+      if (status === 'success' && options.proof) {
+        const proved = await this.extraProof(run, options)
+        status = proved.status
+        error = proved.error
+      }
     }
     if (status !== 'cancelled') {
       const ok = status === 'success' || status === 'unverified'
@@ -337,13 +345,50 @@ export class Harness {
     }
   }
 
+  /** Runs `ExecuteOptions.proof` after a successful tool run: its evidence is signed with the result. */
+  private async extraProof(
+    run: RunState,
+    options: ExecuteOptions,
+  ): Promise<{ status: ToolStatus; error?: ToolResultError }> {
+    const signal = options.signal ?? new AbortController().signal
+    try {
+      const proof = await options.proof!(signal)
+      run.proof = proof.evidence
+      if (proof.passed) return { status: 'success' }
+      const failed = proof.evidence.filter((e) => e.detail.exitCode !== 0 || e.detail.timedOut)
+      return {
+        status: 'unverified',
+        error: {
+          rule: 'proof-commands',
+          reason: `the tool ran, but the repository's proof did not pass: ${failed.map((e) => e.summary).join('; ') || 'no evidence'}`,
+          fix: 'fix what the proof commands check (`.uni-wizard.yaml` on the default branch), then retry',
+        },
+      }
+    } catch (err) {
+      if (signal.aborted)
+        return {
+          status: 'cancelled',
+          error: { rule: 'cancelled', reason: 'cancelled during the proof commands' },
+        }
+      return {
+        status: 'unverified',
+        error: { rule: 'proof-commands', reason: `the proof commands could not run: ${errText(err)}` },
+      }
+    }
+  }
+
   private configuredTimeout(spec: ToolSpec): number {
     return this.policy.timeouts[spec.name] ?? this.policy.timeouts.default ?? spec.timeoutMs
   }
 
-  private context(signal: AbortSignal, workspaceRoots: string[]): ToolContext {
+  private context(signal: AbortSignal, workspaceRoots: string[], branchPrefix?: string): ToolContext {
+    const extra = this.contextExtra as { toolConfig?: ToolsConfig }
+    const base = toolsConfigOf(extra)
     return {
       ...this.contextExtra,
+      ...(branchPrefix !== undefined && {
+        toolConfig: { ...base, git: { ...base.git, branchPrefix } },
+      }),
       signal,
       house: this.house,
       workspaceRoots,

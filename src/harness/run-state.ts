@@ -1,6 +1,6 @@
 import type { Prediction } from '../intelligence/predict.js'
 import type { Evidence, ToolRunResult } from '../tools/tool.js'
-import type { ExecuteOptions } from './harness-options.js'
+import type { ExecuteOptions, ExtraProof } from './harness-options.js'
 import type { Mode } from './mode.js'
 import type { AcceptedApproval } from './policy-check.js'
 
@@ -19,6 +19,8 @@ export class RunState {
   prediction: Prediction | undefined
   result: ToolRunResult | undefined
   notes: string[] = []
+  /** Evidence of `ExecuteOptions.proof`, signed as the predicate's `proof`. */
+  proof: ExtraProof['evidence'] | undefined
   mode: Mode
 
   constructor(

@@ -32,6 +32,8 @@ export const JobCheckoutRecord = z.object({
     }),
     z.object({ kind: z.literal('ref'), ref: z.string().min(1) }),
   ]),
+  /** The repository's default branch, for a pull request or ref target (settings are read from it). */
+  defaultBranch: z.string().min(1).optional(),
 })
 
 /**

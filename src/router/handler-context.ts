@@ -86,12 +86,13 @@ export function createHandlerContext(deps: HandlerContextDeps, event: CommentEve
     async checkoutTarget(ref) {
       const r = await repository()
       const cloneUrl = cloneUrlOn(r.cloneUrl, deps.giteaUrl, { owner: r.owner, name: r.name })
-      if (ref !== undefined) return { cloneUrl, target: { kind: 'ref', ref } }
+      if (ref !== undefined) return { cloneUrl, target: { kind: 'ref', ref }, defaultBranch: r.defaultBranch }
       if ((await issue()).isPull) {
         const pr = await deps.port.getPullRequest(repo, event.issue.number)
         return {
           cloneUrl,
           target: { kind: 'pull', number: pr.number, headSha: pr.headSha, baseRef: pr.baseRef },
+          defaultBranch: r.defaultBranch,
         }
       }
       return { cloneUrl, target: { kind: 'default', branch: r.defaultBranch } }

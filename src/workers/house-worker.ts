@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { Approval } from '../harness/approvals/approval.js'
@@ -19,6 +20,13 @@ import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.j
 import { CheckoutError } from '../checkouts/checkout-error.js'
 import type { Checkout, CheckoutManager } from '../checkouts/checkout-manager.js'
 import type { JobCheckout } from '../effects/effects.js'
+import {
+  readRepoSettings,
+  repoSettingsProblemEffect,
+  runProofCommands,
+  type RepoSettingsRead,
+} from '../repo-settings/index.js'
+import { REPO_SETTINGS_FILE, houseAllowed } from '../repo-settings/repo-settings.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -71,6 +79,17 @@ export interface RunningHouseWorker {
    * what is left (those runs end `cancelled`, saying the worker shut down) and closes.
    */
   close(graceMs?: number): Promise<void>
+}
+
+/** How long a bad settings file's note is not repeated on the same issue (30 days). */
+const SETTINGS_NOTE_TTL_S = 30 * 24 * 3600
+
+/**
+ * The default branch a job's settings are read from: the target's branch for an issue job, else
+ * the one recorded at enqueue (from the Gitea API; never the PR's base or the ref checked out).
+ */
+function defaultBranchOf(checkout: JobCheckout): string | undefined {
+  return checkout.target.kind === 'default' ? checkout.target.branch : checkout.defaultBranch
 }
 
 const FINAL: Record<StoredResult['status'], JobState> = {
@@ -323,6 +342,15 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     // The commit this run works on, for the reporter's final commit status: it can differ from a
     // pull request's head recorded at enqueue when the branch was force-pushed in between.
     if (co) await store.transition(rec.id, [], { commit: co.co.commit })
+    const read = co ? await repoSettings(rec, co, signal, jlog) : undefined
+    if (read && 'refusal' in read) {
+      ran()
+      await finish(rec, plainResult('denied', '', read.refusal))
+      return 'denied'
+    }
+    const notes = read ? await settingsNotes(rec, read) : []
+    const proof = read?.settings.proof ?? []
+    const proofCommands = co && harness.policy.proofRequired && proof.length > 0
     jlog.info({ checkout: co?.co.path }, 'running')
     markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
@@ -336,6 +364,10 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       mode: harnessMode(rec.mode),
       retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
       shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
+      ...(read?.settings.branchPrefix !== undefined && { branchPrefix: read.settings.branchPrefix }),
+      ...(proofCommands && {
+        proof: (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog }),
+      }),
       ...(co && {
         workspaceRoots: [co.co.path],
         resolvedDependencies: [
@@ -351,6 +383,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     ran()
     jlog.info({ status: result.status, durationMs: result.durationMs, commit: co?.co.commit }, 'finished')
     const stored = storedResult(result)
+    stored.notes.push(...notes)
     if (co)
       stored.checkout = {
         commit: co.co.commit,
@@ -360,6 +393,65 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       }
     await finish(rec, stored)
     return result.status
+  }
+
+  /**
+   * The repository's `.uni-wizard.yaml`, read from its default branch in the job's clone, or why
+   * the job may not run: the house is not one the file lets work on it, or the file could not be
+   * read at all (a bad file is not a refusal: the defaults apply and the job says so).
+   */
+  const repoSettings = async (
+    rec: JobRecord,
+    co: { co: Checkout; checkout: JobCheckout },
+    signal: AbortSignal | undefined,
+    jlog: Logger,
+  ): Promise<RepoSettingsRead | { refusal: NonNullable<StoredResult['error']> }> => {
+    const repo = `${rec.origin.repo.owner}/${rec.origin.repo.name}`
+    const defaultBranch = defaultBranchOf(co.checkout)
+    if (defaultBranch === undefined)
+      return {
+        refusal: {
+          rule: 'repo-settings',
+          reason: `the job does not say which branch of ${repo} is its default branch (it was queued by an older router), so ${REPO_SETTINGS_FILE} cannot be read`,
+          fix: 'write the command again',
+        },
+      }
+    let read: RepoSettingsRead
+    try {
+      read = await readRepoSettings({ gitDir: join(co.co.path, '.git'), defaultBranch, signal })
+    } catch (err) {
+      jlog.warn({ err }, 'repository settings not read')
+      return {
+        refusal: {
+          rule: 'repo-settings',
+          reason: `could not read ${REPO_SETTINGS_FILE} of ${repo}: ${err instanceof Error ? err.message : String(err)}`,
+          fix: `\`/retry ${rec.id}\``,
+        },
+      }
+    }
+    if (!houseAllowed(read.settings, house))
+      return {
+        refusal: {
+          rule: 'repo-settings',
+          reason: `${repo}'s ${REPO_SETTINGS_FILE} lets only ${(read.settings.houses ?? []).join(', ')} work on it`,
+          fix: `ask one of those houses, or add ${house} to \`houses\` in ${REPO_SETTINGS_FILE} on ${defaultBranch}`,
+        },
+      }
+    return read
+  }
+
+  /**
+   * The note a bad settings file gets: on the first job of each issue that reads that version of
+   * the file (keyed in Redis like `repoSettingsProblemEffect`'s comment), not on every job.
+   */
+  const settingsNotes = async (rec: JobRecord, read: RepoSettingsRead): Promise<string[]> => {
+    const effect = repoSettingsProblemEffect(read, rec.origin.repo, rec.origin.issue)
+    if (!effect || read.problem === undefined) return []
+    const first = await opts.connection.set(`${prefix}:${effect.key}`, '1', 'EX', SETTINGS_NOTE_TTL_S, 'NX')
+    if (first !== 'OK') return []
+    return [
+      `${REPO_SETTINGS_FILE} was not used: ${read.problem}; the default settings apply until it is fixed (docs/CONFIG.md)`,
+    ]
   }
 
   const worker = new QueueWorker(houseQueueName(house), process_, {

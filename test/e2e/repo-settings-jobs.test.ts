@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { StoredResult } from '../../src/jobs/stored-result.js'
+import { readResultComment } from '../../src/report/check-result-comment.js'
+import { verifyEnvelope } from '../../src/provenance/dsse.js'
+import { KeyStore } from '../../src/provenance/key-store.js'
+import { ackState, LoopWorld, until } from './loop-world.js'
+
+// Issue 12 §4: the worker reads olive/demo's `.uni-wizard.yaml` from its default branch (never the
+// job's branch or PR head), refuses houses it does not list, notes a bad file once, and runs its
+// proof commands on a proof-required house, signing their evidence.
+describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
+  const world = new LoopWorld({
+    git: true,
+    fileConfig: (c) => {
+      const houses = c.houses as Record<string, Record<string, unknown>>
+      houses.bezalel = { ...houses.bezalel, workspace: 'checkout', proofRequired: false }
+      houses.ezra = { ...houses.ezra, workspace: 'checkout', proofRequired: true }
+      return c
+    },
+  })
+  let issue = 0
+
+  beforeAll(async () => {
+    await world.start()
+    world.gitea.double.seedCommits(world.repo, { 'a.txt': 'main\n' }, 'Add a')
+    issue = await world.openIssue()
+    await world.settle()
+  }, 30_000)
+  afterAll(() => world.stop())
+
+  const seedSettings = (yaml: string) =>
+    world.gitea.double.seedCommits(world.repo, { '.uni-wizard.yaml': yaml }, 'Settings')
+
+  async function runTo(on: number, body: string) {
+    const c = await world.comment('writer', on, body)
+    const ack = await until(
+      `result of "${body}"`,
+      () =>
+        world
+          .botComments(on)
+          .filter((b) => b.id > c.id)
+          .find((b) =>
+            ['success', 'failure', 'denied', 'unverified'].includes(ackState(b.body)?.state ?? ''),
+          ),
+      20_000,
+    )
+    const jobId = ackState(ack.body)!.jobId
+    const rec = await world.services.loop!.store.getRecord(jobId)
+    const progress = await world.services.loop!.store.progress(rec!.runId)
+    const stored = StoredResult.parse(JSON.parse(progress.result!))
+    return { ack, state: ackState(ack.body)!.state, stored, text: ack.body.replace(/\\/g, '') }
+  }
+
+  function signedPredicate(ackBody: string): Record<string, unknown> {
+    const read = readResultComment(ackBody)
+    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
+    const v = verifyEnvelope(read.ok ? read.comment.envelope : undefined, keys)
+    expect(v.valid).toBe(true)
+    return (JSON.parse(v.valid ? v.payload.toString('utf8') : '{}') as { predicate: Record<string, unknown> })
+      .predicate
+  }
+
+  it('a house the default branch does not list is refused, on an issue and on a PR whose branch lists it', async () => {
+    seedSettings('houses: [ezra]\n')
+    const onIssue = await runTo(issue, '/run git_status @bezalel')
+    expect(onIssue.state).toBe('denied')
+    expect(onIssue.text).toContain("olive/demo's .uni-wizard.yaml lets only ezra work on it")
+    expect(onIssue.stored.statement).toBeUndefined() // nothing ran
+
+    // A pull request cannot widen the list: its branch's file is not read.
+    const d = world.gitea.double
+    d.seedCommits(world.repo, { '.uni-wizard.yaml': 'houses: [bezalel, ezra]\n' }, 'Let me in', {
+      branch: 'widen',
+      from: 'main',
+    })
+    const pull = d.openPullRequest(world.repo, { title: 'Widen', author: 'wren', head: 'widen' }).number
+    await world.settle()
+    const onPull = await runTo(pull, '/run git_status @bezalel')
+    expect(onPull.state).toBe('denied')
+    expect(onPull.text).toContain('lets only ezra work on it')
+    const onRef = await runTo(issue, '/run git_status checkout=widen @bezalel')
+    expect(onRef.state).toBe('denied')
+
+    const allowed = await runTo(issue, '/run file_read path=a.txt @ezra')
+    expect(allowed.state).toBe('success')
+  }, 60_000)
+
+  it('a bad file: the defaults apply and the first job on the issue notes it, once per version', async () => {
+    seedSettings('houses: [ezra]\nproof: nope\n')
+    const first = await runTo(issue, '/run git_status @bezalel')
+    expect(first.state).toBe('success') // defaults: every house, and the bad `houses` is not applied
+    expect(first.stored.notes.join('\n')).toContain('.uni-wizard.yaml was not used')
+    expect(first.stored.notes.join('\n')).toContain('proof')
+    expect(first.text).toContain('.uni-wizard.yaml was not used')
+    const second = await runTo(issue, '/run git_status @bezalel')
+    expect(second.state).toBe('success')
+    expect(second.stored.notes.join('\n')).not.toContain('.uni-wizard.yaml')
+    // Another bad version is noted again.
+    seedSettings('unknown: 1\n')
+    const third = await runTo(issue, '/run git_status @bezalel')
+    expect(third.stored.notes.join('\n')).toContain('unknown key unknown')
+  }, 60_000)
+
+  it('proof commands run on a proof-required house after the tool; their evidence is signed', async () => {
+    seedSettings('proof:\n  - name: version\n    argv: [git, --version]\n')
+    const ok = await runTo(issue, '/run file_write path=p.txt content=x @ezra')
+    expect(ok.state).toBe('success')
+    const proof = signedPredicate(ok.ack.body).proof as { detail: Record<string, unknown> }[]
+    expect(proof).toMatchObject([{ detail: { name: 'version', argv: ['git', '--version'], exitCode: 0 } }])
+
+    // Not on a house without proofRequired.
+    const bez = await runTo(issue, '/run git_status @bezalel')
+    expect(bez.state).toBe('success')
+    expect(signedPredicate(bez.ack.body).proof).toBeUndefined()
+
+    seedSettings(
+      'proof:\n  - name: version\n    argv: [git, --version]\n  - name: never\n    argv: ["false"]\n',
+    )
+    const bad = await runTo(issue, '/run file_write path=p.txt content=y @ezra')
+    expect(bad.state).toBe('unverified')
+    expect(bad.text).toContain('proof never: failed (exit 1)')
+    const signed = signedPredicate(bad.ack.body)
+    expect(signed.status).toBe('unverified')
+    expect(signed.proof).toMatchObject([
+      { detail: { name: 'version', exitCode: 0 } },
+      { detail: { name: 'never', argv: ['false'], exitCode: 1 } },
+    ])
+  }, 60_000)
+})
