@@ -276,7 +276,7 @@ export class Harness {
       options.workspaceRoots && options.workspaceRoots.length > 0
         ? options.workspaceRoots.map(realRoot)
         : this.workspaceRoots,
-      options.branchPrefix,
+      this.narrowedPrefix(options.branchPrefix, run.notes),
     )
 
     const approval = { spec, digest: run.argsDigest, mode, options }
@@ -379,6 +379,23 @@ export class Harness {
 
   private configuredTimeout(spec: ToolSpec): number {
     return this.policy.timeouts[spec.name] ?? this.policy.timeouts.default ?? spec.timeoutMs
+  }
+
+  /**
+   * A per-call branch prefix (a repository's `.uni-wizard.yaml`) may only narrow the configured one:
+   * with `{house}` filled in, it must start with the configured prefix. Anything else would let a
+   * repository move a house's pushes elsewhere (or share them between houses), so it is ignored,
+   * with a note, and the configured prefix applies.
+   */
+  private narrowedPrefix(asked: string | undefined, notes: string[]): string | undefined {
+    if (asked === undefined) return undefined
+    const configured = toolsConfigOf(this.contextExtra as { toolConfig?: ToolsConfig }).git.branchPrefix
+    const fill = (p: string): string => p.replaceAll('{house}', this.house)
+    if (fill(asked).startsWith(fill(configured))) return asked
+    notes.push(
+      `the repository's branchPrefix ${JSON.stringify(fill(asked))} is not under this house's ${JSON.stringify(fill(configured))} (a repository may narrow it, never widen it); ${JSON.stringify(fill(configured))} applies`,
+    )
+    return undefined
   }
 
   private context(signal: AbortSignal, workspaceRoots: string[], branchPrefix?: string): ToolContext {

@@ -5,7 +5,6 @@ export {
   REPO_SETTINGS_FILE,
   ProofCommand,
   RepoSettings,
-  branchPrefixFor,
   houseAllowed,
 } from './repo-settings.js'
 export {

@@ -94,14 +94,3 @@ export const DEFAULT_REPO_SETTINGS: RepoSettings = Object.freeze({ version: 1, p
 export function houseAllowed(settings: RepoSettings, house: string): boolean {
   return settings.houses === undefined || settings.houses.includes(house)
 }
-
-/**
- * The branch prefix for `house` on this repository: the settings' own, else `fallback`
- * (`toolSettings.git.branchPrefix`), with `{house}` filled in.
- *
- * @example
- *   branchPrefixFor({ version: 1, proof: [], branchPrefix: 'bot/{house}/' }, 'bezalel', 'uw/{house}/') // 'bot/bezalel/'
- */
-export function branchPrefixFor(settings: RepoSettings, house: string, fallback: string): string {
-  return (settings.branchPrefix ?? fallback).replaceAll('{house}', house)
-}

@@ -45,12 +45,22 @@ describe('per-call branch prefix and extra proof', () => {
     },
   })
 
-  it('a call’s branch prefix replaces the configured one for that call only', async () => {
+  it('a call’s branch prefix narrows the configured one for that call only', async () => {
     const h = make(false)
-    const own = await h.execute('prefix', {}, { requestedBy: 'wren', branchPrefix: 'bot/{house}/' })
-    expect(own.output).toBe('bot/bezalel/')
+    const own = await h.execute('prefix', {}, { requestedBy: 'wren', branchPrefix: 'team/{house}/docs/' })
+    expect(own.output).toBe('team/bezalel/docs/')
+    expect(own.notes).toEqual([])
     const configured = await h.execute('prefix', {}, { requestedBy: 'wren' })
     expect(configured.output).toBe('team/bezalel/')
+  })
+
+  it('a call’s branch prefix that would widen or move the configured one is ignored, with a note', async () => {
+    const h = make(false)
+    for (const asked of ['bot/{house}/', 'release/', 'team/', 'team/{house}']) {
+      const r = await h.execute('prefix', {}, { requestedBy: 'wren', branchPrefix: asked })
+      expect(r.output, asked).toBe('team/bezalel/')
+      expect(r.notes.join('\n'), asked).toMatch(/may narrow it, never widen it/)
+    }
   })
 
   it('passing proof keeps success and signs its evidence; failing proof ends unverified, signed too', async () => {

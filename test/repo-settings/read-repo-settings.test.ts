@@ -9,7 +9,6 @@ import { createLogger } from '../../src/logger.js'
 import {
   DEFAULT_REPO_SETTINGS,
   RepoSettings,
-  branchPrefixFor,
   houseAllowed,
   readRepoSettings,
   repoSettingsProblemEffect,
@@ -76,7 +75,6 @@ describe('readRepoSettings', () => {
     })
     expect(houseAllowed(read.settings, 'bezalel')).toBe(true)
     expect(houseAllowed(read.settings, 'ezra')).toBe(false)
-    expect(branchPrefixFor(read.settings, 'bezalel', 'uw/{house}/')).toBe('bot/bezalel/')
   })
 
   it("reads a clone's origin/<default>, not its checked-out branch or files", async () => {
