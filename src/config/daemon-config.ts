@@ -50,6 +50,16 @@ export const DaemonConfig = z
          * from "queued" straight to their result, one report and one Gitea edit fewer. 0: at once.
          */
         runningReportDelayMs: z.number().int().min(0).default(1_000),
+        /**
+         * Proof commands named by a repository's `.uni-wizard.yaml` run the checked-out code (on a
+         * pull request, its author's) as this worker's user, which can read whatever the worker can:
+         * its environment through /proc (the Gitea token), its key files, other checkouts. `off`
+         * (default): they are not run, and a proof-required job whose repository names them ends
+         * `unverified`, saying why. `same-user`: run them anyway; only where the worker has nothing
+         * to lose that way (its own container or VM, a token scoped to what it may do) or every
+         * contributor is trusted.
+         */
+        proofCommands: z.enum(['off', 'same-user']).default('off'),
       })
       .strict()
       .prefault({}),

@@ -366,7 +366,15 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
       ...(read?.settings.branchPrefix !== undefined && { branchPrefix: read.settings.branchPrefix }),
       ...(proofCommands && {
-        proof: (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog }),
+        proof:
+          opts.settings.proofCommands === 'same-user'
+            ? (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog })
+            : () =>
+                Promise.reject(
+                  new Error(
+                    "they are off on this worker (daemon.workers.proofCommands: off): they would run the checked-out code as the bot's user, which can read its token and keys",
+                  ),
+                ),
       }),
       ...(co && {
         workspaceRoots: [co.co.path],

@@ -15,6 +15,8 @@ describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
       const houses = c.houses as Record<string, Record<string, unknown>>
       houses.bezalel = { ...houses.bezalel, workspace: 'checkout', proofRequired: false }
       houses.ezra = { ...houses.ezra, workspace: 'checkout', proofRequired: true }
+      const daemon = c.daemon as { workers: Record<string, unknown> }
+      daemon.workers = { ...daemon.workers, proofCommands: 'same-user' }
       return c
     },
   })
@@ -125,5 +127,44 @@ describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
       { detail: { name: 'version', exitCode: 0 } },
       { detail: { name: 'never', argv: ['false'], exitCode: 1 } },
     ])
+  }, 60_000)
+})
+
+// By default a worker does not run proof commands: they would run the checked-out code (a pull
+// request author's) as the bot's user, which can read the worker's token through /proc.
+describe('proof commands are off by default', () => {
+  const world = new LoopWorld({
+    git: true,
+    fileConfig: (c) => {
+      const houses = c.houses as Record<string, Record<string, unknown>>
+      houses.ezra = { ...houses.ezra, workspace: 'checkout', proofRequired: true }
+      return c
+    },
+  })
+  beforeAll(() => world.start(), 30_000)
+  afterAll(() => world.stop())
+
+  it('a proof-required job whose repository names proof commands ends unverified, saying why, and runs none', async () => {
+    const d = world.gitea.double
+    d.seedCommits(
+      world.repo,
+      { '.uni-wizard.yaml': 'proof:\n  - name: leak\n    argv: [touch, ran.txt]\n' },
+      'S',
+    )
+    const issue = await world.openIssue()
+    await world.settle()
+    const c = await world.comment('writer', issue, '/run file_write path=p.txt content=x @ezra')
+    const ack = await until('result', () =>
+      world
+        .botComments(issue)
+        .filter((b) => b.id > c.id)
+        .find((b) => ['success', 'unverified', 'failure'].includes(ackState(b.body)?.state ?? '')),
+    )
+    expect(ackState(ack.body)?.state).toBe('unverified')
+    // (The reason is rendered inert, punctuation escaped.)
+    expect(ack.body.replaceAll('\\', '')).toContain(
+      'they are off on this worker (daemon.workers.proofCommands: off)',
+    )
+    expect(ack.body).not.toContain('proof leak')
   }, 60_000)
 })
