@@ -1,7 +1,9 @@
 import { ToolError, type ToolFault } from '../../tools/tool.js'
+import { TRANSIENT_CODES } from './transient.js'
 
 // System error codes that say the host or the network is in trouble, whatever the call asked.
 const DEPENDENCY_CODES = new Set([
+  ...TRANSIENT_CODES,
   'EIO',
   'ENOSPC',
   'EDQUOT',
@@ -10,17 +12,6 @@ const DEPENDENCY_CODES = new Set([
   'ENOMEM',
   'EROFS',
   'ENOEXEC',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'EBUSY',
-  'EAGAIN',
 ])
 
 // System error codes about the path a call named (outside a spawn): the caller's business.

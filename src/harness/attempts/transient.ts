@@ -1,6 +1,7 @@
 import { ToolError } from '../../tools/tool.js'
 
-const TRANSIENT_CODES = new Set([
+/** System error codes of trouble that is gone on the next try (network, a busy resource). */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EAI_AGAIN',
