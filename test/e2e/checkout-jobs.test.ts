@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StoredResult } from '../../src/jobs/stored-result.js'
-import { readResultComment, verifyResultComment } from '../../src/report/check-result-comment.js'
-import { verifyEnvelope } from '../../src/provenance/dsse.js'
+import { verifyResultComment } from '../../src/report/check-result-comment.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
 
@@ -49,28 +47,13 @@ describe('jobs run in a checkout of the issue repository', () => {
     return { ack, jobId: ackState(ack.body)!.jobId }
   }
 
-  async function stored(jobId: string): Promise<StoredResult> {
-    const rec = await world.services.loop!.store.getRecord(jobId)
-    const progress = await world.services.loop!.store.progress(rec!.runId)
-    return StoredResult.parse(JSON.parse(progress.result!))
-  }
-
-  function signedPredicate(ackBody: string): Record<string, unknown> {
-    const read = readResultComment(ackBody)
-    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
-    const v = verifyEnvelope(read.ok ? read.comment.envelope : undefined, keys)
-    expect(v.valid).toBe(true)
-    return (JSON.parse(v.valid ? v.payload.toString('utf8') : '{}') as { predicate: Record<string, unknown> })
-      .predicate
-  }
-
   it('an issue job runs at the head of the default branch; the commit is stored and signed', async () => {
     const { ack, jobId } = await runTo(issue, '/run git_status @bezalel', ['success', 'failure'])
     expect(ackState(ack.body)?.state).toBe('success')
     expect(ack.body).toContain(`detached HEAD ${mainSha.slice(0, 12)}`)
-    const result = await stored(jobId)
+    const result = await world.storedResult(jobId)
     expect(result.checkout).toMatchObject({ commit: mainSha, repo: 'olive/demo', target: 'head of main' })
-    expect(signedPredicate(ack.body).resolvedDependencies).toEqual([
+    expect(world.signedPredicate(ack.body).resolvedDependencies).toEqual([
       {
         uri: `git+${world.gitea.url}/olive/demo.git@${mainSha}`,
         digest: { gitCommit: mainSha },
@@ -92,8 +75,13 @@ describe('jobs run in a checkout of the issue repository', () => {
     const { ack, jobId } = await runTo(pull, '/run file_read path=a.txt @bezalel', ['success', 'failure'])
     expect(ackState(ack.body)?.state).toBe('success')
     expect(ack.body).toContain('fix')
-    expect((await stored(jobId)).checkout).toMatchObject({ commit: fixSha, target: `PR #${pull} head` })
-    expect(signedPredicate(ack.body).resolvedDependencies).toMatchObject([{ digest: { gitCommit: fixSha } }])
+    expect((await world.storedResult(jobId)).checkout).toMatchObject({
+      commit: fixSha,
+      target: `PR #${pull} head`,
+    })
+    expect(world.signedPredicate(ack.body).resolvedDependencies).toMatchObject([
+      { digest: { gitCommit: fixSha } },
+    ])
     // §3: the PR head gets a pending status when the job is queued, then the verdict, both under one
     // stable context and linking to the job's comment.
     const statuses = await until('final commit status', () => {
@@ -110,12 +98,12 @@ describe('jobs run in a checkout of the issue repository', () => {
   it('checkout= and ref= (for a tool without its own ref) pick another commit; a bad ref is refused', async () => {
     const byCheckout = await runTo(issue, '/run git_status checkout=fix @bezalel', ['success', 'failure'])
     expect(byCheckout.ack.body).toContain(`detached HEAD ${fixSha.slice(0, 12)}`)
-    expect((await stored(byCheckout.jobId)).checkout?.target).toBe('ref fix')
+    expect((await world.storedResult(byCheckout.jobId)).checkout?.target).toBe('ref fix')
     const byRef = await runTo(issue, `/run file_read path=a.txt ref=${fixSha} @bezalel`, [
       'success',
       'failure',
     ])
-    expect((await stored(byRef.jobId)).checkout?.commit).toBe(fixSha)
+    expect((await world.storedResult(byRef.jobId)).checkout?.commit).toBe(fixSha)
     expect(byRef.ack.body).toContain('fix')
 
     const before = world.botComments(issue).length
@@ -154,7 +142,7 @@ describe('jobs run in a checkout of the issue repository', () => {
       { jobId: string },
     ]
     const pathOf = async (jobId: string) => {
-      const s = await stored(jobId)
+      const s = await world.storedResult(jobId)
       const ev = s.statement?.predicate.evidence[0]?.detail as { path?: string } | undefined
       return ev?.path ?? ''
     }

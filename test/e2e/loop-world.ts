@@ -13,6 +13,10 @@ import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
 import { createLogger } from '../../src/logger.js'
 import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
 import { freePort } from '../../src/queue/redis-server.js'
+import { StoredResult } from '../../src/jobs/stored-result.js'
+import { verifyEnvelope } from '../../src/provenance/dsse.js'
+import { KeyStore } from '../../src/provenance/key-store.js'
+import { readResultComment } from '../../src/report/check-result-comment.js'
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
@@ -214,6 +218,22 @@ export class LoopWorld {
   }
 
   /** The bot's ack comments for a job id (there must only ever be one). */
+  /** The stored result of a job's current run (what the worker recorded, statement included). */
+  async storedResult(jobId: string): Promise<StoredResult> {
+    const rec = await this.services.loop!.store.getRecord(jobId)
+    const progress = await this.services.loop!.store.progress(rec!.runId)
+    return StoredResult.parse(JSON.parse(progress.result!))
+  }
+
+  /** The predicate a result comment's envelope signs; throws when the signature does not verify. */
+  signedPredicate(ackBody: string): Record<string, unknown> {
+    const read = readResultComment(ackBody)
+    const keys = new KeyStore(this.keyDir).publicKeys().map((k) => k.publicKey)
+    const v = verifyEnvelope(read.ok ? read.comment.envelope : undefined, keys)
+    if (!v.valid) throw new Error(`the result comment's envelope does not verify: ${v.reason}`)
+    return (JSON.parse(v.payload.toString('utf8')) as { predicate: Record<string, unknown> }).predicate
+  }
+
   acks(issue: number, jobId: string): { id: number; body: string }[] {
     return this.botComments(issue).filter((c) => c.body.includes(`<!-- uni-wizard:ack job=${jobId} `))
   }

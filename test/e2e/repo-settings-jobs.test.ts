@@ -1,8 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StoredResult } from '../../src/jobs/stored-result.js'
-import { readResultComment } from '../../src/report/check-result-comment.js'
-import { verifyEnvelope } from '../../src/provenance/dsse.js'
-import { KeyStore } from '../../src/provenance/key-store.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
 
 // Issue 12 §4: the worker reads olive/demo's `.uni-wizard.yaml` from its default branch (never the
@@ -47,19 +43,8 @@ describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
       20_000,
     )
     const jobId = ackState(ack.body)!.jobId
-    const rec = await world.services.loop!.store.getRecord(jobId)
-    const progress = await world.services.loop!.store.progress(rec!.runId)
-    const stored = StoredResult.parse(JSON.parse(progress.result!))
+    const stored = await world.storedResult(jobId)
     return { ack, state: ackState(ack.body)!.state, stored, text: ack.body.replace(/\\/g, '') }
-  }
-
-  function signedPredicate(ackBody: string): Record<string, unknown> {
-    const read = readResultComment(ackBody)
-    const keys = new KeyStore(world.keyDir).publicKeys().map((k) => k.publicKey)
-    const v = verifyEnvelope(read.ok ? read.comment.envelope : undefined, keys)
-    expect(v.valid).toBe(true)
-    return (JSON.parse(v.valid ? v.payload.toString('utf8') : '{}') as { predicate: Record<string, unknown> })
-      .predicate
   }
 
   it('a house the default branch does not list is refused, on an issue and on a PR whose branch lists it', async () => {
@@ -107,13 +92,13 @@ describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
     seedSettings('proof:\n  - name: version\n    argv: [git, --version]\n')
     const ok = await runTo(issue, '/run file_write path=p.txt content=x @ezra')
     expect(ok.state).toBe('success')
-    const proof = signedPredicate(ok.ack.body).proof as { detail: Record<string, unknown> }[]
+    const proof = world.signedPredicate(ok.ack.body).proof as { detail: Record<string, unknown> }[]
     expect(proof).toMatchObject([{ detail: { name: 'version', argv: ['git', '--version'], exitCode: 0 } }])
 
     // Not on a house without proofRequired.
     const bez = await runTo(issue, '/run git_status @bezalel')
     expect(bez.state).toBe('success')
-    expect(signedPredicate(bez.ack.body).proof).toBeUndefined()
+    expect(world.signedPredicate(bez.ack.body).proof).toBeUndefined()
 
     seedSettings(
       'proof:\n  - name: version\n    argv: [git, --version]\n  - name: never\n    argv: ["false"]\n',
@@ -121,7 +106,7 @@ describe('a repository’s .uni-wizard.yaml governs the jobs on it', () => {
     const bad = await runTo(issue, '/run file_write path=p.txt content=y @ezra')
     expect(bad.state).toBe('unverified')
     expect(bad.text).toContain('proof never: failed (exit 1)')
-    const signed = signedPredicate(bad.ack.body)
+    const signed = world.signedPredicate(bad.ack.body)
     expect(signed.status).toBe('unverified')
     expect(signed.proof).toMatchObject([
       { detail: { name: 'version', exitCode: 0 } },
