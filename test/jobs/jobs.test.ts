@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Queue } from 'bullmq'
@@ -17,6 +18,8 @@ import { routerApprovalSigner } from '../../src/router/router-approvals.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
 import { plainResult } from '../../src/jobs/stored-result.js'
 import { Harness } from '../../src/harness/harness.js'
+import { CheckoutError } from '../../src/checkouts/checkout-error.js'
+import type { CheckoutManager } from '../../src/checkouts/checkout-manager.js'
 import { houseQueueName, REPORTS_QUEUE } from '../../src/queue/queue-names.js'
 import { startRedisServer, type RedisServerHandle } from '../../src/queue/redis-server.js'
 import { customTool } from '../../src/tools/custom/custom-tool.js'
@@ -159,6 +162,102 @@ describe('jobs over BullMQ with a real house worker', () => {
     (await new Queue(REPORTS_QUEUE, { connection: redis, prefix }).getJobs(['waiting', 'delayed'])).map(
       (j) => j.id,
     )
+
+  // A checkout the disk cannot hold yet (CheckoutError 'disk-full', transient) delays the job, it
+  // does not lose it: BullMQ retries it with backoff, and only when every attempt failed does the
+  // job end, as a failure that says why (and `/retry` can run it again).
+  describe('a transient checkout failure', () => {
+    const clone = () => {
+      const path = mkdtempSync(join(dir, 'clone-'))
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-C', path, ...args], {
+          env: {
+            ...process.env,
+            GIT_AUTHOR_NAME: 't',
+            GIT_AUTHOR_EMAIL: 't@t',
+            GIT_COMMITTER_NAME: 't',
+            GIT_COMMITTER_EMAIL: 't@t',
+          },
+        })
+      git('init', '-q', '-b', 'main')
+      writeFileSync(join(path, 'a.txt'), 'a\n')
+      git('add', 'a.txt')
+      git('commit', '-q', '-m', 'a')
+      git('update-ref', 'refs/remotes/origin/main', 'HEAD')
+      return {
+        path,
+        commit: execFileSync('git', ['-C', path, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
+      }
+    }
+    const diskFullFor = (failures: number) => {
+      let calls = 0
+      const checkouts = {
+        calls: () => calls,
+        async prepare() {
+          calls++
+          if (calls <= failures) throw new CheckoutError('disk-full', 'the checkout disk is full: 3 MiB free')
+          const co = clone()
+          return { ...co, repoKey: 'o/r', release: async () => undefined }
+        },
+        async sweep() {},
+      }
+      return checkouts as typeof checkouts & CheckoutManager
+    }
+    const inCheckout = (jobId: string): JobRequest => ({
+      ...request(jobId, 'snooze', { seconds: '0' }),
+      checkout: { cloneUrl: 'http://gitea/o/r.git', target: { kind: 'default', branch: 'main' } },
+    })
+    const startWith = async (checkouts: CheckoutManager) => {
+      worker = await startHouseWorker({
+        house: 'bezalel',
+        connection: redis,
+        prefix,
+        store,
+        jobs,
+        harness,
+        tools,
+        concurrency: 1,
+        settings,
+        log,
+        workerId: 'w1',
+        checkouts,
+      })
+    }
+
+    it('is retried until the checkout can be made, then the job runs once and succeeds', async () => {
+      const checkouts = diskFullFor(2)
+      await jobs.enqueue({ ...inCheckout('jd'), ackCommentId: 5 })
+      await startWith(checkouts)
+      expect(
+        await until(
+          'job jd final',
+          async () => {
+            const s = await state('jd')
+            return s && !['queued', 'running'].includes(s) ? s : undefined
+          },
+          15_000,
+        ),
+      ).toBe('success')
+      expect(checkouts.calls()).toBe(3)
+      expect((await store.getRecord('jd'))?.commit).toMatch(/^[0-9a-f]{40}$/)
+    }, 20_000)
+
+    it('ends the job as a failure saying why once every attempt failed; nothing is dropped', async () => {
+      await jobs.close()
+      jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log, houseAttempts: 2 })
+      const checkouts = diskFullFor(Number.POSITIVE_INFINITY)
+      await jobs.enqueue({ ...inCheckout('je'), ackCommentId: 5 })
+      await startWith(checkouts)
+      expect(await finalState('je')).toBe('failure')
+      expect(checkouts.calls()).toBe(2)
+      const rec = await store.getRecord('je')
+      const result = JSON.parse((await store.progress(rec!.runId)).result ?? '{}') as {
+        error?: { rule: string; reason: string }
+      }
+      expect(result.error).toMatchObject({ rule: 'worker-failure' })
+      expect(result.error?.reason).toContain('the checkout disk is full')
+    }, 20_000)
+  })
 
   it('enqueue is idempotent: one record, one BullMQ job', async () => {
     await jobs.enqueue({ ...request('ja', 'snooze', { seconds: '1' }), ackCommentId: 5 })
