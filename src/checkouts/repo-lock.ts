@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
+import { processAlive } from '../process-alive.js'
 
 interface LockOwner {
   pid: number
@@ -14,15 +15,6 @@ export interface RepoLockOptions {
   staleMs: number
   /** Pause between attempts while another process holds the lock. */
   pollMs?: number
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -119,7 +111,7 @@ export class RepoLocks {
     }
     const owner = parseOwner(text)
     const age = Date.now() - (owner?.at ?? mtime)
-    const dead = owner !== undefined && owner.host === this.host && !alive(owner.pid)
+    const dead = owner !== undefined && owner.host === this.host && !processAlive(owner.pid)
     if (!dead && age < this.opts.staleMs) return false
     const aside = `${file}.stale-${randomBytes(6).toString('hex')}`
     try {

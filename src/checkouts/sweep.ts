@@ -7,18 +7,10 @@ import { metaPathOf, mirrorPathsOf, readMeta, removeCheckout, type CheckoutLayou
 import { diskUsage } from './disk-usage.js'
 import { LAST_USED_FILE } from './mirror.js'
 import type { RepoLocks } from './repo-lock.js'
+import { processAlive } from '../process-alive.js'
 
 /** A checkout directory without a meta file this old is a leftover of a crash between the two. */
 const ORPHAN_AFTER_MS = 60 * 60_000
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 async function list(dir: string): Promise<string[]> {
   try {
@@ -47,7 +39,7 @@ export async function sweepCheckouts(
     const meta = await readMeta(p)
     let why: string | undefined
     if (meta?.keptUntil !== undefined) why = meta.keptUntil <= now ? 'kept time over' : undefined
-    else if (meta) why = meta.host === host && !alive(meta.pid) ? 'its process is gone' : undefined
+    else if (meta) why = meta.host === host && !processAlive(meta.pid) ? 'its process is gone' : undefined
     else {
       const age = await stat(p).then(
         (s) => now - s.mtimeMs,

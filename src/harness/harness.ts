@@ -38,6 +38,7 @@ import { MemoryReadStore, RedisReadStore } from './read-store.js'
 import { createRedactor } from './redactor.js'
 import { RunState } from './run-state.js'
 import type { ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
+import { fillBranchPrefix } from '../tools/git/branch-prefix.js'
 
 export { DEFAULT_LEGACY_GRACE_SECONDS } from './approvals/approval-gate.js'
 export type { ExecuteOptions, HarnessOptions, ToolCall } from './harness-options.js'
@@ -390,7 +391,7 @@ export class Harness {
   private narrowedPrefix(asked: string | undefined, notes: string[]): string | undefined {
     if (asked === undefined) return undefined
     const configured = toolsConfigOf(this.contextExtra as { toolConfig?: ToolsConfig }).git.branchPrefix
-    const fill = (p: string): string => p.replaceAll('{house}', this.house)
+    const fill = (p: string): string => fillBranchPrefix(p, this.house)
     if (fill(asked).startsWith(fill(configured))) return asked
     notes.push(
       `the repository's branchPrefix ${JSON.stringify(fill(asked))} is not under this house's ${JSON.stringify(fill(configured))} (a repository may narrow it, never widen it); ${JSON.stringify(fill(configured))} applies`,

@@ -13,6 +13,7 @@ import {
 } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { join, resolve } from 'node:path'
+import { processAlive } from '../process-alive.js'
 
 /** A redis-server child process owned by this process. */
 export interface RedisServerHandle {
@@ -128,25 +129,15 @@ export function processStartTime(pid: number): string {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Whether `owner` is still the process that wrote the lock (alive, and not a reused pid). */
 function ownerRuns(owner: DirOwner): boolean {
-  if (!isAlive(owner.owner)) return false
+  if (!processAlive(owner.owner)) return false
   const now = processStartTime(owner.owner)
   return now === '' || owner.ownerStart === '' || now === owner.ownerStart
 }
 
 function isRedisServer(pid: number): boolean {
-  if (!isAlive(pid)) return false
+  if (!processAlive(pid)) return false
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')
   } catch {
@@ -172,10 +163,10 @@ function readOwner(path: string): DirOwner | undefined {
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms
   while (Date.now() < until) {
-    if (!isAlive(pid)) return true
+    if (!processAlive(pid)) return true
     await new Promise((r) => setTimeout(r, 25))
   }
-  return !isAlive(pid)
+  return !processAlive(pid)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ToolError, type ToolFault } from '../../tools/tool.js'
-import { TRANSIENT_CODES } from './transient.js'
+import { causeChain, TRANSIENT_CODES } from './transient.js'
 
 // System error codes that say the host or the network is in trouble, whatever the call asked.
 const DEPENDENCY_CODES = new Set([
@@ -62,13 +62,7 @@ function isFault(v: unknown): v is ToolFault {
  *   faultOf(new ToolError('HTTP 503', true)) // 'dependency'
  */
 export function faultOf(err: unknown): ToolFault {
-  const chain: object[] = []
-  for (
-    let e: unknown = err;
-    e && typeof e === 'object' && chain.length < 5;
-    e = (e as { cause?: unknown }).cause
-  )
-    chain.push(e)
+  const chain = causeChain(err)
   for (const e of chain) {
     const f = (e as { fault?: unknown }).fault
     if (isFault(f)) return f

@@ -1,5 +1,20 @@
 import { ToolError } from '../../tools/tool.js'
 
+/**
+ * An error and its causes, outermost first, at most five deep (wrappers rarely nest more, and a
+ * cyclic `cause` must not loop): what the retry and fault rules look through.
+ */
+export function causeChain(err: unknown): object[] {
+  const chain: object[] = []
+  for (
+    let e: unknown = err;
+    e && typeof e === 'object' && chain.length < 5;
+    e = (e as { cause?: unknown }).cause
+  )
+    chain.push(e)
+  return chain
+}
+
 /** System error codes of trouble that is gone on the next try (network, a busy resource). */
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
@@ -30,13 +45,7 @@ const TRANSIENT_TEXT =
  *   isTransient(new ToolError('HTTP 503', true)) // true
  */
 export function isTransient(err: unknown): boolean {
-  const chain: object[] = []
-  for (
-    let e: unknown = err;
-    e && typeof e === 'object' && chain.length < 5;
-    e = (e as { cause?: unknown }).cause
-  )
-    chain.push(e)
+  const chain = causeChain(err)
   // A write that may have happened (a Gitea create whose answer was lost) is not repeated, however
   // it was wrapped.
   if (chain.some((e) => (e as { mayHaveBeenApplied?: unknown }).mayHaveBeenApplied === true)) return false

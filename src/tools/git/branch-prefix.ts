@@ -9,7 +9,17 @@ import { ToolError, type ToolContext } from '../tool.js'
  *   branchPrefixOf({ house: 'bezalel' }) // 'uw/bezalel/'
  */
 export function branchPrefixOf(ctx: Pick<ToolContext, 'house' | 'toolConfig'>): string {
-  return toolsConfigOf(ctx).git.branchPrefix.replaceAll('{house}', ctx.house)
+  return fillBranchPrefix(toolsConfigOf(ctx).git.branchPrefix, ctx.house)
+}
+
+/**
+ * A configured branch prefix with `{house}` replaced by the house's name.
+ *
+ * @example
+ *   fillBranchPrefix('uw/{house}/', 'bezalel') // 'uw/bezalel/'
+ */
+export function fillBranchPrefix(prefix: string, house: string): string {
+  return prefix.replaceAll('{house}', house)
 }
 
 /**
