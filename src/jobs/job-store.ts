@@ -4,6 +4,7 @@ import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
 import type { JobState, JobView, JobsView } from './jobs.js'
+import { CheckoutTarget } from '../checkouts/checkout-request.js'
 
 const JobStateName = z.enum([
   'queued',
@@ -19,19 +20,13 @@ const JobStateName = z.enum([
 
 const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)
 
-/** Where a job works (`JobCheckout` in src/effects/effects.ts), as the record keeps it. */
+/**
+ * Where a job works (`JobCheckout` in src/effects/effects.ts), as the record keeps it: the target
+ * is parsed with the checkout module's own schema (refs as GitRefName, full commit ids).
+ */
 export const JobCheckoutRecord = z.object({
   cloneUrl: z.string().url(),
-  target: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('default'), branch: z.string().min(1) }),
-    z.object({
-      kind: z.literal('pull'),
-      number: z.number().int().positive(),
-      headSha: Sha,
-      baseRef: z.string().min(1),
-    }),
-    z.object({ kind: z.literal('ref'), ref: z.string().min(1) }),
-  ]),
+  target: CheckoutTarget,
   /** The repository's default branch, for a pull request or ref target (settings are read from it). */
   defaultBranch: z.string().min(1).optional(),
 })
