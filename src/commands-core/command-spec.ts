@@ -6,6 +6,7 @@ import type { JobsView } from '../jobs/jobs.js'
 import type { CommandsConfig } from './commands-config.js'
 import type { ParsedCommand } from '../command-parsing/parse-commands.js'
 import type { Permission, PermissionLevel } from './permission.js'
+import type { AgentTaskKind } from '../agents/task-kind.js'
 
 // What the command side sees: a command's spec and the read-only context its handler gets. The
 // router builds the context (src/router/handler-context.ts); commands and handlers only read it.
@@ -84,6 +85,10 @@ export interface HouseInfo {
    * the house's fixed folders.
    */
   workspace?: 'checkout' | 'static'
+  /** The house's agent (`/ask`, `/implement`, `/review` need one); absent for a tool-only house. */
+  agent?: { backend: 'hermes' | 'openai'; model?: string }
+  /** The house's role (`archivist`, `artificer`, ...), shown by `/houses` and used to route tasks. */
+  role?: string
 }
 
 /** Whether a house has a live worker, from worker heartbeats. */
@@ -102,6 +107,11 @@ export interface HousesView {
   /** Every house's sovereigns: who may run sovereign commands at all (each job narrows it to its house's). */
   sovereigns: readonly string[]
   liveness(house: string): Promise<HouseLiveness>
+  /**
+   * The house a task goes to when the command names none: by role (ask → analysis, implement →
+   * implementation, review → sovereign review), as configured; `reason` says why, for the ack.
+   */
+  forTask(kind: AgentTaskKind): { house: string; reason: string } | { error: string }
 }
 
 /** One tool as commands see it. */

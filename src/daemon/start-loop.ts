@@ -25,7 +25,7 @@ import { Executor } from '../effects/executor.js'
 import type { CommentHandler } from '../router/comment-handler.js'
 import { liveness } from '../workers/heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from '../workers/house-worker.js'
-import { houseInfo, toolInfo } from '../workers/house-vocabulary.js'
+import { houseForTask, houseInfo, toolInfo } from '../workers/house-vocabulary.js'
 import { commentKey } from '../effects/idempotency.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import { RedisRateLimiter } from '../router/rate-limit.js'
@@ -203,8 +203,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       stops.push({ name: 'reporter', stop: () => reporter.close() })
     }
     if (pieces.router) {
+      const houseList = houseNames.map((n) => houseInfo(policies[n]!, tools))
       const houses: HousesView = {
-        list: houseNames.map((n) => houseInfo(policies[n]!, tools)),
+        list: houseList,
+        forTask: (kind) => houseForTask(kind, houseList),
         defaultHouse: file.daemon.defaultHouse,
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
         liveness: (house) => liveness(connection, prefix, house),

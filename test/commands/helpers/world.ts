@@ -13,12 +13,15 @@ import type { JobView, JobsControl, JobsView } from '../../../src/jobs/jobs.js'
 import { MemoryRateLimiter } from '../../../src/router/rate-limit.js'
 import type { RepoRef } from '../../../src/gitea/port.js'
 import { FakePort } from './fake-port.js'
+import { houseForTask } from '../../../src/workers/house-vocabulary.js'
 
 export const REPO: RepoRef = { owner: 'o', name: 'r' }
 
 export const HOUSES: HouseInfo[] = [
   {
     name: 'timmy',
+    role: 'sovereign',
+    agent: { backend: 'openai', model: 'scripted' },
     description: 'sovereign',
     allowedTools: ['*'],
     defaultMode: 'SOVEREIGN',
@@ -28,6 +31,8 @@ export const HOUSES: HouseInfo[] = [
   },
   {
     name: 'ezra',
+    role: 'archivist',
+    agent: { backend: 'openai', model: 'scripted' },
     description: 'archivist',
     allowedTools: ['file_*', 'git_status', 'git_log'],
     defaultMode: 'INTELLIGENT',
@@ -37,6 +42,8 @@ export const HOUSES: HouseInfo[] = [
   },
   {
     name: 'bezalel',
+    role: 'artificer',
+    agent: { backend: 'openai', model: 'scripted' },
     description: 'artificer',
     allowedTools: ['git_*', 'file_*', 'system_info'],
     defaultMode: 'SIMPLE',
@@ -46,6 +53,7 @@ export const HOUSES: HouseInfo[] = [
   },
   {
     name: 'allegro',
+    role: 'tempo-and-dispatch',
     description: 'dispatch',
     allowedTools: ['gitea_*', 'http_get'],
     defaultMode: 'SIMPLE',
@@ -200,6 +208,7 @@ export function world(
           botLogin: 'uw-bot',
           houses: {
             list: HOUSES,
+            forTask: (kind) => houseForTask(kind, HOUSES),
             defaultHouse: opts.defaultHouse ?? 'ezra',
             sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
