@@ -68,7 +68,7 @@ export async function finishResult(
       finishedAt: new Date(finished).toISOString(),
       attempts: run.attempts,
       status,
-      evidence: run.evidence ? [run.evidence] : [],
+      evidence: [...(run.evidence ? [run.evidence] : []), ...run.moreEvidence],
       ...(run.proof && run.proof.length > 0 ? { proof: run.proof } : {}),
       requestUrl: run.options.requestUrl,
       deliveryId: run.options.deliveryId,
@@ -79,6 +79,7 @@ export async function finishResult(
       ...(run.options.resolvedDependencies && run.options.resolvedDependencies.length > 0
         ? { resolvedDependencies: [...run.options.resolvedDependencies] }
         : {}),
+      ...(run.agent ? { agent: run.agent } : {}),
     },
   })
   const result: ToolResult = {

@@ -4,8 +4,9 @@ import type { HarnessConfig, HarnessConfigInput } from '../houses/harness-config
 import type { PatternStore } from '../intelligence/pattern-store.js'
 import type { Logger } from '../logger.js'
 import type { AuditLog } from '../provenance/audit-log.js'
-import type { ExecutionPredicate, ResourceDescriptor } from '../provenance/statement.js'
-import type { ToolContext, ToolSpec } from '../tools/tool.js'
+import type { AgentFacts, ExecutionPredicate, ResourceDescriptor } from '../provenance/statement.js'
+import type { Evidence, ToolContext, ToolSpec } from '../tools/tool.js'
+import type { ToolResultError, ToolStatus } from './tool-result.js'
 import type { Approval } from './approvals/approval.js'
 import type { CircuitBreaker } from './attempts/circuit-breaker.js'
 import type { House } from './house.js'
@@ -111,6 +112,12 @@ export interface ExecuteOptions {
    * signal was aborted, else `unverified`.
    */
   proof?: (signal: AbortSignal) => Promise<ExtraProof>
+  /**
+   * The agent task this call is one step of (`agent.ask`, with the job's args): a sovereign's
+   * approval of the task (bound to its digest) also covers the task's read calls. Writes still
+   * need an approval of their own.
+   */
+  task?: { tool: string; args: unknown }
 }
 
 /** What an `ExecuteOptions.proof` check found: whether it passed, and its signed evidence. */
@@ -124,4 +131,25 @@ export interface ToolCall {
   tool: string
   args: unknown
   options: ExecuteOptions
+}
+
+/** An agent task's outcome as `Harness.recordTask` signs it. */
+export interface TaskRecord {
+  /** The job name, `agent.<kind>`. */
+  tool: string
+  /** Epoch ms the task started (the statement's `startedAt`). */
+  startedAt: number
+  /** `performance.now()` at the start, for the duration; default now. */
+  t0?: number
+  status: ToolStatus
+  /** The answer or summary: the signed output. */
+  output: string
+  error?: ToolResultError
+  /** Digest of what was asked (the job's digest covers house, task and text). */
+  argsDigest: string
+  attempts?: number
+  evidence: readonly Evidence[]
+  proof?: ExtraProof['evidence']
+  agent: AgentFacts
+  notes?: readonly string[]
 }

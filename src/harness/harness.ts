@@ -24,7 +24,7 @@ import { didYouMean } from './did-you-mean.js'
 import { errText } from './err-text.js'
 import { collectEvidence } from './evidence.js'
 import { finishResult, type FinishDeps } from './finish-result.js'
-import type { ExecuteOptions, HarnessOptions, ToolCall } from './harness-options.js'
+import type { ExecuteOptions, HarnessOptions, TaskRecord, ToolCall } from './harness-options.js'
 import { learnOutcome, predictTimeout, type IntelligentModeDeps } from './intelligent-mode.js'
 import { Mode, ModeName } from './mode.js'
 import { checkToolAllowed } from './policy-check.js'
@@ -41,7 +41,7 @@ import type { ToolResult, ToolResultError, ToolStatus } from './tool-result.js'
 import { fillBranchPrefix } from '../tools/git/branch-prefix.js'
 
 export { DEFAULT_LEGACY_GRACE_SECONDS } from './approvals/approval-gate.js'
-export type { ExecuteOptions, HarnessOptions, ToolCall } from './harness-options.js'
+export type { ExecuteOptions, HarnessOptions, TaskRecord, ToolCall } from './harness-options.js'
 
 const silentLog = pino({ level: 'silent' })
 
@@ -323,6 +323,60 @@ export class Harness {
     }
     run.result = outcome.result
     return this.finish(run, status, error)
+  }
+
+  /**
+   * Signs an agent task's outcome the way `execute` signs a tool's (docs/AGENTS.md): the answer or
+   * summary is the output (redacted and capped like a tool's), the task's evidence and proof are
+   * signed, and `agent` pins the backend, model, run id, prompt, event log, diff and pull request.
+   * Every tool call the task made was its own `execute` with its own result; this is the record
+   * of the whole. Signed and audited like any result of a house that signs.
+   *
+   * @example
+   *   const result = await harness.recordTask({ tool: 'agent.ask', startedAt, status: 'success',
+   *     output: answer, argsDigest, evidence: [], agent: facts }, { requestedBy: 'alice', job })
+   */
+  async recordTask(task: TaskRecord, options: ExecuteOptions): Promise<ToolResult> {
+    const mode = options.mode ? ModeName.parse(options.mode) : this.mode
+    const run = new RunState(task.tool, mode, options, task.startedAt, task.t0 ?? performance.now())
+    run.argsDigest = task.argsDigest
+    run.attempts = task.attempts ?? 1
+    run.moreEvidence = [...task.evidence]
+    if (task.proof && task.proof.length > 0) run.proof = [...task.proof]
+    run.agent = task.agent
+    run.notes.push(...(task.notes ?? []))
+    // The task's own approval, as its first call checked it (a task is gated like a read).
+    const asRead = { name: task.tool, access: 'read' } as ToolSpec
+    const denied = this.approvals.check(
+      { spec: asRead, digest: task.argsDigest, mode, options },
+      run.approvals,
+    )
+    if (denied) run.notes.push(`the task's approval was not accepted: ${denied.reason}`)
+    run.result = { output: task.output }
+    return this.finish(run, task.status, task.error)
+  }
+
+  /**
+   * The branch prefix this house pushes under, `{house}` filled in: `asked` (a repository's
+   * `.uni-wizard.yaml`) when it narrows the configured one, else the configured one.
+   *
+   * @example
+   *   harness.branchPrefix() // 'uw/bezalel/'
+   */
+  branchPrefix(asked?: string): string {
+    const configured = toolsConfigOf(this.contextExtra as { toolConfig?: ToolsConfig }).git.branchPrefix
+    return fillBranchPrefix(this.narrowedPrefix(asked, []) ?? configured, this.house)
+  }
+
+  /** Whether the house's policy lets it run a tool at all (its globs, read-only houses). */
+  allows(toolName: string): boolean {
+    const spec = this.tools.get(toolName)
+    return spec !== undefined && checkToolAllowed(this.policy, spec) === undefined
+  }
+
+  /** The text with every configured secret (and its encodings) redacted, as results are. */
+  redactText(text: string): string {
+    return this.redact(text)
   }
 
   private finish(run: RunState, status: ToolStatus, error?: ToolResultError): Promise<ToolResult> {

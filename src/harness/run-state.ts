@@ -2,6 +2,7 @@ import type { Prediction } from '../intelligence/predict.js'
 import type { Evidence, ToolRunResult } from '../tools/tool.js'
 import type { ExecuteOptions, ExtraProof } from './harness-options.js'
 import type { Mode } from './mode.js'
+import type { AgentFacts } from '../provenance/statement.js'
 import type { AcceptedApproval } from './policy-check.js'
 
 /**
@@ -21,6 +22,10 @@ export class RunState {
   notes: string[] = []
   /** Evidence of `ExecuteOptions.proof`, signed as the predicate's `proof`. */
   proof: ExtraProof['evidence'] | undefined
+  /** Evidence besides the tool's own (an agent task's: one entry per kind of proof it gathered). */
+  moreEvidence: Evidence[] = []
+  /** An agent task's signed facts (`Harness.recordTask`). */
+  agent: AgentFacts | undefined
   mode: Mode
 
   constructor(

@@ -27,10 +27,12 @@ export type HouseJobData = z.infer<typeof HouseJobData>
 /** Data of a job on the `reports` queue: render the job's current state; `expire` also ends a stale approval request. */
 export const ReportData = z.object({
   jobId: z.string().min(1),
-  kind: z.enum(['state', 'expire']),
+  kind: z.enum(['state', 'expire', 'progress']),
   /** The run and state this report was queued for; a report for an older state is skipped. */
   run: z.number().int().optional(),
   state: z.string().optional(),
+  /** For `progress`: the checklist's version (each gets its own report id). */
+  seq: z.number().int().nonnegative().optional(),
 })
 export type ReportData = z.infer<typeof ReportData>
 
@@ -307,6 +309,24 @@ export class BullJobs implements JobsControl, JobsView {
   async report(rec: Pick<JobRecord, 'id' | 'run' | 'state'>): Promise<void> {
     const { data, opts } = this.stateReport(rec)
     await this.reports.add('report', data, opts)
+  }
+
+  /**
+   * Asks the reporter to show a running agent job's checklist (`seq`-th version): keyed by run and
+   * version, so a repeated call queues nothing twice; a report taken after the run ended is skipped.
+   */
+  async reportProgress(rec: Pick<JobRecord, 'id' | 'run'>, seq: number): Promise<void> {
+    const id = `${rec.id}.${rec.run}.progress.${seq}`
+    await this.reports.add(
+      'report',
+      { jobId: rec.id, kind: 'progress', run: rec.run, seq } satisfies ReportData,
+      {
+        ...this.reportOptions(id),
+        // A checklist is soon out of date: a few tries, not hours of them.
+        attempts: 3,
+        removeOnFail: { age: 3600 },
+      },
+    )
   }
 
   /** The report of a record's run and state: its data and options, keyed `<id>.<run>.<state>`. */

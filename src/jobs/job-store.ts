@@ -408,6 +408,36 @@ export class RedisJobStore implements JobsView {
     if (err) throw err
   }
 
+  /**
+   * Appends one event of an agent run to its log (`<prefix>:run:<runId>:events`, a list kept as
+   * long as the run's record). Resolves to the event's position (1-based).
+   */
+  async appendAgentEvent(runId: string, line: string): Promise<number> {
+    const k = `${this.runKey(runId)}:events`
+    const res = await this.redis.multi().rpush(k, line).expire(k, this.ttlSeconds).exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
+    return Number(res?.[0]?.[1] ?? 0)
+  }
+
+  /** An agent run's event log, in order (JSON lines as appended). */
+  async agentEvents(runId: string): Promise<string[]> {
+    return this.redis.lrange(`${this.runKey(runId)}:events`, 0, -1)
+  }
+
+  /** Sets the agent checklist the ack comment shows while the run goes on (JSON, replaced whole). */
+  async setAgentSteps(runId: string, steps: string): Promise<void> {
+    const k = this.runKey(runId)
+    const res = await this.redis.multi().hset(k, 'steps', steps).expire(k, this.ttlSeconds).exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
+  }
+
+  /** The agent checklist of a run, if it has one. */
+  async agentSteps(runId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.runKey(runId), 'steps')) ?? undefined
+  }
+
   async progress(runId: string): Promise<RunProgress> {
     const [started, result] = await this.redis.hmget(this.runKey(runId), 'started', 'result')
     return progressOf(started, result)

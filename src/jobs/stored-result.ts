@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { ToolResult } from '../harness/tool-result.js'
 import { DsseEnvelope } from '../provenance/dsse.js'
 import { ExecutionStatement } from '../provenance/statement.js'
+import { AgentSummary } from '../report/agent-steps.js'
 
 /**
  * What a house worker keeps of one run's ToolResult (`<prefix>:run:<runId>`, field `result`): the
@@ -24,6 +25,8 @@ export const StoredResult = z.object({
   checkout: z
     .object({ commit: z.string(), repo: z.string(), target: z.string(), note: z.string().optional() })
     .optional(),
+  /** An agent job's steps, transcript and usage, for its final comment (docs/AGENTS.md). */
+  agent: AgentSummary.optional(),
 })
 export type StoredResult = z.infer<typeof StoredResult>
 

@@ -19,6 +19,32 @@ export const ResourceDescriptor = z.object({
 })
 export type ResourceDescriptor = z.infer<typeof ResourceDescriptor>
 
+/** The signed facts of an agent task: see `ExecutionPredicate.agent`. */
+export const AgentFacts = z.object({
+  task: z.enum(['ask', 'implement', 'review']),
+  backend: z.string(),
+  model: z.string().optional(),
+  /** The backend's own id of the run (Hermes `run_…`, or the loop's). */
+  runId: z.string().optional(),
+  /** sha256 of the instructions and input the agent got (canonical JSON). */
+  promptSha256: z.string(),
+  /** sha256 of the stored event log (one canonical JSON line per event), and how many events. */
+  eventLog: z.object({ sha256: z.string(), events: z.number().int().nonnegative() }),
+  usage: z.object({
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+    totalTokens: z.number().int().nonnegative(),
+  }),
+  turns: z.number().int().nonnegative(),
+  /** sha256 of the diff the task produced (`/implement`), from the commit it started on. */
+  diffSha256: z.string().optional(),
+  /** The pull request it opened or found (`/implement`), or reviewed (`/review`). */
+  pullRequest: z.object({ number: z.number().int().positive(), url: z.string() }).optional(),
+  /** Files the agent read, with the digest of what it read (Ezra's read-before-write evidence). */
+  filesRead: z.array(z.object({ path: z.string(), sha256: z.string() })).optional(),
+})
+export type AgentFacts = z.infer<typeof AgentFacts>
+
 /** What a uni-wizard execution predicate holds (see docs/HARNESS.md). */
 export const ExecutionPredicate = z.object({
   requestedBy: z.string(),
@@ -100,6 +126,11 @@ export const ExecutionPredicate = z.object({
    * the commit it ran on (`digest.gitCommit`). Absent outside checkouts and in older statements.
    */
   resolvedDependencies: z.array(ResourceDescriptor).optional(),
+  /**
+   * For an agent task (`/ask`, `/implement`, `/review`, docs/AGENTS.md): which agent ran it and
+   * the digests that pin what it was told, what it did and what it handed back. Absent for tools.
+   */
+  agent: AgentFacts.optional(),
 })
 export type ExecutionPredicate = z.infer<typeof ExecutionPredicate>
 

@@ -10,10 +10,12 @@ import {
   DSSE_OPEN,
   jobLineStart,
   NOTES_TITLE,
+  OUTPUT_OPEN,
   outputSummary,
   PROVENANCE_TITLE,
   provenanceLines,
 } from './render.js'
+import { STEPS_TITLE, TRANSCRIPT_SUMMARY } from './agent-steps.js'
 
 /** A result comment as the bot lays it out (see `renderAck`), read back line by line. */
 export interface ResultComment {
@@ -190,7 +192,9 @@ function readLayout(c: Lines): ResultComment {
     c.i++
     c.exact('')
   }
-  c.exact('<details>', 'output')
+  // An agent's answer is shown open; a tool's output folded.
+  if (c.peek() === OUTPUT_OPEN) c.i++
+  else c.exact('<details>', 'output')
   const summary = c.expect(
     'the output summary',
     (l) => /^<summary>Output \(.*\)<\/summary>$/.test(l),
@@ -206,6 +210,18 @@ function readLayout(c: Lines): ResultComment {
     c.exact('', 'output')
   }
   c.exact('</details>', 'output')
+  if (c.peek() === '' && c.peek(1) === STEPS_TITLE) {
+    c.i += 2
+    c.exact('', 'agent steps')
+    listItems(c)
+    c.exact('', 'agent steps')
+    c.exact('<details>', 'agent steps')
+    c.exact(TRANSCRIPT_SUMMARY, 'agent steps')
+    c.exact('', 'agent steps')
+    fenced(c, /^(`{3,})text$/, 'text', 'the transcript block', 'agent steps')
+    c.exact('', 'agent steps')
+    c.exact('</details>', 'agent steps')
+  }
   let notes: string[] = []
   if (c.peek() === '' && c.peek(1) === NOTES_TITLE) {
     c.i += 2

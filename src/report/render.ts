@@ -1,7 +1,8 @@
 import { codeBlock, codeSpan, inlineText, mention } from '../commands-core/markdown.js'
+import { renderProgress, renderSummary, type AgentProgress, type AgentSummary } from './agent-steps.js'
 import type { Reaction } from '../gitea/port.js'
 import type { DsseEnvelope } from '../provenance/dsse.js'
-import { shownOutput, type ExecutionStatement } from '../provenance/statement.js'
+import { shownOutput, type AgentFacts, type ExecutionStatement } from '../provenance/statement.js'
 import type { JobMode } from '../effects/effects.js'
 
 export type { DsseEnvelope } from '../provenance/dsse.js'
@@ -36,7 +37,13 @@ export type AckStatus =
       allowSelfApproval: boolean
       expiresAt: string
     }
-  | { state: 'running'; startedAt: string; attempt: number }
+  | {
+      state: 'running'
+      startedAt: string
+      attempt: number
+      /** An agent job's live checklist. */
+      agent?: AgentProgress
+    }
   | {
       state: FinalOutcome
       /** Why it ended so, for anything but success (`denied by @timmy: too risky`); plain text. */
@@ -48,6 +55,8 @@ export type AckStatus =
       /** The signed statement, shown as the provenance list; undefined for an unsigned result. */
       statement: ExecutionStatement | undefined
       envelope: DsseEnvelope | undefined
+      /** An agent job's steps, transcript and usage (its answer is the output, shown unfolded). */
+      agent?: AgentSummary
     }
 
 /** Default cap on the output shown in a comment (Gitea has no comment size limit; people do). */
@@ -124,9 +133,18 @@ export function cutNote(shownChars: number, totalChars: number): string {
   return `_Only the first ${count(shownChars)} of ${count(totalChars)} characters are shown; the signed output digest covers all of it._`
 }
 
-function outputBlock(output: string, cap: number): string[] {
+/** The output block; an agent's answer is shown open (`<details open>`), a tool's output folded. */
+export const OUTPUT_OPEN = '<details open>'
+
+function outputBlock(output: string, cap: number, open = false): string[] {
   const shown = shownOutput(output, cap)
-  const lines = ['<details>', outputSummary(shown.length, output.length), '', codeBlock(shown, 'text'), '']
+  const lines = [
+    open ? OUTPUT_OPEN : '<details>',
+    outputSummary(shown.length, output.length),
+    '',
+    codeBlock(shown, 'text'),
+    '',
+  ]
   if (shown.length < output.length) lines.push(cutNote(shown.length, output.length), '')
   lines.push('</details>')
   return lines
@@ -166,6 +184,7 @@ export function provenanceLines(s: ExecutionStatement): { field: string; line: s
     const target = typeof at.target === 'string' ? ` (${codeSpan(at.target)})` : ''
     lines.push({ field: 'commit', line: `- commit: ${codeSpan(commit)}${repo}${target}` })
   }
+  if (p.agent) lines.push(...agentLines(p.agent))
   lines.push(
     { field: 'mode', line: `- mode: ${inlineText(p.mode)}` },
     {
@@ -189,6 +208,43 @@ export function provenanceLines(s: ExecutionStatement): { field: string; line: s
   )
   if (p.error !== undefined) lines.push({ field: 'error', line: `- error: ${inlineText(p.error)}` })
   return lines
+}
+
+/** How many files read an agent line lists before it says how many more. */
+const FILES_LISTED = 20
+
+/** The provenance lines of an agent task's facts (`ExecutionPredicate.agent`). */
+function agentLines(a: AgentFacts): { field: string; line: string }[] {
+  const u = a.usage
+  const out = [
+    {
+      field: 'agent',
+      line: `- agent: ${codeSpan(a.backend)}${a.model !== undefined ? ` model ${codeSpan(a.model)}` : ''}${a.runId !== undefined ? `, run ${codeSpan(a.runId)}` : ''}, ${a.turns} turn(s), ${count(u.totalTokens)} tokens (${count(u.inputTokens)} in, ${count(u.outputTokens)} out)`,
+    },
+    { field: 'prompt', line: `- prompt digest: ${codeSpan(`sha256:${a.promptSha256}`)}` },
+    {
+      field: 'event log',
+      line: `- event log: ${codeSpan(`sha256:${a.eventLog.sha256}`)} (${count(a.eventLog.events)} events)`,
+    },
+  ]
+  if (a.diffSha256 !== undefined)
+    out.push({ field: 'diff', line: `- diff: ${codeSpan(`sha256:${a.diffSha256}`)}` })
+  if (a.pullRequest)
+    out.push({
+      field: 'pull request',
+      line: `- pull request: #${a.pullRequest.number} ${codeSpan(a.pullRequest.url)}`,
+    })
+  if (a.filesRead && a.filesRead.length > 0) {
+    const listed = a.filesRead
+      .slice(0, FILES_LISTED)
+      .map((f) => `${codeSpan(f.path)} (${codeSpan(`sha256:${f.sha256.slice(0, 12)}`)})`)
+    const more = a.filesRead.length - FILES_LISTED
+    out.push({
+      field: 'files read',
+      line: `- files read: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''}`,
+    })
+  }
+  return out
 }
 
 /**
@@ -250,6 +306,7 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
       lines.push(
         `Running since ${when(status.startedAt)}${status.attempt > 1 ? ` (attempt ${status.attempt})` : ''}.`,
       )
+      if (status.agent) lines.push(...renderProgress(status.agent))
       break
     default: {
       if (status.reason) lines.push(`Reason: ${inlineText(status.reason)}`, '')
@@ -257,7 +314,8 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
       // no `shown` part): render exactly that, or the check of the comment would fail.
       const signed = status.statement?.predicate.output
       const cap = signed ? (signed.shown?.chars ?? Infinity) : (opts.outputCap ?? DEFAULT_OUTPUT_CAP)
-      lines.push(...outputBlock(status.output, cap))
+      lines.push(...outputBlock(status.output, cap, status.agent !== undefined))
+      if (status.agent) lines.push(...renderSummary(status.agent))
       if (status.notes && status.notes.length > 0)
         lines.push('', NOTES_TITLE, '', ...status.notes.map((n) => `- ${inlineText(n)}`))
       if (status.statement)

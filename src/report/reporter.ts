@@ -14,6 +14,7 @@ import { FINAL_STATES } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore } from '../jobs/job-store.js'
 import { finalReaction, renderAck, type AckStatus, type FinalOutcome } from './render.js'
 import { StoredResult } from '../jobs/stored-result.js'
+import { AgentProgress } from './agent-steps.js'
 import type { JobState } from '../jobs/jobs.js'
 import { commitStatusEffects, statusKey } from './commit-status.js'
 
@@ -45,7 +46,7 @@ function reasonOf(rec: JobRecord, r: StoredResult | undefined): string | undefin
 export function ackBody(
   rec: JobRecord,
   result: StoredResult | undefined,
-  opts: { outputCap: number },
+  opts: { outputCap: number; agent?: AgentProgress },
 ): string {
   const job = {
     jobId: rec.id,
@@ -68,7 +69,12 @@ export function ackBody(
       expiresAt: rec.expiresAt ?? '',
     }
   else if (rec.state === 'running')
-    status = { state: 'running', startedAt: rec.startedAt ?? '', attempt: rec.run }
+    status = {
+      state: 'running',
+      startedAt: rec.startedAt ?? '',
+      attempt: rec.run,
+      ...(opts.agent ? { agent: opts.agent } : {}),
+    }
   else {
     status = {
       state: rec.state as FinalOutcome,
@@ -77,6 +83,7 @@ export function ackBody(
       notes: result?.notes ?? [],
       statement: result?.statement,
       envelope: result?.envelope,
+      ...(result?.agent ? { agent: result.agent } : {}),
     }
   }
   return renderAck(job, status, { outputCap: opts.outputCap })
@@ -148,6 +155,18 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       await sendStatuses(latest, latest.state, ackId)
   }
 
+  /** A running agent job's checklist, as its worker last stored it (a bad one is not shown). */
+  const agentProgress = async (runId: string): Promise<AgentProgress | undefined> => {
+    const raw = await store.agentSteps(runId)
+    if (raw === undefined) return undefined
+    try {
+      const parsed = AgentProgress.safeParse(JSON.parse(raw))
+      return parsed.success ? parsed.data : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   const process_ = async (job: QueueJob): Promise<string> => {
     const data = ReportData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad report data: ${data.error.issues[0]?.message}`)
@@ -161,6 +180,8 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       data.data.state !== undefined &&
       (data.data.state !== rec.state || data.data.run !== rec.run)
     )
+      return 'superseded'
+    if (data.data.kind === 'progress' && (rec.state !== 'running' || data.data.run !== rec.run))
       return 'superseded'
     if (data.data.kind === 'expire') {
       if (rec.state !== 'awaiting_approval' || !rec.expiresAt || Date.parse(rec.expiresAt) > now())
@@ -187,7 +208,8 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       const parsed = raw === undefined ? undefined : StoredResult.safeParse(JSON.parse(raw))
       result = parsed?.success ? parsed.data : undefined
     }
-    const body = `${ackBody(rec, result, { outputCap: settings.outputCap })}\n\n${keyMarker(rec.ackCommentKey)}`
+    const agent = rec.state === 'running' ? await agentProgress(rec.runId) : undefined
+    const body = `${ackBody(rec, result, { outputCap: settings.outputCap, ...(agent ? { agent } : {}) })}\n\n${keyMarker(rec.ackCommentKey)}`
     await port.editComment(rec.origin.repo, ackId, body)
     markHop('reporter.edited', rec.origin.deliveryId, rec.state)
     if (final) {

@@ -27,6 +27,9 @@ import {
   type RepoSettingsRead,
 } from '../repo-settings/index.js'
 import { REPO_SETTINGS_FILE, houseAllowed } from '../repo-settings/repo-settings.js'
+import { agentTaskOf } from '../agents/task-kind.js'
+import type { ExecuteOptions } from '../harness/harness-options.js'
+import { runAgentJob, type AgentJobDeps } from './agent-job.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -53,6 +56,11 @@ export interface HouseWorkerOptions {
    * Without it such a job fails, saying this worker has no checkouts.
    */
   checkouts?: CheckoutManager
+  /**
+   * The house's agent and what its tasks need (`/ask`, `/implement`, `/review`); without it an
+   * agent job fails, saying the house has no agent on this worker.
+   */
+  agent?: Omit<AgentJobDeps, 'house' | 'harness' | 'tools' | 'appendEvent' | 'showProgress' | 'log'>
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
@@ -179,7 +187,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         return 'reported stored result'
       }
     }
-    if (progress.started && (!tool || tool.access === 'write')) {
+    // An agent task is run again: a Hermes run resumes under its idempotency key, a loop starts
+    // over in a fresh checkout; its push and pull request find what a first run left (docs/AGENTS.md).
+    if (progress.started && !agentTaskOf(rec.tool) && (!tool || tool.access === 'write')) {
       jlog.warn({ started: progress.started }, 'write interrupted mid-run; not running it again')
       await finish(
         rec,
@@ -267,7 +277,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const picked = await store.pickUp(data.jobId, {
       runId: data.runId,
       tool: job.name,
-      write: !named || named.access === 'write',
+      write: agentTaskOf(job.name) === undefined && (!named || named.access === 'write'),
       worker: workerId,
       at: startedAt,
     })
@@ -350,21 +360,18 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }
     const notes = read ? await settingsNotes(rec, read) : []
     const proof = read?.settings.proof ?? []
+    if (agentTaskOf(rec.tool)) {
+      const stored = await runAgent(rec, co, read, signal ?? new AbortController().signal, jlog)
+      ran()
+      stored.notes.push(...notes)
+      await finish(rec, stored)
+      return stored.status
+    }
     const proofCommands = co && harness.policy.proofRequired && proof.length > 0
     jlog.info({ checkout: co?.co.path }, 'running')
     markHop('worker.toolStart', rec.origin.deliveryId)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
-      requestedBy: rec.requester.login,
-      signal,
-      // Untrusted until the harness verifies the router's signature and re-checks every claim.
-      approval: rec.approval as Approval | undefined,
-      job: { id: rec.id, runId: rec.runId },
-      requestUrl: rec.origin.commentUrl,
-      deliveryId: rec.origin.deliveryId,
-      mode: harnessMode(rec.mode),
-      retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
-      shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
-      ...(read?.settings.branchPrefix !== undefined && { branchPrefix: read.settings.branchPrefix }),
+      ...executeOptions(rec, co, read, signal),
       ...(proofCommands && {
         proof:
           opts.settings.proofCommands === 'same-user'
@@ -375,16 +382,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
                     "they are off on this worker (daemon.workers.proofCommands: off): they would run the checked-out code as the bot's user, which can read its token and keys",
                   ),
                 ),
-      }),
-      ...(co && {
-        workspaceRoots: [co.co.path],
-        resolvedDependencies: [
-          {
-            uri: `git+${co.checkout.cloneUrl}@${co.co.commit}`,
-            digest: { gitCommit: co.co.commit },
-            annotations: { repo: co.co.repoKey, target: targetText(co.checkout.target) },
-          },
-        ],
       }),
     })
     markHop('worker.toolEnd', rec.origin.deliveryId)
@@ -401,6 +398,97 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       }
     await finish(rec, stored)
     return result.status
+  }
+
+  /** The options of a job's calls: who and what asked, its checkout and what it was at. */
+  const executeOptions = (
+    rec: JobRecord,
+    co: { co: Checkout; checkout: JobCheckout } | undefined,
+    read: RepoSettingsRead | undefined,
+    signal: AbortSignal | undefined,
+  ): ExecuteOptions => ({
+    requestedBy: rec.requester.login,
+    signal,
+    // Untrusted until the harness verifies the router's signature and re-checks every claim.
+    approval: rec.approval as Approval | undefined,
+    job: { id: rec.id, runId: rec.runId },
+    requestUrl: rec.origin.commentUrl,
+    deliveryId: rec.origin.deliveryId,
+    mode: harnessMode(rec.mode),
+    retryOf: rec.firstRequester && { jobId: rec.id, requestedBy: rec.firstRequester.login },
+    shownOutputChars: opts.outputCap ?? DEFAULT_OUTPUT_CAP,
+    ...(read?.settings.branchPrefix !== undefined && { branchPrefix: read.settings.branchPrefix }),
+    ...(agentTaskOf(rec.tool) && { task: { tool: rec.tool, args: rec.args } }),
+    ...(co && {
+      workspaceRoots: [co.co.path],
+      resolvedDependencies: [
+        {
+          uri: `git+${co.checkout.cloneUrl}@${co.co.commit}`,
+          digest: { gitCommit: co.co.commit },
+          annotations: { repo: co.co.repoKey, target: targetText(co.checkout.target) },
+        },
+      ],
+    }),
+  })
+
+  /** Runs an agent task (docs/AGENTS.md) in the job's checkout; resolves to its stored result. */
+  const runAgent = async (
+    rec: JobRecord,
+    co: { co: Checkout; checkout: JobCheckout } | undefined,
+    read: RepoSettingsRead | undefined,
+    signal: AbortSignal,
+    jlog: Logger,
+  ): Promise<StoredResult> => {
+    if (!opts.agent)
+      return plainResult('failure', '', {
+        rule: 'no-agent',
+        reason: `house ${house} has no agent on this worker (${workerId})`,
+        fix: `give house ${house} an \`agent:\` in the houses config (docs/AGENTS.md) and restart its worker`,
+      })
+    const proof = read?.settings.proof ?? []
+    const proofOn = opts.settings.proofCommands === 'same-user'
+    const target = co?.checkout.target
+    const out = await runAgentJob(
+      {
+        ...opts.agent,
+        house,
+        harness,
+        tools: opts.tools,
+        log: jlog,
+        appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
+        showProgress: async (p, seq) => {
+          await store.setAgentSteps(rec.runId, JSON.stringify(p))
+          await jobs.reportProgress(rec, seq)
+        },
+      },
+      {
+        rec,
+        signal,
+        checkout: co && {
+          path: co.co.path,
+          commit: co.co.commit,
+          repo: rec.origin.repo,
+          baseBranch: defaultBranchOf(co.checkout),
+          ...(target?.kind === 'pull' ? { pull: { number: target.number, baseRef: target.baseRef } } : {}),
+        },
+        options: executeOptions(rec, co, read, signal),
+        ...(co && proof.length > 0 && proofOn
+          ? { proof: (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog }) }
+          : {}),
+        ...(proof.length > 0 && !proofOn
+          ? { proofUnavailable: 'daemon.workers.proofCommands is off on this worker' }
+          : {}),
+        ...(read?.settings.branchPrefix !== undefined ? { branchPrefix: read.settings.branchPrefix } : {}),
+      },
+    )
+    if (co)
+      out.checkout = {
+        commit: co.co.commit,
+        repo: co.co.repoKey,
+        target: targetText(co.checkout.target),
+        ...(co.co.note ? { note: co.co.note } : {}),
+      }
+    return out
   }
 
   /**

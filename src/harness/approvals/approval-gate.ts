@@ -5,7 +5,7 @@ import { keyIdOf } from '../../provenance/dsse.js'
 import type { KeyStore } from '../../provenance/key-store.js'
 import { trustedRouterKeys } from '../../provenance/router-keys.js'
 import type { ToolSpec } from '../../tools/tool.js'
-import { LegacyApproval } from './approval.js'
+import { callDigest, LegacyApproval } from './approval.js'
 import type { ExecuteOptions } from '../harness-options.js'
 import type { Mode } from '../mode.js'
 import { approvalNeeded, checkApproval, type AcceptedApproval, type Denial } from '../policy-check.js'
@@ -64,7 +64,11 @@ export class ApprovalGate {
       policy,
       mode,
       tool: spec,
-      digest: call.digest,
+      // A read step of an approved agent task is covered by the task's approval.
+      digest:
+        options.task && spec.access === 'read'
+          ? callDigest(options.task.tool, options.task.args)
+          : call.digest,
       requestedBy: options.requestedBy,
       approval: options.approval,
       routerKeys: trust.keys,
