@@ -69,6 +69,16 @@ module.exports = {
       to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
     },
     {
+      name: 'agents-stay-out-of-the-loop',
+      severity: 'error',
+      comment:
+        'Agent backends (src/agents/: the port, the Hermes and OpenAI-compatible clients, their doubles, prompt safety) ' +
+        'are driven by a worker through AgentRunContext; they never import the daemon, the router, the server, the ' +
+        'effects, the jobs, the workers or the reporter.',
+      from: { path: '^src/agents/' },
+      to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
+    },
+    {
       name: 'src-never-imports-tests-or-bench',
       severity: 'error',
       comment: 'Shipped code never depends on tests, benchmarks or scripts.',

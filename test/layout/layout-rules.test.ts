@@ -30,6 +30,8 @@ describe('layout rules', () => {
     'src/tools/tool.ts': "import { route } from '../router/router.js'\nexport const t = route\n",
     // Checkouts importing the workers.
     'src/checkouts/mirror.ts': "import { route } from '../router/router.js'\nexport const m = route\n",
+    // An agent backend importing the router.
+    'src/agents/backend.ts': "import { route } from '../router/router.js'\nexport const b = route\n",
     // A cycle.
     'src/a/one.ts': "import { two } from './two.js'\nexport const one = () => two\n",
     'src/a/two.ts': "import { one } from './one.js'\nexport const two = () => one\n",
@@ -70,6 +72,7 @@ describe('layout rules', () => {
     expect(out).toMatch(
       /error checkouts-stay-out-of-the-loop: src\/checkouts\/mirror\.ts → src\/router\/router\.ts/,
     )
+    expect(out).toMatch(/error agents-stay-out-of-the-loop: src\/agents\/backend\.ts → src\/router\/router\.ts/)
     // queue/ itself may import ioredis.
     expect(out).not.toMatch(/only-queue-and-jobs-import-bullmq-ioredis: src\/queue\//)
   })
