@@ -4,6 +4,7 @@ import type { CommandSpec } from '../src/commands-core/command-spec.js'
 import { approverRefusal } from '../src/commands-core/approver-refusal.js'
 import { findJob } from '../src/commands-core/find-job.js'
 import { reply } from '../src/commands-core/reply.js'
+import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 
 export const ApproveArgs = commandInput({
   positionals: z.array(JobIdArg).length(1, 'name the job to approve, e.g. /approve j0123456789ab'),
@@ -18,7 +19,7 @@ export const approve: CommandSpec<ApproveArgs> = {
   help: {
     usage: '/approve <job>',
     description:
-      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires.",
+      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires. A running agent job that waits for a decision (its agent asks to run something, a write that leaves the checkout, or the exact diff an implementation is about to push) is approved the same way: the approval is bound to what the job's comment shows it asks.",
     examples: ['/approve j0123456789ab'],
   },
   async handle(ctx, args) {
@@ -45,6 +46,20 @@ export const approve: CommandSpec<ApproveArgs> = {
     // second comment appears.
     const approvedByThis = job.approvedBy !== undefined && job.approvedBy.toLowerCase() === by.toLowerCase()
     if (job.state === 'queued' && approvedByThis) return effects
+    // A running agent job waiting for a decision: the approval is bound to what it asked.
+    if (job.state === 'running' && job.pendingApproval) {
+      const refusedNow = approverRefusal(job, by, 'approve')
+      if (refusedNow) return [reply(ctx, 'approve', refusedNow)]
+      const pending = job.pendingApproval
+      return [
+        { ...effects[0]!, digest: pending.digest },
+        reply(
+          ctx,
+          'approve',
+          `Approved ${inlineText(pending.what)} for job ${codeSpan(job.id)} (digest ${codeSpan(pending.digest)}); the agent goes on.`,
+        ),
+      ]
+    }
     if (job.state !== 'awaiting_approval') {
       return [
         reply(

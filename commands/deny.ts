@@ -28,7 +28,7 @@ export const deny: CommandSpec<DenyArgs> = {
   help: {
     usage: '/deny <job> [reason]',
     description:
-      "Refuses a job waiting for approval (a sovereign of the job's house); it ends **denied**, with the reason in its comment.",
+      "Refuses a job waiting for approval (a sovereign of the job's house); it ends **denied**, with the reason in its comment. For a running agent job waiting for a decision, only that request is refused: the agent is told and goes on (an implementation whose push is refused ends **denied**).",
     examples: [
       '/deny j0123456789ab',
       '/deny j0123456789ab "not during the freeze"',
@@ -39,7 +39,8 @@ export const deny: CommandSpec<DenyArgs> = {
     const found = await findJob(ctx, args.job)
     if ('error' in found) return [reply(ctx, 'deny', found.error)]
     const { job } = found
-    if (job.state !== 'awaiting_approval') {
+    const waiting = job.state === 'running' && job.pendingApproval !== undefined
+    if (job.state !== 'awaiting_approval' && !waiting) {
       return [
         reply(ctx, 'deny', `Job \`${job.id}\` is **${job.state.replace('_', ' ')}**, not awaiting approval.`),
       ]

@@ -44,6 +44,8 @@ export type ApprovalSigner = (
   record: JobRecord,
   approver: string,
   comment: ApprovalComment | undefined,
+  /** The digest to attest, when it is not the job's own call (a running agent job's request). */
+  digest?: string,
 ) => Promise<unknown> | unknown
 
 export interface BullJobsOptions {
@@ -237,6 +239,7 @@ export class BullJobs implements JobsControl, JobsView {
       await this.report(rec)
       return
     }
+    if (rec.state === 'running') return this.answer(rec, 'approve', by, digest, undefined, comment)
     if (rec.state !== 'awaiting_approval') return
     if (rec.digest !== digest) {
       this.opts.log.warn({ jobId, digest, expected: rec.digest }, 'approval for another digest ignored')
@@ -264,12 +267,53 @@ export class BullJobs implements JobsControl, JobsView {
   }
 
   async deny(jobId: string, by: string, reason: string | undefined): Promise<void> {
+    const rec = await this.opts.store.getRecord(jobId)
+    if (rec?.state === 'running') {
+      if (rec.pendingApproval) await this.answer(rec, 'deny', by, rec.pendingApproval.digest, reason, undefined)
+      return
+    }
     const next = await this.opts.store.transition(jobId, ['awaiting_approval'], {
       state: 'denied',
       finishedAt: this.iso(),
       reason: `denied by @${by}${reason ? `: ${reason}` : ''}`,
     })
     if (next) await this.report(next)
+  }
+
+  /**
+   * Answers what a running agent job waits for (`pendingApproval`): an approval is bound to the
+   * digest the approver saw (a request replaced meanwhile is not answered) and carries the
+   * router's attestation of it; the worker polls the record for the answer.
+   */
+  private async answer(
+    rec: JobRecord,
+    decision: 'approve' | 'deny',
+    by: string,
+    digest: string,
+    reason: string | undefined,
+    comment: ApprovalComment | undefined,
+  ): Promise<void> {
+    const pending = rec.pendingApproval
+    if (!pending || pending.digest !== digest) {
+      this.opts.log.warn({ jobId: rec.id, digest }, 'answer for a request the job is not waiting for ignored')
+      return
+    }
+    if (rec.answer?.id === pending.id) return
+    let approval: unknown
+    if (decision === 'approve') {
+      if (!this.opts.signApproval) throw new Error('this process cannot sign approvals (no approval signer)')
+      approval = await this.opts.signApproval(rec, by, comment, pending.digest)
+    }
+    await this.opts.store.transition(rec.id, ['running'], {
+      answer: {
+        id: pending.id,
+        decision,
+        by,
+        at: this.iso(),
+        ...(reason !== undefined ? { reason } : {}),
+        ...(approval !== undefined ? { approval } : {}),
+      },
+    })
   }
 
   /** Puts the record's current run on its house queue (idempotent: BullMQ id = run id). */

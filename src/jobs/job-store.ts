@@ -92,6 +92,31 @@ export const JobRecord = z.object({
    * between the comment and the checkout; the final commit status goes on this one.
    */
   commit: Sha.optional(),
+  /**
+   * What a running agent job waits for a sovereign to decide (an agent's approval request, a
+   * write leaving the checkout, the diff of an implementation): `/approve <job>` or `/deny <job>`
+   * answers it while the job keeps running. `digest` is what an approval is bound to.
+   */
+  pendingApproval: z
+    .object({
+      id: z.string().min(1).max(200),
+      what: z.string().max(1000),
+      digest: z.string().min(1),
+      askedAt: z.string(),
+      expiresAt: z.string(),
+    })
+    .optional(),
+  /** The answer to `pendingApproval` (same `id`), with the router's attestation when approved. */
+  answer: z
+    .object({
+      id: z.string().min(1).max(200),
+      decision: z.enum(['approve', 'deny']),
+      by: z.string(),
+      at: z.string(),
+      reason: z.string().optional(),
+      approval: z.unknown().optional(),
+    })
+    .optional(),
 })
 export type JobRecord = z.infer<typeof JobRecord>
 
@@ -478,5 +503,8 @@ export function toView(r: JobRecord): JobView {
     approvers: r.approvers,
     allowSelfApproval: r.allowSelfApproval ?? false,
     retryKeys: r.retryKeys,
+    ...(r.pendingApproval
+      ? { pendingApproval: { id: r.pendingApproval.id, what: r.pendingApproval.what, digest: r.pendingApproval.digest } }
+      : {}),
   }
 }

@@ -47,6 +47,8 @@ export interface JobView {
   approvedBy: string | undefined
   /** `/retry` command keys already applied (so a retried `/retry` can repeat its effect). */
   retryKeys: readonly string[]
+  /** What a running agent job waits for a sovereign to decide, if anything (`/approve` answers it). */
+  pendingApproval?: { id: string; what: string; digest: string }
 }
 
 /**

@@ -26,7 +26,7 @@ export function routerApprovalSigner(opts: {
   const key = opts.keys.router()
   opts.log.info({ keyid: key.keyid, dir: opts.keys.dir }, 'router approval key ready')
   const tools = new Map(opts.tools.map((t) => [t.name, t]))
-  return (rec, approver, comment) => {
+  return (rec, approver, comment, asked) => {
     const spec = tools.get(rec.tool)
     const args = toolArgs(spec, rec.args)
     const parsed = spec?.args.safeParse(args)
@@ -35,7 +35,7 @@ export function routerApprovalSigner(opts: {
       house: rec.house,
       jobId: rec.id,
       runId: rec.runId,
-      digest: callDigest(rec.tool, parsed?.success ? parsed.data : args),
+      digest: asked ?? callDigest(rec.tool, parsed?.success ? parsed.data : args),
       comment,
       ttlMs: rec.approvalTtlSeconds * 1000,
       now: opts.now?.(),

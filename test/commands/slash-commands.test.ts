@@ -379,6 +379,54 @@ const cases: Case[] = [
     expected: [eyes, comment('approve_0', 'is **running**, not awaiting approval')],
   },
   {
+    name: 'approving a running agent job binds the approval to what it waits for',
+    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [
+        job('j1', {
+          state: 'running',
+          tool: 'agent.implement',
+          pendingApproval: { id: 'diff-1', what: 'pushing the diff', digest: 'sha256:d1' },
+        }),
+      ],
+    },
+    expected: [
+      eyes,
+      expect.objectContaining({ type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:d1' }),
+      comment('approve_0', 'Approved pushing the diff', '`sha256:d1`'),
+    ],
+  },
+  {
+    name: 'a running agent job is approved only by its own sovereigns',
+    event: commentEvent('/approve j1', { author: { login: 'sage', id: 10 } }),
+    state: {
+      jobs: [
+        job('j1', {
+          state: 'running',
+          pendingApproval: { id: 'diff-1', what: 'pushing the diff', digest: 'sha256:d1' },
+        }),
+      ],
+    },
+    expected: [eyes, comment('approve_0', 'timmy')],
+  },
+  {
+    name: 'denying what a running agent job waits for',
+    event: commentEvent('/deny j1 not this way', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [
+        job('j1', {
+          state: 'running',
+          pendingApproval: { id: 'diff-1', what: 'pushing the diff', digest: 'sha256:d1' },
+        }),
+      ],
+    },
+    expected: [
+      eyes,
+      { type: 'denyJob', jobId: 'j1', by: 'timmy', reason: 'not this way' },
+      comment('deny_0', 'Denied job `j1`: not this way'),
+    ],
+  },
+  {
     name: 'a job of another repository is unknown here',
     event: commentEvent('/cancel j1'),
     state: { jobs: [job('j1', { repo: { owner: 'other', name: 'secret' } })] },
