@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startModelDouble, type RunningModelDouble } from '../../../src/agents/openai/double/index.js'
+import {
+  startModelDouble,
+  type RunningModelDouble,
+  type ScriptStep,
+} from '../../../src/agents/openai/double/index.js'
 
 let running: RunningModelDouble | undefined
 afterEach(async () => {
@@ -8,7 +12,7 @@ afterEach(async () => {
 })
 
 const KEY = 'sk-double-test-key'
-const start = async (script = [{ content: 'hi' }]) => {
+const start = async (script: ScriptStep[] = [{ content: 'hi' }]) => {
   running = await startModelDouble({ apiKey: KEY, script })
   return running
 }
