@@ -73,6 +73,32 @@ describe('toolOffers: JSON Schema from each tool’s zod args', () => {
     },
   )
 
+  it('keeps no regex pattern keyword (llama.cpp refuses \\w and \\/ in grammars) but says it in the description', () => {
+    const offers = toolOffers(builtinTools)
+    expect(JSON.stringify(offers)).not.toContain('"pattern"')
+    const issue = offers.find((o) => o.name === 'gitea_get_issue')?.parameters as {
+      properties: { repo: { description: string } }
+    }
+    expect(issue.properties.repo.description).toBe('Must match the regular expression ^[\\w.-]+\\/[\\w.-]+$.')
+    const gitea = builtinTools.find((t) => t.name === 'gitea_get_issue')
+    expect(gitea?.args.safeParse({ repo: 'not a repo', index: 1 }).success).toBe(false)
+  })
+
+  it('leaves a pattern that is data alone: an arg named pattern, a default holding one', () => {
+    const schema = argsJsonSchema(
+      z.object({
+        pattern: z.string().regex(/^a+$/),
+        opts: z.object({ pattern: z.string() }).default({ pattern: 'keep me' }),
+      }),
+    ) as { properties: { pattern: Record<string, unknown>; opts: { default: unknown } } }
+    expect(schema.properties.pattern).toMatchObject({
+      type: 'string',
+      description: 'Must match the regular expression ^a+$.',
+    })
+    expect(schema.properties.pattern).not.toHaveProperty('pattern')
+    expect(schema.properties.opts.default).toEqual({ pattern: 'keep me' })
+  })
+
   it('a field with a default is optional in the offered schema, as the harness accepts it', () => {
     const fileList = builtinTools.find((t) => t.name === 'file_list')
     const schema = toolOffers(fileList ? [fileList] : [])[0]?.parameters as { required?: string[] }
