@@ -215,6 +215,18 @@ describe('openai backend: the loop', () => {
     expect(double.chatRequests).toHaveLength(2)
   })
 
+  it('names a tool call the server left without an id, so its result still threads back', async () => {
+    const { backend, double } = await setup([
+      { toolCalls: [{ id: '', name: 'file_read', arguments: { path: 'a' } }] },
+      { content: 'ok' },
+    ])
+    const outcome = await backend.run(task(), fakeContext().ctx)
+    expect(outcome.status).toBe('completed')
+    const thread = double.chatRequests[1]?.messages.slice(2)
+    expect(thread?.[0]).toMatchObject({ role: 'assistant', tool_calls: [{ id: 'call_1_0' }] })
+    expect(thread?.[1]).toMatchObject({ role: 'tool', tool_call_id: 'call_1_0' })
+  })
+
   it('uses the task’s model over the configured one', async () => {
     const { backend, double } = await setup([{ content: 'hi' }])
     const outcome = await backend.run(task({}, { model: 'qwen2.5-coder:7b' }), fakeContext().ctx)
