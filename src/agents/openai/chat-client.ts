@@ -41,6 +41,9 @@ type Attempt = ChatResult | { ok: false; stop: 'retry'; reason: string; retryAft
 /** How much of a server's own words a reason quotes. */
 const REASON_CHARS = 500
 
+/** A health check answers quickly or not at all. */
+const HEALTH_TIMEOUT_MS = 10_000
+
 const RETRY_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504])
 
 /**
@@ -81,9 +84,10 @@ export class ChatClient {
     }
   }
 
-  /** `GET /models`: the ids the endpoint offers. */
+  /** `GET /models`: the ids the endpoint offers (at most 10 s, or the request timeout when shorter). */
   async models(signal?: AbortSignal): Promise<{ ok: true; ids: string[] } | { ok: false; reason: string }> {
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs)
+    const limitMs = Math.min(this.options.requestTimeoutMs, HEALTH_TIMEOUT_MS)
+    const timeout = AbortSignal.timeout(limitMs)
     try {
       const res = await fetch(`${this.baseUrl}/models`, {
         headers: this.headers(),
@@ -95,7 +99,9 @@ export class ChatClient {
       if (!list.success) return { ok: false, reason: 'GET /models did not answer a model list' }
       return { ok: true, ids: list.data.data.map((m) => m.id) }
     } catch (err) {
-      return { ok: false, reason: this.networkReason(err, timeout.aborted) }
+      if (timeout.aborted)
+        return { ok: false, reason: `GET /models did not answer within ${limitMs / 1000} s` }
+      return { ok: false, reason: this.networkReason(err, false) }
     }
   }
 

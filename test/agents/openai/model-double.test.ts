@@ -194,6 +194,15 @@ describe('model double: requests as OpenAI validates them', () => {
     })
   })
 
+  it('keeps the last logLimit requests', async () => {
+    running = await startModelDouble({ logLimit: 2 })
+    for (const path of ['/v1/models', '/v1/a', '/v1/b']) await fetch(`${running.url}${path}`)
+    expect(running.double.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/v1/a', 404],
+      ['/v1/b', 404],
+    ])
+  })
+
   it('a script without a step for the request answers 500 saying so', async () => {
     await start([])
     const r = await chat({ model: 'm', messages: [user] })

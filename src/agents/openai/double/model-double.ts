@@ -19,6 +19,8 @@ export interface ModelDoubleOptions {
   /** What `GET /v1/models` lists (default `['double-model']`). The double answers any requested model. */
   models?: string[]
   script?: Script
+  /** Requests kept in the log, the oldest dropped first (default 1000: the sandbox runs for days). */
+  logLimit?: number
 }
 
 /** One request the double answered, for tests to assert on. It never holds the Authorization header. */
@@ -100,6 +102,8 @@ export class ModelDouble {
       }
       c.set('entry', entry)
       this.requests.push(entry)
+      const over = this.requests.length - (this.options.logLimit ?? 1000)
+      if (over > 0) this.requests.splice(0, over)
       if (!entry.authorized) {
         // OpenAI names no part of a wrong key that the caller did not already know.
         c.res = fail(c, 401, {
