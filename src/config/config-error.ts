@@ -54,13 +54,17 @@ export function secretValuesIn(input: unknown, underSecret = false, depth = 0): 
 }
 
 /**
- * Replaces every secret value inside the problems' text with `[hidden]`: a zod message, a YAML
- * error or a custom check may quote a value the path alone does not mark as secret.
+ * Replaces every secret value inside the problems' text with `[hidden]`, and the password of any
+ * URL: a zod message, a YAML error or a custom check may quote a value the path alone does not
+ * mark as secret.
  */
 export function scrubProblems(problems: ConfigProblem[], secrets: readonly string[]): ConfigProblem[] {
   const values = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)
-  if (values.length === 0) return problems
-  const scrub = (text: string) => values.reduce((t, v) => t.split(v).join(HIDDEN), text)
+  // A password in a URL (`http://user:pw@host`) is a secret wherever the URL is quoted.
+  const scrub = (text: string) =>
+    values
+      .reduce((t, v) => t.split(v).join(HIDDEN), text)
+      .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@"]*:)[^\s/@"]+@/gi, `$1${HIDDEN}@`)
   return problems.map((p) => ({ where: scrub(p.where), expected: scrub(p.expected), found: scrub(p.found) }))
 }
 

@@ -3,6 +3,7 @@ import { CommandsConfig } from '../commands-core/commands-config.js'
 import { DaemonConfig } from './daemon-config.js'
 import { HarnessConfig } from '../houses/harness-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { AgentsConfig, routingProblems } from '../houses/house-for-task.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
 
@@ -36,11 +37,16 @@ export const FileConfig = z
     toolSettings: ToolsConfig.prefault({}),
     /** Automatic triage of new issues and pull requests (src/triage/triage-config.ts). */
     triage: TriageConfig.prefault({}),
+    /** Which house takes `/ask`, `/implement`, `/review` without `@house` (src/houses/house-for-task.ts). */
+    agents: AgentsConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
     const house = c.daemon.defaultHouse
-    const known = Object.keys(resolveHouses(c.houses))
+    const houses = resolveHouses(c.houses)
+    const known = Object.keys(houses)
+    for (const [task, message] of routingProblems(c.agents.routing, houses))
+      ctx.addIssue({ code: 'custom', path: ['agents', 'routing', task], message })
     if (house !== undefined && !known.includes(house))
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigProblem } from './config-error.js'
 export { Env } from './env.js'
 export { FileConfig } from './file-config.js'
+export { Secret } from './secret.js'
 export { loadConfig, type Config } from './load-config.js'

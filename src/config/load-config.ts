@@ -9,6 +9,7 @@ import {
 } from './config-error.js'
 import { crossCheckEnv, Env, isSecretEnv } from './env.js'
 import { FileConfig } from './file-config.js'
+import { readHouseEnv } from '../houses/house-env.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
 export interface Config {
@@ -64,9 +65,20 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       })
     }
   }
+  // `${NAME}` references and `agent.keyEnv` keys are read from this same environment, now.
+  const houseEnv = readHouseEnv(fileInput, source)
+  fileInput = houseEnv.input
+  for (const p of houseEnv.problems)
+    problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
   const file = FileConfig.safeParse(fileInput)
   if (!file.success) {
-    problems.push(...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`))
+    // A reference that could not be filled in is already one problem; the schema's echo of it is not another.
+    const unread = new Set(houseEnv.problems.map((p) => `UW_CONFIG ${p.path}`))
+    problems.push(
+      ...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`).filter(
+        (p) => !unread.has(p.where),
+      ),
+    )
   }
 
   if (problems.length > 0 || !env.success || !file.success) {
@@ -78,6 +90,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ),
       ...secretValuesIn(fileInput),
       ...fileSecrets,
+      ...houseEnv.secrets,
     ]
     throw new ConfigError(scrubProblems(problems, secrets))
   }

@@ -9,6 +9,7 @@ import { commands as defaultCommands } from '../../commands/index.js'
 import type { Config } from '../config/index.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { Harness } from '../harness/harness.js'
+import { agentKeys } from '../houses/agent-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
@@ -126,7 +127,13 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
   const store = new RedisJobStore(connection, prefix)
   // The Redis password too (the embedded server's, or one in REDIS_URL): a tool must not echo it.
-  const secrets = [config.env.GITEA_TOKEN, ...config.env.WEBHOOK_SECRET, redisPassword(opts.redisUrl)]
+  // The houses' agent keys too: no tool output, event or transcript may hold one.
+  const secrets = [
+    config.env.GITEA_TOKEN,
+    ...config.env.WEBHOOK_SECRET,
+    redisPassword(opts.redisUrl),
+    ...agentKeys(Object.values(policies)),
+  ]
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
   const harnessConfig = { ...file, keys: { ...file.keys, legacyApprovalGraceSeconds } }

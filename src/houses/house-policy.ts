@@ -1,5 +1,13 @@
 import { z } from 'zod'
 import { ModeName } from '../harness/mode.js'
+import {
+  AgentEndpoint,
+  AgentInput,
+  AuthToken,
+  HouseRole,
+  resolveAgent,
+  type ResolvedAgent,
+} from './agent-config.js'
 
 const Millis = z.number().int().positive()
 
@@ -34,9 +42,43 @@ export const HousePolicyInput = z
     readOnly: z.boolean().optional(),
     /** Parallel executions per worker. */
     concurrency: z.number().int().min(1).max(64).optional(),
+    /** The house's AI agent (docs/HARNESS.md, "Agents"); without one the house only runs tools. */
+    agent: AgentInput.optional(),
+    /** The design's houses.yaml: the Hermes API server of the house (hermes backend, default limits). */
+    endpoint: AgentEndpoint.optional(),
+    /** The design's houses.yaml: the key of `endpoint`, usually `${NAME}` from the environment. */
+    auth_token: AuthToken.optional(),
+    /** The design's role: decides which house a task goes to when none is named. */
+    role: HouseRole.optional(),
+    /** The design's priority: among houses of one role, the lowest number is chosen first. */
+    priority: z.number().int().min(0).max(1000).optional(),
+    /** The house's own Gitea account: assigning an issue to `login` starts `/implement` on it. */
+    gitea: z
+      .object({
+        login: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'a Gitea login (letters, digits, ".", "_", "-")'),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
-export type HousePolicyInput = z.infer<typeof HousePolicyInput>
+  .superRefine((h, ctx) => {
+    if (h.agent && (h.endpoint !== undefined || h.auth_token !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [h.endpoint !== undefined ? 'endpoint' : 'auth_token'],
+        message:
+          "either agent (with its endpoint and keyEnv) or the design's endpoint and auth_token, not both",
+      })
+    if (!h.agent && h.auth_token !== undefined && h.endpoint === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth_token'],
+        message: 'auth_token together with endpoint (the Hermes API server the key is for)',
+      })
+  })
+export type HousePolicyInput = z.input<typeof HousePolicyInput>
 
 /** A house's resolved policy. */
 export interface HousePolicy {
@@ -54,6 +96,14 @@ export interface HousePolicy {
   allowSelfApproval: boolean
   readOnly: boolean
   concurrency: number
+  /** The house's agent; undefined: the house only runs tools (`/run`). */
+  agent?: ResolvedAgent
+  /** What the house is for; routes `/ask`, `/implement`, `/review` without `@house`. */
+  role?: HouseRole
+  /** Among houses of one role, the lowest is chosen first. */
+  priority?: number
+  /** The house's Gitea login: an issue assigned to it starts `/implement` on this house. */
+  login?: string
 }
 
 const BASE: Omit<HousePolicy, 'name'> = {
@@ -71,18 +121,32 @@ const BASE: Omit<HousePolicy, 'name'> = {
 }
 
 /** The four houses of ARCHITECTURE.md; a config overrides fields and may add houses. */
-export const DEFAULT_HOUSES: Record<string, HousePolicyInput> = {
-  timmy: { mode: 'sovereign', approvalRequired: 'all' },
-  ezra: { mode: 'intelligent', readBeforeWrite: true },
-  bezalel: { mode: 'intelligent', proofRequired: true },
-  allegro: { mode: 'simple', readOnly: true },
+export const DEFAULT_HOUSES: Record<string, z.infer<typeof HousePolicyInput>> = {
+  timmy: { mode: 'sovereign', approvalRequired: 'all', role: 'sovereign' },
+  ezra: { mode: 'intelligent', readBeforeWrite: true, role: 'archivist' },
+  bezalel: { mode: 'intelligent', proofRequired: true, role: 'artificer' },
+  allegro: { mode: 'simple', readOnly: true, role: 'tempo-and-dispatch' },
 }
 
 /** The `houses:` section: house name -> policy overrides. */
-export const HousesSection = z.record(
-  z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a lowercase house name'),
-  HousePolicyInput,
-)
+export const HousesSection = z
+  .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a lowercase house name'), HousePolicyInput)
+  .superRefine((section, ctx) => {
+    // An assignment to a login must name one house.
+    const owner = new Map<string, string>()
+    for (const [name, h] of Object.entries(section)) {
+      const login = h.gitea?.login.toLowerCase()
+      if (login === undefined) continue
+      const first = owner.get(login)
+      if (first === undefined) owner.set(login, name)
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [name, 'gitea', 'login'],
+          message: `a login no other house has; ${JSON.stringify(h.gitea?.login)} is also houses.${first}.gitea.login`,
+        })
+    }
+  })
 export type HousesSection = z.infer<typeof HousesSection>
 
 /**
@@ -92,12 +156,30 @@ export type HousesSection = z.infer<typeof HousesSection>
  * @example
  *   resolveHouses({ timmy: { sovereigns: ['alice'] } }).timmy.approvalRequired // 'all'
  */
-export function resolveHouses(section: HousesSection = {}): Record<string, HousePolicy> {
+export function resolveHouses(
+  section: HousesSection = {},
+  env: Record<string, string | undefined> = process.env,
+): Record<string, HousePolicy> {
   const names = new Set([...Object.keys(DEFAULT_HOUSES), ...Object.keys(section)])
   const out: Record<string, HousePolicy> = {}
   for (const name of names) {
     const merged = { ...BASE, ...DEFAULT_HOUSES[name], ...stripUndefined(section[name] ?? {}) }
-    out[name] = { ...merged, name, mode: merged.mode }
+    const { agent: agentInput, endpoint, auth_token, gitea, ...policy } = merged
+    const agent = resolveAgent(
+      {
+        ...(agentInput ? { agent: agentInput } : {}),
+        ...(endpoint !== undefined ? { endpoint } : {}),
+        ...(auth_token ? { auth_token } : {}),
+      },
+      env,
+    )
+    out[name] = {
+      ...policy,
+      name,
+      mode: merged.mode,
+      ...(agent ? { agent } : {}),
+      ...(gitea ? { login: gitea.login } : {}),
+    }
   }
   return out
 }

@@ -79,8 +79,9 @@ describe('loadConfig', () => {
     const message = (error as ConfigError).message
     for (const secret of [...planted, 'env-token-5555', 'env-redis-pass-6666'])
       expect(message).not.toContain(secret)
+    // auth_token is a known key since issue 13 (the design's houses.yaml); alone it is still refused.
     expect(message).toMatch(
-      /UW_CONFIG houses\.ezra\.auth_token: expected no such key.*found a value \(hidden\)/,
+      /UW_CONFIG houses\.ezra\.auth_token: expected auth_token together with endpoint.*found a value \(hidden\)/,
     )
     expect(message).toMatch(/UW_CONFIG gitea: expected no such key.*"url":"https:\/\/g\.example".*\[hidden\]/)
     expect(message).toContain('UW_CONFIG extras')

@@ -17,6 +17,8 @@ describe('houses config', () => {
       sovereigns: ['alice', 'carol'],
     })
     expect(houses.bezalel?.timeouts.git_push).toBe(120_000)
+    expect(houses.bezalel?.login).toBe('bezalel')
+    expect(houses.ezra?.agent).toMatchObject({ backend: 'openai', model: 'qwen2.5-coder:7b' })
     expect(c.file.breaker.failureThreshold).toBe(5)
   })
 
