@@ -26,7 +26,8 @@ import { Executor } from '../effects/executor.js'
 import type { CommentHandler } from '../router/comment-handler.js'
 import { liveness } from '../workers/heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from '../workers/house-worker.js'
-import { houseForTask, houseInfo, toolInfo } from '../workers/house-vocabulary.js'
+import { houseInfo, toolInfo } from '../workers/house-vocabulary.js'
+import { houseForTask } from '../houses/house-for-task.js'
 import { commentKey } from '../effects/idempotency.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import { RedisRateLimiter } from '../router/rate-limit.js'
@@ -213,7 +214,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       const houseList = houseNames.map((n) => houseInfo(policies[n]!, tools))
       const houses: HousesView = {
         list: houseList,
-        forTask: (kind) => houseForTask(kind, houseList),
+        forTask: (kind) => {
+          const c = houseForTask(kind, policies, { routing: file.agents.routing })
+          return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+        },
         defaultHouse: file.daemon.defaultHouse,
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
         liveness: (house) => liveness(connection, prefix, house),

@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import type { HouseRole } from './agent-config.js'
 
-/** What an agent is asked to do. */
-export type AgentTaskKind = 'ask' | 'implement' | 'review'
+import type { AgentTaskKind } from '../agents/task-kind.js'
+
+export type { AgentTaskKind } from '../agents/task-kind.js'
 
 /** The role that takes each task when no `@house` is named (the design's division of work). */
 export const ROLE_FOR_TASK: Record<AgentTaskKind, HouseRole> = {

@@ -4,7 +4,6 @@ import { toolMatches } from '../houses/tool-glob.js'
 import type { ToolSpec } from '../tools/tool.js'
 import type { HouseInfo, ToolInfo } from '../commands-core/command-spec.js'
 import type { JobMode } from '../effects/effects.js'
-import type { AgentTaskKind } from '../agents/task-kind.js'
 
 // The command side speaks in upper-case modes and never/writes/always approvals (what people
 // type and read); the harness in lower-case modes and none/writes/all (the YAML policy). This
@@ -66,16 +65,17 @@ export function houseInfo(policy: HousePolicy, tools: readonly ToolSpec[]): Hous
     sovereigns: policy.sovereigns,
     allowSelfApproval: policy.allowSelfApproval,
     workspace: policy.workspace ?? 'static',
-    ...(DEFAULT_ROLE[policy.name] ? { role: DEFAULT_ROLE[policy.name] } : {}),
+    ...(policy.role !== undefined ? { role: policy.role } : {}),
+    ...(policy.agent
+      ? {
+          agent: {
+            backend: policy.agent.backend,
+            ...(policy.agent.model ? { model: policy.agent.model } : {}),
+          },
+        }
+      : {}),
+    ...(policy.login !== undefined ? { login: policy.login } : {}),
   }
-}
-
-/** The design's role of each default house. */
-const DEFAULT_ROLE: Record<string, string> = {
-  timmy: 'sovereign',
-  ezra: 'archivist',
-  bezalel: 'artificer',
-  allegro: 'tempo-and-dispatch',
 }
 
 /**
@@ -106,30 +106,4 @@ export function toolArgs(tool: ToolSpec | undefined, args: Record<string, string
     else coerced[k] = v
   }
   return tool.args.safeParse(coerced).success ? coerced : args
-}
-
-/** The role each task goes to when the command names no house (issue 13; configurable later). */
-const TASK_ROLE: Record<AgentTaskKind, { role: string; why: string }> = {
-  ask: { role: 'archivist', why: 'the archivist answers questions' },
-  implement: { role: 'artificer', why: 'the artificer implements' },
-  review: { role: 'sovereign', why: 'the sovereign reviews' },
-}
-
-/**
- * The house a task goes to when the command names none: the first house (in the list's order)
- * whose role the task asks for and that has an agent.
- *
- * @example
- *   houseForTask('ask', houses) // { house: 'ezra', reason: 'chosen by role: the archivist answers questions' }
- */
-export function houseForTask(
-  kind: AgentTaskKind,
-  houses: readonly HouseInfo[],
-): { house: string; reason: string } | { error: string } {
-  const { role, why } = TASK_ROLE[kind]
-  const h = houses.find((x) => x.role === role && x.agent !== undefined)
-  if (h) return { house: h.name, reason: `chosen by role: ${why}` }
-  return {
-    error: `No house with the role ${role} has an agent, so there is no house to ${kind} by default; name one with @house (see \`/houses\`).`,
-  }
 }

@@ -24,7 +24,7 @@ describe('agent task commands', () => {
       house: 'ezra',
       tool: 'agent.ask',
       args: { text: 'where is foo=bar set? --verbose "quoted"' },
-      houseReason: 'chosen by role: the archivist answers questions',
+      houseReason: 'chosen by role: archivist answers questions',
       approval: expect.objectContaining({ required: false }),
     })
     expect(replies(effects)).toContain('chosen by role')

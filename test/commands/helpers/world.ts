@@ -13,7 +13,7 @@ import type { JobView, JobsControl, JobsView } from '../../../src/jobs/jobs.js'
 import { MemoryRateLimiter } from '../../../src/router/rate-limit.js'
 import type { RepoRef } from '../../../src/gitea/port.js'
 import { FakePort } from './fake-port.js'
-import { houseForTask } from '../../../src/workers/house-vocabulary.js'
+import { houseForTask } from '../../../src/houses/house-for-task.js'
 
 export const REPO: RepoRef = { owner: 'o', name: 'r' }
 
@@ -208,7 +208,18 @@ export function world(
           botLogin: 'uw-bot',
           houses: {
             list: HOUSES,
-            forTask: (kind) => houseForTask(kind, HOUSES),
+            forTask: (kind) => {
+              const c = houseForTask(
+                kind,
+                Object.fromEntries(
+                  HOUSES.map((h) => [
+                    h.name,
+                    { name: h.name, readOnly: false, role: h.role as never, agent: h.agent },
+                  ]),
+                ),
+              )
+              return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+            },
             defaultHouse: opts.defaultHouse ?? 'ezra',
             sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
