@@ -51,6 +51,11 @@ export const DaemonConfig = z
          */
         runningReportDelayMs: z.number().int().min(0).default(1_000),
         /**
+         * An agent job's checklist (its ack comment) is edited at most this often while the agent
+         * works, so Gitea's API is not flooded; the final comment always has every step.
+         */
+        agentProgressMs: z.number().int().min(200).default(3_000),
+        /**
          * Proof commands named by a repository's `.uni-wizard.yaml` run the checked-out code (on a
          * pull request, its author's) as this worker's user, which can read whatever the worker can:
          * its environment through /proc (the Gitea token), its key files, other checkouts. `off`

@@ -7,7 +7,7 @@ import {
 } from '../../handlers/index.js'
 import { commands as defaultCommands } from '../../commands/index.js'
 import type { Config } from '../config/index.js'
-import type { GiteaPort } from '../gitea/port.js'
+import type { CommitState, GiteaPort, RepoRef } from '../gitea/port.js'
 import { Harness } from '../harness/harness.js'
 import { agentKeys } from '../houses/agent-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
@@ -28,6 +28,9 @@ import { liveness } from '../workers/heartbeat.js'
 import { startHouseWorker, type RunningHouseWorker } from '../workers/house-worker.js'
 import { houseInfo, toolInfo } from '../workers/house-vocabulary.js'
 import { houseForTask } from '../houses/house-for-task.js'
+import { agentLimits, backendFor } from '../agents/backend-for.js'
+import { taskPrompter } from '../workers/task-prompt.js'
+import { TokenBudget } from '../workers/token-budget.js'
 import { commentKey } from '../effects/idempotency.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import { RedisRateLimiter } from '../router/rate-limit.js'
@@ -270,6 +273,33 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       stops.push({ name: 'router', stop: () => router.close() })
     }
     const stem = opts.workerId ?? `${hostname()}:${process.pid}`
+    // A house with an `agent:` takes tasks (/ask, /implement, /review): its backend, prompt
+    // builder, budget, and the Gitea calls a task's result needs.
+    const agentFor = (house: string) => {
+      const policy = policies[house]!
+      if (!policy.agent) return undefined
+      return {
+        agent: {
+          backend: backendFor(policy.agent),
+          ...(policy.agent.model ? { model: policy.agent.model } : {}),
+          limits: agentLimits(policy.agent),
+        },
+        prompt: taskPrompter({
+          port,
+          botLogin: opts.botLogin,
+          house: { name: house, ...(policy.role ? { role: policy.role } : {}) },
+          secrets,
+        }),
+        progressMs: file.daemon.workers.agentProgressMs,
+        commitStatus: (repo: RepoRef, sha: string, state: CommitState, description: string) =>
+          port.createCommitStatus(repo, sha, {
+            state,
+            context: `uni-wizard/${house}/implement`,
+            description,
+          }),
+        budget: new TokenBudget(connection, prefix, house, policy.agent.limits.dailyTokenBudget),
+      }
+    }
     for (const house of pieces.workers) {
       const trust = harnessFor(house).routerKeys()
       for (const problem of trust.problems) log.warn({ house }, problem)
@@ -281,6 +311,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           { house, keyDir },
           "no trusted router key: this house's approvals will be denied until the router's _router.pub is in keys.dir or keys.routerPublicKeys",
         )
+      const agent = agentFor(house)
       const w = await startHouseWorker({
         house,
         connection,
@@ -295,6 +326,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         workerId: `${stem}:${house}`,
         outputCap: file.daemon.reporter.outputCap,
         checkouts,
+        ...(agent ? { agent } : {}),
       })
       workers.push(w)
     }

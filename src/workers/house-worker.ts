@@ -30,6 +30,7 @@ import { REPO_SETTINGS_FILE, houseAllowed } from '../repo-settings/repo-settings
 import { agentTaskOf } from '../agents/task-kind.js'
 import type { ExecuteOptions } from '../harness/harness-options.js'
 import { runAgentJob, type AgentJobDeps } from './agent-job.js'
+import type { TokenBudget } from './token-budget.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -60,7 +61,10 @@ export interface HouseWorkerOptions {
    * The house's agent and what its tasks need (`/ask`, `/implement`, `/review`); without it an
    * agent job fails, saying the house has no agent on this worker.
    */
-  agent?: Omit<AgentJobDeps, 'house' | 'harness' | 'tools' | 'appendEvent' | 'showProgress' | 'log'>
+  agent?: Omit<AgentJobDeps, 'house' | 'harness' | 'tools' | 'appendEvent' | 'showProgress' | 'log'> & {
+    /** The house's daily token budget; a job started with none left fails saying so. */
+    budget?: TokenBudget
+  }
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
@@ -445,12 +449,23 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         reason: `house ${house} has no agent on this worker (${workerId})`,
         fix: `give house ${house} an \`agent:\` in the houses config (docs/AGENTS.md) and restart its worker`,
       })
+    const { budget, ...agentDeps } = opts.agent
+    const left = budget ? await budget.left() : Infinity
+    if (left <= 0)
+      return plainResult('failure', '', {
+        rule: 'agent-budget',
+        reason: `house ${house}'s agent has used its daily token budget (${budget?.daily.toLocaleString('en')} tokens); it starts again at 00:00 UTC`,
+        fix: `raise houses.${house}.agent.limits.dailyTokenBudget, or \`/retry ${rec.id}\` tomorrow`,
+      })
+    const limits = agentDeps.agent.limits
     const proof = read?.settings.proof ?? []
     const proofOn = opts.settings.proofCommands === 'same-user'
     const target = co?.checkout.target
     const out = await runAgentJob(
       {
-        ...opts.agent,
+        ...agentDeps,
+        // A job never spends more than what is left of the day's budget.
+        agent: { ...agentDeps.agent, limits: { ...limits, maxTokens: Math.min(limits.maxTokens, left) } },
         house,
         harness,
         tools: opts.tools,
