@@ -274,7 +274,10 @@ export function createHermesDoubleApp(double: HermesDouble): Hono {
         if (Date.now() >= deadline) return runNotFound(c, run.runId)
         await sleep(Math.min(50, double.streamWaitMs))
       }
-      const body = run.subscribe(c.req.header('last-event-id')?.trim(), double.keepaliveMs)
+      // Served by @hono/node-server, a drop destroys the socket as a network cut would.
+      const socket = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming?.socket
+      const cut = socket ? () => socket.destroy() : undefined
+      const body = run.subscribe(c.req.header('last-event-id')?.trim(), double.keepaliveMs, cut)
       return new Response(body, {
         status: 200,
         headers: {

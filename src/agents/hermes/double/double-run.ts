@@ -41,6 +41,8 @@ interface JournalEntry {
 
 interface Subscriber {
   controller: ReadableStreamDefaultController<Uint8Array>
+  /** Destroys the connection's socket (real HTTP); without it a drop errors the body stream. */
+  cut?: () => void
   cursor: number
   done: boolean
 }
@@ -162,7 +164,11 @@ export class DoubleRun {
   }
 
   /** The SSE body for one subscriber; `lastEventId` is honoured in replay framing only. */
-  subscribe(lastEventId: string | undefined, keepaliveMs: number): ReadableStream<Uint8Array> {
+  subscribe(
+    lastEventId: string | undefined,
+    keepaliveMs: number,
+    cut?: () => void,
+  ): ReadableStream<Uint8Array> {
     this.everSubscribed = true
     let sub: Subscriber | undefined
     let timer: NodeJS.Timeout | undefined
@@ -172,6 +178,7 @@ export class DoubleRun {
           controller,
           cursor: this.framing === 'replay' ? this.replayStart(lastEventId) : 0,
           done: false,
+          ...(cut ? { cut } : {}),
         }
         this.subscribers.add(sub)
         const s = sub
@@ -182,7 +189,8 @@ export class DoubleRun {
               controller.enqueue(encoder.encode(next))
               continue
             }
-            if (this.closed) {
+            // Legacy: a subscriber left behind when the transport dropped gets only keepalives (§6.5, 3).
+            if (this.closed && !(this.framing === 'legacy' && this.transportDropped)) {
               controller.enqueue(encoder.encode(': stream closed\n\n'))
               this.finish(s)
               return
@@ -250,7 +258,8 @@ export class DoubleRun {
     if (this.framing === 'legacy') this.transportDropped = true
     if (!cancelled) {
       try {
-        if (error) s.controller.error(error)
+        if (error && s.cut) s.cut()
+        else if (error) s.controller.error(error)
         else s.controller.close()
       } catch {
         // Already closed by the other side.
