@@ -31,7 +31,12 @@ export async function* sseFrames(
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done) return
+      if (done) {
+        // A stream that ends in a lone \r has ended its last line (and, if blank, its frame).
+        if (buffer === '\r' && data.length > 0)
+          yield { data: data.join('\n'), ...(id === undefined ? {} : { id }) }
+        return
+      }
       onActivity()
       buffer += decoder.decode(value, { stream: true })
       for (;;) {
