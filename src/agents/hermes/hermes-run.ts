@@ -413,13 +413,14 @@ export class HermesRun {
   ): Promise<{ ok: true; status: RunStatusBody } | { ok: false; reason: string; code?: number }> {
     try {
       const answer = await this.http.request('GET', `/v1/runs/${encodeURIComponent(runId)}`, { signal })
-      if (answer.status !== 200) return { ok: false, reason: describeError(answer), code: answer.status }
+      if (answer.status !== 200)
+        return { ok: false, reason: this.http.redact(describeError(answer)), code: answer.status }
       const parsed = parseBody(RunStatusBody, answer.text)
       return parsed.ok
         ? { ok: true, status: parsed.value }
         : { ok: false, reason: `unreadable run status: ${parsed.reason}`, code: 200 }
     } catch (err) {
-      return { ok: false, reason: (err as Error).message }
+      return { ok: false, reason: this.http.redact((err as Error).message) }
     }
   }
 

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { createLogger } from '../../../src/logger.js'
 import {
   RESTART_ERROR,
   SHUTDOWN_ERROR,
@@ -576,6 +578,37 @@ describe('HermesBackend against the Hermes double over HTTP', () => {
       expect(seen).toContain('[redacted]')
       expect(seen).not.toContain(PLANTED_KEY)
     })
+  })
+
+  it('log lines never carry the key either', async () => {
+    const lines: string[] = []
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString())
+        done()
+      },
+    })
+    const logger = createLogger({ level: 'debug', destination })
+    const script = (): HermesScriptStep[] => [
+      { kind: 'delta', text: 'x' },
+      { kind: 'sleep', ms: 100 },
+      { kind: 'dropStream' },
+      { kind: 'complete', output: PLANTED_KEY },
+    ]
+    await withDouble({ script }, async (running) => {
+      running.double.faults.rejectStarts(503, 1)
+      running.double.faults.add({
+        status: 500,
+        body: JSON.stringify({ error: { message: `leaked ${PLANTED_KEY}`, code: 'oops' } }),
+        count: 2,
+        match: { method: 'GET', path: /^\/v1\/runs\/[^/]+$/ },
+      })
+      const outcome = await backendFor(running, { logger }).run(task(), recorder().ctx)
+      expect(outcome).toMatchObject({ status: 'completed', answer: '[redacted]' })
+    })
+    expect(lines.join('\n')).toContain('event stream lost')
+    expect(lines.join('\n')).toContain('[redacted]')
+    expect(lines.join('\n')).not.toContain(PLANTED_KEY)
   })
 
   it('health() answers from GET /health, and says why when the server is away', async () => {
