@@ -1,5 +1,6 @@
 import type { ResolvedAgent } from '../houses/agent-config.js'
 import type { AgentBackend, AgentLimits } from './agent-port.js'
+import { HermesBackend } from './hermes/index.js'
 import { OpenAIBackend } from './openai/index.js'
 
 /**
@@ -17,7 +18,15 @@ export function backendFor(agent: ResolvedAgent): AgentBackend {
       ...(apiKey !== undefined ? { apiKey } : {}),
       model: agent.model ?? 'default',
     })
-  throw new Error(`agent backend ${agent.backend} is not available in this build`)
+  if (apiKey === undefined)
+    throw new Error(
+      `the hermes agent at ${agent.endpoint} needs a key (API_SERVER_KEY on its side): set agent.keyEnv or auth_token`,
+    )
+  return new HermesBackend({
+    endpoint: agent.endpoint,
+    apiKey,
+    ...(agent.keyEnv !== undefined ? { apiKeyEnv: agent.keyEnv } : {}),
+  })
 }
 
 /** A house's limits in the port's units. */
