@@ -35,6 +35,34 @@ function sandboxConfig(config: Config, log: Logger): Config {
   return { env, file: { ...config.file, houses } }
 }
 
+/** The sandbox's houses: each without an agent gets the scripted one (allegro only dispatches). */
+function sandboxAgents(file: Config['file'], agentUrl: string | undefined): Config['file'] {
+  if (!agentUrl) return file
+  const houses = { ...file.houses }
+  for (const [name, policy] of Object.entries(resolveHouses(file.houses))) {
+    if (policy.agent || policy.readOnly) continue
+    houses[name] = {
+      ...houses[name],
+      agent: {
+        backend: 'openai',
+        endpoint: agentUrl,
+        model: 'sandbox-demo',
+        limits: {
+          maxTurns: 10,
+          wallTimeSeconds: 300,
+          maxTokensPerJob: 100_000,
+          dailyTokenBudget: 10_000_000,
+        },
+      },
+    }
+  }
+  return {
+    ...file,
+    houses,
+    daemon: { ...file.daemon, workers: { ...file.daemon.workers, proofCommands: 'same-user' } },
+  }
+}
+
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -61,6 +89,8 @@ function sandboxHelp(sandbox: RunningSandbox, httpUrl: string): string {
     `  npx uni-wizard sandbox comment ${info.issue} "/run git_status @bezalel"`,
     `  npx uni-wizard sandbox comment ${info.issue} "/run file_list @allegro"`,
     `  npx uni-wizard sandbox comment ${info.issue} "/houses"`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/ask what is in the README?"`,
+    `  npx uni-wizard sandbox comment ${info.issue} "/implement add a changelog"   # opens a pull request`,
     `  npx uni-wizard sandbox comment ${info.issue} "/run git_status @timmy"   # timmy needs approval:`,
     `  npx uni-wizard sandbox comment ${info.issue} "/approve <job>" --as ${info.users.sovereign.login}`,
     '',
@@ -99,9 +129,13 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
   }
 
   // In sandbox mode the bot's token is the double's: as GITEA_TOKEN it is one of the secrets every
-  // harness and log line redacts, like a configured token.
+  // harness and log line redacts, like a configured token. Houses without an agent get the
+  // sandbox's scripted one, and the repository's proof commands run (its only contributor is you).
   const running = sandbox
-    ? { ...config, env: { ...config.env, GITEA_TOKEN: sandbox.info.users.bot.token } }
+    ? {
+        env: { ...config.env, GITEA_TOKEN: sandbox.info.users.bot.token },
+        file: sandboxAgents(config.file, sandbox.info.agentUrl),
+      }
     : config
   let services
   try {

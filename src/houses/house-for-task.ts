@@ -83,7 +83,7 @@ export function routingProblems(
  *
  * @example
  *   houseForTask('ask', resolveHouses(), {})
- *   // { house: 'ezra', reason: 'chosen by role: archivist answers questions' }
+ *   // { house: 'ezra', reason: 'by role: archivist answers questions' }
  */
 export function houseForTask(
   kind: AgentTaskKind,
@@ -94,7 +94,7 @@ export function houseForTask(
   if (configured !== undefined) {
     const house = houses[configured]
     if (house && !(kind === 'implement' && house.readOnly))
-      return { house: house.name, reason: `chosen by configuration: agents.routing.${kind} is ${house.name}` }
+      return { house: house.name, reason: `by configuration: agents.routing.${kind} is ${house.name}` }
   }
   const role = ROLE_FOR_TASK[kind]
   const candidates = Object.values(houses)
@@ -111,7 +111,7 @@ export function houseForTask(
       house: undefined,
       reason: `no house has the role ${role}${kind === 'implement' ? ' and may write' : ''}; name one with @house, or set agents.routing.${kind}`,
     }
-  const why = `chosen by role: ${ROLE_DOES[kind]}`
+  const why = `by role: ${ROLE_DOES[kind]}`
   if (candidates.length === 1) return { house: chosen.name, reason: why }
   const others = candidates.slice(1).map((h) => h.name)
   const tie =

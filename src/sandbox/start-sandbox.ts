@@ -2,6 +2,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { startGiteaDouble, type RunningGiteaDouble } from '../gitea/double/index.js'
+import { startModelDouble, type RunningModelDouble } from '../agents/openai/double/index.js'
+import { demoAgentStep } from './demo-agent.js'
 
 /** File under UW_DATA_DIR describing the running sandbox (URL, users, tokens); mode 0600. */
 export const SANDBOX_FILE = 'sandbox.json'
@@ -15,6 +17,8 @@ export const SandboxInfo = z.object({
   repo: z.object({ owner: z.string(), name: z.string() }),
   /** Where `demo/sandbox` can be cloned (the bot's token as password, or anonymously: it is public). */
   cloneUrl: z.string().optional(),
+  /** The scripted model every house's agent talks to (an OpenAI-compatible double), `…/v1`. */
+  agentUrl: z.string().optional(),
   issue: z.number().int(),
   users: z.object({ bot: SandboxUser, writer: SandboxUser, sovereign: SandboxUser, reader: SandboxUser }),
 })
@@ -42,6 +46,8 @@ export interface StartSandboxOptions {
 export interface RunningSandbox {
   info: SandboxInfo
   gitea: RunningGiteaDouble
+  /** The scripted model the houses' agents use (`demoAgentStep`). */
+  model: RunningModelDouble
   stop(): Promise<void>
 }
 
@@ -64,6 +70,10 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     gitea = await startGiteaDouble({ port: 0, strict: false })
   }
   const d = gitea.double
+  const model = await startModelDouble({
+    script: (request) => demoAgentStep(request),
+    models: ['sandbox-demo'],
+  })
   const bot = d.createUser({ login: SANDBOX_LOGINS.bot, fullName: 'uni-wizard (sandbox bot)' })
   d.createUser({ login: SANDBOX_LOGINS.owner })
   const writer = d.createUser({ login: SANDBOX_LOGINS.writer, fullName: 'Wren Writer' })
@@ -83,7 +93,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   d.createLabel(repo, { name: 'house/ezra', color: 'c5def5', exclusive: true })
   const issue = d.createIssue(repo, {
     title: 'Try uni-wizard here',
-    body: 'Comment `/help` or `/run git_status @bezalel` on this issue.',
+    body: 'Comment `/help`, `/run git_status @bezalel`, `/ask what is in the README?` or `/implement add a changelog` on this issue.',
     author: SANDBOX_LOGINS.writer,
   })
   // Seeding happened before the hook exists, so none of it is delivered to the bot.
@@ -93,6 +103,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     webhookUrl: opts.webhookUrl,
     repo,
     cloneUrl: d.cloneUrl(repo),
+    agentUrl: `${model.url}/v1`,
     issue: issue.number,
     users: {
       bot: { login: bot.login, token: bot.token },
@@ -105,7 +116,15 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const file = join(opts.dataDir, SANDBOX_FILE)
   writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 })
   chmodSync(file, 0o600)
-  return { info, gitea, stop: () => gitea.stop() }
+  return {
+    info,
+    gitea,
+    model,
+    stop: async () => {
+      await model.close()
+      await gitea.stop()
+    },
+  }
 }
 
 /** A few commits and a README on `demo/sandbox`'s default branch, so a checkout has history. */
@@ -131,6 +150,16 @@ function seedSandboxRepo(d: RunningGiteaDouble['double'], repo: { owner: string;
     { 'docs/NOTES.md': '# Notes\n\n- The houses work on checkouts of this repository.\n' },
     'Add notes',
     { author, date: '2026-07-20T09:10:00Z' },
+  )
+  // The repository's proof: what the bot runs before an implementation's pull request opens.
+  d.seedCommits(
+    repo,
+    {
+      '.uni-wizard.yaml':
+        '# uni-wizard settings (docs/CONFIG.md)\nproof:\n  - name: whitespace\n    argv: [git, diff, --check]\n    timeoutMs: 30000\n',
+    },
+    'Add uni-wizard settings',
+    { author, date: '2026-07-20T09:15:00Z' },
   )
 }
 

@@ -282,7 +282,10 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     }
   }
   const prompt = await deps.prompt(kind, rec, run.checkout, diff)
-  const promptSha256 = digestOf({ instructions: prompt.instructions, input: prompt.input })
+  const promptSha256 = digestOf({ instructions: prompt.instructions, input: prompt.input }).replace(
+    /^sha256:/,
+    '',
+  )
 
   const task = {
     key: `uw-${rec.runId}`,
@@ -519,6 +522,12 @@ async function finishImplementation(
     evidence,
     notes,
   })
+  // The commit's identity, unless the checkout has one: the house, as the bot's agent.
+  const named = await git(co.path, ['config', '--get', 'user.email'], signal).catch(() => '')
+  if (named.trim() === '') {
+    await git(co.path, ['config', 'user.name', `${rec.house} (uni-wizard agent)`], signal)
+    await git(co.path, ['config', 'user.email', `${rec.house}@uni-wizard.invalid`], signal)
+  }
   const checkout = await call('git_checkout', { ref: branch, create: true })
   if (checkout.status !== 'success') return failed('creating the branch', checkout)
   const message = `${prompt.title.slice(0, 200)} (#${rec.origin.issue})\n\nImplemented by house ${rec.house}'s agent, job ${rec.id}.`

@@ -24,10 +24,10 @@ describe('agent task commands', () => {
       house: 'ezra',
       tool: 'agent.ask',
       args: { text: 'where is foo=bar set? --verbose "quoted"' },
-      houseReason: 'chosen by role: archivist answers questions',
+      houseReason: 'by role: archivist answers questions',
       approval: expect.objectContaining({ required: false }),
     })
-    expect(replies(effects)).toContain('chosen by role')
+    expect(replies(effects)).toContain('house chosen: by role')
   })
 
   it('/ask names a house with @house anywhere in the line, and the @house is not part of the question', async () => {

@@ -245,15 +245,15 @@ describe('houseForTask', () => {
     const houses = resolveHouses({}, {})
     expect(houseForTask('ask', houses)).toEqual({
       house: 'ezra',
-      reason: 'chosen by role: archivist answers questions',
+      reason: 'by role: archivist answers questions',
     })
     expect(houseForTask('implement', houses)).toEqual({
       house: 'bezalel',
-      reason: 'chosen by role: artificer implements',
+      reason: 'by role: artificer implements',
     })
     expect(houseForTask('review', houses)).toEqual({
       house: 'timmy',
-      reason: 'chosen by role: sovereign reviews',
+      reason: 'by role: sovereign reviews',
     })
   })
 
@@ -261,7 +261,7 @@ describe('houseForTask', () => {
     const houses = resolveHouses({}, {})
     expect(houseForTask('ask', houses, { routing: { ask: 'timmy' } })).toEqual({
       house: 'timmy',
-      reason: 'chosen by configuration: agents.routing.ask is timmy',
+      reason: 'by configuration: agents.routing.ask is timmy',
     })
   })
 
@@ -279,7 +279,7 @@ describe('houseForTask', () => {
     )
     expect(houseForTask('ask', houses)).toEqual({
       house: 'scribe',
-      reason: 'chosen by role: archivist answers questions (before sage, ezra: its priority 1 comes first)',
+      reason: 'by role: archivist answers questions (before sage, ezra: its priority 1 comes first)',
     })
   })
 
