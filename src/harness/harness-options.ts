@@ -113,11 +113,16 @@ export interface ExecuteOptions {
    */
   proof?: (signal: AbortSignal) => Promise<ExtraProof>
   /**
-   * The agent task this call is one step of (`agent.ask`, with the job's args): a sovereign's
-   * approval of the task (bound to its digest) also covers the task's read calls. Writes still
-   * need an approval of their own.
+   * The agent task this call is one step of (`agent.ask`, with the job's args): its reads and its
+   * writes that stay in the checkout (`file_write`, `git_commit`, `git_checkout`) need no approval
+   * of their own (the task was allowed to start); anything leaving the checkout does.
    */
-  task?: { tool: string; args: unknown }
+  task?: {
+    tool: string
+    args: unknown
+    /** The sha256 of the implementation's diff this call pushes: its approval is bound to it. */
+    diff?: string
+  }
 }
 
 /** What an `ExecuteOptions.proof` check found: whether it passed, and its signed evidence. */

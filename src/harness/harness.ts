@@ -27,7 +27,7 @@ import { finishResult, type FinishDeps } from './finish-result.js'
 import type { ExecuteOptions, HarnessOptions, TaskRecord, ToolCall } from './harness-options.js'
 import { learnOutcome, predictTimeout, type IntelligentModeDeps } from './intelligent-mode.js'
 import { Mode, ModeName } from './mode.js'
-import { checkToolAllowed } from './policy-check.js'
+import { approvalNeeded, checkToolAllowed } from './policy-check.js'
 import {
   checkReadBeforeWrite,
   rememberTarget,
@@ -366,6 +366,15 @@ export class Harness {
   branchPrefix(asked?: string): string {
     const configured = toolsConfigOf(this.contextExtra as { toolConfig?: ToolsConfig }).git.branchPrefix
     return fillBranchPrefix(this.narrowedPrefix(asked, []) ?? configured, this.house)
+  }
+
+  /**
+   * Whether a call of the tool needs a sovereign's approval under the house's policy and mode
+   * (before any task exemption): an implementation asks for one before it pushes.
+   */
+  needsApproval(toolName: string, mode?: Mode): boolean {
+    const spec = this.tools.get(toolName)
+    return spec !== undefined && approvalNeeded(this.policy, mode ?? this.mode, spec)
   }
 
   /** Whether the house's policy lets it run a tool at all (its globs, read-only houses). */

@@ -15,7 +15,7 @@ import type { ExecuteOptions, ExtraProof } from '../harness/harness-options.js'
 import type { ToolResult } from '../harness/tool-result.js'
 import type { Logger } from '../logger.js'
 import { digestOf } from '../provenance/canonical-json.js'
-import { callDigest } from '../harness/approvals/approval.js'
+import { callDigest, taskDiffDigest } from '../harness/approvals/approval.js'
 import type { AgentFacts } from '../provenance/statement.js'
 import type { AgentProgress, AgentStep, AgentSummary } from '../report/agent-steps.js'
 import type { Evidence, ToolSpec } from '../tools/tool.js'
@@ -77,8 +77,29 @@ export interface AgentJobDeps {
     state: 'pending' | 'success' | 'failure' | 'error',
     description: string,
   ): Promise<void>
+  /**
+   * Asks a sovereign to decide (the job's comment shows the request; `/approve <job>` or `/deny
+   * <job>` answers) and waits for the answer, the job's cancel, or the request's expiry (a deny).
+   * Without it every request is denied.
+   */
+  decide?(request: DecisionRequest, signal: AbortSignal): Promise<Decision>
   log: Logger
   now?: () => number
+}
+
+/** What a running job asks a sovereign: `digest` is what an approval is bound to. */
+export interface DecisionRequest {
+  id: string
+  what: string
+  digest: string
+}
+
+/** A sovereign's answer; `approval` is the router's attestation of the request's digest. */
+export interface Decision {
+  decision: 'approve' | 'deny'
+  by?: string
+  reason?: string
+  approval?: unknown
 }
 
 /** One agent job's run. */
@@ -253,7 +274,34 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
         status: 'denied',
         content: `${name} is not a tool of this task (${taskWrites(kind) ? 'not allowed for this house' : 'this task only reads'}); use one of: ${[...offeredNames].join(', ')}`,
       }
-    const result: ToolResult = await deps.harness.execute(name, args, { ...run.options, signal: callSignal })
+    let result: ToolResult = await deps.harness.execute(name, args, { ...run.options, signal: callSignal })
+    if (result.status === 'denied' && result.error?.rule === 'approval-required' && deps.decide) {
+      // A call that leaves the checkout (a push, a Gitea write) under an approval policy: a
+      // sovereign decides on this exact call, and an approval is bound to its digest.
+      const spec = deps.tools.find((t) => t.name === name)
+      const parsed = spec?.args.safeParse(args)
+      if (parsed?.success) {
+        const d = await deps.decide(
+          {
+            id: `call-${callDigest(name, parsed.data).slice(7, 19)}`,
+            what: redact(`${name} ${JSON.stringify(parsed.data)}`).slice(0, 900),
+            digest: callDigest(name, parsed.data),
+          },
+          callSignal,
+        )
+        if (d.decision === 'approve')
+          result = await deps.harness.execute(name, args, {
+            ...run.options,
+            signal: callSignal,
+            approval: d.approval as never,
+          })
+        else
+          return {
+            status: 'denied',
+            content: `a sovereign denied this call${d.reason ? `: ${redact(d.reason)}` : ''}`,
+          }
+      }
+    }
     if (result.status === 'success' && name === 'file_read') {
       const data = FileReadData.safeParse(result.data)
       const path = data.success ? (data.data.path ?? argPath(args)) : argPath(args)
@@ -297,8 +345,32 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
   const ctx = {
     signal,
     onEvent: record,
-    // Approvals asked mid-run are refused for now (docs/AGENTS.md): the agent is told so.
-    askApproval: async (): Promise<AgentApprovalDecision> => 'deny',
+    // The agent's own approval requests (Hermes runs its tools on its machine) go to a sovereign.
+    askApproval: async (req: {
+      requestId: string
+      description: string
+      command?: string
+    }): Promise<AgentApprovalDecision> => {
+      if (!deps.decide) return 'deny'
+      const what = redact(
+        `the agent asks to ${req.command ? `run \`${req.command}\`` : req.description}`,
+      ).slice(0, 900)
+      const d = await deps.decide(
+        {
+          id: `agent-${req.requestId}`.slice(0, 200),
+          what,
+          digest: digestOf({
+            job: rec.id,
+            run: rec.runId,
+            request: req.requestId,
+            description: req.description,
+            command: req.command ?? null,
+          }),
+        },
+        signal,
+      )
+      return d.decision
+    },
     tools: offered.map(toolOffer),
     executeTool,
   }
@@ -505,8 +577,12 @@ async function finishImplementation(
   const proved = proof?.passed === true
   const missing = !proof && deps.harness.policy.proofRequired
   const branch = `${deps.harness.branchPrefix(run.branchPrefix)}issue-${rec.origin.issue}-${rec.id}`
-  const call = async (tool: string, args: Record<string, unknown>): Promise<ToolResult> => {
-    const r = await deps.harness.execute(tool, args, { ...run.options, signal })
+  const call = async (
+    tool: string,
+    args: Record<string, unknown>,
+    options: ExecuteOptions = { ...run.options, signal },
+  ): Promise<ToolResult> => {
+    const r = await deps.harness.execute(tool, args, options)
     if (r.evidence) evidence.push(r.evidence)
     return r
   }
@@ -530,17 +606,75 @@ async function finishImplementation(
   }
   const checkout = await call('git_checkout', { ref: branch, create: true })
   if (checkout.status !== 'success') return failed('creating the branch', checkout)
+  // The diff is what gets approved, committed and pushed: everything the agent changed, staged.
+  const stagedDiff = async (): Promise<string> => {
+    await git(co.path, ['add', '--all', '--', '.'], signal)
+    const d = await git(
+      co.path,
+      ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', co.commit],
+      signal,
+    )
+    return createHash('sha256').update(d).digest('hex')
+  }
+  let diffSha256 = await stagedDiff()
+  let pushOptions: ExecuteOptions = { ...run.options, signal }
+  const mode = run.options.mode
+  if (deps.harness.needsApproval('git_push', mode) || deps.harness.needsApproval('gitea_create_pr', mode)) {
+    // The house asks approval for writes: the push and the pull request wait for a sovereign's
+    // approval of this exact diff; a diff that changes meanwhile needs a new one.
+    let approved: Decision | undefined
+    for (let round = 0; round < 3 && !approved; round++) {
+      const asked = diffSha256
+      const d = deps.decide
+        ? await deps.decide(
+            {
+              id: `diff-${asked.slice(0, 16)}`,
+              what: `pushing branch ${branch} and opening a pull request with the diff sha256:${asked}`,
+              digest: taskDiffDigest(rec.tool, asked),
+            },
+            signal,
+          )
+        : { decision: 'deny' as const, reason: 'this worker cannot ask for approvals' }
+      if (d.decision === 'deny')
+        return {
+          status: signal.aborted ? 'cancelled' : 'denied',
+          error: {
+            rule: 'approval-denied',
+            reason: `the push was not approved${d.by ? ` (denied by @${d.by})` : ''}${d.reason ? `: ${d.reason}` : ''}`,
+            fix: `\`/retry ${rec.id}\` to ask again`,
+          },
+          diffSha256: asked,
+          branch,
+          evidence,
+          notes,
+        }
+      diffSha256 = await stagedDiff()
+      if (diffSha256 === asked) approved = d
+      else
+        notes.push(
+          `the diff changed after approval was asked (sha256 ${asked.slice(0, 12)}… became ${diffSha256.slice(0, 12)}…); approval was asked again`,
+        )
+    }
+    if (!approved)
+      return {
+        status: 'failure',
+        error: { rule: 'approval-denied', reason: 'the diff kept changing while approval was asked' },
+        diffSha256,
+        branch,
+        evidence,
+        notes,
+      }
+    pushOptions = {
+      ...pushOptions,
+      approval: approved.approval as never,
+      task: { tool: rec.tool, args: rec.args, diff: diffSha256 },
+    }
+  }
   const message = `${prompt.title.slice(0, 200)} (#${rec.origin.issue})\n\nImplemented by house ${rec.house}'s agent, job ${rec.id}.`
   const commit = await call('git_commit', { message, paths: ['.'] })
   if (commit.status !== 'success' && commit.status !== 'unverified') return failed('the commit', commit)
-  const diff = await git(
-    co.path,
-    ['diff', '--binary', '--no-color', '--no-ext-diff', co.commit, 'HEAD'],
-    signal,
-  )
-  const diffSha256 = createHash('sha256').update(diff).digest('hex')
   const head = (await git(co.path, ['rev-parse', 'HEAD'], signal)).trim()
-  const push = await call('git_push', { branch })
+  const push = await call('git_push', { branch }, pushOptions)
   if (push.status !== 'success' && push.status !== 'unverified')
     return { ...failed('the push', push), diffSha256 }
   if (!proved) {
@@ -595,14 +729,18 @@ async function finishImplementation(
     '',
     `Commit \`${head}\` from \`${co.commit}\`; diff sha256 \`${diffSha256}\`. The job's comment carries the signed provenance (\`uni-wizard verify\`).`,
   ].join('\n')
-  const pr = await call('gitea_create_pr', {
-    repo: `${co.repo.owner}/${co.repo.name}`,
-    head: branch,
-    ...(co.baseBranch ? { base: co.baseBranch } : {}),
-    title: prompt.title.slice(0, 200),
-    body,
-    draft: true,
-  })
+  const pr = await call(
+    'gitea_create_pr',
+    {
+      repo: `${co.repo.owner}/${co.repo.name}`,
+      head: branch,
+      ...(co.baseBranch ? { base: co.baseBranch } : {}),
+      title: prompt.title.slice(0, 200),
+      body,
+      draft: true,
+    },
+    pushOptions,
+  )
   if (pr.status !== 'success' && pr.status !== 'unverified')
     return { ...failed('opening the pull request', pr), diffSha256 }
   const data = z

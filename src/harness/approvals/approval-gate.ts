@@ -5,10 +5,13 @@ import { keyIdOf } from '../../provenance/dsse.js'
 import type { KeyStore } from '../../provenance/key-store.js'
 import { trustedRouterKeys } from '../../provenance/router-keys.js'
 import type { ToolSpec } from '../../tools/tool.js'
-import { callDigest, LegacyApproval } from './approval.js'
+import { LegacyApproval, taskDiffDigest } from './approval.js'
 import type { ExecuteOptions } from '../harness-options.js'
 import type { Mode } from '../mode.js'
 import { approvalNeeded, checkApproval, type AcceptedApproval, type Denial } from '../policy-check.js'
+
+/** Write tools whose effect stays in the working copy they run in (an agent task's own checkout). */
+export const CHECKOUT_WRITES: ReadonlySet<string> = new Set(['file_write', 'git_commit', 'git_checkout'])
 
 /** `keys.legacyApprovalGraceSeconds` when unset: the default `commands.approvalTtlSeconds`, a day. */
 export const DEFAULT_LEGACY_GRACE_SECONDS = 86_400
@@ -57,6 +60,9 @@ export class ApprovalGate {
     const { spec, mode, options } = call
     const { policy } = this.deps
     if (!approvalNeeded(policy, mode, spec)) return undefined
+    // A step of an agent task that stays in the job's own checkout (a read, or a write there) is
+    // covered by the task having been allowed to start; what leaves it needs its own approval.
+    if (options.task && (spec.access === 'read' || CHECKOUT_WRITES.has(spec.name))) return undefined
     const trust = options.approval === undefined ? { keys: [], problems: [] } : this.routerKeys()
     const legacy = LegacyApproval.safeParse(options.approval).success
     const legacyKey = legacy ? this.deps.keys().publicKey(this.deps.approvalKeyHouse) : undefined
@@ -64,11 +70,9 @@ export class ApprovalGate {
       policy,
       mode,
       tool: spec,
-      // A read step of an approved agent task is covered by the task's approval.
+      // An implementation's push and pull request are approved together, bound to the exact diff.
       digest:
-        options.task && spec.access === 'read'
-          ? callDigest(options.task.tool, options.task.args)
-          : call.digest,
+        options.task?.diff !== undefined ? taskDiffDigest(options.task.tool, options.task.diff) : call.digest,
       requestedBy: options.requestedBy,
       approval: options.approval,
       routerKeys: trust.keys,

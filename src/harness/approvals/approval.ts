@@ -62,6 +62,17 @@ export function callDigest(tool: string, args: unknown): string {
 }
 
 /**
+ * What an implementation's push and pull request are approved by: the task and the sha256 of the
+ * exact diff (a diff that changes after the approval needs a new one).
+ *
+ * @example
+ *   taskDiffDigest('agent.implement', 'ab12…') // 'sha256:…'
+ */
+export function taskDiffDigest(task: string, diffSha256: string): string {
+  return digestOf({ task, diff: diffSha256 })
+}
+
+/**
  * Signs an approval attestation with the router's key. Prefer `harness.approve(...)` in a library,
  * which parses the args with the tool's schema first; the bot's router calls this with what it
  * observed on the `/approve` comment.
