@@ -1,8 +1,9 @@
 import { ToolError } from '../tools/tool.js'
 
 /**
- * Why a checkout failed. `disk-full`, `network` and `busy` (an issue workspace in use) are transient (the queue retries the job later,
- * it is never dropped); the others are not (a retry would fail the same way).
+ * Why a checkout failed. `disk-full`, `network` and `busy` (an issue workspace in use) are
+ * transient (the queue retries the job later, it is never dropped); the others are not (a retry
+ * would fail the same way).
  */
 export type CheckoutFailure =
   'bad-request' | 'not-found' | 'unauthorized' | 'no-such-commit' | 'disk-full' | 'network' | 'busy' | 'git'

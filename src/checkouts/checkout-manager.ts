@@ -2,6 +2,7 @@ import { mkdir, rm, statfs } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger.js'
 import { parseRemoteUrl } from '../tools/git/git-remote.js'
+import type { GitOrigin } from '../tools/tool.js'
 import type { ToolsConfig } from '../tools/tools-config.js'
 import { CheckoutError } from './checkout-error.js'
 import { checkoutEnv, checkoutGit, diskFull, runGit, type GitRunner } from './checkout-git.js'
@@ -264,6 +265,33 @@ export class CheckoutManager {
         ...g,
       }),
     ])
+  }
+
+  /**
+   * The job's origin for the git tools in its checkout: `git_push`, `git_pull` and `ls-remote` to
+   * exactly this URL authenticate with the bot's token (read at each use), through git's
+   * environment like the mirror fetch, never a URL or a config file. Only for a clone URL on an
+   * allowed origin; any other remote gets no token.
+   *
+   * @example
+   *   harness.execute('git_push', args, { ...options, gitOrigin: checkouts.gitOrigin(cloneUrl) })
+   */
+  gitOrigin(cloneUrl: string): GitOrigin {
+    let allowed = false
+    try {
+      allowed = this.origins.has(new URL(cloneUrl).origin) && !parseRemoteUrl(cloneUrl).hasCredentials
+    } catch {
+      allowed = false
+    }
+    const token = this.opts.token
+    if (!allowed || !token) return { url: cloneUrl }
+    return {
+      url: cloneUrl,
+      authorization: () => {
+        const t = token()
+        return t ? `token ${t}` : undefined
+      },
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
+import { DelayedError, QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { Approval } from '../harness/approvals/approval.js'
 import type { Harness } from '../harness/harness.js'
@@ -53,6 +53,11 @@ export interface HouseWorkerOptions {
    * Without it such a job fails, saying this worker has no checkouts.
    */
   checkouts?: CheckoutManager
+  /**
+   * How long a run waits before it looks again whether the runs queued before it in its issue
+   * workspace have ended (it is delayed on the queue meanwhile, holding no worker). Default 1 s.
+   */
+  workspaceWaitMs?: number
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
@@ -208,9 +213,17 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     return running ?? 'cancelled meanwhile'
   }
 
-  const process_ = async (job: QueueJob, _token?: string, signal?: AbortSignal): Promise<string> => {
+  const process_ = async (job: QueueJob, token?: string, signal?: AbortSignal): Promise<string> => {
     const data = HouseJobData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // The runs of one issue workspace start in the order they were queued: one whose elder has
+    // not ended goes back on the queue, delayed (not an attempt, not a failure, holding no worker).
+    const before = await jobs.workspaceTurn(house, data.data)
+    if (before) {
+      log.debug({ jobId: data.data.jobId, after: before.jobId }, 'waiting for the issue workspace')
+      await job.moveToDelayed(Date.now() + (opts.workspaceWaitMs ?? 1000), token)
+      throw new DelayedError()
+    }
     // Before the run is marked started: a transient failure (network, disk full) is thrown, and
     // BullMQ retries the job later without it counting as started (a write would not be re-run).
     const prepared = data.data.checkout ? await prepareCheckout(data.data, signal) : undefined
@@ -219,6 +232,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       const ran = await take(job, data.data, signal, prepared)
       // A run that did not succeed keeps its checkout for a while; anything else is deleted.
       if (ran in FINAL && ran !== 'success') outcome = 'failure'
+      await jobs
+        .leaveWorkspace(house, data.data)
+        .catch((err: unknown) => log.warn({ err, jobId: data.data.jobId }, 'workspace line not left'))
       return ran
     } finally {
       // After the final report is queued: a failed job's checkout is kept for a while (keepFailed).
@@ -240,7 +256,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const repo = d.repo ?? repoOfCloneUrl(checkout.cloneUrl)
     try {
       const co = await opts.checkouts.prepare(
-        { repo, cloneUrl: checkout.cloneUrl, jobId: `${d.jobId}.${d.runId}`, target: checkout.target },
+        {
+          repo,
+          cloneUrl: checkout.cloneUrl,
+          jobId: `${d.jobId}.${d.runId}`,
+          target: checkout.target,
+          ...(d.issue !== undefined && { workspace: { issue: d.issue, house } }),
+        },
         signal ?? new AbortController().signal,
       )
       return { co, checkout }
@@ -378,6 +400,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       }),
       ...(co && {
         workspaceRoots: [co.co.path],
+        ...(opts.checkouts && { gitOrigin: opts.checkouts.gitOrigin(co.checkout.cloneUrl) }),
         resolvedDependencies: [
           {
             uri: `git+${co.checkout.cloneUrl}@${co.co.commit}`,
