@@ -189,7 +189,20 @@ export class CheckoutManager {
         // Under the lock, so eviction never removes the mirror mid-clone; hard links, no checkout yet.
         await checkoutGit(
           this.run,
-          ['clone', '--quiet', '--no-checkout', '--local', '--', dir, checkoutPath],
+          [
+            'clone',
+            '--quiet',
+            '--no-checkout',
+            '--local',
+            // Commits made in the checkout need an author; toolSettings.git.author*, when set, wins.
+            '--config',
+            `user.name=${ws ? `uni-wizard ${ws.house}` : 'uni-wizard'}`,
+            '--config',
+            `user.email=${ws ? ws.house : 'uni-wizard'}@uni-wizard.invalid`,
+            '--',
+            dir,
+            checkoutPath,
+          ],
           checkoutEnv(this.opts.toolConfig, { local: true }),
           { what: `clone ${repoKey} for the job`, ...g },
         )
