@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
-import type { JobState, JobView, JobsView } from './jobs.js'
+import { checkoutTargetText, type JobState, type JobView, type JobsView } from './jobs.js'
 import { CheckoutTarget } from '../checkouts/checkout-request.js'
 
 const JobStateName = z.enum([
@@ -448,5 +448,6 @@ export function toView(r: JobRecord): JobView {
     approvers: r.approvers,
     allowSelfApproval: r.allowSelfApproval ?? false,
     retryKeys: r.retryKeys,
+    ...(r.checkout && { checkout: { target: checkoutTargetText(r.checkout.target), commit: r.commit } }),
   }
 }

@@ -13,7 +13,7 @@ import { BullJobs, cancelChannel, HouseJobData } from '../jobs/bull-jobs.js'
 import type { DaemonConfig } from '../config/daemon-config.js'
 import { beat, unbeat } from './heartbeat.js'
 import { harnessMode, toolArgs } from './house-vocabulary.js'
-import { FINAL_STATES, type JobState } from '../jobs/jobs.js'
+import { checkoutTargetText, FINAL_STATES, type JobState } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore, RunProgress } from '../jobs/job-store.js'
 import { DEFAULT_OUTPUT_CAP } from '../report/render.js'
 import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.js'
@@ -63,17 +63,8 @@ export interface HouseWorkerOptions {
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
 type Prepared = { co: Checkout; checkout: JobCheckout } | { failure: CheckoutError | Error } | undefined
 
-/**
- * How the result comment and the record name what a checkout was at.
- *
- * @example
- *   targetText({ kind: 'pull', number: 4, headSha, baseRef: 'main' }) // 'PR #4 head'
- */
-export function targetText(t: JobCheckout['target']): string {
-  if (t.kind === 'pull') return `PR #${t.number} head`
-  if (t.kind === 'default') return `head of ${t.branch}`
-  return `ref ${t.ref}`
-}
+/** How the result comment and the record name what a checkout was at (see `checkoutTargetText`). */
+export const targetText = (t: JobCheckout['target']): string => checkoutTargetText(t)
 
 /** A running house worker. */
 export interface RunningHouseWorker {
