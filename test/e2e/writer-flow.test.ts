@@ -110,6 +110,32 @@ describe('the writer flow: four commands in one issue give one pull request', ()
     expect((await openPulls()).length).toBe(1)
   }, 90_000)
 
+  it('four comments, one command each, in another issue: one more pull request, from their branch', async () => {
+    const other = await world.openIssue('Say hello again')
+    await world.settle()
+    const flow = FLOW.map((l) => l.replace(/hello/g, 'again'))
+    const ids: string[] = []
+    for (const line of flow) {
+      const c = await world.comment('writer', other, line)
+      // Posted one after another, each without waiting for the one before to run.
+      const ack = await until('the ack', () =>
+        world.botComments(other).find((b) => b.id > c.id && ackState(b.body)),
+      )
+      ids.push(ackState(ack.body)!.jobId)
+    }
+    const ended = await until(
+      'four results',
+      async () => {
+        const recs = await Promise.all(ids.map((id) => world.services.loop!.store.getRecord(id)))
+        return recs.every((r) => r && FINAL.includes(r.state)) ? recs : undefined
+      },
+      60_000,
+    )
+    expect(ended.map((r) => r!.state)).toEqual(['success', 'success', 'success', 'success'])
+    const prs = await openPulls()
+    expect(prs.map((p) => p.headRef).sort()).toEqual(['uw/bezalel/again', 'uw/bezalel/hello'])
+  }, 90_000)
+
   it('leaves the bot token in no file, stored result, comment or log line', async () => {
     const token = world.tokens.bot
     for (const f of filesUnder(world.dir)) expect(readFileSync(f).includes(token), f).toBe(false)
@@ -119,5 +145,9 @@ describe('the writer flow: four commands in one issue give one pull request', ()
     const jobs = await world.services.loop!.store.listForIssue(world.repo, issue)
     expect(jobs.length).toBe(8)
     for (const j of jobs) expect(JSON.stringify(await world.storedResult(j.id))).not.toContain(token)
+    // The pushes did authenticate: the double saw the bot push its branches.
+    expect(
+      world.gitea.double.gitRequests.some((r) => r.service === 'receive-pack' && r.login === 'uni-wizard'),
+    ).toBe(true)
   }, 30_000)
 })
