@@ -16,7 +16,7 @@ import {
   writeMeta,
   type CheckoutLayout,
 } from './checkout-dirs.js'
-import { workspaceDirName, workspaceWork, type WorkspaceWork } from './issue-workspace.js'
+import { refreshRemoteRefs, workspaceDirName, workspaceWork, type WorkspaceWork } from './issue-workspace.js'
 import {
   ensureMirror,
   fetchMirror,
@@ -175,7 +175,11 @@ export class CheckoutManager {
         await touchMirror(dir)
         const target = await resolveTarget(dir, req.target, g)
         const work = ws ? await workspaceWork(checkoutPath, g) : undefined
-        if (work) return this.continued(work, req, repoKey, target)
+        if (work) {
+          const kept = this.continued(work, req, repoKey, target)
+          await refreshRemoteRefs(checkoutPath, dir, g)
+          return kept
+        }
         // A kept checkout of an earlier run of the same job is replaced; so is a clean workspace.
         await removeCheckout(checkoutPath)
         await mkdir(path.dirname(checkoutPath), { recursive: true })

@@ -83,3 +83,30 @@ export async function workspaceWork(dir: string, g: MirrorGit): Promise<Workspac
   if (what.length === 0) return undefined
   return { syncedCommit: synced, head: head.trim(), what: what.join(' and ') }
 }
+
+/**
+ * Brings a kept workspace's remote-tracking branches (`origin/*`) to the mirror's, without touching
+ * its HEAD, index or files: what the job reads from the default branch (`.uni-wizard.yaml`) is then
+ * the current one, not the one of when the work started. A local fetch from the mirror (hard
+ * links where it can), under the repository's lock like the clone.
+ */
+export async function refreshRemoteRefs(dir: string, mirror: string, g: MirrorGit): Promise<void> {
+  await checkoutGit(
+    g.run,
+    [
+      '-C',
+      dir,
+      'fetch',
+      '--quiet',
+      '--prune',
+      '--no-tags',
+      '--no-recurse-submodules',
+      '--no-write-fetch-head',
+      '--end-of-options',
+      mirror,
+      '+refs/heads/*:refs/remotes/origin/*',
+    ],
+    checkoutEnv(g.toolConfig, { local: true }),
+    { what: `update the branches of the issue workspace of ${g.repoKey}`, ...g },
+  )
+}

@@ -57,6 +57,8 @@ describe('issue workspaces', () => {
     )
     expect(second.note).toContain(main2.slice(0, 12))
     expect(readFileSync(path.join(second.path, 'note.txt'), 'utf8')).toBe('kept\n')
+    // Its origin/main follows the default branch (settings are read from there), HEAD does not.
+    expect(git(second.path, 'rev-parse', 'refs/remotes/origin/main')).toBe(main2)
 
     // A commit is work too (HEAD moved), even with a clean tree.
     git(second.path, 'add', 'note.txt')
