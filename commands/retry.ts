@@ -39,7 +39,14 @@ export const retry: CommandSpec<RetryArgs> = {
         byId: ctx.requester.id,
         key: ctx.jobId,
       },
-      reply(ctx, 'retry', `Retrying job \`${job.id}\`; its comment is updated as it runs.`),
+      reply(
+        ctx,
+        'retry',
+        `Retrying job \`${job.id}\`; its comment is updated as it runs.` +
+          (job.checkout
+            ? ` Like a new job, it works on this issue's workspace as it is now (the current ${job.checkout.target} when the workspace is clean, else the work in it), not necessarily on the commit it ran on before.`
+            : ''),
+      ),
     ]
     // This very command already started the new run (the router retries a command whose effects
     // did not all apply): repeat the effects so BullJobs.retry can finish what a crash cut short

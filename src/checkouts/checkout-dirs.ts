@@ -7,6 +7,8 @@ import path from 'node:path'
 export interface CheckoutLayout {
   mirrors: string
   worktrees: string
+  /** Issue workspaces: one checkout per repository, issue and house, kept between jobs. */
+  workspaces: string
   locks: string
   trash: string
 }
@@ -15,6 +17,7 @@ export function layoutOf(root: string): CheckoutLayout {
   return {
     mirrors: path.join(root, 'mirrors'),
     worktrees: path.join(root, 'worktrees'),
+    workspaces: path.join(root, 'workspaces'),
     locks: path.join(root, 'locks'),
     trash: path.join(root, 'trash'),
   }
@@ -55,6 +58,8 @@ export interface CheckoutMeta {
   startedAt: number
   /** Set when a failed job's checkout is kept for debugging: removed by `sweep` after this. */
   keptUntil?: number
+  /** An issue workspace's: the commit it was last synced to, and when a job last ended in it. */
+  workspace?: { issue: number; house: string; syncedCommit: string; lastUsedAt: number }
 }
 
 export function metaPathOf(checkoutPath: string): string {

@@ -1,13 +1,14 @@
 import { ToolError } from '../tools/tool.js'
 
 /**
- * Why a checkout failed. `disk-full` and `network` are transient (the queue retries the job later,
- * it is never dropped); the others are not (a retry would fail the same way).
+ * Why a checkout failed. `disk-full`, `network` and `busy` (an issue workspace in use) are
+ * transient (the queue retries the job later, it is never dropped); the others are not (a retry
+ * would fail the same way).
  */
 export type CheckoutFailure =
-  'bad-request' | 'not-found' | 'unauthorized' | 'no-such-commit' | 'disk-full' | 'network' | 'git'
+  'bad-request' | 'not-found' | 'unauthorized' | 'no-such-commit' | 'disk-full' | 'network' | 'busy' | 'git'
 
-const TRANSIENT_KINDS: ReadonlySet<CheckoutFailure> = new Set(['disk-full', 'network'])
+const TRANSIENT_KINDS: ReadonlySet<CheckoutFailure> = new Set(['disk-full', 'network', 'busy'])
 
 /**
  * A checkout that could not be prepared, with a reason fit for the job's result comment (never a

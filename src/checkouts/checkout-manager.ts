@@ -2,6 +2,7 @@ import { mkdir, rm, statfs } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger.js'
 import { parseRemoteUrl } from '../tools/git/git-remote.js'
+import type { GitOrigin } from '../tools/tool.js'
 import type { ToolsConfig } from '../tools/tools-config.js'
 import { CheckoutError } from './checkout-error.js'
 import { checkoutEnv, checkoutGit, diskFull, runGit, type GitRunner } from './checkout-git.js'
@@ -10,13 +11,22 @@ import {
   checkoutDirName,
   layoutOf,
   mirrorPathsOf,
+  readMeta,
   removeCheckout,
   writeMeta,
   type CheckoutLayout,
 } from './checkout-dirs.js'
-import { ensureMirror, fetchMirror, resolveTarget, touchMirror, type MirrorGit } from './mirror.js'
+import { refreshRemoteRefs, workspaceDirName, workspaceWork, type WorkspaceWork } from './issue-workspace.js'
+import {
+  ensureMirror,
+  fetchMirror,
+  resolveTarget,
+  touchMirror,
+  type MirrorGit,
+  type ResolvedTarget,
+} from './mirror.js'
 import { RepoLocks } from './repo-lock.js'
-import { evictMirrors, sweepCheckouts, type MirrorSizes } from './sweep.js'
+import { evictMirrors, idleWorkspaces, sweepCheckouts, sweepWorkspaces, type MirrorSizes } from './sweep.js'
 
 export interface CheckoutManagerOptions {
   /** The checkout root, e.g. `<UW_DATA_DIR>/checkouts`: mirrors, worktrees, locks live under it. */
@@ -32,6 +42,8 @@ export interface CheckoutManagerOptions {
   diskBudgetBytes: number
   /** A failed job's checkout stays this long for debugging (0: removed at once). */
   keepFailedMs: number
+  /** An issue workspace no job used for this long is removed by `sweep`. Default 72 hours. */
+  workspaceIdleMs?: number
   log: Logger
   /** `toolSettings:` (the git author for commits made in checkouts). */
   toolConfig?: ToolsConfig
@@ -56,6 +68,11 @@ export interface Checkout {
   baseCommit?: string
   /** What the result should say: the PR was force-pushed and another head was checked out, ... */
   note?: string
+  /**
+   * For an issue workspace that held work from earlier jobs: it was kept as it was (HEAD is
+   * `commit`, not the target's), and this says what it holds and where it started.
+   */
+  continued?: { syncedCommit: string; what: string }
   /**
    * Ends the checkout: removes it, or on `failure` keeps it for `keepFailedMs` (then `sweep`
    * removes it). Idempotent.
@@ -108,6 +125,7 @@ export class CheckoutManager {
   private readonly run: GitRunner
   private readonly origins: ReadonlySet<string>
   private readonly repos = new Map<string, RepoState>()
+  /** Checkout directories in use in this process, as paths. */
   private readonly active = new Set<string>()
   private readonly sizes: MirrorSizes = new Map()
   private seq = 0
@@ -127,10 +145,18 @@ export class CheckoutManager {
   async prepare(request: CheckoutRequest, signal: AbortSignal): Promise<Checkout> {
     const req = this.check(request)
     const repoKey = repoKeyOf(req.repo)
-    const name = checkoutDirName(req.jobId)
+    const ws = req.workspace
+    const checkoutPath = ws
+      ? path.join(this.layout.workspaces, workspaceDirName(repoKey, ws))
+      : path.join(this.layout.worktrees, checkoutDirName(req.jobId))
+    const name = checkoutPath
     if (this.active.has(name))
-      throw new CheckoutError('bad-request', `job ${req.jobId} already has a checkout in use`)
-    const checkoutPath = path.join(this.layout.worktrees, name)
+      throw ws
+        ? new CheckoutError(
+            'busy',
+            `the issue workspace of ${repoKey} #${ws.issue} for ${ws.house} is in use by another job`,
+          )
+        : new CheckoutError('bad-request', `job ${req.jobId} already has a checkout in use`)
     const log = this.opts.log.child({ repo: repoKey, jobId: req.jobId })
     const g: MirrorGit = { run: this.run, toolConfig: this.opts.toolConfig, log, repoKey, signal }
     const state = this.stateOf(repoKey)
@@ -148,62 +174,140 @@ export class CheckoutManager {
         await this.fetchUnlessServed(state, arrived, req, dir, g)
         await touchMirror(dir)
         const target = await resolveTarget(dir, req.target, g)
-        // A kept checkout of an earlier run of the same job is replaced.
+        const work = ws ? await workspaceWork(checkoutPath, g) : undefined
+        if (work) {
+          const kept = this.continued(work, req, repoKey, target)
+          await refreshRemoteRefs(checkoutPath, dir, g)
+          return kept
+        }
+        // A kept checkout of an earlier run of the same job is replaced; so is a clean workspace.
         await removeCheckout(checkoutPath)
-        await mkdir(this.layout.worktrees, { recursive: true })
+        await mkdir(path.dirname(checkoutPath), { recursive: true })
         await writeMeta(checkoutPath, {
           jobId: req.jobId,
           repoKey,
           commit: target.commit,
           startedAt: started,
+          ...(ws && { workspace: { ...ws, syncedCommit: target.commit, lastUsedAt: started } }),
         })
         // Under the lock, so eviction never removes the mirror mid-clone; hard links, no checkout yet.
         await checkoutGit(
           this.run,
-          ['clone', '--quiet', '--no-checkout', '--local', '--', dir, checkoutPath],
+          [
+            'clone',
+            '--quiet',
+            '--no-checkout',
+            '--local',
+            // Commits made in the checkout need an author; toolSettings.git.author*, when set, wins.
+            '--config',
+            `user.name=${ws ? `uni-wizard ${ws.house}` : 'uni-wizard'}`,
+            '--config',
+            `user.email=${ws ? ws.house : 'uni-wizard'}@uni-wizard.invalid`,
+            '--',
+            dir,
+            checkoutPath,
+          ],
           checkoutEnv(this.opts.toolConfig, { local: true }),
           { what: `clone ${repoKey} for the job`, ...g },
         )
         return target
       })
-      // Both in the checkout's own repository, side by side: the config write is an atomic rename.
-      const env = checkoutEnv(this.opts.toolConfig, {})
-      await Promise.all([
-        checkoutGit(this.run, ['-C', checkoutPath, 'config', 'remote.origin.url', req.cloneUrl], env, {
-          what: `set the remote of ${repoKey}`,
-          ...g,
-        }),
-        checkoutGit(
-          this.run,
-          ['-C', checkoutPath, 'checkout', '--quiet', '--detach', resolved.commit, '--'],
-          env,
-          { what: `check out ${resolved.commit.slice(0, 12)} of ${repoKey}`, ...g },
-        ),
-      ])
+      if (!('continued' in resolved)) await this.checkOut(checkoutPath, req, repoKey, resolved.commit, g)
       log.info(
         {
           commit: resolved.commit,
           target: describe(req.target),
           ms: Date.now() - started,
           note: resolved.note,
+          ...(ws && { workspace: checkoutPath, continued: 'continued' in resolved }),
         },
         'checkout ready',
       )
-      return this.checkoutOf(
-        checkoutPath,
-        name,
-        { jobId: req.jobId, repoKey, startedAt: started },
-        resolved,
-        log,
-      )
+      return this.checkoutOf(checkoutPath, { jobId: req.jobId, repoKey, startedAt: started }, resolved, log)
     } catch (err) {
       this.active.delete(name)
       state.waiting.delete(ticket)
-      await removeCheckout(checkoutPath).catch(() => undefined)
+      // A workspace with work in it is never removed for a failure of this job's preparation.
+      if (!ws) await removeCheckout(checkoutPath).catch(() => undefined)
       if (isDiskFull(err)) throw diskFull(`the checkout of ${repoKey}`, err)
       throw err
     } finally {
       state.busy--
+    }
+  }
+
+  /**
+   * An issue workspace with work in it is kept as it is: the job starts from its HEAD. Naming a
+   * ref (`checkout=`/`ref=`) would have to throw that work away, so it is refused instead.
+   */
+  private continued(
+    work: WorkspaceWork,
+    req: CheckoutRequest,
+    repoKey: string,
+    target: ResolvedTarget,
+  ): ResolvedTarget & { continued: NonNullable<Checkout['continued']> } {
+    if (req.target.kind === 'ref')
+      throw new CheckoutError(
+        'bad-request',
+        `this issue's workspace of ${repoKey} holds work (${work.what}), which checking out ${req.target.ref} would lose; ` +
+          'push it (git_push) and open a pull request from it, or name the ref in a new issue',
+      )
+    const note =
+      `continues the work in this issue's workspace, started at ${work.syncedCommit.slice(0, 12)} ` +
+      `(${work.what}; the ${describe(req.target)} is ${target.commit.slice(0, 12)})`
+    return {
+      commit: work.head,
+      note,
+      continued: { syncedCommit: work.syncedCommit, what: work.what },
+    }
+  }
+
+  /** Points the new clone's origin at the clone URL and checks out the commit (outside the lock). */
+  private async checkOut(
+    checkoutPath: string,
+    req: CheckoutRequest,
+    repoKey: string,
+    commit: string,
+    g: MirrorGit,
+  ): Promise<void> {
+    // Both in the checkout's own repository, side by side: the config write is an atomic rename.
+    const env = checkoutEnv(this.opts.toolConfig, {})
+    await Promise.all([
+      checkoutGit(this.run, ['-C', checkoutPath, 'config', 'remote.origin.url', req.cloneUrl], env, {
+        what: `set the remote of ${repoKey}`,
+        ...g,
+      }),
+      checkoutGit(this.run, ['-C', checkoutPath, 'checkout', '--quiet', '--detach', commit, '--'], env, {
+        what: `check out ${commit.slice(0, 12)} of ${repoKey}`,
+        ...g,
+      }),
+    ])
+  }
+
+  /**
+   * The job's origin for the git tools in its checkout: `git_push`, `git_pull` and `ls-remote` to
+   * exactly this URL authenticate with the bot's token (read at each use), through git's
+   * environment like the mirror fetch, never a URL or a config file. Only for a clone URL on an
+   * allowed origin; any other remote gets no token.
+   *
+   * @example
+   *   harness.execute('git_push', args, { ...options, gitOrigin: checkouts.gitOrigin(cloneUrl) })
+   */
+  gitOrigin(cloneUrl: string): GitOrigin {
+    let allowed = false
+    try {
+      allowed = this.origins.has(new URL(cloneUrl).origin) && !parseRemoteUrl(cloneUrl).hasCredentials
+    } catch {
+      allowed = false
+    }
+    const token = this.opts.token
+    if (!allowed || !token) return { url: cloneUrl }
+    return {
+      url: cloneUrl,
+      authorization: () => {
+        const t = token()
+        return t ? `token ${t}` : undefined
+      },
     }
   }
 
@@ -214,7 +318,9 @@ export class CheckoutManager {
    */
   async sweep(): Promise<void> {
     await sweepCheckouts(this.layout, this.active, this.opts.log)
+    await sweepWorkspaces(this.layout, this.active, this.opts.workspaceIdleMs ?? 72 * 3600_000, this.opts.log)
     await evictMirrors({
+      workspaces: await idleWorkspaces(this.layout, this.active),
       layout: this.layout,
       budget: this.opts.diskBudgetBytes,
       sizes: this.sizes,
@@ -307,34 +413,37 @@ export class CheckoutManager {
 
   private checkoutOf(
     checkoutPath: string,
-    name: string,
     meta: { jobId: string; repoKey: string; startedAt: number },
-    resolved: { commit: string; baseCommit?: string; note?: string },
+    resolved: ResolvedTarget & { continued?: Checkout['continued'] },
     log: Logger,
   ): Checkout {
     let released: Promise<void> | undefined
     const keepMs = this.opts.keepFailedMs
+    const end = async (outcome: 'success' | 'failure'): Promise<void> => {
+      const current = await readMeta(checkoutPath)
+      if (current?.workspace) {
+        // An issue workspace outlives its jobs, whatever their outcome: the next job of the issue
+        // continues from it, and `sweep` removes it once idle for `workspaceIdleMs`.
+        await writeMeta(checkoutPath, {
+          ...meta,
+          commit: resolved.commit,
+          workspace: { ...current.workspace, lastUsedAt: Date.now() },
+        })
+      } else if (outcome === 'failure' && keepMs > 0) {
+        const keptUntil = Date.now() + keepMs
+        await writeMeta(checkoutPath, { ...meta, commit: resolved.commit, keptUntil })
+        log.info({ path: checkoutPath, keptUntil: new Date(keptUntil).toISOString() }, 'failed checkout kept')
+      } else await removeCheckout(checkoutPath)
+    }
     return {
       path: checkoutPath,
       commit: resolved.commit,
       repoKey: meta.repoKey,
       ...(resolved.baseCommit ? { baseCommit: resolved.baseCommit } : {}),
       ...(resolved.note ? { note: resolved.note } : {}),
+      ...(resolved.continued ? { continued: resolved.continued } : {}),
       release: (outcome) => {
-        released ??= (async () => {
-          try {
-            if (outcome === 'failure' && keepMs > 0) {
-              const keptUntil = Date.now() + keepMs
-              await writeMeta(checkoutPath, { ...meta, commit: resolved.commit, keptUntil })
-              log.info(
-                { path: checkoutPath, keptUntil: new Date(keptUntil).toISOString() },
-                'failed checkout kept',
-              )
-            } else await removeCheckout(checkoutPath)
-          } finally {
-            this.active.delete(name)
-          }
-        })()
+        released ??= end(outcome).finally(() => this.active.delete(checkoutPath))
         return released
       },
     }

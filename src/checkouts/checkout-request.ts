@@ -52,6 +52,16 @@ export const CheckoutRequest = z.object({
   cloneUrl: z.string().min(1).max(2048),
   jobId: z.string().min(1).max(512),
   target: CheckoutTarget,
+  /**
+   * Work in the issue workspace of this issue or pull request and house instead of a checkout of
+   * the job's own: one checkout shared, in order, by the jobs of one issue (docs/CHECKOUTS.md).
+   */
+  workspace: z
+    .object({
+      issue: z.number().int().positive(),
+      house: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'not a house name'),
+    })
+    .optional(),
 })
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>
 

@@ -34,8 +34,8 @@ export async function sweepCheckouts(
   const host = hostname()
   const names = await list(layout.worktrees)
   for (const name of names) {
-    if (name.endsWith('.json') || active.has(name)) continue
     const p = path.join(layout.worktrees, name)
+    if (name.endsWith('.json') || active.has(p)) continue
     const meta = await readMeta(p)
     let why: string | undefined
     if (meta?.keptUntil !== undefined) why = meta.keptUntil <= now ? 'kept time over' : undefined
@@ -55,9 +55,62 @@ export async function sweepCheckouts(
   for (const name of names) {
     if (!name.endsWith('.json')) continue
     const p = path.join(layout.worktrees, name.slice(0, -'.json'.length))
-    if (!names.includes(path.basename(p)) && !active.has(path.basename(p)))
-      await rm(metaPathOf(p), { force: true })
+    if (!names.includes(path.basename(p)) && !active.has(p)) await rm(metaPathOf(p), { force: true })
   }
+}
+
+/**
+ * Removes issue workspaces no job used for `idleMs` (from their record's `lastUsedAt`), and
+ * directories without a record older than an hour. One in use here (`active`) is left alone.
+ */
+export async function sweepWorkspaces(
+  layout: CheckoutLayout,
+  active: ReadonlySet<string>,
+  idleMs: number,
+  log: Logger,
+): Promise<void> {
+  const now = Date.now()
+  const names = await list(layout.workspaces)
+  for (const name of names) {
+    const p = path.join(layout.workspaces, name)
+    if (name.endsWith('.json') || active.has(p)) continue
+    const meta = await readMeta(p)
+    const last =
+      meta?.workspace?.lastUsedAt ??
+      (await stat(p).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ))
+    const limit = meta?.workspace ? idleMs : ORPHAN_AFTER_MS
+    if (now - last <= limit) continue
+    await removeCheckout(p)
+    log.info({ path: p, idleMs: now - last }, 'issue workspace removed by sweep (idle)')
+  }
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue
+    const p = path.join(layout.workspaces, name.slice(0, -'.json'.length))
+    if (!names.includes(path.basename(p)) && !active.has(p)) await rm(metaPathOf(p), { force: true })
+  }
+}
+
+/** Issue workspaces not in use, with their size and last use, for the disk budget. */
+export async function idleWorkspaces(
+  layout: CheckoutLayout,
+  active: ReadonlySet<string>,
+): Promise<{ dir: string; lastUsed: number; bytes: number; inUse: boolean }[]> {
+  const found = []
+  for (const name of await list(layout.workspaces)) {
+    if (name.endsWith('.json')) continue
+    const dir = path.join(layout.workspaces, name)
+    const meta = await readMeta(dir)
+    found.push({
+      dir,
+      lastUsed: meta?.workspace?.lastUsedAt ?? 0,
+      bytes: await diskUsage(dir),
+      inUse: active.has(dir),
+    })
+  }
+  return found
 }
 
 /** Cached sizes of mirrors, valid while their last-used mark is unchanged. */
@@ -102,6 +155,8 @@ export interface EvictOptions {
   busy(repoKey: string): boolean
   locks: RepoLocks
   log: Logger
+  /** Issue workspaces count toward the budget too; ones not in use go after the mirrors, oldest first. */
+  workspaces?: { dir: string; lastUsed: number; bytes: number; inUse: boolean }[]
 }
 
 /**
@@ -113,7 +168,8 @@ export interface EvictOptions {
  */
 export async function evictMirrors(o: EvictOptions): Promise<void> {
   const mirrors = await mirrorsOf(o.layout, o.sizes)
-  let total = mirrors.reduce((sum, m) => sum + m.bytes, 0)
+  const workspaces = o.workspaces ?? []
+  let total = [...mirrors, ...workspaces].reduce((sum, m) => sum + m.bytes, 0)
   if (total <= o.budget) return
   mirrors.sort((a, b) => a.lastUsed - b.lastUsed)
   for (const m of mirrors) {
@@ -145,6 +201,17 @@ export async function evictMirrors(o: EvictOptions): Promise<void> {
     if (!evicted) continue
     total -= m.bytes
     o.log.info({ repo: m.repoKey, bytes: m.bytes, total, budget: o.budget }, 'mirror evicted (disk budget)')
+  }
+  // Still over: idle issue workspaces, least recently used first (their work is lost: logged).
+  for (const w of [...workspaces].sort((a, b) => a.lastUsed - b.lastUsed)) {
+    if (total <= o.budget) break
+    if (w.inUse) continue
+    await removeCheckout(w.dir)
+    total -= w.bytes
+    o.log.warn(
+      { path: w.dir, bytes: w.bytes, total, budget: o.budget },
+      'issue workspace evicted (disk budget)',
+    )
   }
   if (total > o.budget) o.log.warn({ total, budget: o.budget }, 'mirrors still over the disk budget (in use)')
 }

@@ -35,5 +35,8 @@ export async function findJob(
  */
 export function describeJob(job: JobView): string {
   const when = job.finishedAt ?? job.startedAt ?? job.createdAt
-  return `\`${job.id}\`: \`${job.tool}\` on **${job.house}**, asked by @${job.requester}, **${job.state.replace('_', ' ')}** since ${when}`
+  const where = job.checkout
+    ? `, in a checkout of ${job.checkout.target}${job.checkout.commit ? ` at \`${job.checkout.commit.slice(0, 12)}\`` : ''}`
+    : ''
+  return `\`${job.id}\`: \`${job.tool}\` on **${job.house}**, asked by @${job.requester}, **${job.state.replace('_', ' ')}** since ${when}${where}`
 }

@@ -83,6 +83,11 @@ export const DaemonConfig = z
           .default(5 * 2 ** 30),
         /** A failed job's checkout is kept this long for debugging (0: deleted at once). */
         keepFailedMinutes: z.number().min(0).default(60),
+        /**
+         * An issue workspace (the checkout the jobs of one issue share, docs/CHECKOUTS.md) no job
+         * used for this long is deleted by the sweep, with any work left in it.
+         */
+        issueWorkspaceIdleHours: z.number().positive().default(72),
         /** How often each worker process sweeps: expired kept checkouts, crash leftovers, eviction. */
         sweepIntervalMs: z
           .number()

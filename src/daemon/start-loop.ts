@@ -363,6 +363,7 @@ function checkoutManager(
     token: () => config.env.GITEA_TOKEN,
     diskBudgetBytes: c.diskBudgetBytes,
     keepFailedMs: c.keepFailedMinutes * 60_000,
+    workspaceIdleMs: c.issueWorkspaceIdleHours * 3600_000,
     toolConfig: file.toolSettings,
     log: log.child({ component: 'checkouts' }),
   })

@@ -5,7 +5,7 @@ import type { PatternStore } from '../intelligence/pattern-store.js'
 import type { Logger } from '../logger.js'
 import type { AuditLog } from '../provenance/audit-log.js'
 import type { AgentFacts, ExecutionPredicate, ResourceDescriptor } from '../provenance/statement.js'
-import type { Evidence, ToolContext, ToolSpec } from '../tools/tool.js'
+import type { Evidence, GitOrigin, ToolContext, ToolSpec } from '../tools/tool.js'
 import type { ToolResultError, ToolStatus } from './tool-result.js'
 import type { Approval } from './approvals/approval.js'
 import type { CircuitBreaker } from './attempts/circuit-breaker.js'
@@ -104,6 +104,12 @@ export interface ExecuteOptions {
    * `{house}` is replaced by the house's name, as in the setting.
    */
   branchPrefix?: string
+  /**
+   * The repository the call's checkout came from, and the bot's credentials for it (the bot: the
+   * job's clone URL and its Gitea token). Git tools reach it whatever the network policy says and
+   * authenticate to it, and to no other remote, through git's environment. Never signed or logged.
+   */
+  gitOrigin?: GitOrigin
   /**
    * Proof beyond the tool's own evidence, run after a successful tool run and before the result is
    * signed (the bot: the repository's proof commands in the job's checkout). Its evidence is signed

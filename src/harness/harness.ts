@@ -278,6 +278,7 @@ export class Harness {
         ? options.workspaceRoots.map(realRoot)
         : this.workspaceRoots,
       this.narrowedPrefix(options.branchPrefix, run.notes),
+      options.gitOrigin,
     )
 
     const approval = { spec, digest: run.argsDigest, mode, options }
@@ -462,7 +463,12 @@ export class Harness {
     return undefined
   }
 
-  private context(signal: AbortSignal, workspaceRoots: string[], branchPrefix?: string): ToolContext {
+  private context(
+    signal: AbortSignal,
+    workspaceRoots: string[],
+    branchPrefix?: string,
+    gitOrigin?: ExecuteOptions['gitOrigin'],
+  ): ToolContext {
     const extra = this.contextExtra as { toolConfig?: ToolsConfig }
     const base = toolsConfigOf(extra)
     return {
@@ -474,6 +480,7 @@ export class Harness {
       house: this.house,
       workspaceRoots,
       log: this.log,
+      ...(gitOrigin && { gitOrigin }),
     } as ToolContext
   }
 }

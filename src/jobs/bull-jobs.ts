@@ -9,6 +9,7 @@ import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
 import type { ApprovalComment, JobRequest } from '../effects/effects.js'
 import { FINAL_STATES, type JobView, type JobsControl, type JobsView } from './jobs.js'
 import { JobRecord, recordFromReply, type JobPatch, type RedisJobStore } from './job-store.js'
+import { WorkspaceLine, type Run } from './workspace-line.js'
 
 /**
  * Data of a job on a `house-<name>` queue: which record and which run of it, and the record's
@@ -21,6 +22,11 @@ export const HouseJobData = z.object({
   checkout: JobRecord.shape.checkout,
   /** The repository checked out (the record's origin), with `checkout`. */
   repo: z.object({ owner: z.string(), name: z.string() }).optional(),
+  /**
+   * The issue or pull request, with `checkout`: the run works in that issue's workspace, after the
+   * runs queued before it (`WorkspaceLine`). Absent in jobs queued before workspaces existed.
+   */
+  issue: z.number().int().positive().optional(),
 })
 export type HouseJobData = z.infer<typeof HouseJobData>
 
@@ -108,10 +114,12 @@ export class BullJobs implements JobsControl, JobsView {
   private readonly reports: Queue
   private readonly prefix: string
   private readonly now: () => number
+  private readonly line: WorkspaceLine
 
   constructor(private readonly opts: BullJobsOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX
     this.now = opts.now ?? Date.now
+    this.line = new WorkspaceLine(opts.connection, this.prefix, opts.store)
     for (const house of opts.houses) {
       const q = new Queue(houseQueueName(house), { connection: opts.connection, prefix: this.prefix })
       q.on('error', (err) => opts.log.warn({ err, house }, 'house queue error'))
@@ -324,8 +332,16 @@ export class BullJobs implements JobsControl, JobsView {
       jobId: rec.id,
       runId: rec.runId,
       // A dry run runs nothing, so it needs no checkout.
-      ...(rec.checkout && !rec.dryRun ? { checkout: rec.checkout, repo: rec.origin.repo } : {}),
+      ...(rec.checkout && !rec.dryRun
+        ? { checkout: rec.checkout, repo: rec.origin.repo, issue: rec.origin.issue }
+        : {}),
     }
+    // In line before it is on the queue, so no worker can take it before its place is known.
+    if (data.issue !== undefined)
+      await this.line.join(
+        { repo: rec.origin.repo, issue: data.issue, house: rec.house },
+        { jobId: rec.id, runId: rec.runId },
+      )
     await queue.add(rec.tool, data, {
       jobId: rec.runId,
       attempts: this.opts.houseAttempts ?? 5,
@@ -333,6 +349,24 @@ export class BullJobs implements JobsControl, JobsView {
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     })
+  }
+
+  /**
+   * The run of the same issue workspace that must end before this one starts, or undefined when it
+   * is this run's turn (or it has no workspace).
+   */
+  async workspaceTurn(house: string, data: HouseJobData): Promise<Run | undefined> {
+    if (data.issue === undefined || !data.repo) return undefined
+    const queue = this.queues.get(house)
+    return this.line.waitingFor({ repo: data.repo, issue: data.issue, house }, data, async (runId) =>
+      queue ? (await Job.fromId(queue, runId)) !== undefined : true,
+    )
+  }
+
+  /** The run ended: the next one of its issue workspace may start. */
+  async leaveWorkspace(house: string, data: HouseJobData): Promise<void> {
+    if (data.issue === undefined || !data.repo) return
+    await this.line.leave({ repo: data.repo, issue: data.issue, house }, data)
   }
 
   private reportOptions(id: string): JobsOptions {

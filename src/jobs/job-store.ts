@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { RepoRef } from '../gitea/port.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
-import type { JobState, JobView, JobsView } from './jobs.js'
+import { checkoutTargetText, type JobState, type JobView, type JobsView } from './jobs.js'
 import { CheckoutTarget } from '../checkouts/checkout-request.js'
 
 const JobStateName = z.enum([
@@ -506,5 +506,6 @@ export function toView(r: JobRecord): JobView {
     ...(r.pendingApproval
       ? { pendingApproval: { id: r.pendingApproval.id, what: r.pendingApproval.what, digest: r.pendingApproval.digest } }
       : {}),
+    ...(r.checkout && { checkout: { target: checkoutTargetText(r.checkout.target), commit: r.commit } }),
   }
 }

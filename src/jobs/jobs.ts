@@ -49,6 +49,25 @@ export interface JobView {
   retryKeys: readonly string[]
   /** What a running agent job waits for a sovereign to decide, if anything (`/approve` answers it). */
   pendingApproval?: { id: string; what: string; digest: string }
+  /**
+   * Where it works, for a job in a checkout: what was asked for (`PR #4 head`, `head of main`,
+   * `ref v1`) and, once the run started, the commit it started from.
+   */
+  checkout?: { target: string; commit: string | undefined }
+}
+
+/**
+ * How the result comment, the record and `/status` name what a checkout was asked for.
+ *
+ * @example
+ *   checkoutTargetText({ kind: 'pull', number: 4, headSha, baseRef: 'main' }) // 'PR #4 head'
+ */
+export function checkoutTargetText(
+  t: { kind: 'pull'; number: number } | { kind: 'default'; branch: string } | { kind: 'ref'; ref: string },
+): string {
+  if (t.kind === 'pull') return `PR #${t.number} head`
+  if (t.kind === 'default') return `head of ${t.branch}`
+  return `ref ${t.ref}`
 }
 
 /**

@@ -8,4 +8,4 @@
  *   const worker = new QueueWorker(REPORTS_QUEUE, process, { connection, concurrency: 8 })
  *   worker.on('error', (err) => log.error({ err }, 'reports worker error'))
  */
-export { UnrecoverableError, Worker as QueueWorker, type Job as QueueJob } from 'bullmq'
+export { DelayedError, UnrecoverableError, Worker as QueueWorker, type Job as QueueJob } from 'bullmq'

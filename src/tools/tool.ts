@@ -72,6 +72,20 @@ export interface ToolContext {
   gitea?: GiteaToolsPort
   /** The `toolSettings:` config section (allowlists, endpoints, caps); defaults apply when absent. */
   toolConfig?: ToolsConfig
+  /**
+   * The repository the job's checkout came from: a remote of exactly this URL (the checkout's
+   * `origin`) is reachable whatever `http.allowHosts` says, and git talking to it (push, pull,
+   * ls-remote) authenticates with `authorization` through its environment. No other remote does.
+   */
+  gitOrigin?: GitOrigin
+}
+
+/** The job's own origin and how git authenticates to it (see `ToolContext.gitOrigin`). */
+export interface GitOrigin {
+  /** The http(s) clone URL, without credentials. */
+  url: string
+  /** The `Authorization` header's value (`token <t>`), read when git runs; undefined sends none. */
+  authorization?: () => string | undefined
 }
 
 /**

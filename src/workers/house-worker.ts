@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
+import { DelayedError, QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { Approval } from '../harness/approvals/approval.js'
 import type { Harness } from '../harness/harness.js'
@@ -13,7 +13,7 @@ import { BullJobs, cancelChannel, HouseJobData } from '../jobs/bull-jobs.js'
 import type { DaemonConfig } from '../config/daemon-config.js'
 import { beat, unbeat } from './heartbeat.js'
 import { harnessMode, toolArgs } from './house-vocabulary.js'
-import { FINAL_STATES, type JobState } from '../jobs/jobs.js'
+import { checkoutTargetText, FINAL_STATES, type JobState } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore, RunProgress } from '../jobs/job-store.js'
 import { DEFAULT_OUTPUT_CAP } from '../report/render.js'
 import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.js'
@@ -65,22 +65,18 @@ export interface HouseWorkerOptions {
     /** The house's daily token budget; a job started with none left fails saying so. */
     budget?: TokenBudget
   }
+  /**
+   * How long a run waits before it looks again whether the runs queued before it in its issue
+   * workspace have ended (it is delayed on the queue meanwhile, holding no worker). Default 1 s.
+   */
+  workspaceWaitMs?: number
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
 type Prepared = { co: Checkout; checkout: JobCheckout } | { failure: CheckoutError | Error } | undefined
 
-/**
- * How the result comment and the record name what a checkout was at.
- *
- * @example
- *   targetText({ kind: 'pull', number: 4, headSha, baseRef: 'main' }) // 'PR #4 head'
- */
-export function targetText(t: JobCheckout['target']): string {
-  if (t.kind === 'pull') return `PR #${t.number} head`
-  if (t.kind === 'default') return `head of ${t.branch}`
-  return `ref ${t.ref}`
-}
+/** How the result comment and the record name what a checkout was at (see `checkoutTargetText`). */
+export const targetText = (t: JobCheckout['target']): string => checkoutTargetText(t)
 
 /** A running house worker. */
 export interface RunningHouseWorker {
@@ -222,17 +218,30 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     return running ?? 'cancelled meanwhile'
   }
 
-  const process_ = async (job: QueueJob, _token?: string, signal?: AbortSignal): Promise<string> => {
+  const process_ = async (job: QueueJob, token?: string, signal?: AbortSignal): Promise<string> => {
     const data = HouseJobData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // The runs of one issue workspace start in the order they were queued: one whose elder has
+    // not ended goes back on the queue, delayed (not an attempt, not a failure, holding no worker).
+    const before = await jobs.workspaceTurn(house, data.data)
+    if (before) {
+      log.debug({ jobId: data.data.jobId, after: before.jobId }, 'waiting for the issue workspace')
+      await job.moveToDelayed(Date.now() + (opts.workspaceWaitMs ?? 1000), token)
+      throw new DelayedError()
+    }
     // Before the run is marked started: a transient failure (network, disk full) is thrown, and
     // BullMQ retries the job later without it counting as started (a write would not be re-run).
-    const prepared = data.data.checkout ? await prepareCheckout(data.data, signal) : undefined
+    const prepared = data.data.checkout
+      ? await prepareCheckout(data.data, signal, agentTaskOf(job.name) !== undefined)
+      : undefined
     let outcome: 'success' | 'failure' = 'success'
     try {
       const ran = await take(job, data.data, signal, prepared)
       // A run that did not succeed keeps its checkout for a while; anything else is deleted.
       if (ran in FINAL && ran !== 'success') outcome = 'failure'
+      await jobs
+        .leaveWorkspace(house, data.data)
+        .catch((err: unknown) => log.warn({ err, jobId: data.data.jobId }, 'workspace line not left'))
       return ran
     } finally {
       // After the final report is queued: a failed job's checkout is kept for a while (keepFailed).
@@ -243,7 +252,12 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }
   }
 
-  const prepareCheckout = async (d: HouseJobData, signal: AbortSignal | undefined): Promise<Prepared> => {
+  /** An agent task always starts from a fresh checkout of its target, never an issue workspace. */
+  const prepareCheckout = async (
+    d: HouseJobData,
+    signal: AbortSignal | undefined,
+    fresh: boolean,
+  ): Promise<Prepared> => {
     const checkout = d.checkout as JobCheckout
     if (!opts.checkouts)
       return {
@@ -254,7 +268,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const repo = d.repo ?? repoOfCloneUrl(checkout.cloneUrl)
     try {
       const co = await opts.checkouts.prepare(
-        { repo, cloneUrl: checkout.cloneUrl, jobId: `${d.jobId}.${d.runId}`, target: checkout.target },
+        {
+          repo,
+          cloneUrl: checkout.cloneUrl,
+          jobId: `${d.jobId}.${d.runId}`,
+          target: checkout.target,
+          ...(d.issue !== undefined && !fresh && { workspace: { issue: d.issue, house } }),
+        },
         signal ?? new AbortController().signal,
       )
       return { co, checkout }
@@ -425,6 +445,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     ...(agentTaskOf(rec.tool) && { task: { tool: rec.tool, args: rec.args } }),
     ...(co && {
       workspaceRoots: [co.co.path],
+      ...(opts.checkouts && { gitOrigin: opts.checkouts.gitOrigin(co.checkout.cloneUrl) }),
       resolvedDependencies: [
         {
           uri: `git+${co.checkout.cloneUrl}@${co.co.commit}`,

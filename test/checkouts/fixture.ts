@@ -7,7 +7,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { CheckoutManager, type CheckoutManagerOptions } from '../../src/checkouts/index.js'
-import { REDACT_PATHS } from '../../src/logger.js'
+import { REDACT_PATHS, type Logger } from '../../src/logger.js'
 import { startAuthGitServer, type AuthGitOptions, type AuthGitServer } from '../helpers/git-http-auth.js'
 
 const GIT_ENV = {
@@ -67,6 +67,8 @@ export interface World {
   projectRoot: string
   server: AuthGitServer
   logLines: string[]
+  /** The logger whose lines `logLines` captures. */
+  log: Logger
   manager(opts?: Partial<CheckoutManagerOptions>): CheckoutManager
   url(owner: string, name: string): string
   cleanup(): Promise<void>
@@ -91,6 +93,7 @@ export async function makeWorld(serverOpts: Partial<AuthGitOptions> = {}): Promi
     projectRoot,
     server,
     logLines,
+    log,
     manager: (opts = {}) =>
       new CheckoutManager({
         root: path.join(dir, 'checkouts'),

@@ -459,6 +459,18 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'retrying a job in a checkout says it works on the issue workspace as it is now',
+    event: commentEvent('/retry j1'),
+    state: {
+      jobs: [job('j1', { state: 'failure', checkout: { target: 'head of main', commit: 'ab'.repeat(20) } })],
+    },
+    expected: [
+      eyes,
+      { type: 'retryJob', jobId: 'j1', by: 'wendy', byId: 5, key: JOB0 },
+      comment('retry_0', 'Retrying', "this issue's workspace as it is now", 'not necessarily on the commit'),
+    ],
+  },
+  {
     name: 'a denied job (an expired request) is retried: the new run asks for approval again',
     event: commentEvent('/retry j1'),
     state: { jobs: [job('j1', { state: 'denied' })] },
@@ -498,6 +510,14 @@ const cases: Case[] = [
       eyes,
       comment('status_0', '`j1`', '**queued**', '`j2`', '**success** since 2026-01-01T00:01:00Z'),
     ],
+  },
+  {
+    name: '/status <job> shows where a job in a checkout works: its target and the commit it started from',
+    event: commentEvent('/status j1'),
+    state: {
+      jobs: [job('j1', { state: 'success', checkout: { target: 'PR #4 head', commit: 'ab'.repeat(20) } })],
+    },
+    expected: [eyes, comment('status_0', '`j1`', 'in a checkout of PR #4 head at `abababababab`')],
   },
   {
     name: '/houses shows tools and liveness',

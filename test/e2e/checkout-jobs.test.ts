@@ -119,40 +119,54 @@ describe('jobs run in a checkout of the issue repository', () => {
     expect(world.botComments(issue).length).toBe(before + 1)
   }, 30_000)
 
-  it('two jobs at once on one repository work in separate checkouts, deleted after success', async () => {
+  // Changed with issue workspaces: jobs of one issue now share its workspace (in order), so the
+  // separation this test guards is between issues: two jobs at once in two issues.
+  it('two jobs at once on one repository, in two issues, work in separate workspaces', async () => {
+    const other = await world.openIssue('Another')
+    await world.settle()
     const cs = await Promise.all([
       world.comment('writer', issue, '/run file_write path=note.txt content=one @ezra'),
-      world.comment('writer', issue, '/run file_write path=note.txt content=two @ezra'),
+      world.comment('writer', other, '/run file_write path=note.txt content=two @ezra'),
     ])
-    const first = Math.min(...cs.map((c) => c.id))
+    const done = (on: number, after: number) =>
+      world
+        .botComments(on)
+        .find(
+          (b) =>
+            b.id > after &&
+            b.body.includes('`file_write`') &&
+            ['success', 'failure'].includes(ackState(b.body)?.state ?? ''),
+        )
     const acks = await until(
       'both results',
       () => {
-        const done = world
-          .botComments(issue)
-          .filter((b) => b.id > first && b.body.includes('`file_write`'))
-          .filter((b) => ['success', 'failure'].includes(ackState(b.body)?.state ?? ''))
-        return done.length === 2 ? done : undefined
+        const a = done(issue, cs[0].id)
+        const b = done(other, cs[1].id)
+        return a && b ? [a, b] : undefined
       },
       20_000,
     )
     expect(acks.map((a) => ackState(a.body)?.state)).toEqual(['success', 'success'])
-    const [one, two] = acks.map((a) => ({ jobId: ackState(a.body)!.jobId })) as [
-      { jobId: string },
-      { jobId: string },
-    ]
     const pathOf = async (jobId: string) => {
       const s = await world.storedResult(jobId)
       const ev = s.statement?.predicate.evidence[0]?.detail as { path?: string } | undefined
       return ev?.path ?? ''
     }
-    const [p1, p2] = [await pathOf(one.jobId), await pathOf(two.jobId)]
-    const worktrees = join(world.config.env.UW_DATA_DIR, 'checkouts', 'worktrees')
-    expect(p1).toContain(worktrees)
-    expect(p2).toContain(worktrees)
+    const [p1, p2] = await Promise.all(acks.map((a) => pathOf(ackState(a.body)!.jobId)))
+    const workspaces = join(world.config.env.UW_DATA_DIR, 'checkouts', 'workspaces')
+    expect(p1).toContain(workspaces)
+    expect(p2).toContain(workspaces)
     expect(p1, `${p1} ${p2}`).not.toBe(p2)
-    expect(() => readFileSync(p1)).toThrow() // released after success
-    // Neither write reached the repository: a new job's checkout has no note.txt.
+    // Each workspace keeps its own write (for the next job of its issue), never the other's.
+    expect(readFileSync(p1!, 'utf8')).toBe('one')
+    expect(readFileSync(p2!, 'utf8')).toBe('two')
+    // The next job of the first issue continues its work and sees its file; another house's
+    // workspace of the same issue does not, and neither write reached the repository.
+    const next = await runTo(issue, '/run file_read path=note.txt @ezra', ['success', 'failure'])
+    expect(ackState(next.ack.body)?.state).toBe('success')
+    expect((await world.storedResult(next.jobId)).checkout?.note).toContain(
+      "continues the work in this issue's workspace",
+    )
     const after = await runTo(issue, '/run file_read path=note.txt @bezalel', ['success', 'failure'])
     expect(ackState(after.ack.body)?.state).toBe('failure')
   }, 40_000)

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
@@ -114,6 +115,8 @@ export interface LoopWorldOptions {
   adapter?: Partial<Pick<GiteaJsAdapterOptions, 'retry' | 'requestTimeoutMs'>>
   /** Host `olive/demo` as a real git repository (README on `main`), so houses can check it out. */
   git?: boolean
+  /** Keep every line the world's logger writes (level debug) in `logLines`, instead of none. */
+  captureLogs?: boolean
 }
 
 /** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
@@ -131,6 +134,8 @@ export class LoopWorld {
   repo!: RepoRef
   tokens!: Record<Person | 'bot', string>
   readonly redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  /** Every log line of the loop (router, workers, reporter, checkouts...) with `captureLogs`. */
+  readonly logLines: string[] = []
   private events!: Queue
 
   /** Environment for a child `uni-wizard` process joining this world. */
@@ -173,7 +178,17 @@ export class LoopWorld {
       HOST: '127.0.0.1',
       PORT: String(port),
     })
-    const log = createLogger({ level: 'silent' })
+    const log = this.options.captureLogs
+      ? createLogger({
+          level: 'debug',
+          destination: new Writable({
+            write: (chunk: Buffer, _enc, cb) => {
+              this.logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+              cb()
+            },
+          }),
+        })
+      : createLogger({ level: 'silent' })
     const gitea = new GiteaJsAdapter({
       baseUrl: this.gitea.url,
       token: bot.token,

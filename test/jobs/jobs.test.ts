@@ -200,6 +200,7 @@ describe('jobs over BullMQ with a real house worker', () => {
           return { ...co, repoKey: 'o/r', release: async () => undefined }
         },
         async sweep() {},
+        gitOrigin: (url: string) => ({ url }),
       }
       return checkouts as typeof checkouts & CheckoutManager
     }

@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import { ToolError, type ToolSpec } from '../tool.js'
 import {
+  GitRefName,
   RepoPathArg,
+  currentBranch,
   git,
   gitFailure,
   gitRaw,
@@ -17,11 +19,20 @@ export const GitCommitArgs = z
   .object({
     repoPath: RepoPathArg,
     message: z.string().min(1).max(10_000),
-    /** Paths to stage first (relative to the repo). */
-    paths: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+    /** Paths to stage first (relative to the repo); one path may be given as a string (`/run ... paths=a.txt`). */
+    paths: z.preprocess(
+      (v) => (typeof v === 'string' ? [v] : v),
+      z.array(z.string().min(1).max(4096)).max(1000).optional(),
+    ),
     /** Stage every tracked, modified file (`git commit -a`). */
     all: z.boolean().default(false),
     allowEmpty: z.boolean().default(false),
+    /**
+     * Commit on this branch: created at HEAD when it does not exist yet, switched to first
+     * otherwise (the changes come along). A job's checkout starts on a detached HEAD, so this is
+     * how work gets a branch `git_push` can push.
+     */
+    branch: GitRefName.optional(),
   })
   .strict()
 
@@ -35,7 +46,8 @@ export const GitCommitArgs = z
 export const gitCommit: ToolSpec<typeof GitCommitArgs> = {
   name: 'git_commit',
   category: 'git',
-  description: 'Stage paths (or all tracked changes) and commit with a message; verified by rev-parse HEAD.',
+  description:
+    'Stage paths (or all tracked changes) and commit with a message, on a branch when named (created at HEAD if new); verified by rev-parse HEAD.',
   args: GitCommitArgs,
   access: 'write',
   timeoutMs: 30_000,
@@ -43,6 +55,16 @@ export const gitCommit: ToolSpec<typeof GitCommitArgs> = {
   targetDigest: (args, ctx) => repoDigestOrUndefined(args.repoPath, ctx),
   async run(args, ctx) {
     const repo = await resolveRepo(args.repoPath, ctx)
+    if (args.branch && (await currentBranch(repo, ctx)) !== args.branch) {
+      const branch = args.branch
+      await git(repo, ['check-ref-format', `refs/heads/${branch}`], ctx).catch(() => {
+        throw new ToolError(`refused: "${branch}" is not a valid branch name`)
+      })
+      const ref = `refs/heads/${branch}`
+      const exists =
+        (await gitRaw(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', ref], ctx)).code === 0
+      await git(repo, ['switch', '--quiet', ...(exists ? [] : ['--create']), branch], ctx)
+    }
     const before = await headOf(repo, ctx)
     if (args.paths && args.paths.length > 0) {
       await git(repo, ['add', '--', ...args.paths.map((p) => repoRelative(repo, p))], ctx)

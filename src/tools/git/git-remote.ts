@@ -61,8 +61,29 @@ export interface ResolvedRemote {
   arg: string
   /** The URLs that were checked (for messages). */
   urls: string[]
-  /** `http.curloptResolve` entries: each checked host is pinned to the address that was checked. */
+  /**
+   * `http.curloptResolve` entries: each checked host is pinned to the address that was checked;
+   * for the job's own origin, also its `http.<url>.extraHeader` (the bot's token: pass this only
+   * to git, as command-line config through the environment; never show it).
+   */
   config: [string, string][]
+}
+
+/** `http(s)://host:port/path` without `.git` or trailing slashes, or undefined for a bad URL. */
+function sameRepoUrl(url: string): string | undefined {
+  try {
+    const u = new URL(url)
+    if (u.username || u.password) return undefined
+    return `${u.protocol}//${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '').replace(/\.git$/, '')}`
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a remote URL is the job's own origin (the same repository on the same Gitea). */
+function isOrigin(url: string, ctx: ToolContext): boolean {
+  const origin = ctx.gitOrigin && sameRepoUrl(ctx.gitOrigin.url)
+  return origin !== undefined && sameRepoUrl(url) === origin
 }
 
 /**
@@ -114,9 +135,13 @@ export async function resolveRemote(
     )
   }
   const config: [string, string][] = []
+  // Only when every URL of the remote is the job's own origin does git get the bot's token.
+  const own = urls.every((url) => isOrigin(url, ctx))
   for (const url of urls) {
     try {
-      config.push(...(await checkUrl(url, allowHosts)))
+      // The job's origin is the Gitea the bot talks to: reachable even on a private address.
+      const hosts = own ? [...allowHosts, parseRemoteUrl(url).host.replace(/^\[|\]$/g, '')] : allowHosts
+      config.push(...(await checkUrl(url, hosts)))
     } catch (err) {
       if (!(err instanceof ToolError) || !configured) throw err
       throw new ToolError(`remote "${remote}" (${redactUrl(url)}): ${err.message}`, err.transient, {
@@ -124,6 +149,11 @@ export async function resolveRemote(
       })
     }
   }
+  const authorization = own ? ctx.gitOrigin?.authorization?.() : undefined
+  // Scoped to the URL too: git sends the header only to requests for this repository.
+  if (authorization)
+    for (const url of new Set(urls))
+      config.push([`http.${url}.extraHeader`, `Authorization: ${authorization}`])
   return { arg: remote, urls: urls.map(redactUrl), config }
 }
 
