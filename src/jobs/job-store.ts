@@ -478,5 +478,6 @@ export function toView(r: JobRecord): JobView {
     approvers: r.approvers,
     allowSelfApproval: r.allowSelfApproval ?? false,
     retryKeys: r.retryKeys,
+    command: r.origin.command,
   }
 }

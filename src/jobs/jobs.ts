@@ -47,6 +47,11 @@ export interface JobView {
   approvedBy: string | undefined
   /** `/retry` command keys already applied (so a retried `/retry` can repeat its effect). */
   retryKeys: readonly string[]
+  /**
+   * What started it (`origin.command`): the command line as written, or the trigger's marker
+   * (`assignmentTrigger`, `labelTrigger` in commands/agent-task.ts) for a job no command started.
+   */
+  command?: string
 }
 
 /**

@@ -77,6 +77,7 @@ export const CONFIG: BotConfig = {
   maxCommandsPerComment: 10,
   maxCommentBytes: 65_536,
   approvalTtlSeconds: 3600,
+  agents: { labelTriggers: false },
 }
 
 /** A job list that doubles as JobsView and a recording JobsControl. */
@@ -173,8 +174,11 @@ export function world(
     config?: BotConfig
     jobsView?: JobsView
     sovereigns?: string[]
+    /** Replaces HOUSES (e.g. houses with Gitea logins). */
+    houses?: HouseInfo[]
   } = {},
 ): World {
+  const houseList = opts.houses ?? HOUSES
   const port = new FakePort([
     'kind/bug',
     'priority/high',
@@ -207,8 +211,8 @@ export function world(
           port,
           botLogin: 'uw-bot',
           houses: {
-            list: HOUSES,
-            forTask: (kind) => houseForTask(kind, HOUSES),
+            list: houseList,
+            forTask: (kind) => houseForTask(kind, houseList),
             defaultHouse: opts.defaultHouse ?? 'ezra',
             sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
