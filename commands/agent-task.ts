@@ -1,10 +1,15 @@
 import { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
-import type { CommandContext, CommandSpec, HouseInfo } from '../src/commands-core/command-spec.js'
+import type {
+  CommandContext,
+  CommandSpec,
+  HandlerContext,
+  HouseInfo,
+} from '../src/commands-core/command-spec.js'
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import type { Effect, JobCheckout } from '../src/effects/effects.js'
+import type { Effect, JobCheckout, JobOrigin } from '../src/effects/effects.js'
 import { agentJobName, type AgentTaskKind } from '../src/agents/task-kind.js'
 import { renderAck } from '../src/report/render.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
@@ -83,15 +88,103 @@ function chooseHouse(
       error: `There is no house ${codeSpan(name)}.${close.length > 0 ? ` Did you mean ${close.map((c) => codeSpan(`@${c}`)).join(' or ')}?` : ''} Houses: ${inlineText(names.join(', '))}.`,
     }
   }
+  const cannot = houseCannotTake(house, kind)
+  return cannot ? { error: cannot } : { house, reason }
+}
+
+/**
+ * Why a house cannot take a task of this kind (no agent; may not write files, for an
+ * implementation), or undefined when it can.
+ *
+ * @example
+ *   houseCannotTake({ name: 'ezra', agent: undefined, ... }, 'ask') // 'House **ezra** has no agent, ...'
+ */
+export function houseCannotTake(house: HouseInfo, kind: AgentTaskKind): string | undefined {
   if (!house.agent)
-    return {
-      error: `House **${inlineText(house.name)}** has no agent, so it can run tools (\`/run\`) but not take a task. Give it an \`agent:\` in the houses config (docs/AGENTS.md), or name a house that has one (see \`/houses\`).`,
-    }
+    return `House **${inlineText(house.name)}** has no agent, so it can run tools (\`/run\`) but not take a task. Give it an \`agent:\` in the houses config (docs/AGENTS.md), or name a house that has one (see \`/houses\`).`
   if (kind === 'implement' && !toolMatches('file_write', house.allowedTools))
-    return {
-      error: `House **${inlineText(house.name)}** may not write files, so it cannot implement. Name a house that may (see \`/houses\`).`,
-    }
-  return { house, reason }
+    return `House **${inlineText(house.name)}** may not write files, so it cannot implement. Name a house that may (see \`/houses\`).`
+  return undefined
+}
+
+/** One agent task to queue: what `/ask`, `/implement`, `/review` and the assignment and label triggers decide. */
+export interface AgentTaskPlan {
+  kind: AgentTaskKind
+  house: HouseInfo
+  /** Why this house, shown in the ack and again each time the reporter edits it. */
+  houseReason: string
+  /** The task text (a question, instructions); empty for none. */
+  text: string
+  jobId: string
+  /** Ledger key of the ack comment. */
+  ackCommentKey: string
+  requester: { login: string; id: number }
+  origin: JobOrigin
+}
+
+/**
+ * The effects that start an agent task: the ack comment and the `enqueueJob`, on the house's
+ * terms (its mode, its approval rule, a checkout of the issue's repository where the house works
+ * in one). The one place agent jobs are built, so a command and a trigger queue the same job.
+ *
+ * @example
+ *   return agentTaskEffects(ctx, { kind: 'implement', house, houseReason, text: '', jobId, ackCommentKey, requester, origin })
+ */
+export async function agentTaskEffects(ctx: HandlerContext, plan: AgentTaskPlan): Promise<Effect[]> {
+  const { house, kind, text } = plan
+  // Read before anything is posted: a failed read is retried with the event, nothing half done.
+  const checkout: JobCheckout | undefined =
+    house.workspace === 'checkout' ? await ctx.checkoutTarget() : undefined
+  const mode = house.defaultMode
+  // A task is gated up front only where the house gates everything; an implementation's push
+  // and pull request wait for an approval of the exact diff instead (docs/AGENTS.md).
+  const required = mode === 'SOVEREIGN' || house.approval === 'always'
+  const approvers = [...house.sovereigns]
+  const ttlSeconds = ctx.config.approvalTtlSeconds
+  const tool = agentJobName(kind)
+  const ackJob = {
+    jobId: plan.jobId,
+    house: house.name,
+    tool,
+    houseReason: plan.houseReason,
+    requester: plan.requester.login,
+    mode,
+    dryRun: false,
+  }
+  const status = required
+    ? {
+        state: 'awaiting_approval' as const,
+        approvers,
+        allowSelfApproval: house.allowSelfApproval,
+        expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000).toISOString(),
+      }
+    : { state: 'queued' as const }
+  return [
+    {
+      type: 'comment',
+      repo: plan.origin.repo,
+      issue: plan.origin.issue,
+      key: plan.ackCommentKey,
+      body: renderAck(ackJob, status),
+    },
+    {
+      type: 'enqueueJob',
+      job: {
+        jobId: plan.jobId,
+        house: house.name,
+        tool,
+        args: text.length > 0 ? { text } : {},
+        mode,
+        dryRun: false,
+        requester: plan.requester,
+        origin: plan.origin,
+        approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
+        ackCommentKey: plan.ackCommentKey,
+        houseReason: plan.houseReason,
+        ...(checkout ? { checkout } : {}),
+      },
+    },
+  ]
 }
 
 /**
@@ -126,69 +219,44 @@ export function agentTaskCommand(c: TaskCommand): CommandSpec<TaskArgs> {
       if (refused) return [reply(ctx, `${c.kind}-error`, refused)]
       const choice = chooseHouse(ctx, c.kind, args.house)
       if ('error' in choice) return [reply(ctx, `${c.kind}-error`, choice.error)]
-      const { house, reason } = choice
-      // Read before anything is posted: a failed read is retried with the event, nothing half done.
-      const checkout: JobCheckout | undefined =
-        house.workspace === 'checkout' ? await ctx.checkoutTarget() : undefined
-      const mode = house.defaultMode
-      // A task is gated up front only where the house gates everything; an implementation's push
-      // and pull request wait for an approval of the exact diff instead (docs/AGENTS.md).
-      const required = mode === 'SOVEREIGN' || house.approval === 'always'
-      const approvers = [...house.sovereigns]
-      const ttlSeconds = ctx.config.approvalTtlSeconds
-      const ackCommentKey = ctx.commentKey(`ack:${ctx.command.index}`)
-      const tool = agentJobName(c.kind)
-      const ackJob = {
+      return agentTaskEffects(ctx, {
+        kind: c.kind,
+        house: choice.house,
+        houseReason: choice.reason,
+        text,
         jobId: ctx.jobId,
-        house: house.name,
-        tool,
-        houseReason: reason,
-        requester: ctx.requester.login,
-        mode,
-        dryRun: false,
-      }
-      const status = required
-        ? {
-            state: 'awaiting_approval' as const,
-            approvers,
-            allowSelfApproval: house.allowSelfApproval,
-            expiresAt: new Date(ctx.now().getTime() + ttlSeconds * 1000).toISOString(),
-          }
-        : { state: 'queued' as const }
-      const effects: Effect[] = [
-        {
-          type: 'comment',
+        ackCommentKey: ctx.commentKey(`ack:${ctx.command.index}`),
+        requester: ctx.requester,
+        origin: {
+          deliveryId: ctx.event.deliveryId,
           repo: ctx.repo,
           issue: ctx.event.issue.number,
-          key: ackCommentKey,
-          body: renderAck(ackJob, status),
+          commentId: ctx.event.commentId,
+          commentUrl: ctx.event.htmlUrl,
+          command: ctx.command.raw,
         },
-        {
-          type: 'enqueueJob',
-          job: {
-            jobId: ctx.jobId,
-            house: house.name,
-            tool,
-            args: text.length > 0 ? { text } : {},
-            mode,
-            dryRun: false,
-            requester: ctx.requester,
-            origin: {
-              deliveryId: ctx.event.deliveryId,
-              repo: ctx.repo,
-              issue: ctx.event.issue.number,
-              commentId: ctx.event.commentId,
-              commentUrl: ctx.event.htmlUrl,
-              command: ctx.command.raw,
-            },
-            approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
-            ackCommentKey,
-            houseReason: reason,
-            ...(checkout ? { checkout } : {}),
-          },
-        },
-      ]
-      return effects
+      })
     },
   }
+}
+
+/**
+ * The `origin.command` of a job an assignment started (no command line was written): how the
+ * unassignment and a later assignment find it again.
+ *
+ * @example
+ *   assignmentTrigger('bezalel-bot') // '(assigned to @bezalel-bot)'
+ */
+export function assignmentTrigger(login: string): string {
+  return `(assigned to @${login.toLowerCase()})`
+}
+
+/**
+ * The `origin.command` of a job a `house/<name>` label started.
+ *
+ * @example
+ *   labelTrigger('bezalel') // '(label house/bezalel)'
+ */
+export function labelTrigger(house: string): string {
+  return `(label house/${house})`
 }

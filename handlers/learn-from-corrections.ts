@@ -20,7 +20,8 @@ export const learnFromCorrections: EventHandler = {
   name: 'learn-from-corrections',
   accepts: isIssueLabelChange,
   async handle(job, ctx) {
-    if (job.event !== 'issue_label' || !isIssueLabelChange(job) || !ctx.config.enabled) return []
+    if (job.event !== 'issue_label' || !isIssueLabelChange(job) || !ctx.triage || !ctx.config.enabled)
+      return []
     const sender = job.payload.sender.login
     // The bot's own label changes are not corrections.
     if (sender.toLowerCase() === ctx.botLogin.toLowerCase()) return []

@@ -22,7 +22,7 @@ export const triageNewIssue: EventHandler = {
   accepts: (job) => opened(job) !== undefined,
   async handle(job, ctx) {
     const o = opened(job)
-    if (!o || !ctx.config.enabled) return []
+    if (!o || !ctx.triage || !ctx.config.enabled) return []
     if (o.sender.toLowerCase() === ctx.botLogin.toLowerCase()) return []
     const repo = { owner: job.payload.repository.owner.login, name: job.payload.repository.name }
     return ctx.triage.triage({

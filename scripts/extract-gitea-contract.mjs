@@ -39,6 +39,8 @@ const SERVED = [
   'repoGetBranch',
   'repoListPullRequests',
   'repoCreatePullRequest',
+  'repoListPullReviews',
+  'repoCreatePullReview',
 ]
 
 const allOperations = {}
@@ -81,6 +83,12 @@ for (const name of Object.keys(definitions)) {
   const fields = structs[name]?.fields ?? []
   const names = fields.filter((f) => /^(\*|\[\]|map\[|interface|any)/.test(f.type)).map((f) => f.json)
   if (names.length > 0) nullable[name] = names
+}
+// Structs the struct-fields file does not list, their pointer fields read from Gitea 1.26.3's
+// modules/structs/pull_review.go (PullReview: Reviewer *User, ReviewerTeam *Team).
+const EXTRA_NULLABLE = { PullReview: ['user', 'team'] }
+for (const [name, names] of Object.entries(EXTRA_NULLABLE)) {
+  if (definitions[name] && !structs[name]) nullable[name] = names
 }
 
 // Which served operations 1.23.1 (gitea-js 1.23.0's source) lacks or answers differently.

@@ -89,6 +89,11 @@ export interface HouseInfo {
   agent?: { backend: 'hermes' | 'openai'; model?: string }
   /** The house's role (`archivist`, `artificer`, ...), shown by `/houses` and used to route tasks. */
   role?: string
+  /**
+   * The house's Gitea login: assigning an issue to it starts `/implement` there, unassigning it
+   * cancels that job (handlers/assign-to-house.ts). Absent: assignment starts nothing.
+   */
+  login?: string
 }
 
 /** Whether a house has a live worker, from worker heartbeats. */

@@ -19,6 +19,7 @@ const Rule = (limit: number, windowSeconds: number) =>
  *     maxCommandsPerComment: 10
  *     maxCommentBytes: 65536
  *     approvalTtlSeconds: 86400
+ *     agents: { labelTriggers: false }
  */
 export const CommandsConfig = z
   .object({
@@ -46,6 +47,18 @@ export const CommandsConfig = z
       .min(1024)
       .max(5 * 1024 * 1024)
       .default(65_536),
+    /** Triggers that start agent tasks without a command (docs/BOT.md, "Assigning an issue to a house"). */
+    agents: z
+      .object({
+        /**
+         * Whether a person adding a `house/<name>` label starts that house's default task
+         * (`implement` for the implementation role on an issue, `review` for the review role on a
+         * pull request). Off by default: a label then only routes `/run`.
+         */
+        labelTriggers: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** How long a request for approval stays valid. */
     approvalTtlSeconds: z
       .number()

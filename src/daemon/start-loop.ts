@@ -252,7 +252,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         executor,
         commentHandlers: opts.commentHandlers ?? defaultCommentHandlers,
         eventHandlers: opts.eventHandlers ?? defaultEventHandlers,
-        eventContext: triage && { botLogin: opts.botLogin, triage, config: file.triage, log },
+        // Always: triage's handlers do nothing without `triage`, the assignment trigger needs none.
+        eventContext: { botLogin: opts.botLogin, triage, config: file.triage, log },
         context: {
           port,
           botLogin: opts.botLogin,

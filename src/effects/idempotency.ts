@@ -25,6 +25,18 @@ export function commentKey(src: KeySource, purpose: string): string {
 }
 
 /**
+ * The job id of a job an event starts without a command (an assignment, a label), per purpose
+ * (`assign:bezalel`): the same delivery gives the same id, and it never equals a command's.
+ *
+ * @example
+ *   jobIdForEvent('d1', 'assign:bezalel') // 'j' + 12 hex characters
+ */
+export function jobIdForEvent(deliveryId: string, purpose: string): string {
+  const digest = createHash('sha256').update(`${deliveryId}\u0000event\u0000${purpose}`).digest('hex')
+  return `j${digest.slice(0, 12)}`
+}
+
+/**
  * The job id for the command at `index` in a comment: a short digest of delivery + comment + index,
  * short enough to type in `/status <job>` and free of `:` (BullMQ refuses `:` in custom ids).
  *

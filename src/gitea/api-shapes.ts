@@ -6,6 +6,7 @@ import type {
   GiteaIssue,
   GiteaLabel,
   GiteaPullRequest,
+  GiteaPullReview,
   GiteaRepository,
   GiteaUser,
   RepoPermission,
@@ -74,6 +75,9 @@ export const ApiPullRequest = z.object({
   draft: z.boolean().nullish(),
 })
 export type ApiPullRequest = z.infer<typeof ApiPullRequest>
+
+export const ApiPullReview = z.object({ id: z.number(), html_url: z.string() })
+export type ApiPullReview = z.infer<typeof ApiPullReview>
 
 export const ApiRepository = z.object({
   owner: ApiUser,
@@ -187,4 +191,8 @@ export function toChangedFile(raw: z.infer<typeof ApiChangedFile>): GiteaChanged
 
 export function toPermission(raw: z.infer<typeof ApiPermission>): RepoPermission {
   return raw.permission
+}
+
+export function toPullReview(r: ApiPullReview): GiteaPullReview {
+  return { id: r.id, url: r.html_url }
 }

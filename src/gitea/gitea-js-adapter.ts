@@ -10,6 +10,7 @@ import {
   ApiLabel,
   ApiPermission,
   ApiPullRequest,
+  ApiPullReview,
   ApiRepository,
   ApiUser,
   toBranch,
@@ -19,6 +20,7 @@ import {
   toLabel,
   toPermission,
   toPullRequest,
+  toPullReview,
   toRepository,
   toUser,
 } from './api-shapes.js'
@@ -28,6 +30,7 @@ import type {
   CreateIssueInput,
   CreateLabelInput,
   CreatePullRequestInput,
+  CreatePullReviewInput,
   EditIssuePatch,
   EditLabelPatch,
   GiteaBranch,
@@ -38,6 +41,7 @@ import type {
   GiteaOperation,
   GiteaPort,
   GiteaPullRequest,
+  GiteaPullReview,
   GiteaRepository,
   GiteaUser,
   ListIssuesOptions,
@@ -75,7 +79,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * The production `GiteaPort`, built on gitea-js. Retries 5xx, 429 (honouring Retry-After) and
  * network errors with exponential backoff and full jitter; never retries other 4xx. Calls that
- * create something (comments, issues, labels, pull requests) are resent only when Gitea certainly did not apply
+ * create something (comments, issues, labels, pull requests, reviews) are resent only when Gitea certainly did not apply
  * them (429, 503, connection refused); see `CREATES`.
  *
  * @example
@@ -322,6 +326,20 @@ export class GiteaJsAdapter implements GiteaPort {
     return toPullRequest(parse('createPullRequest', ApiPullRequest, res))
   }
 
+  async createPullReview(
+    repo: RepoRef,
+    index: number,
+    input: CreatePullReviewInput,
+  ): Promise<GiteaPullReview> {
+    const [o, r] = path(repo)
+    // The event is fixed here, not taken from the caller: an agent's review only ever comments.
+    const body = { event: 'COMMENT' as const, body: input.body, commit_id: input.commitId }
+    const res = await this.call('createPullReview', () =>
+      this.api.repos.repoCreatePullReview(o, r, index, body),
+    )
+    return toPullReview(parse('createPullReview', ApiPullReview, res))
+  }
+
   async listPullRequests(repo: RepoRef, opts: ListPullRequestsOptions): Promise<GiteaPullRequest[]> {
     const [o, r] = path(repo)
     const query = { state: opts.state, page: opts.page, limit: opts.limit }
@@ -381,6 +399,7 @@ const CREATES: ReadonlySet<GiteaOperation> = new Set([
   'createIssue',
   'createLabel',
   'createPullRequest',
+  'createPullReview',
 ])
 
 /** Network errors raised before the request reached Gitea. */

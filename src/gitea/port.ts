@@ -98,6 +98,23 @@ export interface CreatePullRequestInput {
   body: string
 }
 
+/**
+ * A pull request review the bot posts. Always of type COMMENT: the port has no way to approve or
+ * request changes, because an agent never approves (docs/AGENTS.md).
+ */
+export interface CreatePullReviewInput {
+  /** The findings; Gitea refuses a COMMENT review without a body (422). */
+  body: string
+  /** The commit reviewed; Gitea takes the pull request's head when absent. */
+  commitId?: string
+}
+
+/** A posted review: its id and the web URL of its place in the conversation. */
+export interface GiteaPullReview {
+  id: number
+  url: string
+}
+
 export interface ListPullRequestsOptions {
   state: 'open' | 'closed' | 'all'
   page?: number
@@ -195,6 +212,15 @@ export interface GiteaPort {
    * (`mayHaveBeenApplied`): look for it with `listPullRequests` first.
    */
   createPullRequest(repo: RepoRef, input: CreatePullRequestInput): Promise<GiteaPullRequest>
+  /**
+   * Posts a review of type COMMENT (never APPROVED or REQUEST_CHANGES) on a pull request. An
+   * unknown pull request is a `GiteaError` with status 404, an empty body 422. A create: never
+   * resent after a failure that may hide an applied request (`mayHaveBeenApplied`).
+   *
+   * @example
+   *   const { url } = await gitea.createPullReview(repo, 4, { body: 'Looks consistent; one nit: ...' })
+   */
+  createPullReview(repo: RepoRef, index: number, input: CreatePullReviewInput): Promise<GiteaPullReview>
   /** One page, newest first. */
   listPullRequests(repo: RepoRef, opts: ListPullRequestsOptions): Promise<GiteaPullRequest[]>
 }

@@ -507,5 +507,6 @@ export function toView(r: JobRecord): JobView {
       ? { pendingApproval: { id: r.pendingApproval.id, what: r.pendingApproval.what, digest: r.pendingApproval.digest } }
       : {}),
     ...(r.checkout && { checkout: { target: checkoutTargetText(r.checkout.target), commit: r.commit } }),
+    command: r.origin.command,
   }
 }

@@ -54,6 +54,11 @@ export interface JobView {
    * `ref v1`) and, once the run started, the commit it started from.
    */
   checkout?: { target: string; commit: string | undefined }
+  /**
+   * What started it (`origin.command`): the command line as written, or the trigger's marker
+   * (`assignmentTrigger`, `labelTrigger` in commands/agent-task.ts) for a job no command started.
+   */
+  command?: string
 }
 
 /**

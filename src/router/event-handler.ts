@@ -1,7 +1,8 @@
 import type { EventJob } from '../events/payloads.js'
 import type { RepoRef } from '../gitea/port.js'
 import type { Logger } from '../logger.js'
-import type { LabelChangeRequest, TriageService } from '../commands-core/command-spec.js'
+import type { HandlerContext, LabelChangeRequest, TriageService } from '../commands-core/command-spec.js'
+import type { CommentEvent } from '../events/comment-event.js'
 import type { Effect } from '../effects/effects.js'
 import type { TriageConfig } from '../triage/triage-config.js'
 
@@ -28,9 +29,16 @@ export interface TriageEngine extends TriageService {
 /** What an issue-event handler sees; the router builds it once per process. */
 export interface EventHandlerContext {
   botLogin: string
-  triage: TriageEngine
+  /** Absent when triage is off (`triage.enabled: false`). */
+  triage?: TriageEngine
   config: TriageConfig
   log: Logger
+  /**
+   * The read-only world a command sees on the event's issue (houses, permissions, jobs, the
+   * checkout target, the `commands:` config), for handlers that start or cancel jobs the way
+   * commands do. The event names the issue; it is not a comment and runs no command.
+   */
+  commandContext?(event: CommentEvent): HandlerContext
 }
 
 /**

@@ -23,7 +23,10 @@ export interface RouterOptions {
   commentHandlers: readonly CommentHandler[]
   /** Handlers of whole events (triage on open, learning from label corrections, ...). */
   eventHandlers: readonly EventHandler[]
-  /** What event handlers see; without it no event handler runs (triage disabled). */
+  /**
+   * What event handlers see; without it no event handler runs. Its `commandContext` defaults to
+   * the comment handlers' context built from `context`.
+   */
   eventContext?: EventHandlerContext
   /** What each comment handler's context is built from. */
   context: HandlerContextDeps
@@ -94,7 +97,10 @@ export async function routeEvent(
     for (const h of opts.commentHandlers)
       runs.push({ name: h.name, run: () => h.handle(comment, createHandlerContext(opts.context, comment)) })
   }
-  const eventContext = opts.eventContext
+  const eventContext: EventHandlerContext | undefined = opts.eventContext && {
+    commandContext: (e) => createHandlerContext(opts.context, e),
+    ...opts.eventContext,
+  }
   if (eventContext) {
     for (const h of opts.eventHandlers)
       if (h.accepts(event)) runs.push({ name: h.name, run: () => h.handle(event, eventContext) })

@@ -163,6 +163,23 @@ describe('GiteaJsAdapter retries', () => {
     }
   })
 
+  it('does not resend a review after a 500 (Gitea may have posted it), but resends one refused with 429', async () => {
+    double.faults.set({ status: 500, count: 1 })
+    const err = await adapter()
+      .createPullReview(w.repo, w.pull, { body: 'findings' })
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      status: 500,
+      operation: 'createPullReview',
+      mayHaveBeenApplied: true,
+      attempts: 1,
+    })
+    expect(double.requests.filter((r) => r.path.endsWith(`/pulls/${w.pull}/reviews`))).toHaveLength(1)
+    double.faults.set({ status: 429, count: 1 })
+    const review = await adapter().createPullReview(w.repo, w.pull, { body: 'findings' })
+    expect(double.reviews(w.repo, w.pull).map((r) => r.id)).toEqual([review.id])
+  })
+
   it('gives up with a typed, transient error carrying status, operation and attempts', async () => {
     double.faults.set({ status: 503 })
     const err = await adapter()

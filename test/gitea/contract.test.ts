@@ -58,6 +58,16 @@ describe('GiteaContract (swagger 1.26.3)', () => {
       req('GET', '/repos/o/r/issues', undefined, 'state=maybe'),
       ['query state must be one of closed|open|all, got "maybe"'],
     ],
+    [
+      'a COMMENT review',
+      req('POST', '/repos/o/r/pulls/2/reviews', { event: 'COMMENT', body: 'ok', commit_id: 'abc' }),
+      [],
+    ],
+    [
+      'a review with an event Gitea does not know',
+      req('POST', '/repos/o/r/pulls/2/reviews', { event: 'LGTM', body: 'ok' }),
+      ['request body: /event must be equal to one of the allowed values'],
+    ],
     ['a method Gitea lacks', req('PUT', '/repos/o/r/labels', {}), ['no such operation in Gitea 1.26.3']],
     [
       'an operation the double does not serve',
@@ -91,6 +101,16 @@ describe('GiteaContract (swagger 1.26.3)', () => {
       'null where Go has a value',
       res('GET', '/repos/o/r/issues/1', 200, { number: 1, title: null }),
       ['response body: /title must be string'],
+    ],
+    [
+      'a review with no team (Go nil pointer)',
+      res('POST', '/repos/o/r/pulls/2/reviews', 200, { id: 1, state: 'COMMENT', team: null, html_url: 'x' }),
+      [],
+    ],
+    [
+      'a review answered 201 (Gitea answers 200)',
+      res('POST', '/repos/o/r/pulls/2/reviews', 201, { id: 1 }),
+      ['status 201 is not declared (declared: 200, 404, 422)'],
     ],
     ['a middleware status', res('GET', '/repos/o/r/issues/1', 503, { message: 'down' }), []],
     [

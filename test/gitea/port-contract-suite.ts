@@ -252,6 +252,50 @@ export function describePortContract(name: string, open: () => Promise<DoubleHar
       expect((await failure(bot.getPullRequest(w.repo, w.issue))).status).toBe(404)
     })
 
+    it('createPullReview posts a COMMENT review on the head commit and answers its URL', async () => {
+      const review = await bot.createPullReview(w.repo, w.pull, { body: 'Two findings: ...' })
+      expect(review).toEqual({
+        id: expect.any(Number),
+        url: expect.stringMatching(new RegExp(`^${h.baseUrl}/alice/demo/pulls/2#issuecomment-\\d+$`)),
+      })
+      expect(h.double.reviews(w.repo, w.pull)).toMatchObject([
+        { id: review.id, state: 'COMMENT', body: 'Two findings: ...', commitId: w.headSha },
+      ])
+      // What went over the wire: the event is COMMENT whatever the caller had in mind.
+      const sent = h.double.requests.find((r) => r.operationId === 'repoCreatePullReview')
+      expect(JSON.parse(sent?.requestBody ?? '{}')).toEqual({ event: 'COMMENT', body: 'Two findings: ...' })
+    })
+
+    it('createPullReview names the commit when asked, and the reviews read back over GET', async () => {
+      const review = await bot.createPullReview(w.repo, w.pull, {
+        body: 'On this commit.',
+        commitId: 'abc123',
+      })
+      const res = await fetch(`${h.baseUrl}/api/v1/repos/alice/demo/pulls/${w.pull}/reviews`, {
+        headers: { authorization: `token ${w.tokens.bot}` },
+      })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject([
+        {
+          id: review.id,
+          state: 'COMMENT',
+          body: 'On this commit.',
+          commit_id: 'abc123',
+          user: { login: 'gitea-bot' },
+          html_url: review.url,
+          pull_request_url: `${h.baseUrl}/alice/demo/pulls/2`,
+        },
+      ])
+    })
+
+    it('createPullReview on a missing pull request (or a plain issue) is a non-transient 404; an empty body is 422', async () => {
+      const missing = await failure(bot.createPullReview(w.repo, 99, { body: 'x' }))
+      expect(missing).toMatchObject({ status: 404, operation: 'createPullReview', transient: false })
+      expect((await failure(bot.createPullReview(w.repo, w.issue, { body: 'x' }))).status).toBe(404)
+      expect((await failure(bot.createPullReview(w.repo, w.pull, { body: '  ' }))).status).toBe(422)
+      expect(h.double.reviews(w.repo, w.pull)).toEqual([])
+    })
+
     describe('repositories, branches and pull requests (a hosted repository)', () => {
       let code: RepoRef
       let head: string

@@ -38,7 +38,11 @@ describe('commands config', () => {
       maxCommandsPerComment: 10,
       maxCommentBytes: 65_536,
       approvalTtlSeconds: 86400,
+      // Label triggers start agent tasks: off unless configured.
+      agents: { labelTriggers: false },
     })
+    expect(CommandsConfig.parse({ agents: { labelTriggers: true } }).agents.labelTriggers).toBe(true)
+    expect(CommandsConfig.safeParse({ agents: { labelTrigger: true } }).success).toBe(false)
     expect(FileConfig.parse({}).commands.rateLimit.perUser.limit).toBe(10)
     expect(
       FileConfig.parse({ commands: { rateLimit: { perIssue: { limit: 3, windowSeconds: 10 } } } }).commands

@@ -573,6 +573,7 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
         baseRef: baseName,
         baseSha: branches.get(baseName) ?? '',
         merged: false,
+        reviews: [],
         files: double.diffFiles(repo, baseName, headSha),
       },
     )
@@ -590,6 +591,49 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
     if (!issue?.pull) return fail(c, 404, 'pull request does not exist')
     c.header('X-Total-Count', String(issue.pull.files.length))
     return c.json(paging(c)(issue.pull.files).map((f) => render.changedFile(c.get('repo'), issue, f)))
+  })
+
+  // routers/api/v1/repo/pull_review.go: ListPullReviews and CreatePullReview.
+  route('GET', '/repos/:owner/:repo/pulls/:index{[0-9]+}/reviews', (c) => {
+    const issue = issueOr404(c)
+    if (!issue?.pull) return fail(c, 404, 'pull request does not exist')
+    c.header('X-Total-Count', String(issue.pull.reviews.length))
+    return c.json(paging(c)(issue.pull.reviews).map((r) => render.pullReview(c.get('repo'), issue, r)))
+  })
+
+  route('POST', '/repos/:owner/:repo/pulls/:index{[0-9]+}/reviews', async (c) => {
+    const repo = c.get('repo')
+    const caller = c.get('caller')
+    const issue = issueOr404(c)
+    if (!issue?.pull) return fail(c, 404, 'pull request does not exist')
+    const body = await json(c)
+    if (!body) return fail(c, 422, 'invalid JSON body')
+    const text = typeof body.body === 'string' ? body.body : ''
+    const comments = Array.isArray(body.comments) ? body.comments : []
+    // preparePullReviewType: the event is upper-cased; anything unknown (or none) is PENDING.
+    const event = typeof body.event === 'string' ? body.event.toUpperCase() : ''
+    const state = ['APPROVED', 'REQUEST_CHANGES', 'COMMENT'].includes(event) ? event : 'PENDING'
+    if ((state === 'APPROVED' || state === 'REQUEST_CHANGES') && issue.posterId === caller.id)
+      return fail(
+        c,
+        422,
+        state === 'APPROVED' ? 'approve your own pull is not allowed' : 'reject your own pull is not allowed',
+      )
+    if ((state === 'COMMENT' || state === 'REQUEST_CHANGES') && text.trim() === '' && comments.length === 0)
+      return fail(c, 422, `review event ${event} requires a body`)
+    const review = {
+      id: store.nextId('review'),
+      reviewerId: caller.id,
+      state,
+      body: text,
+      // Without a commit id Gitea reviews the head commit.
+      commitId:
+        typeof body.commit_id === 'string' && body.commit_id !== '' ? body.commit_id : issue.pull.headSha,
+      commentId: store.nextId('comment'),
+      submitted: store.now(),
+    }
+    issue.pull.reviews.push(review)
+    return c.json(render.pullReview(repo, issue, review), 200)
   })
 
   // Gitea's router answers 405 for a known path with another method.

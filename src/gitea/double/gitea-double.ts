@@ -19,6 +19,7 @@ import {
   type IssueRecord,
   type LabelRecord,
   type RepoRecord,
+  type ReviewRecord,
   type UserRecord,
 } from './store.js'
 import { commentWebhook, issueWebhook, type OutgoingWebhook } from './webhook-payloads.js'
@@ -344,6 +345,7 @@ export class GiteaDouble implements DoubleHost {
       baseRef: base,
       baseSha: branches.get(base) ?? fakeSha(`${ref.owner}/${ref.name}:${base}`),
       merged: false,
+      reviews: [],
       files:
         input.files ?? (branches.has(head) && branches.has(base) ? this.diffFiles(repo, base, headSha) : []),
     }
@@ -398,6 +400,13 @@ export class GiteaDouble implements DoubleHost {
 
   comments(ref: RepoRef, index: number): CommentRecord[] {
     return [...this.repoOf(ref).comments.values()].filter((c) => c.issueNumber === index)
+  }
+
+  /** The reviews of a pull request, oldest first. */
+  reviews(ref: RepoRef, index: number): ReviewRecord[] {
+    const pull = this.issueOf(this.repoOf(ref), index).pull
+    if (!pull) throw new Error(`double: #${index} is not a pull request`)
+    return pull.reviews
   }
 
   refOf(repo: RepoRecord): RepoRef {

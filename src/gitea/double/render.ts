@@ -5,6 +5,7 @@ import type {
   IssueRecord,
   LabelRecord,
   RepoRecord,
+  ReviewRecord,
   StatusRecord,
   UserRecord,
 } from './store.js'
@@ -294,6 +295,27 @@ export class Renderer {
       closed_at: issue.closed,
       pin_order: 0,
       content_version: 0,
+    }
+  }
+
+  /** Gitea's PullReview (convert.ToPullReview), its fields in Gitea's order. */
+  pullReview(repo: RepoRecord, issue: IssueRecord, review: ReviewRecord): Json {
+    const htmlUrl = this.issueHtmlUrl(repo, issue)
+    return {
+      id: review.id,
+      user: this.user(this.store.user(review.reviewerId)),
+      team: null,
+      state: review.state,
+      body: review.body,
+      commit_id: review.commitId,
+      stale: false,
+      official: false,
+      dismissed: false,
+      comments_count: 0,
+      submitted_at: review.submitted,
+      updated_at: review.submitted,
+      html_url: `${htmlUrl}#issuecomment-${review.commentId}`,
+      pull_request_url: htmlUrl,
     }
   }
 

@@ -31,6 +31,21 @@ export interface PullRecord {
   baseSha: string
   merged: boolean
   files: ChangedFileRecord[]
+  /** Its reviews, oldest first. */
+  reviews: ReviewRecord[]
+}
+
+/** A submitted pull request review (the double keeps only what the API renders). */
+export interface ReviewRecord {
+  id: number
+  reviewerId: number
+  /** Gitea's ReviewStateType: APPROVED, COMMENT, REQUEST_CHANGES, ... */
+  state: string
+  body: string
+  commitId: string
+  /** The id of the timeline comment Gitea writes with a review; its html_url points at it. */
+  commentId: number
+  submitted: string
 }
 
 export interface ChangedFileRecord {

@@ -219,4 +219,8 @@ export class FakePort implements GiteaPort {
     this.enter('listPullRequests')
     return []
   }
+  async createPullReview(): Promise<never> {
+    this.enter('createPullReview')
+    throw new FakeGiteaError(404, 'createPullReview')
+  }
 }

@@ -77,6 +77,7 @@ export const CONFIG: BotConfig = {
   maxCommandsPerComment: 10,
   maxCommentBytes: 65_536,
   approvalTtlSeconds: 3600,
+  agents: { labelTriggers: false },
 }
 
 /** A job list that doubles as JobsView and a recording JobsControl. */
@@ -173,8 +174,11 @@ export function world(
     config?: BotConfig
     jobsView?: JobsView
     sovereigns?: string[]
+    /** Replaces HOUSES (e.g. houses with Gitea logins). */
+    houses?: HouseInfo[]
   } = {},
 ): World {
+  const houseList = opts.houses ?? HOUSES
   const port = new FakePort([
     'kind/bug',
     'priority/high',
@@ -207,12 +211,12 @@ export function world(
           port,
           botLogin: 'uw-bot',
           houses: {
-            list: HOUSES,
+            list: houseList,
             forTask: (kind) => {
               const c = houseForTask(
                 kind,
                 Object.fromEntries(
-                  HOUSES.map((h) => [
+                  houseList.map((h) => [
                     h.name,
                     { name: h.name, readOnly: false, role: h.role as never, agent: h.agent },
                   ]),
