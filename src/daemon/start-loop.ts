@@ -292,6 +292,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           secrets,
         }),
         progressMs: file.daemon.workers.agentProgressMs,
+        postReview: async (repo: RepoRef, number: number, body: string) =>
+          (await port.createPullReview(repo, number, { body })).url,
         commitStatus: (repo: RepoRef, sha: string, state: CommitState, description: string) =>
           port.createCommitStatus(repo, sha, {
             state,

@@ -43,6 +43,14 @@ export type AckStatus =
       attempt: number
       /** An agent job's live checklist. */
       agent?: AgentProgress
+      /** What the running job waits for a sovereign to decide (`/approve` answers it). */
+      decision?: {
+        what: string
+        digest: string
+        approvers: readonly string[]
+        allowSelfApproval: boolean
+        expiresAt: string
+      }
     }
   | {
       state: FinalOutcome
@@ -306,6 +314,17 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
       lines.push(
         `Running since ${when(status.startedAt)}${status.attempt > 1 ? ` (attempt ${status.attempt})` : ''}.`,
       )
+      if (status.decision) {
+        const d = status.decision
+        lines.push(
+          '',
+          `${approvalLine(job, d.approvers, d.allowSelfApproval)} (until ${when(d.expiresAt)}) of: ${inlineText(d.what)} (digest ${codeSpan(d.digest)}). To approve, comment:`,
+          '',
+          codeBlock(`/approve ${job.jobId}`),
+          '',
+          `or ${codeSpan(`/deny ${job.jobId} <reason>`)} to refuse it; the job goes on either way.`,
+        )
+      }
       if (status.agent) lines.push(...renderProgress(status.agent))
       break
     default: {

@@ -74,6 +74,17 @@ export function ackBody(
       startedAt: rec.startedAt ?? '',
       attempt: rec.run,
       ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(rec.pendingApproval
+        ? {
+            decision: {
+              what: rec.pendingApproval.what,
+              digest: rec.pendingApproval.digest,
+              approvers: rec.approvers,
+              allowSelfApproval: rec.allowSelfApproval ?? false,
+              expiresAt: rec.pendingApproval.expiresAt,
+            },
+          }
+        : {}),
     }
   else {
     status = {

@@ -330,18 +330,24 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     }
   }
   const prompt = await deps.prompt(kind, rec, run.checkout, diff)
-  const promptSha256 = digestOf({ instructions: prompt.instructions, input: prompt.input }).replace(
-    /^sha256:/,
-    '',
-  )
 
+  // A Hermes agent runs its own tools on the house's machine, where this worker runs too: it is
+  // told where the job's checkout is (an OpenAI-compatible loop's tools are confined to it anyway).
+  const where =
+    deps.agent.backend.kind === 'hermes' && run.checkout
+      ? `\n\nWork only in the directory ${run.checkout.path} (this job's checkout of ${run.checkout.repo.owner}/${run.checkout.repo.name}); change nothing outside it.`
+      : ''
   const task = {
     key: `uw-${rec.runId}`,
-    instructions: prompt.instructions,
+    instructions: `${prompt.instructions}${where}`,
     input: prompt.input,
     ...(deps.agent.model !== undefined ? { model: deps.agent.model } : {}),
     limits: deps.agent.limits,
   }
+  const promptSha256 = digestOf({ instructions: task.instructions, input: task.input }).replace(
+    /^sha256:/,
+    '',
+  )
   const ctx = {
     signal,
     onEvent: record,

@@ -29,7 +29,7 @@ import {
 import { REPO_SETTINGS_FILE, houseAllowed } from '../repo-settings/repo-settings.js'
 import { agentTaskOf } from '../agents/task-kind.js'
 import type { ExecuteOptions } from '../harness/harness-options.js'
-import { runAgentJob, type AgentJobDeps } from './agent-job.js'
+import { runAgentJob, type AgentJobDeps, type Decision, type DecisionRequest } from './agent-job.js'
 import type { TokenBudget } from './token-budget.js'
 
 export interface HouseWorkerOptions {
@@ -70,6 +70,22 @@ export interface HouseWorkerOptions {
    * workspace have ended (it is delayed on the queue meanwhile, holding no worker). Default 1 s.
    */
   workspaceWaitMs?: number
+  /** How often a job waiting for a sovereign's decision reads its record again. Default 500 ms. */
+  decisionPollMs?: number
+}
+
+/** Resolves after `ms`, or at once when the signal is aborted. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const t = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
@@ -456,6 +472,52 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }),
   })
 
+  /**
+   * Asks a sovereign to decide what a running agent job needs (the record's `pendingApproval`,
+   * shown in its comment; `/approve` or `/deny` answers it) and waits: polls the record until the
+   * answer to this request, a cancel, the job's signal, or the request's expiry (the house's
+   * approval TTL), which count as a deny.
+   */
+  const decide = async (
+    rec: JobRecord,
+    request: DecisionRequest,
+    signal: AbortSignal,
+    jlog: Logger,
+  ): Promise<Decision> => {
+    const askedAt = Date.now()
+    const expiresAt = askedAt + rec.approvalTtlSeconds * 1000
+    const asked = await store.transition(rec.id, ['running'], {
+      pendingApproval: {
+        ...request,
+        askedAt: new Date(askedAt).toISOString(),
+        expiresAt: new Date(expiresAt).toISOString(),
+      },
+      answer: null,
+    })
+    if (!asked) return { decision: 'deny', reason: 'the job is no longer running' }
+    jlog.info({ request: request.id }, 'waiting for a sovereign')
+    await jobs.reportProgress(rec, askedAt).catch((err: unknown) => jlog.warn({ err }, 'request not shown'))
+    let answer: Decision | undefined
+    while (!answer) {
+      await sleep(opts.decisionPollMs ?? 500, signal)
+      const now = await store.getRecord(rec.id)
+      if (signal.aborted || !now || now.state !== 'running' || now.cancelRequestedBy)
+        answer = { decision: 'deny', reason: 'the job was cancelled' }
+      else if (now.answer?.id === request.id)
+        answer = {
+          decision: now.answer.decision,
+          by: now.answer.by,
+          ...(now.answer.reason !== undefined ? { reason: now.answer.reason } : {}),
+          ...(now.answer.approval !== undefined ? { approval: now.answer.approval } : {}),
+        }
+      else if (Date.now() >= expiresAt)
+        answer = { decision: 'deny', reason: `nobody decided before ${new Date(expiresAt).toISOString()}` }
+    }
+    await store.transition(rec.id, ['running'], { pendingApproval: null }).catch(() => undefined)
+    jlog.info({ request: request.id, decision: answer.decision, by: answer.by }, 'sovereign decided')
+    return answer
+  }
+
   /** Runs an agent task (docs/AGENTS.md) in the job's checkout; resolves to its stored result. */
   const runAgent = async (
     rec: JobRecord,
@@ -492,6 +554,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         tools: opts.tools,
         log: jlog,
         appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
+        decide: (request, s) => decide(rec, request, s, jlog),
         showProgress: async (p, seq) => {
           await store.setAgentSteps(rec.runId, JSON.stringify(p))
           await jobs.reportProgress(rec, seq)

@@ -61,8 +61,10 @@ describe('the sandbox hosts demo/sandbox as a real repository', () => {
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('# demo/sandbox')
     const { stdout } = await run('git', ['-C', out, 'log', '--format=%H %s'])
     const log = stdout.trim().split('\n')
-    expect(log).toHaveLength(3)
-    expect(log[0]).toBe(`${main?.commitSha} Add notes`)
+    expect(log).toHaveLength(4)
+    expect(log[0]).toBe(`${main?.commitSha} Add uni-wizard settings`)
+    // The repository's proof, which an implementation must pass before its pull request opens.
+    expect(readFileSync(join(out, '.uni-wizard.yaml'), 'utf8')).toContain('argv: [git, diff, --check]')
 
     const root = sandbox.gitea.double.gitStorage.root
     await sandbox.stop()
