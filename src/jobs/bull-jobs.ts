@@ -277,7 +277,8 @@ export class BullJobs implements JobsControl, JobsView {
   async deny(jobId: string, by: string, reason: string | undefined): Promise<void> {
     const rec = await this.opts.store.getRecord(jobId)
     if (rec?.state === 'running') {
-      if (rec.pendingApproval) await this.answer(rec, 'deny', by, rec.pendingApproval.digest, reason, undefined)
+      if (rec.pendingApproval)
+        await this.answer(rec, 'deny', by, rec.pendingApproval.digest, reason, undefined)
       return
     }
     const next = await this.opts.store.transition(jobId, ['awaiting_approval'], {

@@ -504,7 +504,13 @@ export function toView(r: JobRecord): JobView {
     allowSelfApproval: r.allowSelfApproval ?? false,
     retryKeys: r.retryKeys,
     ...(r.pendingApproval
-      ? { pendingApproval: { id: r.pendingApproval.id, what: r.pendingApproval.what, digest: r.pendingApproval.digest } }
+      ? {
+          pendingApproval: {
+            id: r.pendingApproval.id,
+            what: r.pendingApproval.what,
+            digest: r.pendingApproval.digest,
+          },
+        }
       : {}),
     ...(r.checkout && { checkout: { target: checkoutTargetText(r.checkout.target), commit: r.commit } }),
     command: r.origin.command,

@@ -322,7 +322,7 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
           '',
           codeBlock(`/approve ${job.jobId}`),
           '',
-          `or ${codeSpan(`/deny ${job.jobId} <reason>`)} to refuse it; the job goes on either way.`,
+          `or ${codeSpan(`/deny ${job.jobId} <reason>`)} to refuse it.`,
         )
       }
       if (status.agent) lines.push(...renderProgress(status.agent))

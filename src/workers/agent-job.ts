@@ -389,7 +389,9 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     )
     outcome = await deps.agent.backend.run({ ...task, key: `${task.key}.2` }, ctx)
   }
+  // The steps as they ended, before anything the task still does (a push may wait for approval).
   if (pending) clearTimeout(pending)
+  await show()
 
   const answer = redact(outcome.answer ?? '')
   let status: ToolResult['status'] = 'success'

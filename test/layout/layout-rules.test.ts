@@ -72,7 +72,9 @@ describe('layout rules', () => {
     expect(out).toMatch(
       /error checkouts-stay-out-of-the-loop: src\/checkouts\/mirror\.ts → src\/router\/router\.ts/,
     )
-    expect(out).toMatch(/error agents-stay-out-of-the-loop: src\/agents\/backend\.ts → src\/router\/router\.ts/)
+    expect(out).toMatch(
+      /error agents-stay-out-of-the-loop: src\/agents\/backend\.ts → src\/router\/router\.ts/,
+    )
     // queue/ itself may import ioredis.
     expect(out).not.toMatch(/only-queue-and-jobs-import-bullmq-ioredis: src\/queue\//)
   })
