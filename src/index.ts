@@ -11,3 +11,15 @@ export {
   type ToolRunResult,
   type ToolSpec,
 } from './tools/tool.js'
+// Agents: the port, both backends, and one call that runs a task on a house's agent.
+export type {
+  AgentBackend,
+  AgentEvent,
+  AgentLimits,
+  AgentOutcome,
+  AgentRunContext,
+  AgentTask,
+} from './agents/agent-port.js'
+export { HermesBackend, type HermesBackendOptions } from './agents/hermes/hermes-backend.js'
+export { OpenAIBackend, type OpenAIBackendOptions } from './agents/openai/openai-backend.js'
+export { runWithAgent, type AgentRunResult } from './workers/run-with-agent.js'

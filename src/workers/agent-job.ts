@@ -115,6 +115,8 @@ export interface AgentJobRun {
   proofUnavailable?: string
   /** The repository's own branch prefix (`.uni-wizard.yaml`), if any. */
   branchPrefix?: string
+  /** Where the task works when it has no checkout (the library's static workspace). */
+  workdir?: string
 }
 
 /** How much of a tool's output goes back to the model. */
@@ -333,9 +335,10 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
 
   // A Hermes agent runs its own tools on the house's machine, where this worker runs too: it is
   // told where the job's checkout is (an OpenAI-compatible loop's tools are confined to it anyway).
+  const dir = run.checkout?.path ?? run.workdir
   const where =
-    deps.agent.backend.kind === 'hermes' && run.checkout
-      ? `\n\nWork only in the directory ${run.checkout.path} (this job's checkout of ${run.checkout.repo.owner}/${run.checkout.repo.name}); change nothing outside it.`
+    deps.agent.backend.kind === 'hermes' && dir !== undefined
+      ? `\n\nWork only in the directory ${dir} (this job's checkout${run.checkout ? ` of ${run.checkout.repo.owner}/${run.checkout.repo.name}` : ''}); change nothing outside it.`
       : ''
   const task = {
     key: `uw-${rec.runId}`,
