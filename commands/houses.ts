@@ -21,7 +21,7 @@ export const houses: CommandSpec<HousesArgs> = {
   args: HousesArgs,
   help: {
     usage: '/houses',
-    description: 'Lists each house, the tools it may run, its approval policy and whether a worker is alive.',
+    description: 'Lists each house, its agent (backend and model; `/ask`, `/implement`, `/review` need one), the tools it may run, its approval policy and whether a worker is alive.',
     examples: ['/houses'],
   },
   async handle(ctx) {
@@ -33,12 +33,15 @@ export const houses: CommandSpec<HousesArgs> = {
           : `no live worker${live.lastSeen ? ` (last seen ${live.lastSeen})` : ''}`
         const isDefault = h.name === ctx.houses.defaultHouse ? ' (default)' : ''
         const tools = describeTools(h.allowedTools, ctx.tools.length)
-        return `| **${inlineText(h.name)}**${isDefault} | ${inlineText(h.description)} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
+        const agent = h.agent
+          ? `${codeSpan(h.agent.backend)}${h.agent.model ? ` ${codeSpan(h.agent.model)}` : ''}`
+          : 'none (tools only)'
+        return `| **${inlineText(h.name)}**${isDefault} | ${inlineText(h.description)} | ${agent} | ${tools} | ${h.defaultMode}, approval: ${h.approval} | ${worker} |`
       }),
     )
     const table = [
-      '| House | Role | Tools | Mode | Worker |',
-      '| --- | --- | --- | --- | --- |',
+      '| House | Role | Agent | Tools | Mode | Worker |',
+      '| --- | --- | --- | --- | --- | --- |',
       ...rows,
     ].join('\n')
     return [reply(ctx, 'houses', ctx.houses.list.length > 0 ? table : 'No houses are configured.')]

@@ -87,6 +87,13 @@ describe('agent task commands', () => {
     expect(jobOf(byReader)).toBeUndefined()
   })
 
+  it('/houses shows which houses have an agent', async () => {
+    const text = replies(await handle('/houses'))
+    expect(text).toContain('| House | Role | Agent | Tools |')
+    expect(text).toMatch(/\*\*ezra\*\*.*`openai` `scripted`/)
+    expect(text).toMatch(/\*\*allegro\*\*.*none \(tools only\)/)
+  })
+
   it('taskText keeps the words and drops the command and one @house', () => {
     expect(taskText('/ask @ezra where   is it?', 'ezra')).toBe('where is it?')
     expect(taskText('/ask mail me@ezra.org', 'ezra')).toBe('mail me@ezra.org')
