@@ -58,6 +58,8 @@ export interface CheckoutMeta {
   startedAt: number
   /** Set when a failed job's checkout is kept for debugging: removed by `sweep` after this. */
   keptUntil?: number
+  /** A checkout its job's next delivery resumes (`resumeMs`): `sweep` leaves it until then. */
+  resumableUntil?: number
   /** An issue workspace's: the commit it was last synced to, and when a job last ended in it. */
   workspace?: { issue: number; house: string; syncedCommit: string; lastUsedAt: number }
 }

@@ -1,4 +1,4 @@
-import { mkdir, rm, statfs } from 'node:fs/promises'
+import { mkdir, rm, stat, statfs } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger.js'
 import { parseRemoteUrl } from '../tools/git/git-remote.js'
@@ -180,6 +180,8 @@ export class CheckoutManager {
           await refreshRemoteRefs(checkoutPath, dir, g)
           return kept
         }
+        const resumed = ws ? undefined : await this.resumed(checkoutPath, req, started)
+        if (resumed) return resumed
         // A kept checkout of an earlier run of the same job is replaced; so is a clean workspace.
         await removeCheckout(checkoutPath)
         await mkdir(path.dirname(checkoutPath), { recursive: true })
@@ -189,6 +191,7 @@ export class CheckoutManager {
           commit: target.commit,
           startedAt: started,
           ...(ws && { workspace: { ...ws, syncedCommit: target.commit, lastUsedAt: started } }),
+          ...(req.resumeMs !== undefined && { resumableUntil: started + req.resumeMs }),
         })
         // Under the lock, so eviction never removes the mirror mid-clone; hard links, no checkout yet.
         await checkoutGit(
@@ -212,7 +215,8 @@ export class CheckoutManager {
         )
         return target
       })
-      if (!('continued' in resolved)) await this.checkOut(checkoutPath, req, repoKey, resolved.commit, g)
+      if (!('continued' in resolved) && !('resumed' in resolved))
+        await this.checkOut(checkoutPath, req, repoKey, resolved.commit, g)
       log.info(
         {
           commit: resolved.commit,
@@ -259,6 +263,37 @@ export class CheckoutManager {
       commit: work.head,
       note,
       continued: { syncedCommit: work.syncedCommit, what: work.what },
+    }
+  }
+
+  /**
+   * The checkout an earlier delivery of this job left (its worker died) when the job resumes work
+   * that went on without it (`resumeMs`): kept as it is, now this process's. Anything else of the
+   * same name is replaced as usual.
+   */
+  private async resumed(
+    checkoutPath: string,
+    req: CheckoutRequest,
+    started: number,
+  ): Promise<(ResolvedTarget & { resumed: true }) | undefined> {
+    if (req.resumeMs === undefined) return undefined
+    const meta = await readMeta(checkoutPath)
+    const isRepo = await stat(path.join(checkoutPath, '.git')).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )
+    if (meta?.jobId !== req.jobId || !meta.commit || meta.keptUntil !== undefined || !isRepo) return undefined
+    await writeMeta(checkoutPath, {
+      jobId: meta.jobId,
+      repoKey: meta.repoKey,
+      commit: meta.commit,
+      startedAt: meta.startedAt,
+      resumableUntil: started + req.resumeMs,
+    })
+    return {
+      commit: meta.commit,
+      note: `resumed the checkout the job's earlier worker left (at ${meta.commit.slice(0, 12)}), with the agent's work in it`,
+      resumed: true,
     }
   }
 

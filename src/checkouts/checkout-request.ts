@@ -62,6 +62,12 @@ export const CheckoutRequest = z.object({
       house: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'not a house name'),
     })
     .optional(),
+  /**
+   * The job's work outlives its worker (a Hermes agent goes on working in the checkout when the
+   * worker dies): a checkout this job's earlier delivery left is kept as it is, not made afresh,
+   * and a crash leaves the checkout to `sweep` only after this many ms, for the job's next delivery.
+   */
+  resumeMs: z.number().int().positive().optional(),
 })
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>
 

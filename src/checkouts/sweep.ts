@@ -39,7 +39,11 @@ export async function sweepCheckouts(
     const meta = await readMeta(p)
     let why: string | undefined
     if (meta?.keptUntil !== undefined) why = meta.keptUntil <= now ? 'kept time over' : undefined
-    else if (meta) why = meta.host === host && !processAlive(meta.pid) ? 'its process is gone' : undefined
+    else if (meta)
+      why =
+        meta.host === host && !processAlive(meta.pid) && !((meta.resumableUntil ?? 0) > now)
+          ? 'its process is gone'
+          : undefined
     else {
       const age = await stat(p).then(
         (s) => now - s.mtimeMs,

@@ -64,6 +64,11 @@ export interface AgentJobDeps {
   ): Promise<TaskPrompt>
   /** Stores one event (JSON line) of the run's log; resolves to its position. */
   appendEvent(line: string): Promise<number>
+  /**
+   * The events already in the run's log: those a worker that died mid-run stored before this one
+   * took the job over. The log and its signed digest go on from them instead of starting again.
+   */
+  storedEvents?(): Promise<string[]>
   /** Stores the checklist and asks the reporter to show it (throttled by the caller: this job). */
   showProgress(progress: AgentProgress, seq: number): Promise<void>
   /** How often the checklist may be shown (ms); the last state is always shown at the end. */
@@ -219,6 +224,11 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     logHash.update(`${line}\n`)
     events += 1
     await deps.appendEvent(line)
+    apply(e)
+    changed()
+  }
+  /** What an event changes in the checklist and the transcript. */
+  const apply = (e: AgentEvent): void => {
     switch (e.kind) {
       case 'message':
         lastMessage = redact(e.text)
@@ -263,7 +273,25 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
       default:
         break
     }
-    changed()
+  }
+  // A worker that took this run over (its first worker died): the stored log is the run's log,
+  // so the signed digest covers what the first worker stored too, and the checklist keeps its
+  // steps. A Hermes run resumes under the same key; without this the log would seem to restart.
+  const earlier = (await deps.storedEvents?.()) ?? []
+  for (const line of earlier) {
+    logHash.update(`${line}\n`)
+    events += 1
+    try {
+      apply(JSON.parse(line) as AgentEvent)
+    } catch {
+      // A line this worker cannot read still counts in the digest; it just shows nothing.
+    }
+  }
+  if (earlier.length > 0) {
+    jlog.info({ events: earlier.length }, 'taking over an agent run: its stored events come first')
+    transcript.push(
+      `(the worker running this job stopped; another took it over after ${earlier.length} events)`,
+    )
   }
 
   // What the task read (path and digest) and did, from its own tool calls.

@@ -61,7 +61,10 @@ export interface HouseWorkerOptions {
    * The house's agent and what its tasks need (`/ask`, `/implement`, `/review`); without it an
    * agent job fails, saying the house has no agent on this worker.
    */
-  agent?: Omit<AgentJobDeps, 'house' | 'harness' | 'tools' | 'appendEvent' | 'showProgress' | 'log'> & {
+  agent?: Omit<
+    AgentJobDeps,
+    'house' | 'harness' | 'tools' | 'appendEvent' | 'storedEvents' | 'showProgress' | 'log'
+  > & {
     /** The house's daily token budget; a job started with none left fails saying so. */
     budget?: TokenBudget
   }
@@ -282,6 +285,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         ),
       }
     const repo = d.repo ?? repoOfCloneUrl(checkout.cloneUrl)
+    const resumable = fresh && opts.agent?.agent.backend.kind === 'hermes'
     try {
       const co = await opts.checkouts.prepare(
         {
@@ -290,6 +294,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           jobId: `${d.jobId}.${d.runId}`,
           target: checkout.target,
           ...(d.issue !== undefined && !fresh && { workspace: { issue: d.issue, house } }),
+          // A Hermes agent works in the checkout on its own: when this worker dies, the run goes
+          // on and the next delivery resumes it, so it must find the agent's work where it was.
+          ...(resumable && { resumeMs: opts.agent!.agent.limits.wallMs }),
         },
         signal ?? new AbortController().signal,
       )
@@ -554,6 +561,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         tools: opts.tools,
         log: jlog,
         appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
+        storedEvents: () => store.agentEvents(rec.runId),
         decide: (request, s) => decide(rec, request, s, jlog),
         showProgress: async (p, seq) => {
           await store.setAgentSteps(rec.runId, JSON.stringify(p))

@@ -209,6 +209,39 @@ describe('CheckoutManager.prepare', () => {
     expect(w.server.requests).toHaveLength(0)
   })
 
+  it('a job that resumes (resumeMs) finds the checkout its dead worker left, work included; sweep leaves it; any other request replaces it', async () => {
+    const req = {
+      repo: { owner: 'acme', name: 'api' },
+      cloneUrl: w.url('acme', 'api'),
+      jobId: 'job-r.run-1',
+      target: { kind: 'default' as const, branch: 'main' },
+      resumeMs: 60_000,
+    }
+    const first = await w.manager().prepare(req, signal())
+    writeFileSync(path.join(first.path, 'AGENT.md'), 'work of an agent that outlives its worker\n')
+    // The worker dies (SIGKILL): no release; its record names a process that is gone.
+    const metaPath = `${first.path}.json`
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>
+    writeFileSync(metaPath, JSON.stringify({ ...meta, pid: 2 ** 22 + 7 }))
+    const next = w.manager()
+    await next.sweep()
+    expect(existsSync(path.join(first.path, 'AGENT.md'))).toBe(true)
+    const resumed = await next.prepare(req, signal())
+    expect(resumed.path).toBe(first.path)
+    expect(resumed.commit).toBe(main2)
+    expect(resumed.note).toMatch(/resumed the checkout/)
+    expect(readFileSync(path.join(resumed.path, 'AGENT.md'), 'utf8')).toContain('outlives')
+    await resumed.release('success')
+    expect(existsSync(resumed.path)).toBe(false)
+    // Without resumeMs, a checkout of the same job id left behind is made afresh.
+    const plain = { ...req, resumeMs: undefined }
+    const again = await w.manager().prepare(plain, signal())
+    writeFileSync(path.join(again.path, 'AGENT.md'), 'x\n')
+    const fresh = await w.manager().prepare(plain, signal())
+    expect(existsSync(path.join(fresh.path, 'AGENT.md'))).toBe(false)
+    expect(fresh.note).toBeUndefined()
+  })
+
   it('a branch, tag or commit that does not exist fails with a reason and leaves no checkout', async () => {
     const err = await w
       .manager()

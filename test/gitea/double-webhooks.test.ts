@@ -144,6 +144,37 @@ describe('Gitea double webhooks', () => {
     expect(payloadOf(received[2] as Received)).toMatchObject({ issue: { labels: [{ name: 'bug' }] } })
   })
 
+  it('sends one issue_assign delivery per assignee changed, unassigned for a removal, like Gitea', async () => {
+    hook()
+    const edit = async (assignees: string[]) => {
+      const r = await fetch(`${running.url}/api/v1/repos/alice/demo/issues/${w.issue}`, {
+        method: 'PATCH',
+        headers: { authorization: `token ${w.tokens.carol}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ assignees }),
+      })
+      return r
+    }
+    expect((await edit(['alice', 'bob'])).status).toBe(201)
+    expect((await edit(['bob', 'carol'])).status).toBe(201)
+    expect((await edit([])).status).toBe(201)
+    expect((await edit([])).status).toBe(201) // no change, no delivery
+    await settle()
+    expect(received).toHaveLength(6)
+    // In the order the double sent them (deliveries travel side by side and may arrive crossed).
+    const seen = running.double.deliveries.map((d) => {
+      const p = JSON.parse(d.body) as { action: string; issue: { assignees: { login: string }[] | null } }
+      return [d.eventType, p.action, (p.issue.assignees ?? []).map((a) => a.login).join(',')]
+    })
+    expect(seen).toEqual([
+      ['issue_assign', 'assigned', 'alice,bob'],
+      ['issue_assign', 'assigned', 'alice,bob'],
+      ['issue_assign', 'unassigned', 'bob,carol'],
+      ['issue_assign', 'assigned', 'bob,carol'],
+      ['issue_assign', 'unassigned', ''],
+      ['issue_assign', 'unassigned', ''],
+    ])
+  })
+
   it.each([
     [
       'issues-opened.json',

@@ -218,19 +218,24 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
       changes.body = { from: issue.body }
       issue.body = body.body
     }
-    let assigned = false
+    let removed: number[] = []
+    let added: number[] = []
     if (Array.isArray(body.assignees) && store.canWrite(repo, caller)) {
       const ids = body.assignees.flatMap((login) =>
         typeof login === 'string' ? (store.userByLogin(login)?.id ?? []) : [],
       )
-      assigned = ids.join() !== issue.assigneeIds.join()
+      removed = issue.assigneeIds.filter((id) => !ids.includes(id))
+      added = ids.filter((id) => !issue.assigneeIds.includes(id))
       issue.assigneeIds = ids
     }
     const previousState = issue.state
     if (body.state === 'open' || body.state === 'closed') issue.state = body.state
     issue.updated = store.now()
     if (changes.title || changes.body) double.emitIssue(repo, issue, caller, 'edited', '', changes)
-    if (assigned) double.emitIssue(repo, issue, caller, 'assigned', 'assign')
+    // Like Gitea's UpdateAssignees: one delivery per assignee changed, removals (`unassigned`)
+    // first, then additions (`assigned`); the payload names no assignee, only the issue's set.
+    removed.forEach(() => double.emitIssue(repo, issue, caller, 'unassigned', 'assign'))
+    added.forEach(() => double.emitIssue(repo, issue, caller, 'assigned', 'assign'))
     if (issue.state !== previousState) {
       issue.closed = issue.state === 'closed' ? issue.updated : null
       double.emitIssue(repo, issue, caller, issue.state === 'closed' ? 'closed' : 'reopened', '')
