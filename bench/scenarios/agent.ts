@@ -23,6 +23,7 @@ import {
   type RunningHermesDouble,
 } from '../../src/agents/hermes/index.js'
 import { CheckoutManager } from '../../src/checkouts/index.js'
+import { RepoLocks } from '../../src/checkouts/repo-lock.js'
 import { loadConfig } from '../../src/config/index.js'
 import { startServices, type RunningServices } from '../../src/daemon/start-services.js'
 import {
@@ -134,6 +135,8 @@ interface World {
   giteaCalls: Map<string, number>
   /** By job id (`<job>.<run>`): checkout start and end. */
   checkouts: Map<string, { start: number; end?: number }>
+  /** Every use of a mirror lock since the round began. */
+  locks: LockUse[]
   stop(): Promise<void>
 }
 
@@ -185,8 +188,38 @@ function watchGitea(
   }
 }
 
-/** Times each CheckoutManager.prepare of this process, by its job id; returns the undo. */
-function watchCheckouts(into: Map<string, { start: number; end?: number }>): () => void {
+/** One use of a repository's mirror lock: how long it was waited for and held (ms). */
+interface LockUse {
+  waitMs: number
+  heldMs: number
+}
+
+/**
+ * Times each CheckoutManager.prepare of this process, by its job id, and each use of a
+ * repository's mirror lock (RepoLocks.with); returns the undo.
+ */
+function watchCheckouts(into: Map<string, { start: number; end?: number }>, locks: LockUse[]): () => void {
+  const lockProto = RepoLocks.prototype
+  const originalWith = lockProto.with
+  lockProto.with = function <T>(
+    this: RepoLocks,
+    key: string,
+    file: string,
+    signal: AbortSignal,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const called = performance.now()
+    let entered = Number.NaN
+    return originalWith
+      .call(this, key, file, signal, async () => {
+        entered = performance.now()
+        return fn()
+      })
+      .finally(() => {
+        if (!Number.isNaN(entered))
+          locks.push({ waitMs: entered - called, heldMs: performance.now() - entered })
+      }) as Promise<T>
+  }
   const proto = CheckoutManager.prototype
   const original = proto.prepare
   proto.prepare = async function (this: CheckoutManager, request, signal) {
@@ -200,6 +233,7 @@ function watchCheckouts(into: Map<string, { start: number; end?: number }>): () 
   }
   return () => {
     proto.prepare = original
+    lockProto.with = originalWith
   }
 }
 
@@ -280,7 +314,8 @@ async function startWorld(dir: string, redisUrl: string, k: Knobs): Promise<Worl
   const giteaCalls = new Map<string, number>()
   watchGitea(gitea, byComment, byIssue, giteaCalls)
   const checkouts = new Map<string, { start: number; end?: number }>()
-  const unwatch = watchCheckouts(checkouts)
+  const locks: LockUse[] = []
+  const unwatch = watchCheckouts(checkouts, locks)
   const services = await startServices(config, createLogger({ level: 'silent' }), {
     resolveBotLogin: async () => 'uni-wizard',
     checkGitea: async () => undefined,
@@ -298,6 +333,7 @@ async function startWorld(dir: string, redisUrl: string, k: Knobs): Promise<Worl
     byIssue,
     giteaCalls,
     checkouts,
+    locks,
     async stop() {
       await services.stop()
       unwatch()
@@ -375,6 +411,7 @@ async function subjectRound(world: World, k: Knobs, round: string) {
   await d.settleWebhooks()
   await new Promise((r) => setTimeout(r, 200))
   world.giteaCalls.clear()
+  world.locks.length = 0
   const rss = rssSampler()
   const cpu0 = process.cpuUsage()
   const runs: SubjectRun[] = []
@@ -467,6 +504,14 @@ async function subjectRound(world: World, k: Knobs, round: string) {
       if (from !== undefined && to !== undefined) hops.get(h.name)!.push(to - from)
     }
   }
+  hops.set(
+    LOCK_WAIT,
+    world.locks.map((l) => l.waitMs),
+  )
+  hops.set(
+    LOCK_HELD,
+    world.locks.map((l) => l.heldMs),
+  )
   const calls = [...world.giteaCalls]
     .sort((a, b) => b[1] - a[1])
     .map(([kind, n]) => `${kind} ${(n / k.runs).toFixed(1)}`)
@@ -551,8 +596,14 @@ async function baselineRound(world: World, k: Knobs, round: string): Promise<Pha
   return phase
 }
 
+const LOCK_WAIT = "  in it: waiting for the repository's mirror lock (one prepare at a time)"
+const LOCK_HELD = '  in it: holding the lock (fetch unless served, resolve the target, clone --local)'
+
 function hopTable(all: Map<string, number[]>[]): ExtraTable {
-  const rows = HOPS.map((h) => {
+  const names = HOPS.map((h) => h.name)
+  names.splice(names.indexOf('checkout (CheckoutManager.prepare)') + 1, 0, LOCK_WAIT, LOCK_HELD)
+  const rows = names.map((name) => {
+    const h = { name }
     const v = sorted(all.flatMap((m) => m.get(h.name) ?? []))
     return [h.name, quantile(v, 0.5), quantile(v, 0.99), v[v.length - 1] ?? Number.NaN, v.length]
   })
