@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js'
+import { agentScenario } from './agent.js'
 import { checkoutScenario } from './checkout.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
@@ -16,4 +17,5 @@ export const scenarios: Scenario[] = [
   throughputScenario,
   memoryScenario,
   checkoutScenario,
+  agentScenario,
 ]
