@@ -21,7 +21,8 @@ export const houses: CommandSpec<HousesArgs> = {
   args: HousesArgs,
   help: {
     usage: '/houses',
-    description: 'Lists each house, its agent (backend and model; `/ask`, `/implement`, `/review` need one), the tools it may run, its approval policy and whether a worker is alive.',
+    description:
+      'Lists each house, its agent (backend and model; `/ask`, `/implement`, `/review` need one), the tools it may run, its approval policy and whether a worker is alive.',
     examples: ['/houses'],
   },
   async handle(ctx) {
