@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { DelayedError, QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { Approval } from '../harness/approvals/approval.js'
@@ -20,16 +19,12 @@ import { plainResult, StoredResult, storedResult } from '../jobs/stored-result.j
 import { CheckoutError } from '../checkouts/checkout-error.js'
 import type { Checkout, CheckoutManager } from '../checkouts/checkout-manager.js'
 import type { JobCheckout } from '../effects/effects.js'
-import {
-  readRepoSettings,
-  repoSettingsProblemEffect,
-  runProofCommands,
-  type RepoSettingsRead,
-} from '../repo-settings/index.js'
-import { REPO_SETTINGS_FILE, houseAllowed } from '../repo-settings/repo-settings.js'
+import { runProofCommands, type RepoSettingsRead } from '../repo-settings/index.js'
 import { agentTaskOf } from '../agents/task-kind.js'
 import type { ExecuteOptions } from '../harness/harness-options.js'
-import { runAgentJob, type AgentJobDeps, type Decision, type DecisionRequest } from './agent-job.js'
+import { runAgentJob, type AgentJobDeps } from './agent-job.js'
+import { defaultBranchOf, readJobSettings, settingsNotes } from './job-settings.js'
+import { decisionWaiter } from './decisions.js'
 import type { TokenBudget } from './token-budget.js'
 
 export interface HouseWorkerOptions {
@@ -77,20 +72,6 @@ export interface HouseWorkerOptions {
   decisionPollMs?: number
 }
 
-/** Resolves after `ms`, or at once when the signal is aborted. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const t = setTimeout(done, ms)
-    function done(): void {
-      clearTimeout(t)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
-
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
 type Prepared = { co: Checkout; checkout: JobCheckout } | { failure: CheckoutError | Error } | undefined
 
@@ -106,17 +87,6 @@ export interface RunningHouseWorker {
    * what is left (those runs end `cancelled`, saying the worker shut down) and closes.
    */
   close(graceMs?: number): Promise<void>
-}
-
-/** How long a bad settings file's note is not repeated on the same issue (30 days). */
-const SETTINGS_NOTE_TTL_S = 30 * 24 * 3600
-
-/**
- * The default branch a job's settings are read from: the target's branch for an issue job, else
- * the one recorded at enqueue (from the Gitea API; never the PR's base or the ref checked out).
- */
-function defaultBranchOf(checkout: JobCheckout): string | undefined {
-  return checkout.target.kind === 'default' ? checkout.target.branch : checkout.defaultBranch
 }
 
 const FINAL: Record<StoredResult['status'], JobState> = {
@@ -399,13 +369,13 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     // The commit this run works on, for the reporter's final commit status: it can differ from a
     // pull request's head recorded at enqueue when the branch was force-pushed in between.
     if (co) await store.transition(rec.id, [], { commit: co.co.commit })
-    const read = co ? await repoSettings(rec, co, signal, jlog) : undefined
+    const read = co ? await readJobSettings(house, rec, co, signal, jlog) : undefined
     if (read && 'refusal' in read) {
       ran()
       await finish(rec, plainResult('denied', '', read.refusal))
       return 'denied'
     }
-    const notes = read ? await settingsNotes(rec, read) : []
+    const notes = read ? await settingsNotes(opts.connection, prefix, rec, read) : []
     const proof = read?.settings.proof ?? []
     if (agentTaskOf(rec.tool)) {
       const stored = await runAgent(rec, co, read, signal ?? new AbortController().signal, jlog)
@@ -479,51 +449,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }),
   })
 
-  /**
-   * Asks a sovereign to decide what a running agent job needs (the record's `pendingApproval`,
-   * shown in its comment; `/approve` or `/deny` answers it) and waits: polls the record until the
-   * answer to this request, a cancel, the job's signal, or the request's expiry (the house's
-   * approval TTL), which count as a deny.
-   */
-  const decide = async (
-    rec: JobRecord,
-    request: DecisionRequest,
-    signal: AbortSignal,
-    jlog: Logger,
-  ): Promise<Decision> => {
-    const askedAt = Date.now()
-    const expiresAt = askedAt + rec.approvalTtlSeconds * 1000
-    const asked = await store.transition(rec.id, ['running'], {
-      pendingApproval: {
-        ...request,
-        askedAt: new Date(askedAt).toISOString(),
-        expiresAt: new Date(expiresAt).toISOString(),
-      },
-      answer: null,
-    })
-    if (!asked) return { decision: 'deny', reason: 'the job is no longer running' }
-    jlog.info({ request: request.id }, 'waiting for a sovereign')
-    await jobs.reportProgress(rec, askedAt).catch((err: unknown) => jlog.warn({ err }, 'request not shown'))
-    let answer: Decision | undefined
-    while (!answer) {
-      await sleep(opts.decisionPollMs ?? 500, signal)
-      const now = await store.getRecord(rec.id)
-      if (signal.aborted || !now || now.state !== 'running' || now.cancelRequestedBy)
-        answer = { decision: 'deny', reason: 'the job was cancelled' }
-      else if (now.answer?.id === request.id)
-        answer = {
-          decision: now.answer.decision,
-          by: now.answer.by,
-          ...(now.answer.reason !== undefined ? { reason: now.answer.reason } : {}),
-          ...(now.answer.approval !== undefined ? { approval: now.answer.approval } : {}),
-        }
-      else if (Date.now() >= expiresAt)
-        answer = { decision: 'deny', reason: `nobody decided before ${new Date(expiresAt).toISOString()}` }
-    }
-    await store.transition(rec.id, ['running'], { pendingApproval: null }).catch(() => undefined)
-    jlog.info({ request: request.id, decision: answer.decision, by: answer.by }, 'sovereign decided')
-    return answer
-  }
+  const decide = decisionWaiter({ store, jobs, pollMs: opts.decisionPollMs ?? 500 })
 
   /** Runs an agent task (docs/AGENTS.md) in the job's checkout; resolves to its stored result. */
   const runAgent = async (
@@ -596,65 +522,6 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         ...(co.co.note ? { note: co.co.note } : {}),
       }
     return out
-  }
-
-  /**
-   * The repository's `.uni-wizard.yaml`, read from its default branch in the job's clone, or why
-   * the job may not run: the house is not one the file lets work on it, or the file could not be
-   * read at all (a bad file is not a refusal: the defaults apply and the job says so).
-   */
-  const repoSettings = async (
-    rec: JobRecord,
-    co: { co: Checkout; checkout: JobCheckout },
-    signal: AbortSignal | undefined,
-    jlog: Logger,
-  ): Promise<RepoSettingsRead | { refusal: NonNullable<StoredResult['error']> }> => {
-    const repo = `${rec.origin.repo.owner}/${rec.origin.repo.name}`
-    const defaultBranch = defaultBranchOf(co.checkout)
-    if (defaultBranch === undefined)
-      return {
-        refusal: {
-          rule: 'repo-settings',
-          reason: `the job does not say which branch of ${repo} is its default branch (it was queued by an older router), so ${REPO_SETTINGS_FILE} cannot be read`,
-          fix: 'write the command again',
-        },
-      }
-    let read: RepoSettingsRead
-    try {
-      read = await readRepoSettings({ gitDir: join(co.co.path, '.git'), defaultBranch, signal })
-    } catch (err) {
-      jlog.warn({ err }, 'repository settings not read')
-      return {
-        refusal: {
-          rule: 'repo-settings',
-          reason: `could not read ${REPO_SETTINGS_FILE} of ${repo}: ${err instanceof Error ? err.message : String(err)}`,
-          fix: `\`/retry ${rec.id}\``,
-        },
-      }
-    }
-    if (!houseAllowed(read.settings, house))
-      return {
-        refusal: {
-          rule: 'repo-settings',
-          reason: `${repo}'s ${REPO_SETTINGS_FILE} lets only ${(read.settings.houses ?? []).join(', ')} work on it`,
-          fix: `ask one of those houses, or add ${house} to \`houses\` in ${REPO_SETTINGS_FILE} on ${defaultBranch}`,
-        },
-      }
-    return read
-  }
-
-  /**
-   * The note a bad settings file gets: on the first job of each issue that reads that version of
-   * the file (keyed in Redis like `repoSettingsProblemEffect`'s comment), not on every job.
-   */
-  const settingsNotes = async (rec: JobRecord, read: RepoSettingsRead): Promise<string[]> => {
-    const effect = repoSettingsProblemEffect(read, rec.origin.repo, rec.origin.issue)
-    if (!effect || read.problem === undefined) return []
-    const first = await opts.connection.set(`${prefix}:${effect.key}`, '1', 'EX', SETTINGS_NOTE_TTL_S, 'NX')
-    if (first !== 'OK') return []
-    return [
-      `${REPO_SETTINGS_FILE} was not used: ${read.problem}; the default settings apply until it is fixed (docs/CONFIG.md)`,
-    ]
   }
 
   const worker = new QueueWorker(houseQueueName(house), process_, {
