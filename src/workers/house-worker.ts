@@ -466,54 +466,66 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         fix: `give house ${house} an \`agent:\` in the houses config (docs/AGENTS.md) and restart its worker`,
       })
     const { budget, ...agentDeps } = opts.agent
-    const left = budget ? await budget.left() : Infinity
+    const limits = agentDeps.agent.limits
+    // The job's share of the day's budget is reserved up front, so jobs running at once cannot
+    // together spend more than what is left; what it did not use is given back at the end.
+    const left = budget ? await budget.reserve(limits.maxTokens) : Infinity
     if (left <= 0)
       return plainResult('failure', '', {
         rule: 'agent-budget',
         reason: `house ${house}'s agent has used its daily token budget (${budget?.daily.toLocaleString('en')} tokens); it starts again at 00:00 UTC`,
         fix: `raise houses.${house}.agent.limits.dailyTokenBudget, or \`/retry ${rec.id}\` tomorrow`,
       })
-    const limits = agentDeps.agent.limits
     const proof = read?.settings.proof ?? []
     const proofOn = opts.settings.proofCommands === 'same-user'
     const target = co?.checkout.target
-    const out = await runAgentJob(
-      {
-        ...agentDeps,
-        // A job never spends more than what is left of the day's budget.
-        agent: { ...agentDeps.agent, limits: { ...limits, maxTokens: Math.min(limits.maxTokens, left) } },
-        house,
-        harness,
-        tools: opts.tools,
-        log: jlog,
-        appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
-        storedEvents: () => store.agentEvents(rec.runId),
-        decide: (request, s) => decide(rec, request, s, jlog),
-        showProgress: async (p, seq) => {
-          await store.setAgentSteps(rec.runId, JSON.stringify(p))
-          await jobs.reportProgress(rec, seq)
+    let ran: StoredResult | undefined
+    try {
+      ran = await runAgentJob(
+        {
+          ...agentDeps,
+          // A job never spends more than what is left of the day's budget.
+          agent: { ...agentDeps.agent, limits: { ...limits, maxTokens: Math.min(limits.maxTokens, left) } },
+          house,
+          harness,
+          tools: opts.tools,
+          log: jlog,
+          appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
+          storedEvents: () => store.agentEvents(rec.runId),
+          decide: (request, s) => decide(rec, request, s, jlog),
+          showProgress: async (p, seq) => {
+            await store.setAgentSteps(rec.runId, JSON.stringify(p))
+            await jobs.reportProgress(rec, seq)
+          },
         },
-      },
-      {
-        rec,
-        signal,
-        checkout: co && {
-          path: co.co.path,
-          commit: co.co.commit,
-          repo: rec.origin.repo,
-          baseBranch: defaultBranchOf(co.checkout),
-          ...(target?.kind === 'pull' ? { pull: { number: target.number, baseRef: target.baseRef } } : {}),
+        {
+          rec,
+          signal,
+          checkout: co && {
+            path: co.co.path,
+            commit: co.co.commit,
+            repo: rec.origin.repo,
+            baseBranch: defaultBranchOf(co.checkout),
+            ...(target?.kind === 'pull' ? { pull: { number: target.number, baseRef: target.baseRef } } : {}),
+          },
+          options: executeOptions(rec, co, read, signal),
+          ...(co && proof.length > 0 && proofOn
+            ? { proof: (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog }) }
+            : {}),
+          ...(proof.length > 0 && !proofOn
+            ? { proofUnavailable: 'daemon.workers.proofCommands is off on this worker' }
+            : {}),
+          ...(read?.settings.branchPrefix !== undefined ? { branchPrefix: read.settings.branchPrefix } : {}),
         },
-        options: executeOptions(rec, co, read, signal),
-        ...(co && proof.length > 0 && proofOn
-          ? { proof: (s: AbortSignal) => runProofCommands(co.co.path, proof, { signal: s, log: jlog }) }
-          : {}),
-        ...(proof.length > 0 && !proofOn
-          ? { proofUnavailable: 'daemon.workers.proofCommands is off on this worker' }
-          : {}),
-        ...(read?.settings.branchPrefix !== undefined ? { branchPrefix: read.settings.branchPrefix } : {}),
-      },
-    )
+      )
+    } finally {
+      // Settled even when the run threw, so a reservation is never left standing.
+      if (budget && Number.isFinite(left))
+        await budget
+          .settle(left, ran?.statement?.predicate.agent?.usage.totalTokens ?? 0)
+          .catch((err: unknown) => jlog.warn({ err }, 'tokens not counted'))
+    }
+    const out = ran
     if (co)
       out.checkout = {
         commit: co.co.commit,
