@@ -92,6 +92,8 @@ export const JobRecord = z.object({
    * between the comment and the checkout; the final commit status goes on this one.
    */
   commit: Sha.optional(),
+  /** The run continued local work in its issue workspace: `commit` is that work's (not pushed). */
+  continued: z.boolean().optional(),
   /**
    * What a running agent job waits for a sovereign to decide (an agent's approval request, a
    * write leaving the checkout, the diff of an implementation): `/approve <job>` or `/deny <job>`

@@ -106,6 +106,11 @@ export interface StatusJob {
   checkout: JobCheckout | undefined
   /** The commit the run's checkout is at, once made. */
   commit?: string
+  /**
+   * The run continued local work in its issue workspace (`commit` is that work, not a commit of
+   * the pull request): the verdict goes on the PR's head, saying so, never on the local commit.
+   */
+  continued?: boolean
 }
 
 /**
@@ -143,6 +148,17 @@ export function commitStatusEffects(
   const commitState = commitStateOf(state)
   if (commitState === 'pending')
     return [{ ...common, sha: target.headSha, state: 'pending', description: statusDescription(job, state) }]
+  if (job.continued && job.commit !== undefined && job.commit !== target.headSha) {
+    const text = `${statusDescription(job, state)} on the issue workspace's local work at ${job.commit.slice(0, 12)}`
+    return [
+      {
+        ...common,
+        sha: target.headSha,
+        state: commitState,
+        description: text.slice(0, STATUS_DESCRIPTION_MAX),
+      },
+    ]
+  }
   const ranOn = job.commit ?? target.headSha
   const effects = [{ ...common, sha: ranOn, state: commitState, description: statusDescription(job, state) }]
   if (ranOn !== target.headSha) {

@@ -130,6 +130,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       commandUrl: rec.origin.commentUrl,
       checkout: rec.checkout,
       commit: rec.commit,
+      ...(rec.continued ? { continued: true } : {}),
     }
     for (const s of commitStatusEffects(job, state, ackId)) {
       try {

@@ -368,7 +368,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const co = prepared && 'co' in prepared ? prepared : undefined
     // The commit this run works on, for the reporter's final commit status: it can differ from a
     // pull request's head recorded at enqueue when the branch was force-pushed in between.
-    if (co) await store.transition(rec.id, [], { commit: co.co.commit })
+    if (co)
+      await store.transition(rec.id, [], { commit: co.co.commit, continued: co.co.continued ? true : null })
     const read = co ? await readJobSettings(house, rec, co, signal, jlog) : undefined
     if (read && 'refusal' in read) {
       ran()

@@ -113,6 +113,22 @@ describe('commit status rules', () => {
     // Waiting states always go on the head the comment was written against.
     expect(commitStatusEffects({ ...job, commit: SHA_B }, 'running', 4).map((e) => e.sha)).toEqual([SHA_A])
   })
+
+  it("a run that continued its issue workspace's local work: the verdict on the PR head, saying so", () => {
+    const job = {
+      jobId: 'j1',
+      house: 'bezalel',
+      tool: 'git_status',
+      repo: { owner: 'o', name: 'r' },
+      commandUrl: 'https://g.example/o/r/pulls/2#issuecomment-3',
+      checkout: pullCheckout,
+    }
+    const effects = commitStatusEffects({ ...job, commit: SHA_B, continued: true }, 'success', 4)
+    // Never on the local commit (Gitea does not know it), never an `error` claiming the head moved.
+    expect(effects.map((e) => [e.sha, e.state])).toEqual([[SHA_A, 'success']])
+    expect(effects[0]?.description).toContain("issue workspace's local work")
+    expect(effects[0]?.description).not.toContain('head moved')
+  })
 })
 
 /** Lets a test act just before a status reaches Gitea. */
