@@ -1,30 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  lstatSync,
-  writeFileSync,
-  chmodSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CheckoutError } from '../../src/checkouts/index.js'
 import { git, makeWorld, signal, sourceRepo, type World } from './fixture.js'
+import { filesUnder } from '../helpers/files.js'
 
 const TOKEN = 'uwtok_7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c2e'
-
-/** Every file under `dir` (symlinks not followed). */
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  const walk = (p: string): void => {
-    const st = lstatSync(p)
-    if (st.isDirectory()) for (const n of readdirSync(p)) walk(path.join(p, n))
-    else if (st.isFile()) out.push(p)
-  }
-  if (existsSync(dir)) walk(dir)
-  return out
-}
 
 describe('checkouts and the token', () => {
   let w: World

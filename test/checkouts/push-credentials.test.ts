@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { gitCommit } from '../../src/tools/git/git-commit.js'
@@ -8,19 +8,9 @@ import { gitPush } from '../../src/tools/git/git-push.js'
 import type { ToolContext } from '../../src/tools/tool.js'
 import { toolContext } from '../tools/tool-context.js'
 import { git, makeWorld, signal, sourceRepo, type World } from './fixture.js'
+import { filesUnder } from '../helpers/files.js'
 
 const TOKEN = 'push-token-5f0c2a9e71d4'
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    const s = statSync(p, { throwIfNoEntry: false })
-    if (s?.isDirectory()) out.push(...filesUnder(p))
-    else if (s?.isFile()) out.push(p)
-  }
-  return out
-}
 
 // Issue 12: git_push (and git_pull, ls-remote) from a job's checkout authenticate to the job's own
 // origin with the bot's token, through git's environment only, like the mirror fetch.

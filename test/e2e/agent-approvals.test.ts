@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -10,6 +10,7 @@ import {
 import { startModelDouble, type RunningModelDouble } from '../../src/agents/openai/double/index.js'
 import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
+import { filesUnder } from '../helpers/files.js'
 
 const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HERMES_KEY_ENV = 'UW_E2E_APPROVAL_HERMES_KEY'
@@ -18,17 +19,6 @@ const HERMES_KEY_ENV = 'UW_E2E_APPROVAL_HERMES_KEY'
 function choiceOf(body: unknown): string | undefined {
   const b = typeof body === 'string' ? (JSON.parse(body) as unknown) : body
   return (b as { choice?: string } | null)?.choice
-}
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    const s = statSync(p, { throwIfNoEntry: false })
-    if (s?.isDirectory()) out.push(...filesUnder(p))
-    else if (s?.isFile()) out.push(p)
-  }
-  return out
 }
 
 // Issue 13, §2-3: an agent asking for approval becomes a request in the issue that a sovereign

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -9,21 +9,10 @@ import {
 import { startModelDouble, type RunningModelDouble } from '../../src/agents/openai/double/index.js'
 import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
+import { filesUnder } from '../helpers/files.js'
 
 const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HERMES_KEY_ENV = 'UW_E2E_HERMES_KEY'
-
-/** Every file under a directory (for finding a job's checkout by what the agent wrote). */
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    const s = statSync(p, { throwIfNoEntry: false })
-    if (s?.isDirectory()) out.push(...filesUnder(p))
-    else if (s?.isFile()) out.push(p)
-  }
-  return out
-}
 
 /** The checkout directory a Hermes run was told to work in (its instructions name it). */
 function workDir(instructions: string | undefined): string | undefined {

@@ -1,20 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import path from 'node:path'
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ackState, LoopWorld, until } from './loop-world.js'
+import { filesUnder } from '../helpers/files.js'
 
 const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name)
-    const s = statSync(p, { throwIfNoEntry: false })
-    if (s?.isDirectory()) out.push(...filesUnder(p))
-    else if (s?.isFile()) out.push(p)
-  }
-  return out
-}
 
 const FLOW = [
   '/run file_write path=hello.txt content="hello from bezalel" @bezalel',
