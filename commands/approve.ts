@@ -7,8 +7,11 @@ import { reply } from '../src/commands-core/reply.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 
 export const ApproveArgs = commandInput({
-  positionals: z.array(JobIdArg).length(1, 'name the job to approve, e.g. /approve j0123456789ab'),
-}).transform((i) => ({ job: i.positionals[0] as string }))
+  positionals: z
+    .array(JobIdArg)
+    .min(1, 'name the job to approve, e.g. /approve j0123456789ab')
+    .max(2, 'name the job, and for a running job the request its comment shows: /approve <job> <request>'),
+}).transform((i) => ({ job: i.positionals[0] as string, request: i.positionals[1] }))
 export type ApproveArgs = z.infer<typeof ApproveArgs>
 
 export const approve: CommandSpec<ApproveArgs> = {
@@ -17,10 +20,10 @@ export const approve: CommandSpec<ApproveArgs> = {
   permission: 'sovereign',
   args: ApproveArgs,
   help: {
-    usage: '/approve <job>',
+    usage: '/approve <job> [request]',
     description:
-      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires. A running agent job that waits for a decision (its agent asks to run something, a write that leaves the checkout, or the exact diff an implementation is about to push) is approved the same way: the approval is bound to what the job's comment shows it asks.",
-    examples: ['/approve j0123456789ab'],
+      "Approves a job waiting for approval: only a sovereign of the job's house, and not its requester unless the house allows self-approval. The approval is bound to the job's digest (house, tool, arguments, mode) and expires. A running agent job that waits for a decision (its agent asks to run something, a write that leaves the checkout, or the exact diff an implementation is about to push) is approved the same way, naming the request its comment shows (`/approve <job> <request>`): the approval is bound to that request and what it asks, so an approval meant for an earlier request never approves a later one.",
+    examples: ['/approve j0123456789ab', '/approve j0123456789ab diff-3f2a9c1b7e04'],
   },
   async handle(ctx, args) {
     const found = await findJob(ctx, args.job)
@@ -51,6 +54,18 @@ export const approve: CommandSpec<ApproveArgs> = {
       const refusedNow = approverRefusal(job, by, 'approve')
       if (refusedNow) return [reply(ctx, 'approve', refusedNow)]
       const pending = job.pendingApproval
+      // Bound to the request the approver read: a job that asks something else by now (another
+      // diff, another call) is not approved by an answer meant for an earlier request.
+      if (args.request !== pending.id)
+        return [
+          reply(
+            ctx,
+            'approve',
+            args.request === undefined
+              ? `Job ${codeSpan(job.id)} waits for a decision on ${inlineText(pending.what)}. Name that request to approve it: ${codeSpan(`/approve ${job.id} ${pending.id}`)}.`
+              : `Job ${codeSpan(job.id)} does not wait for request ${codeSpan(args.request)} (any more); it waits for ${inlineText(pending.what)}, request ${codeSpan(pending.id)}. Nothing was approved: read its comment, then ${codeSpan(`/approve ${job.id} ${pending.id}`)} if you agree.`,
+          ),
+        ]
       return [
         { ...effects[0]!, digest: pending.digest },
         reply(

@@ -45,6 +45,8 @@ export type AckStatus =
       agent?: AgentProgress
       /** What the running job waits for a sovereign to decide (`/approve` answers it). */
       decision?: {
+        /** The request's id: `/approve <job> <id>` answers it. */
+        id: string
         what: string
         digest: string
         approvers: readonly string[]
@@ -320,7 +322,7 @@ export function renderAck(job: AckJob, status: AckStatus, opts: { outputCap?: nu
           '',
           `${approvalLine(job, d.approvers, d.allowSelfApproval)} (until ${when(d.expiresAt)}) of: ${inlineText(d.what)} (digest ${codeSpan(d.digest)}). To approve, comment:`,
           '',
-          codeBlock(`/approve ${job.jobId}`),
+          codeBlock(`/approve ${job.jobId} ${d.id}`),
           '',
           `or ${codeSpan(`/deny ${job.jobId} <reason>`)} to refuse it.`,
         )

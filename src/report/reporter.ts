@@ -77,6 +77,7 @@ export function ackBody(
       ...(rec.pendingApproval
         ? {
             decision: {
+              id: rec.pendingApproval.id,
               what: rec.pendingApproval.what,
               digest: rec.pendingApproval.digest,
               approvers: rec.approvers,

@@ -4,15 +4,17 @@ import { taskDiffDigest } from '../harness/approvals/approval.js'
 import type { ExecuteOptions, ExtraProof } from '../harness/harness-options.js'
 import type { ToolResult } from '../harness/tool-result.js'
 import type { Logger } from '../logger.js'
-import type { Evidence } from '../tools/tool.js'
-import { checkoutEnv, runGit } from '../checkouts/checkout-git.js'
+import type { Evidence, ToolContext } from '../tools/tool.js'
+import { git, gitRaw, IGNORE_SUBMODULES, resolveRepo, type CheckedRepo } from '../tools/git/git-repo.js'
 import type { AgentJobDeps, AgentJobRun, Decision, TaskPrompt } from './agent-job-types.js'
 
-/** Runs git in a task's checkout with the hardened environment; stdout, or throws. */
-export async function gitIn(cwd: string, args: string[], signal: AbortSignal): Promise<string> {
-  const r = await runGit(['-C', cwd, ...args], { env: checkoutEnv(undefined, {}), signal })
-  if (r.code !== 0) throw new Error(`git ${args[0]} failed: ${r.stderr.slice(0, 300)}`)
-  return r.stdout
+/**
+ * Runs git in a task's checkout through the git tools' hardened runner (the checkout's config
+ * checked against the data-only allowlist first, and again when it changes); stdout, or throws.
+ */
+export async function gitIn(cwd: string, args: string[], signal: AbortSignal, log: Logger): Promise<string> {
+  const ctx = { signal, house: 'agent', workspaceRoots: [cwd], log } as ToolContext
+  return git(await resolveRepo('.', ctx), args, ctx)
 }
 
 /** What an implementation's tail did. */
@@ -51,7 +53,32 @@ export async function finishImplementation(
       evidence,
       notes,
     }
-  const changes = await gitIn(co.path, ['status', '--porcelain', '--untracked-files=all'], signal)
+  // Every git call here goes through the git tools' hardened runner: the checkout's config is
+  // checked against the data-only allowlist (and again whenever it changes), so an agent that
+  // edited .git/config (a Hermes agent works in the checkout with its own tools) cannot make this
+  // git run a filter, textconv or any other program.
+  const ctx = {
+    signal,
+    house: rec.house,
+    workspaceRoots: [co.path],
+    log: jlog,
+  } as ToolContext
+  let repo: CheckedRepo
+  try {
+    repo = await resolveRepo('.', ctx)
+  } catch (err) {
+    return {
+      status: 'failure',
+      error: {
+        rule: 'implement',
+        reason: `the checkout is no longer a repository the bot may run git in: ${err instanceof Error ? err.message : String(err)}`,
+      },
+      evidence,
+      notes,
+    }
+  }
+  const g = (args: string[], input?: string) => git(repo, args, ctx, input === undefined ? {} : { input })
+  const changes = await g(['status', '--porcelain', '--untracked-files=all', IGNORE_SUBMODULES])
   if (changes.trim().length === 0)
     return {
       status: 'failure',
@@ -94,38 +121,38 @@ export async function finishImplementation(
     notes,
   })
   // The commit's identity, unless the checkout has one: the house, as the bot's agent.
-  const named = await gitIn(co.path, ['config', '--get', 'user.email'], signal).catch(() => '')
+  const named = await g(['config', '--get', 'user.email']).catch(() => '')
   if (named.trim() === '') {
-    await gitIn(co.path, ['config', 'user.name', `${rec.house} (uni-wizard agent)`], signal)
-    await gitIn(co.path, ['config', 'user.email', `${rec.house}@uni-wizard.invalid`], signal)
+    await g(['config', 'user.name', `${rec.house} (uni-wizard agent)`])
+    await g(['config', 'user.email', `${rec.house}@uni-wizard.invalid`])
   }
-  const checkout = await call('git_checkout', { ref: branch, create: true })
-  if (checkout.status !== 'success') return failed('creating the branch', checkout)
-  // The diff is what gets approved, committed and pushed: everything the agent changed, staged.
-  const stagedDiff = async (): Promise<string> => {
-    await gitIn(co.path, ['add', '--all', '--', '.'], signal)
-    const d = await gitIn(
-      co.path,
-      ['diff', '--cached', '--binary', '--no-color', '--no-ext-diff', co.commit],
-      signal,
-    )
-    return createHash('sha256').update(d).digest('hex')
+  // What gets approved, committed and pushed is a snapshot: everything the agent changed, staged,
+  // written as a tree. The commit is made from that tree on the commit the checkout started from
+  // (one commit, none of the agent's own history), so nothing changed later can slip in.
+  const snapshot = async (): Promise<string> => {
+    await g(['add', '--all', '--', '.'])
+    return (await g(['write-tree'])).trim()
   }
-  let diffSha256 = await stagedDiff()
+  let tree = await snapshot()
+  const span = () => `${co.commit}..${tree}`
   let pushOptions: ExecuteOptions = { ...run.options, signal }
   const mode = run.options.mode
   if (deps.harness.needsApproval('git_push', mode) || deps.harness.needsApproval('gitea_create_pr', mode)) {
     // The house asks approval for writes: the push and the pull request wait for a sovereign's
-    // approval of this exact diff; a diff that changes meanwhile needs a new one.
+    // approval of this exact change; a change that differs by the approval needs a new one.
     let approved: Decision | undefined
     for (let round = 0; round < 3 && !approved; round++) {
-      const asked = diffSha256
+      const asked = tree
+      const files = (await g(['diff-tree', '-r', '--name-status', '--no-renames', co.commit, asked]))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
       const d = deps.decide
         ? await deps.decide(
             {
-              id: `diff-${asked.slice(0, 16)}`,
-              what: `pushing branch ${branch} and opening a pull request with the diff sha256:${asked}`,
-              digest: taskDiffDigest(rec.tool, asked),
+              id: `diff-${asked.slice(0, 12)}`,
+              what: `pushing branch ${branch} and opening a pull request with the change from ${co.commit.slice(0, 12)} to tree ${asked.slice(0, 12)} (${files.length} file(s): ${files.slice(0, 20).join(', ').replace(/\t/g, ' ')}${files.length > 20 ? ', …' : ''})`,
+              digest: taskDiffDigest(rec.tool, `${co.commit}..${asked}`),
             },
             signal,
           )
@@ -138,23 +165,21 @@ export async function finishImplementation(
             reason: `the push was not approved${d.by ? ` (denied by @${d.by})` : ''}${d.reason ? `: ${d.reason}` : ''}`,
             fix: `\`/retry ${rec.id}\` to ask again`,
           },
-          diffSha256: asked,
           branch,
           evidence,
           notes,
         }
-      diffSha256 = await stagedDiff()
-      if (diffSha256 === asked) approved = d
+      tree = await snapshot()
+      if (tree === asked) approved = d
       else
         notes.push(
-          `the diff changed after approval was asked (sha256 ${asked.slice(0, 12)}… became ${diffSha256.slice(0, 12)}…); approval was asked again`,
+          `the change differed by the time it was approved (tree ${asked.slice(0, 12)}… became ${tree.slice(0, 12)}…); approval was asked again`,
         )
     }
     if (!approved)
       return {
         status: 'failure',
-        error: { rule: 'approval-denied', reason: 'the diff kept changing while approval was asked' },
-        diffSha256,
+        error: { rule: 'approval-denied', reason: 'the change kept changing while approval was asked' },
         branch,
         evidence,
         notes,
@@ -162,13 +187,39 @@ export async function finishImplementation(
     pushOptions = {
       ...pushOptions,
       approval: approved.approval as never,
-      task: { tool: rec.tool, args: rec.args, diff: diffSha256 },
+      task: { tool: rec.tool, args: rec.args, diff: span() },
     }
   }
-  const message = `${prompt.title.slice(0, 200)} (#${rec.origin.issue})\n\nImplemented by house ${rec.house}'s agent, job ${rec.id}.`
-  const commit = await call('git_commit', { message, paths: ['.'] })
-  if (commit.status !== 'success' && commit.status !== 'unverified') return failed('the commit', commit)
-  const head = (await gitIn(co.path, ['rev-parse', 'HEAD'], signal)).trim()
+  // The signed diff digest: the whole diff, never a cut one.
+  const diffText = await gitRaw(
+    repo,
+    ['diff-tree', '-p', '--binary', '--no-textconv', '--no-ext-diff', '-r', co.commit, tree],
+    ctx,
+  )
+  if (diffText.code !== 0 || diffText.truncatedBytes > 0)
+    return {
+      status: 'failure',
+      error: {
+        rule: 'implement',
+        reason:
+          diffText.code !== 0
+            ? `the diff could not be read: ${diffText.stderr.slice(0, 200)}`
+            : `the change is larger than one diff the bot signs (over ${Math.round(diffText.stdout.length / 1024)} KiB shown; toolSettings.exec.maxOutputBytes)`,
+        fix: 'ask for a smaller change',
+      },
+      branch,
+      evidence,
+      notes,
+    }
+  const diffSha256 = createHash('sha256').update(diffText.stdout).digest('hex')
+  const message = `${prompt.title.slice(0, 200)} (#${rec.origin.issue})\n\nImplemented by house ${rec.house}'s agent, job ${rec.id}.\n`
+  const head = (await g(['commit-tree', tree, '-p', co.commit, '-F', '-'], message)).trim()
+  await g(['update-ref', `refs/heads/${branch}`, head])
+  evidence.push({
+    kind: 'git-commit-tree',
+    summary: `commit ${head.slice(0, 12)} of tree ${tree.slice(0, 12)} on ${co.commit.slice(0, 12)}, as branch ${branch}`,
+    detail: { commit: head, tree, parent: co.commit, branch, diffSha256 },
+  })
   const push = await call('git_push', { branch }, pushOptions)
   if (push.status !== 'success' && push.status !== 'unverified')
     return { ...failed('the push', push), diffSha256 }

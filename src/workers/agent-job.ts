@@ -2,6 +2,7 @@ import { isAbsolute, relative } from 'node:path'
 import { z } from 'zod'
 import type { AgentApprovalDecision, AgentEvent, AgentOutcome } from '../agents/agent-port.js'
 import { toolOffers } from '../agents/openai/tool-offers.js'
+import { codeBlock, codeSpan, inlineText } from '../commands-core/markdown.js'
 import { agentTaskOf, taskWrites, type AgentTaskKind } from '../agents/task-kind.js'
 import type { ExtraProof } from '../harness/harness-options.js'
 import type { ToolResult } from '../harness/tool-result.js'
@@ -134,8 +135,15 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     try {
       diff = await gitIn(
         run.checkout.path,
-        ['diff', '--no-color', '--no-ext-diff', `origin/${run.checkout.pull.baseRef}...HEAD`],
+        [
+          'diff',
+          '--no-color',
+          '--no-ext-diff',
+          '--no-textconv',
+          `origin/${run.checkout.pull.baseRef}...HEAD`,
+        ],
         signal,
+        jlog,
       )
       diff = redact(diff).slice(0, REVIEW_DIFF_CAP)
     } catch (err) {
@@ -177,7 +185,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
       ).slice(0, 900)
       const d = await deps.decide(
         {
-          id: `agent-${req.requestId}`.slice(0, 200),
+          id: `agent-${req.requestId.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 100),
           what,
           digest: digestOf({
             job: rec.id,
@@ -298,7 +306,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     run.options,
   )
   const stored = storedResult(result)
-  const full = runLog.transcript.join('\n')
+  const full = runLog.transcriptText()
   const summary: AgentSummary = {
     backend: deps.agent.backend.kind,
     ...(facts.model !== undefined ? { model: facts.model } : {}),
@@ -338,6 +346,12 @@ function allowedByHouse(deps: AgentJobDeps, t: ToolSpec): boolean {
 }
 
 /** The review's text: the agent's findings, marked as an agent's comment-only review. */
-function reviewBody(answer: string, rec: JobRecord): string {
-  return `${answer}\n\n---\nReview by house **${rec.house}**'s agent (job \`${rec.id}\`): comments only; an agent never approves or merges.`
+export function reviewBody(answer: string, rec: JobRecord): string {
+  // The agent's text is shown inert (in a code block): a PR's author, whose diff the agent read,
+  // must not get the bot to post live markdown (mentions, images that fetch, fake headings).
+  return [
+    `Review by house **${inlineText(rec.house)}**'s agent (job ${codeSpan(rec.id)}): comments only; an agent never approves or merges.`,
+    '',
+    codeBlock(answer, 'text'),
+  ].join('\n')
 }

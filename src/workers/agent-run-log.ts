@@ -21,7 +21,8 @@ export const STEPS_SHOWN = 60
 export class AgentRunLog {
   private readonly hash = createHash('sha256')
   events = 0
-  readonly transcript: string[] = []
+  /** Raw lines: redacted whole when read (`transcriptText`), so a secret streamed in pieces is still caught. */
+  private readonly transcript: string[] = []
   readonly steps: AgentStep[] = []
   private readonly stepIndex = new Map<string, number>()
   private lastMessage: string | undefined
@@ -76,6 +77,11 @@ export class AgentRunLog {
       )
   }
 
+  /** The transcript, redacted as a whole. */
+  transcriptText(): string {
+    return this.deps.redact(this.transcript.join('\n'))
+  }
+
   /** The sha256 of every stored line, in order (each followed by a newline). */
   digest(): string {
     return this.hash.copy().digest('hex')
@@ -97,7 +103,7 @@ export class AgentRunLog {
     return {
       steps: this.steps.slice(-STEPS_SHOWN),
       earlier: Math.max(0, this.steps.length - STEPS_SHOWN),
-      ...(this.lastMessage !== undefined ? { message: this.lastMessage.slice(-500) } : {}),
+      ...(this.lastMessage !== undefined ? { message: this.deps.redact(this.lastMessage).slice(-500) } : {}),
       totalTokens: this.totalTokens,
       updatedAt: new Date(this.now()).toISOString(),
       ...(this.waitingFor !== undefined ? { waitingFor: this.waitingFor } : {}),
@@ -139,7 +145,7 @@ export class AgentRunLog {
           status: 'running',
           ...(e.args !== undefined ? { args: redact(e.args).slice(0, 300) } : {}),
         })
-        t.push(`tool ${e.tool} ${e.args ?? ''}`.trim())
+        t.push(`tool ${e.tool} ${redact(e.args ?? '')}`.trim())
         break
       case 'tool.finished': {
         const i = this.stepIndex.get(e.callId)

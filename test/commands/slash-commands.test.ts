@@ -379,8 +379,8 @@ const cases: Case[] = [
     expected: [eyes, comment('approve_0', 'is **running**, not awaiting approval')],
   },
   {
-    name: 'approving a running agent job binds the approval to what it waits for',
-    event: commentEvent('/approve j1', { author: { login: 'timmy', id: 9 } }),
+    name: 'approving a running agent job binds the approval to the request it waits for',
+    event: commentEvent('/approve j1 diff-1', { author: { login: 'timmy', id: 9 } }),
     state: {
       jobs: [
         job('j1', {
@@ -394,6 +394,29 @@ const cases: Case[] = [
       eyes,
       expect.objectContaining({ type: 'approveJob', jobId: 'j1', by: 'timmy', digest: 'sha256:d1' }),
       comment('approve_0', 'Approved pushing the diff', '`sha256:d1`'),
+    ],
+  },
+  {
+    name: 'an approval of a running job must name its request; another request approves nothing',
+    event: commentEvent('/approve j1 diff-0\n/approve j1', { author: { login: 'timmy', id: 9 } }),
+    state: {
+      jobs: [
+        job('j1', {
+          state: 'running',
+          tool: 'agent.implement',
+          pendingApproval: { id: 'diff-1', what: 'pushing the diff', digest: 'sha256:d1' },
+        }),
+      ],
+    },
+    expected: [
+      eyes,
+      comment(
+        'approve_0',
+        'does not wait for request `diff-0`',
+        'Nothing was approved',
+        '`/approve j1 diff-1`',
+      ),
+      comment('approve_1', 'Name that request to approve it', '`/approve j1 diff-1`'),
     ],
   },
   {

@@ -15,6 +15,13 @@ import { filesUnder } from '../helpers/files.js'
 const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HERMES_KEY_ENV = 'UW_E2E_APPROVAL_HERMES_KEY'
 
+/** The `/approve <job> <request>` line a running job's comment shows. */
+function approveLine(body: string): string {
+  const m = /^\/approve (\S+) (\S+)$/m.exec(body)
+  if (!m) throw new Error(`no /approve line in:\n${body}`)
+  return m[0]
+}
+
 /** The `choice` of an approval answer as the double logged its body (JSON text or parsed). */
 function choiceOf(body: unknown): string | undefined {
   const b = typeof body === 'string' ? (JSON.parse(body) as unknown) : body
@@ -68,7 +75,10 @@ describe('agent approvals, end to end', () => {
   })
 
   /** Starts a task and waits until its comment asks for a decision; returns the job id. */
-  async function untilAsked(body: string, marker: string | RegExp): Promise<{ jobId: string; ack: string }> {
+  async function untilAsked(
+    body: string,
+    marker: string | RegExp,
+  ): Promise<{ jobId: string; ack: string; approve: string }> {
     const c = await world.comment('writer', issue, body)
     const ack = await until(
       `a decision request for ${body}`,
@@ -92,7 +102,7 @@ describe('agent approvals, end to end', () => {
           .join('\n----\n')}`,
       )
     })
-    return { jobId: ackState(ack.body)!.jobId, ack: ack.body }
+    return { jobId: ackState(ack.body)!.jobId, ack: ack.body, approve: approveLine(ack.body) }
   }
   const final = (jobId: string) =>
     until(
@@ -115,9 +125,9 @@ describe('agent approvals, end to end', () => {
       },
       { kind: 'complete' },
     ]
-    const { jobId, ack } = await untilAsked('/ask @ezra may I clean up?', 'the agent asks to run')
+    const { jobId, ack, approve } = await untilAsked('/ask @ezra may I clean up?', 'the agent asks to run')
     expect(ack).toContain('Waiting for approval by @sage')
-    await world.comment('sovereign', issue, `/approve ${jobId}`)
+    await world.comment('sovereign', issue, approve)
     const done = await final(jobId)
     expect(ackState(done.body)?.state, done.body).toBe('success')
     expect(done.body).toContain('deleted.')
@@ -135,9 +145,9 @@ describe('agent approvals, end to end', () => {
       },
       { kind: 'complete' },
     ]
-    const { jobId } = await untilAsked('/ask @ezra install the tool?', 'curl')
+    const { jobId, approve } = await untilAsked('/ask @ezra install the tool?', 'curl')
     // A writer is not a sovereign: their /approve is refused and changes nothing.
-    await world.comment('writer', issue, `/approve ${jobId}`)
+    await world.comment('writer', issue, approve)
     await world.comment('sovereign', issue, `/deny ${jobId} not from a pipe`)
     const done = await final(jobId)
     expect(done.body).toContain('did not run it.')
@@ -145,8 +155,8 @@ describe('agent approvals, end to end', () => {
     expect(answers.map((r) => choiceOf(r.body)).at(-1)).toBe('deny')
   }, 60_000)
 
-  it("an implementation's push waits for approval of its diff; a diff changed after approval needs a new one", async () => {
-    const first = await untilAsked('/implement add a changelog', /with the diff sha256\\?:[0-9a-f]{64}/)
+  it("an implementation's push waits for approval of its change; a change that differs by the approval needs a new one", async () => {
+    const first = await untilAsked('/implement add a changelog', /to tree [0-9a-f]{12}/)
     const digest1 = /digest `(sha256:[0-9a-f]{64})`/.exec(first.ack)?.[1]
     expect(digest1).toBeDefined()
     // Nothing is pushed before the approval.
@@ -159,22 +169,26 @@ describe('agent approvals, end to end', () => {
     )
     expect(changed).toBeDefined()
     writeFileSync(changed!, "# Changes\n\n- changed behind the approver's back\n")
-    await world.comment('sovereign', issue, `/approve ${first.jobId}`)
-    // The worker sees another diff and asks again, with another digest.
+    await world.comment('sovereign', issue, first.approve)
+    // The worker sees another change and asks again, with another digest and request.
     const again = await until(
       'a second request',
       () => {
         const a = world.acks(issue, first.jobId)[0]?.body
         const d = a ? /digest `(sha256:[0-9a-f]{64})`/.exec(a)?.[1] : undefined
-        return d && d !== digest1 ? d : undefined
+        return a && d && d !== digest1 ? a : undefined
       },
       30_000,
     )
-    expect(again).not.toBe(digest1)
-    await world.comment('sovereign', issue, `/approve ${first.jobId}`)
+    // The first approval's line no longer approves anything.
+    await world.comment('sovereign', issue, first.approve)
+    await world.settle()
+    expect(ackState(world.acks(issue, first.jobId)[0]!.body)?.state).toBe('running')
+    await world.comment('sovereign', issue, approveLine(again))
     const done = await final(first.jobId)
     expect(ackState(done.body)?.state, done.body).toBe('success')
-    expect(done.body).toContain('the diff changed after approval was asked')
+    expect(done.body).toContain('the change differed by the time it was approved')
+
     const prs = await world.api('writer').listPullRequests(world.repo, { state: 'open', page: 1, limit: 50 })
     expect(prs).toHaveLength(1)
     // The approval is signed into the result, bound to the diff that was pushed.
