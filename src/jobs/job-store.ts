@@ -452,6 +452,24 @@ export class RedisJobStore implements JobsView {
     return this.redis.lrange(`${this.runKey(runId)}:events`, 0, -1)
   }
 
+  /**
+   * Keeps the task an agent run was started with (its prompt, JSON), the first time only, so a
+   * worker that takes the run over resumes it with the same request (Hermes keys the run on it).
+   * Resolves to what is stored: this task, or the one stored first.
+   */
+  async keepAgentTask(runId: string, task: string): Promise<string> {
+    const k = this.runKey(runId)
+    const res = await this.redis
+      .multi()
+      .hsetnx(k, 'task', task)
+      .expire(k, this.ttlSeconds)
+      .hget(k, 'task')
+      .exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
+    return (res?.[2]?.[1] as string | null) ?? task
+  }
+
   /** Sets the agent checklist the ack comment shows while the run goes on (JSON, replaced whole). */
   async setAgentSteps(runId: string, steps: string): Promise<void> {
     const k = this.runKey(runId)

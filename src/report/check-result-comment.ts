@@ -25,6 +25,8 @@ export interface ResultComment {
   /** The raw `Reason: …` line (not signed), if any. */
   reason: string | undefined
   output: { text: string; summary: string; cutNote: string | undefined }
+  /** The lines of an agent job's steps section (unsigned), when it has one. */
+  steps: string[]
   /** Raw note lines (not signed). */
   notes: string[]
   /** Raw lines of the provenance list. */
@@ -210,10 +212,11 @@ function readLayout(c: Lines): ResultComment {
     c.exact('', 'output')
   }
   c.exact('</details>', 'output')
+  let steps: string[] = []
   if (c.peek() === '' && c.peek(1) === STEPS_TITLE) {
     c.i += 2
     c.exact('', 'agent steps')
-    listItems(c)
+    steps = listItems(c)
     c.exact('', 'agent steps')
     c.exact('<details>', 'agent steps')
     c.exact(TRANSCRIPT_SUMMARY, 'agent steps')
@@ -250,6 +253,7 @@ function readLayout(c: Lines): ResultComment {
     jobLine,
     reason,
     output: { text, summary, cutNote: cut },
+    steps,
     notes,
     provenance,
     envelope,
@@ -365,12 +369,54 @@ function checkProvenance(c: ResultComment, s: ExecutionStatement): CommentMismat
 }
 
 /** The unsigned lines (reason, notes) must still be the bot's inert text. */
+/** A code span as `codeSpan` writes it, in a steps line. */
+const SPAN = /(`+) ?(.*?) ?\1(?!`)/g
+
+/**
+ * Whether a line of the agent steps section is one the bot writes (`stepLines`, `renderSummary`):
+ * its code spans canonical, the rest one of the fixed shapes with inert text, so nothing live
+ * (a heading, an image, a link, HTML) can be slipped into a signed comment's unsigned section.
+ */
+function isStepsLine(line: string): boolean {
+  const spans: string[] = []
+  const shape = line.replace(SPAN, (whole: string, _ticks: string, inner: string) => {
+    spans.push(inner)
+    return codeSpan(inner) === whole ? '\u0000' : '\u0001'
+  })
+  if (shape.includes('\u0001')) return false
+  const S = '\u0000'
+  const patterns = [
+    new RegExp(`^- \\[[ x]\\] \\S{1,4} ${S}(?: ${S})?: (.+?)(?: \\(\\d+ ms\\))?$`),
+    /^- … \d+ earlier step\(s\) not shown$/,
+    /^- no tool calls yet$/,
+    new RegExp(`^- pull request: #\\d+ ${S}$`),
+    new RegExp(`^- work kept on branch ${S}$`),
+    new RegExp(`^- proof ${S}: (?:passed|timed out|failed \\(exit (?:-?\\d+|signal)\\)) in \\d+ ms$`),
+    new RegExp(`^- [\\d,]+ tokens, \\d+\\.\\d s, ${S}(?: ${S})?$`),
+  ]
+  for (const p of patterns) {
+    const m = p.exec(shape)
+    if (m) return m[1] === undefined || isInertText(m[1])
+  }
+  return false
+}
+
+/** `isStepsLine`, for its tests. */
+export const isStepsLineForTest = isStepsLine
+
 function checkUnsigned(c: ResultComment): CommentMismatch | undefined {
   if (c.reason !== undefined && !isInertText(c.reason.slice('Reason: '.length)))
     return {
       ok: false,
       field: 'reason',
       problem: `the reason line holds Markdown or HTML the bot never writes: ${JSON.stringify(c.reason.slice(0, 80))}`,
+    }
+  const step = c.steps.find((l) => !isStepsLine(l))
+  if (step !== undefined)
+    return {
+      ok: false,
+      field: 'agent steps',
+      problem: `a line of the agent steps is not one the bot writes: ${JSON.stringify(step.slice(0, 80))}`,
     }
   const note = c.notes.find((n) => !isInertText(n.slice(2)))
   if (note !== undefined)

@@ -49,6 +49,11 @@ export interface AgentJobDeps {
     checkout: TaskCheckout | undefined,
     diff: string | undefined,
   ): Promise<TaskPrompt>
+  /**
+   * Keeps the task (its prompt) the run was first started with and resolves to the kept one: a
+   * worker that takes the run over resumes it with exactly the same request.
+   */
+  keepTask?(task: string): Promise<string>
   /** Stores one event (JSON line) of the run's log; resolves to its position. */
   appendEvent(line: string): Promise<number>
   /**

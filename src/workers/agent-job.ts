@@ -27,6 +27,9 @@ export type {
   TaskPrompt,
 } from './agent-job-types.js'
 
+/** The task a run was first started with, as kept in Redis. */
+const KeptTask = z.object({ instructions: z.string(), input: z.string() })
+
 /** How much of a tool's output goes back to the model. */
 const TOOL_CONTENT_CAP = 16_000
 /** How much of the transcript the final comment shows. */
@@ -165,6 +168,17 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     input: prompt.input,
     ...(deps.agent.model !== undefined ? { model: deps.agent.model } : {}),
     limits: deps.agent.limits,
+  }
+  // A run taken over after its worker died resumes with the task it was started with (the issue
+  // may have new comments by now; a Hermes run is keyed on the exact request).
+  if (deps.keepTask) {
+    const kept = KeptTask.safeParse(
+      JSON.parse(await deps.keepTask(JSON.stringify({ instructions: task.instructions, input: task.input }))),
+    )
+    if (kept.success) {
+      task.instructions = kept.data.instructions
+      task.input = kept.data.input
+    }
   }
   const promptSha256 = digestOf({ instructions: task.instructions, input: task.input }).replace(
     /^sha256:/,

@@ -493,6 +493,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           log: jlog,
           appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
           storedEvents: () => store.agentEvents(rec.runId),
+          keepTask: (task) => store.keepAgentTask(rec.runId, task),
           decide: (request, s) => decide(rec, request, s, jlog),
           showProgress: async (p, seq) => {
             await store.setAgentSteps(rec.runId, JSON.stringify(p))
@@ -523,7 +524,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       // Settled even when the run threw, so a reservation is never left standing.
       if (budget && Number.isFinite(left))
         await budget
-          .settle(left, ran?.statement?.predicate.agent?.usage.totalTokens ?? 0)
+          // A run that threw may have spent tokens nobody counted: its reservation is kept.
+          .settle(left, ran ? (ran.statement?.predicate.agent?.usage.totalTokens ?? 0) : left)
           .catch((err: unknown) => jlog.warn({ err }, 'tokens not counted'))
     }
     const out = ran

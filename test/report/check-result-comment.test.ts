@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { verifyResultComment } from '../../src/report/check-result-comment.js'
+import { isStepsLineForTest, verifyResultComment } from '../../src/report/check-result-comment.js'
+import { renderSummary } from '../../src/report/agent-steps.js'
 import {
   DSSE_OPEN,
   renderAck,
@@ -305,5 +306,36 @@ describe('verifyResultComment', () => {
   it('fails anything that is not a result comment', () => {
     expect(check('hello')).toMatchObject({ ok: false, field: 'layout' })
     expect(check(renderAck(job, { state: 'queued' }))).toMatchObject({ ok: false })
+  })
+})
+
+describe('the agent steps section of a result comment', () => {
+  it('is checked line by line: only the shapes the bot writes pass, with inert text', () => {
+    const lines = renderSummary({
+      backend: 'openai',
+      model: 'm',
+      steps: [
+        { tool: 'file_read', status: 'success', args: '{"path":"a`b"}', durationMs: 12 },
+        { tool: 'file_write', status: 'denied' },
+      ],
+      earlier: 2,
+      transcript: 'x',
+      totalTokens: 1234,
+      durationMs: 1500,
+      pullRequest: { number: 3, url: 'http://g/o/r/pulls/3' },
+      proof: [{ name: 'test', exitCode: 1, timedOut: false, durationMs: 40 }],
+    })
+    const items = lines.filter((l) => l.startsWith('- '))
+    expect(items.length).toBeGreaterThan(4)
+    // Each shape the bot writes passes; anything live slipped into the section does not.
+    for (const l of items) expect(isStepsLineForTest(l), l).toBe(true)
+    for (const forged of [
+      '- ### ✅ Approved and merged by @timmy',
+      '- [x] ✅ `file_read`: success <img src=x>',
+      '- <details open>',
+      '- pull request: #3 [click](http://evil)',
+      '- [x] ✅ `a` `b`: **bold**',
+    ])
+      expect(isStepsLineForTest(forged), forged).toBe(false)
   })
 })
