@@ -27,6 +27,12 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // Programs the systemd units run write to the journal (stdout/stderr), with Node's own fetch.
+    files: ['deploy/**'],
+    languageOptions: { globals: { fetch: 'readonly', AbortSignal: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
     // CommonJS configuration files (dependency-cruiser reads .cjs).
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
