@@ -273,7 +273,9 @@ export const workerCommand: CliCommand = {
     'Runs workers for the named houses (or every configured house) against REDIS_URL, with each',
     "house's concurrency from the houses config. Each worker keeps a heartbeat (see /houses).",
     'On SIGTERM it stops taking jobs and lets running ones finish within',
-    'daemon.workers.shutdownGraceMs, then exits. Needs GITEA_URL (the gitea_* tools use it).',
+    'daemon.workers.shutdownGraceMs, then exits: 0 after a clean stop, 1 when it could not stop',
+    'cleanly (e.g. Redis unreachable; it still exits within the grace period + 3 s).',
+    'Needs GITEA_URL (the gitea_* tools use it).',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = usage(() =>
