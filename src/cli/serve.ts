@@ -5,6 +5,7 @@ import { ALL_PIECES, startServices, type ServicePieces } from '../daemon/start-s
 import { GiteaJsAdapter } from '../gitea/gitea-js-adapter.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { settleWithin } from '../settle-within.js'
 import { createLogger, type Logger } from '../logger.js'
 import { SANDBOX_LOGINS, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.js'
 import { seedSandboxWorkspace } from '../sandbox/seed-workspace.js'
@@ -62,6 +63,11 @@ function sandboxAgents(file: Config['file'], agentUrl: string | undefined): Conf
     daemon: { ...file.daemon, workers: { ...file.daemon.workers, proofCommands: 'same-user' } },
   }
 }
+
+/** Past the grace period, how long stopping may take before the process exits anyway. */
+export const SHUTDOWN_MARGIN_MS = 3_000
+/** The exit code of a stop that was not clean: running jobs left to be taken over, or a step that timed out. */
+export const EXIT_UNCLEAN_STOP = 1
 
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -155,17 +161,38 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
   }
   if (sandbox) process.stdout.write(sandboxHelp(sandbox, services.httpUrl))
   const signal = await waitForSignal()
-  log.info({ signal }, 'shutting down')
+  const graceMs = running.file.daemon.workers.shutdownGraceMs
+  log.info({ signal, graceMs }, 'shutting down')
   // A second signal while stopping means "now".
   const force = () => process.exit(1)
   process.once('SIGINT', force)
   process.once('SIGTERM', force)
-  await services.stop()
-  await sandbox?.stop()
-  log.info('stopped')
+  // Every step bounds its own wait; this is the backstop for one that does not.
+  const deadlineMs = graceMs + SHUTDOWN_MARGIN_MS
+  const outcome: { clean?: boolean } = {}
+  await settleWithin(
+    services.stop().then((clean) => void (outcome.clean = clean)),
+    deadlineMs,
+  )
+  await settleWithin(sandbox?.stop() ?? Promise.resolve(), SHUTDOWN_MARGIN_MS)
   process.off('SIGINT', force)
   process.off('SIGTERM', force)
-  return 0
+  if (outcome.clean === true) {
+    log.info('stopped')
+    return 0
+  }
+  log.error(
+    {
+      graceMs,
+      reason:
+        outcome.clean === undefined
+          ? `shutdown did not finish within ${deadlineMs} ms`
+          : 'a piece did not stop cleanly (see the warnings above; often Redis unreachable)',
+    },
+    'stopped uncleanly',
+  )
+  // What did not close (a connection retrying a Redis that is gone) would keep the process alive.
+  process.exit(EXIT_UNCLEAN_STOP)
 }
 
 const PIECE_NAMES = ['ingress', 'router', 'reporter', 'workers'] as const
@@ -246,7 +273,9 @@ export const workerCommand: CliCommand = {
     'Runs workers for the named houses (or every configured house) against REDIS_URL, with each',
     "house's concurrency from the houses config. Each worker keeps a heartbeat (see /houses).",
     'On SIGTERM it stops taking jobs and lets running ones finish within',
-    'daemon.workers.shutdownGraceMs, then exits. Needs GITEA_URL (the gitea_* tools use it).',
+    'daemon.workers.shutdownGraceMs, then exits: 0 after a clean stop, 1 when it could not stop',
+    'cleanly (e.g. Redis unreachable; it still exits within the grace period + 3 s).',
+    'Needs GITEA_URL (the gitea_* tools use it).',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = usage(() =>

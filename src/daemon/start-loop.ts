@@ -40,6 +40,7 @@ import { RepoModels } from '../triage/repo-models.js'
 import { routerApprovalSigner, strayHouseKeys } from '../router/router-approvals.js'
 import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
+import { settleWithin } from '../settle-within.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -85,9 +86,19 @@ export interface RunningLoop {
   jobs: BullJobs
   store: RedisJobStore
   workers: RunningHouseWorker[]
-  /** Stops workers (with their grace period), router, reporter, then the connections. */
-  stop(): Promise<void>
+  /**
+   * Stops workers (with their grace period), router, reporter, then the connections. Bounded also
+   * when Redis is unreachable: what comes after the workers shares `STOP_MARGIN_MS`. Resolves true
+   * when every piece stopped cleanly.
+   */
+  stop(): Promise<boolean>
 }
+
+/**
+ * What stopping the router, reporter and connections may take, together, after the workers have
+ * stopped. Their closes wait for Redis (QUIT, a job's end), which may never answer.
+ */
+export const STOP_MARGIN_MS = 1_000
 
 /**
  * What `/triage` does when triage is disabled (`triage.enabled: false`): says so, once per command.
@@ -181,22 +192,51 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const checkouts =
     giteaUrl && checkoutHouses.length > 0 ? checkoutManager(config, file, giteaUrl, log) : undefined
 
-  const stops: { name: string; stop: () => Promise<void> }[] = []
-  const stop = async () => {
+  // A piece's stop resolves false when it did not stop cleanly (the workers say so themselves).
+  const stops: { name: string; stop: () => Promise<boolean | void> }[] = []
+  const stop = async (): Promise<boolean> => {
+    let clean = true
+    let deadline: number | undefined
     for (const s of stops.splice(0).reverse()) {
-      try {
-        await s.stop()
-      } catch (err) {
-        log.error({ err, piece: s.name }, 'stopping failed')
+      // The workers bound their own wait (grace period); the pieces after them share the margin.
+      const bounded = s.name === 'workers'
+      const stopping = s.stop().then(
+        (ok) => ok !== false,
+        (err: unknown) => {
+          log.error({ err, piece: s.name }, 'stopping failed')
+          return false
+        },
+      )
+      if (bounded) {
+        clean = (await stopping) && clean
+        continue
       }
+      deadline ??= Date.now() + STOP_MARGIN_MS
+      const result: { ok?: boolean } = {}
+      await settleWithin(
+        stopping.then((ok) => void (result.ok = ok)),
+        deadline - Date.now(),
+      )
+      if (result.ok === undefined) log.warn({ piece: s.name }, 'did not stop in time (is Redis reachable?)')
+      clean = result.ok === true && clean
     }
+    return clean
   }
   stops.push({
     name: 'connection',
     stop: async () => {
-      await jobs.close()
-      for (const h of harnesses.values()) await h.close()
-      connection.disconnect()
+      try {
+        await settleWithin(
+          (async () => {
+            await jobs.close()
+            for (const h of harnesses.values()) await h.close()
+          })(),
+          STOP_MARGIN_MS,
+        )
+      } finally {
+        // Always: a connection left open keeps reconnecting, and the process alive.
+        connection.disconnect()
+      }
     },
   })
   const workers: RunningHouseWorker[] = []
@@ -343,7 +383,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       stops.push({ name: 'checkout sweep', stop: async () => clearInterval(sweeper) })
     }
     // Workers stop first (they may still report), so they are pushed last.
-    stops.push({ name: 'workers', stop: async () => void (await Promise.all(workers.map((w) => w.close()))) })
+    stops.push({
+      name: 'workers',
+      stop: async () => (await Promise.all(workers.map((w) => w.close()))).every(Boolean),
+    })
   } catch (err) {
     await Promise.all(workers.map((w) => w.close(0)))
     await stop()

@@ -12,12 +12,17 @@ import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
-import { startLoop, type RunningLoop } from './start-loop.js'
+import { settleWithin } from '../settle-within.js'
+import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
+/** Services whose stop is bounded by itself. */
+const SELF_BOUNDED = new Set(['loop', 'redis-server'])
+
 interface Service {
   name: string
-  stop(): Promise<void>
+  /** Resolves false when it stopped, but not cleanly. */
+  stop(): Promise<boolean | void>
 }
 
 /** Which pieces one process runs; several processes (machines) can share one Redis. */
@@ -68,8 +73,11 @@ export interface RunningServices {
   embeddedRedis: boolean
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
-  /** Stops every service, newest first: HTTP, then queues, then the embedded Redis. */
-  stop(): Promise<void>
+  /**
+   * Stops every service, newest first: HTTP, then queues, then the embedded Redis. Bounded also when
+   * Redis is unreachable (see RunningLoop.stop); resolves true when everything stopped cleanly.
+   */
+  stop(): Promise<boolean>
 }
 
 /**
@@ -90,15 +98,32 @@ export async function startServices(
   options: StartServicesOptions,
 ): Promise<RunningServices> {
   const services: Service[] = []
-  const stopAll = async () => {
+  const stopAll = async (): Promise<boolean> => {
+    let clean = true
+    let deadline: number | undefined
     for (const service of services.splice(0).reverse()) {
-      try {
-        await service.stop()
-        log.debug({ service: service.name }, 'stopped')
-      } catch (err) {
-        log.error({ err, service: service.name }, 'stopping a service failed')
+      // The loop (grace period, then STOP_MARGIN_MS) and the embedded redis-server (SIGKILL after
+      // 3 s) bound their own stop; the services between them share a margin.
+      const result: { ok?: boolean } = {}
+      const settled = service.stop().then(
+        (ok) => void (result.ok = ok !== false),
+        (err: unknown) => {
+          log.error({ err, service: service.name }, 'stopping a service failed')
+          result.ok = false
+        },
+      )
+      if (SELF_BOUNDED.has(service.name)) {
+        await settled
+        deadline = undefined
+      } else {
+        deadline ??= Date.now() + STOP_MARGIN_MS
+        await settleWithin(settled, deadline - Date.now())
       }
+      if (result.ok === undefined) log.warn({ service: service.name }, 'did not stop in time')
+      else log.debug({ service: service.name }, 'stopped')
+      clean = result.ok === true && clean
     }
+    return clean
   }
 
   try {

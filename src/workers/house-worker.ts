@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { settleWithin } from '../settle-within.js'
 import { DelayedError, QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { Approval } from '../harness/approvals/approval.js'
@@ -84,10 +85,23 @@ export interface RunningHouseWorker {
   workerId: string
   /**
    * Stops taking jobs, lets running ones finish for `graceMs` (default from settings), then aborts
-   * what is left (those runs end `cancelled`, saying the worker shut down) and closes.
+   * what is left (those runs end `cancelled`, saying the worker shut down) and closes. Bounded also
+   * when Redis is unreachable (BullMQ's close then never ends): at most `graceMs` plus
+   * `ABORT_WAIT_MS` and `UNBEAT_WAIT_MS`, and about `graceMs` with Redis away. Resolves true when
+   * everything closed cleanly.
    */
-  close(graceMs?: number): Promise<void>
+  close(graceMs?: number): Promise<boolean>
 }
+
+/**
+ * After the grace period: how long aborted jobs get to record their end before the worker gives up
+ * (a tool's process group gets SIGTERM, then SIGKILL 2 s later). Not waited when Redis is away.
+ */
+export const ABORT_WAIT_MS = 5_000
+/** How long removing the worker's heartbeat may take (skipped when Redis is not connected). */
+export const UNBEAT_WAIT_MS = 500
+/** How often the shutdown looks whether waiting on is pointless (no job running, Redis gone). */
+const IDLE_POLL_MS = 100
 
 const FINAL: Record<StoredResult['status'], JobState> = {
   success: 'success',
@@ -539,7 +553,17 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     return out
   }
 
-  const worker = new QueueWorker(houseQueueName(house), process_, {
+  // Jobs this worker is running now; the shutdown looks at it.
+  let running = 0
+  const counted = async (job: QueueJob, token?: string, signal?: AbortSignal): Promise<string> => {
+    running++
+    try {
+      return await process_(job, token, signal)
+    } finally {
+      running--
+    }
+  }
+  const worker = new QueueWorker(houseQueueName(house), counted, {
     connection: opts.connection,
     prefix,
     concurrency: opts.concurrency,
@@ -591,20 +615,38 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     async close(graceMs = settings.shutdownGraceMs) {
       shuttingDown = true
       clearInterval(timer)
+      const redisUp = () => opts.connection.status === 'ready'
+      // Stops fetching, waits for the running jobs, then closes BullMQ's connections. With Redis
+      // gone it never resolves (a job's end cannot be recorded, QUIT is never answered), so every
+      // wait on it is bounded, and waiting stops early once no job runs and Redis is away.
       const closing = worker.close()
-      let graceTimer: NodeJS.Timeout | undefined
-      const grace = new Promise<'grace'>((resolve) => {
-        graceTimer = setTimeout(() => resolve('grace'), graceMs)
-      })
-      if ((await Promise.race([closing, grace])) === 'grace') {
-        log.warn({ graceMs }, 'grace period over; aborting running jobs')
-        worker.cancelAllJobs('shutdown')
-        await closing
+      /** Whether `closing` settles within `ms`; stops waiting early once `pointless()` holds. */
+      const closedWithin = async (ms: number, pointless: () => boolean): Promise<boolean> => {
+        let poll: NodeJS.Timeout | undefined
+        const cutOff = new Promise<void>((resolve) => {
+          poll = setInterval(() => pointless() && resolve(), IDLE_POLL_MS)
+        })
+        await settleWithin(Promise.race([closing, cutOff]), ms)
+        clearInterval(poll)
+        return settleWithin(closing, 0)
       }
-      clearTimeout(graceTimer)
+      let closed = await closedWithin(graceMs, () => running === 0 && !redisUp())
+      if (!closed && running > 0) {
+        log.warn({ graceMs, running }, 'grace period over; aborting running jobs')
+        worker.cancelAllJobs('shutdown')
+        // Aborted runs record their end (`cancelled`) unless Redis is away: then nothing can be
+        // recorded, and their locks expire so another worker takes them over.
+        closed = await closedWithin(ABORT_WAIT_MS, () => !redisUp())
+      }
       sub.disconnect()
-      await unbeat(opts.connection, prefix, house, workerId).catch(() => undefined)
-      log.info('house worker stopped')
+      if (redisUp()) await settleWithin(unbeat(opts.connection, prefix, house, workerId), UNBEAT_WAIT_MS)
+      if (closed) log.info('house worker stopped')
+      else
+        log.warn(
+          { redis: redisUp() ? 'connected' : 'unreachable', running },
+          'house worker stopped without closing cleanly: its running jobs are taken over by another worker once their locks expire',
+        )
+      return closed
     },
   }
 }

@@ -117,11 +117,16 @@ export interface LoopWorldOptions {
   git?: boolean
   /** Keep every line the world's logger writes (level debug) in `logLines`, instead of none. */
   captureLogs?: boolean
+  /** A Redis of the test's own (one it stops and starts) instead of the run's shared one. */
+  redisUrl?: string
 }
 
 /** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
 export class LoopWorld {
-  constructor(private readonly options: LoopWorldOptions = {}) {}
+  constructor(private readonly options: LoopWorldOptions = {}) {
+    this.redisUrl = options.redisUrl ?? testRedisUrl()
+    this.redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 })
+  }
 
   readonly dir = mkdtempSync(join(tmpdir(), 'uw-e2e-'))
   readonly prefix = uniquePrefix()
@@ -133,7 +138,8 @@ export class LoopWorld {
   config!: Config
   repo!: RepoRef
   tokens!: Record<Person | 'bot', string>
-  readonly redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  readonly redisUrl: string
+  readonly redis: Redis
   /** Every log line of the loop (router, workers, reporter, checkouts...) with `captureLogs`. */
   readonly logLines: string[] = []
   private events!: Queue
@@ -142,7 +148,7 @@ export class LoopWorld {
   childEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      REDIS_URL: testRedisUrl(),
+      REDIS_URL: this.redisUrl,
       GITEA_URL: this.gitea.url,
       GITEA_TOKEN: this.tokens.bot,
       WEBHOOK_SECRET: SECRET,
@@ -279,7 +285,7 @@ export class LoopWorld {
     await this.gitea?.stop()
     await this.workspace?.server.stop()
     this.redis.disconnect()
-    await cleanupPrefix(this.prefix)
+    await cleanupPrefix(this.prefix, this.redisUrl)
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

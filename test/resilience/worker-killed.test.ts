@@ -56,6 +56,8 @@ function spawnWorker(): ChildProcess {
     {
       env: world.childEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group, so the group kill below also takes whatever it started.
+      detached: true,
     },
   )
   child.stderr?.resume()
@@ -68,8 +70,20 @@ beforeAll(async () => {
   // The main process keeps one ezra worker alive throughout; children come and go.
   await world.start({ ingress: true, router: true, reporter: true, workers: ['ezra'] })
 })
+/** SIGKILLs a child's whole process group (the group is already gone when it exited with it). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // The group is already gone.
+  }
+}
+
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL')
+  const gone = [...children].map((c) => new Promise((r) => c.once('exit', r)))
+  for (const c of children) killGroup(c)
+  await Promise.all(gone)
   await world.stop()
 })
 
@@ -140,7 +154,7 @@ describe('house workers killed with SIGKILL mid-job, 20 times in a row, under lo
           30_000,
         )
         const exited = new Promise((r) => target.child.once('exit', r))
-        target.child.kill('SIGKILL')
+        killGroup(target.child)
         const at = Date.now()
         await exited
         kills.push({ at, jobIds: target.held })
