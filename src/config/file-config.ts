@@ -6,6 +6,7 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { AgentsConfig, routingProblems } from '../houses/house-for-task.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
+import { TelemetryConfig } from '../telemetry/telemetry-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -39,6 +40,8 @@ export const FileConfig = z
     triage: TriageConfig.prefault({}),
     /** Which house takes `/ask`, `/implement`, `/review` without `@house` (src/houses/house-for-task.ts). */
     agents: AgentsConfig.prefault({}),
+    /** The telemetry stream and its SSE endpoint (src/telemetry/telemetry-config.ts, docs/TELEMETRY.md). */
+    telemetry: TelemetryConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

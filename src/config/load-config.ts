@@ -10,6 +10,7 @@ import {
 import { crossCheckEnv, Env, isSecretEnv } from './env.js'
 import { FileConfig } from './file-config.js'
 import { readHouseEnv } from '../houses/house-env.js'
+import { readTelemetryEnv } from '../telemetry/telemetry-config.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
 export interface Config {
@@ -70,10 +71,15 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   fileInput = houseEnv.input
   for (const p of houseEnv.problems)
     problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
+  // `telemetry.tokenEnv`: the stream's bearer token, from the same environment.
+  const telemetryEnv = readTelemetryEnv(fileInput, source)
+  fileInput = telemetryEnv.input
+  for (const p of telemetryEnv.problems)
+    problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
   const file = FileConfig.safeParse(fileInput)
   if (!file.success) {
     // A reference that could not be filled in is already one problem; the schema's echo of it is not another.
-    const unread = new Set(houseEnv.problems.map((p) => `UW_CONFIG ${p.path}`))
+    const unread = new Set([...houseEnv.problems, ...telemetryEnv.problems].map((p) => `UW_CONFIG ${p.path}`))
     problems.push(
       ...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`).filter(
         (p) => !unread.has(p.where),
@@ -91,6 +97,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ...secretValuesIn(fileInput),
       ...fileSecrets,
       ...houseEnv.secrets,
+      ...telemetryEnv.secrets,
     ]
     throw new ConfigError(scrubProblems(problems, secrets))
   }

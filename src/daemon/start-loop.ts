@@ -35,6 +35,8 @@ import { commentKey } from '../effects/idempotency.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import { RedisRateLimiter } from '../router/rate-limit.js'
 import { startReporter } from '../report/reporter.js'
+import { createRedactor } from '../harness/redactor.js'
+import { NO_TELEMETRY, RedisTelemetry } from '../telemetry/index.js'
 import { RedisTriageStore } from '../triage/redis-triage-store.js'
 import { RepoModels } from '../triage/repo-models.js'
 import { routerApprovalSigner, strayHouseKeys } from '../router/router-approvals.js'
@@ -148,6 +150,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     ...config.env.WEBHOOK_SECRET,
     redisPassword(opts.redisUrl),
     ...agentKeys(Object.values(policies)),
+    file.telemetry.token?.reveal(),
   ]
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
@@ -178,6 +181,16 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const signApproval = pieces.router ? routerApprovalSigner({ keys, tools, log }) : undefined
   const stray = pieces.router ? strayHouseKeys(keys, pieces.workers) : undefined
   if (stray) log.warn(stray)
+  // Every event's text passes the same redactor as tool results (docs/TELEMETRY.md).
+  const telemetry = file.telemetry.enabled
+    ? new RedisTelemetry({
+        redis: connection,
+        prefix,
+        retention: file.telemetry,
+        redact: createRedactor(secrets),
+        log: log.child({ component: 'telemetry' }),
+      })
+    : NO_TELEMETRY
   const jobs = new BullJobs({
     connection,
     prefix,
@@ -186,6 +199,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     log,
     reportAttempts: file.daemon.reporter.attempts,
     signApproval,
+    telemetry,
   })
 
   const checkoutHouses = pieces.workers.filter((h) => policies[h]!.workspace === 'checkout')
@@ -250,6 +264,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         ledger: new RedisEffectLedger(connection, prefix),
         settings: file.daemon.reporter,
         log,
+        telemetry,
       })
       stops.push({ name: 'reporter', stop: () => reporter.close() })
     }

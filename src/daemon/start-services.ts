@@ -189,6 +189,13 @@ export async function startServices(
       botLogin,
       checkGitea: options.checkGitea,
       metrics: createIngressMetrics(options.registry ?? new Registry()),
+      telemetry: {
+        token: config.file.telemetry.token,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        keepaliveMs: config.file.telemetry.keepaliveMs,
+        // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
+        connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
+      },
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })

@@ -10,6 +10,8 @@ import type { ApprovalComment, JobRequest } from '../effects/effects.js'
 import { FINAL_STATES, type JobView, type JobsControl, type JobsView } from './jobs.js'
 import { JobRecord, recordFromReply, type JobPatch, type RedisJobStore } from './job-store.js'
 import { WorkspaceLine, type Run } from './workspace-line.js'
+import { NO_TELEMETRY, type TelemetrySink } from '../telemetry/telemetry-sink.js'
+import { jobFinishedEvent, jobRef } from './job-telemetry.js'
 
 /**
  * Data of a job on a `house-<name>` queue: which record and which run of it, and the record's
@@ -69,6 +71,11 @@ export interface BullJobsOptions {
   reportAttempts?: number
   log: Logger
   now?: () => number
+  /**
+   * Where job events go (queued, approval asked, approved, finished), each keyed by job, run and
+   * state so a repeated step appends nothing twice. Default: nowhere.
+   */
+  telemetry?: TelemetrySink
 }
 
 /**
@@ -115,9 +122,11 @@ export class BullJobs implements JobsControl, JobsView {
   private readonly prefix: string
   private readonly now: () => number
   private readonly line: WorkspaceLine
+  readonly telemetry: TelemetrySink
 
   constructor(private readonly opts: BullJobsOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX
+    this.telemetry = opts.telemetry ?? NO_TELEMETRY
     this.now = opts.now ?? Date.now
     this.line = new WorkspaceLine(opts.connection, this.prefix, opts.store)
     for (const house of opts.houses) {
@@ -174,8 +183,40 @@ export class BullJobs implements JobsControl, JobsView {
     // now, the stored record is this one, so it is not read back.
     const current = created ? record : await this.opts.store.getRecord(job.jobId)
     if (!current) throw new Error(`job record ${job.jobId} vanished`)
+    // Emitted on every attempt while the record is in the state (a repeat after a crash emits what
+    // the first attempt may not have), appended once by its key; before the run is on its queue,
+    // so `job.queued` always comes before the worker's `job.started`.
+    await this.emitState(current)
     if (current.state === 'queued' && current.run === 1) await this.addRun(current)
     if (current.state === 'awaiting_approval') await this.scheduleExpiry(current)
+  }
+
+  /** The event of a record's `queued` or `awaiting_approval` state, once per run. */
+  private async emitState(rec: JobRecord): Promise<void> {
+    if (rec.state === 'queued')
+      await this.telemetry.emit(
+        { type: 'job.queued', ...jobRef(rec), mode: rec.mode, requester: rec.requester.login },
+        `${rec.id}.${rec.run}.queued`,
+      )
+    else if (rec.state === 'awaiting_approval')
+      await this.telemetry.emit(
+        {
+          type: 'job.approval_asked',
+          ...jobRef(rec),
+          approvers: rec.approvers,
+          ...(rec.expiresAt ? { expiresAt: rec.expiresAt } : {}),
+        },
+        `${rec.id}.${rec.run}.approval_asked`,
+      )
+  }
+
+  /**
+   * A record's end (its final state, how long its run took, and why: `reason`, else the record's),
+   * once per run. A worker ending a run emits it with its result's reason.
+   */
+  async emitFinished(rec: JobRecord, reason?: string): Promise<void> {
+    if (!FINAL_STATES.has(rec.state)) return
+    await this.telemetry.emit(jobFinishedEvent(rec, this.now(), reason), `${rec.id}.${rec.run}.finished`)
   }
 
   async cancel(jobId: string, by: string, reason: string | undefined): Promise<void> {
@@ -191,6 +232,7 @@ export class BullJobs implements JobsControl, JobsView {
         ?.remove(rec.runId)
         .catch(() => 0)
       await this.report(done)
+      await this.emitFinished(done)
       return
     }
     done = await this.opts.store.transition(jobId, ['running'], { cancelRequestedBy: by })
@@ -206,6 +248,7 @@ export class BullJobs implements JobsControl, JobsView {
     if (rec.retryKeys.includes(key)) {
       // A repeat after a crash between recording the run and what follows it: finish the
       // follow-ups (each is idempotent by its BullMQ id).
+      await this.emitState(rec)
       if (rec.state === 'queued') await this.addRun(rec)
       if (rec.state === 'awaiting_approval') await this.scheduleExpiry(rec)
       if (rec.state === 'queued' || rec.state === 'awaiting_approval') await this.report(rec)
@@ -233,6 +276,7 @@ export class BullJobs implements JobsControl, JobsView {
       cancelRequestedBy: null,
     })
     if (!next) return
+    await this.emitState(next)
     if (next.state === 'queued') await this.addRun(next)
     else await this.scheduleExpiry(next)
     await this.report(next)
@@ -243,6 +287,7 @@ export class BullJobs implements JobsControl, JobsView {
     if (!rec) return
     if (rec.state === 'queued' && rec.approvedBy) {
       // A repeat after a crash between approving and enqueueing (idempotent by BullMQ ids).
+      await this.emitApproved(rec)
       await this.addRun(rec)
       await this.report(rec)
       return
@@ -259,7 +304,10 @@ export class BullJobs implements JobsControl, JobsView {
         finishedAt: this.iso(),
         reason: `the approval request expired at ${rec.expiresAt}; \`/retry ${rec.id}\` asks again`,
       })
-      if (expired) await this.report(expired)
+      if (expired) {
+        await this.report(expired)
+        await this.emitFinished(expired)
+      }
       return
     }
     if (!this.opts.signApproval) throw new Error('this process cannot sign approvals (no approval signer)')
@@ -270,8 +318,18 @@ export class BullJobs implements JobsControl, JobsView {
       approvedBy: { by, at: this.iso() },
     })
     if (!next) return
+    await this.emitApproved(next)
     await this.addRun(next)
     await this.report(next)
+  }
+
+  private async emitApproved(rec: JobRecord): Promise<void> {
+    if (rec.approvedBy)
+      await this.telemetry.emit(
+        { type: 'job.approved', ...jobRef(rec), by: rec.approvedBy.by },
+        `${rec.id}.${rec.run}.approved`,
+      )
+    await this.emitState(rec)
   }
 
   async deny(jobId: string, by: string, reason: string | undefined): Promise<void> {
@@ -286,7 +344,10 @@ export class BullJobs implements JobsControl, JobsView {
       finishedAt: this.iso(),
       reason: `denied by @${by}${reason ? `: ${reason}` : ''}`,
     })
-    if (next) await this.report(next)
+    if (next) {
+      await this.report(next)
+      await this.emitFinished(next)
+    }
   }
 
   /**

@@ -3,6 +3,8 @@ import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-w
 import type { RedisClient } from '../queue/connection.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { markHop } from '../hop-trace.js'
+import { jobFinishedEvent, jobRef } from '../jobs/job-telemetry.js'
+import { NO_TELEMETRY, type TelemetrySink } from '../telemetry/telemetry-sink.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { REPORTS_QUEUE } from '../queue/queue-names.js'
@@ -28,6 +30,8 @@ export interface ReporterOptions {
   settings: DaemonConfig['reporter']
   log: Logger
   now?: () => number
+  /** Where `report.posted` (and the end of an expired approval request) goes. Default: nowhere. */
+  telemetry?: TelemetrySink
 }
 
 function reasonOf(rec: JobRecord, r: StoredResult | undefined): string | undefined {
@@ -121,6 +125,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   const { store, port, ledger, settings } = opts
   const log = opts.log.child({ component: 'reporter' })
   const now = opts.now ?? Date.now
+  const telemetry = opts.telemetry ?? NO_TELEMETRY
 
   const sendStatuses = async (rec: JobRecord, state: JobState, ackId: number): Promise<void> => {
     const job = {
@@ -206,6 +211,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       })
       if (!expired) return 'not expired'
       rec = expired
+      await telemetry.emit(jobFinishedEvent(expired, now()), `${expired.id}.${expired.run}.finished`)
     }
     let ackId = rec.ackCommentId
     if (ackId === undefined) {
@@ -232,6 +238,12 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       else await port.addIssueReaction(rec.origin.repo, rec.origin.issue, reaction)
     }
     await commitStatuses(rec, ackId)
+    // A checklist edit is not a report of a state; a repeated report of one state appends nothing.
+    if (data.data.kind !== 'progress')
+      await telemetry.emit(
+        { type: 'report.posted', ...jobRef(rec), state: rec.state },
+        `${rec.id}.${rec.run}.${rec.state}.reported`,
+      )
     return rec.state
   }
 

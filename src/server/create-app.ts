@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { EventsProducer } from '../queue/events-producer.js'
 import type { IngressMetrics } from './ingress-metrics.js'
 import { handleWebhook } from './webhook-handler.js'
+import { telemetryStream, type TelemetryStreamDeps } from './telemetry-stream.js'
 
 /** A dependency `/ready` checks: resolves when reachable, throws with the reason when not. */
 export type ReadinessCheck = () => Promise<void>
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** Gitea reachability for `/ready`. */
   checkGitea: ReadinessCheck
   metrics: IngressMetrics
+  /** `GET /telemetry/stream` (docs/TELEMETRY.md); without it, or without a token, the route answers 404. */
+  telemetry?: Omit<TelemetryStreamDeps, 'log'>
   /** Upper bound on each readiness check. Default 2000 ms. */
   readyTimeoutMs?: number
 }
@@ -45,7 +48,8 @@ async function within(check: () => Promise<unknown>, ms: number): Promise<string
 }
 
 /**
- * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /metrics`.
+ * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /metrics`,
+ * `GET /telemetry/stream`.
  * Serve it with `listen(app, ...)` or @hono/node-server.
  *
  * @example
@@ -95,6 +99,8 @@ export function createApp(deps: AppDeps): Hono {
     const body = await deps.metrics.registry.metrics()
     return c.body(body, 200, { 'content-type': deps.metrics.registry.contentType })
   })
+
+  app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((err, c) => {

@@ -1,4 +1,4 @@
-import type { AgentBackend, AgentLimits } from '../agents/agent-port.js'
+import type { AgentBackend, AgentEvent, AgentLimits } from '../agents/agent-port.js'
 import type { AgentTaskKind } from '../agents/task-kind.js'
 import type { Harness } from '../harness/harness.js'
 import type { ExecuteOptions, ExtraProof } from '../harness/harness-options.js'
@@ -56,6 +56,8 @@ export interface AgentJobDeps {
   keepTask?(task: string): Promise<string>
   /** Stores one event (JSON line) of the run's log; resolves to its position. */
   appendEvent(line: string): Promise<number>
+  /** Telemetry of each stored event (`seq`: its position in the run's log); never throws. */
+  emitEvent?(e: AgentEvent, seq: number): Promise<void>
   /**
    * The events already in the run's log: those a worker that died mid-run stored before this one
    * took the job over. The log and its signed digest go on from them instead of starting again.

@@ -75,6 +75,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     progressMs: deps.progressMs,
     log: jlog,
     now,
+    ...(deps.emitEvent ? { emit: deps.emitEvent } : {}),
   })
   const earlier = (await deps.storedEvents?.()) ?? []
   runLog.resume(earlier)

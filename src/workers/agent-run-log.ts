@@ -40,6 +40,8 @@ export class AgentRunLog {
       progressMs: number
       log: Logger
       now?: () => number
+      /** Telemetry of each event as it is stored, with its position in the run's log (never throws). */
+      emit?: (e: AgentEvent, seq: number) => Promise<void>
     },
   ) {}
 
@@ -51,8 +53,10 @@ export class AgentRunLog {
   async record(e: AgentEvent): Promise<void> {
     const line = this.deps.redact(JSON.stringify(e))
     this.hash.update(`${line}\n`)
+    const seq = this.events
     this.events += 1
     await this.deps.appendEvent(line)
+    await this.deps.emit?.(e, seq)
     this.apply(e)
     this.changed()
   }

@@ -9,12 +9,22 @@ function keys(prefix: string, house: string) {
   }
 }
 
+/** What one beat changed in the house's set of live workers (for telemetry). */
+export interface BeatChange {
+  /** This worker was not in the set: it started, or came back after its heartbeat expired. */
+  gained: boolean
+  /** Other workers whose heartbeat expired, with the time it did; each is seen by one beat only. */
+  lost: { worker: string; expiredAt: number }[]
+}
+
 /**
  * Writes a worker's heartbeat: a key `<prefix>:hb:<house>:<worker>` that lives `ttlMs`, and the
- * worker's id in the house's set (scored by expiry) so readers can find the keys.
+ * worker's id in the house's set (scored by expiry) so readers can find the keys. The expired
+ * ids it removes from the set are read in the same MULTI, so a lost worker is reported by the one
+ * beat that removed it.
  *
  * @example
- *   await beat(redis, '{uw}', 'bezalel', 'host-1:4242', 15_000)
+ *   const { gained, lost } = await beat(redis, '{uw}', 'bezalel', 'host-1:4242', 15_000)
  */
 export async function beat(
   redis: RedisClient,
@@ -23,26 +33,38 @@ export async function beat(
   workerId: string,
   ttlMs: number,
   now = Date.now(),
-): Promise<void> {
+): Promise<BeatChange> {
   const k = keys(prefix, house)
-  await redis
+  const replies = await redis
     .multi()
     .set(k.worker(workerId), String(now), 'PX', ttlMs)
     .set(k.last, String(now))
-    .zadd(k.set, now + ttlMs, workerId)
+    .zrangebyscore(k.set, '-inf', now, 'WITHSCORES')
     .zremrangebyscore(k.set, '-inf', now)
+    .zadd(k.set, now + ttlMs, workerId)
     .exec()
+  const expired = (replies?.[2]?.[1] ?? []) as string[]
+  const lost: BeatChange['lost'] = []
+  for (let i = 0; i + 1 < expired.length; i += 2)
+    lost.push({ worker: expired[i] as string, expiredAt: Number(expired[i + 1]) })
+  // ZADD answers 1 for a member it added; this worker's own expired entry was just removed above.
+  return { gained: replies?.[4]?.[1] === 1, lost }
 }
 
-/** Removes a worker's heartbeat at a clean exit, so `/houses` does not count it for a TTL. */
+/**
+ * Removes a worker's heartbeat at a clean exit, so `/houses` does not count it for a TTL; resolves
+ * to whether it was still counted.
+ */
 export async function unbeat(
   redis: RedisClient,
   prefix: string,
   house: string,
   workerId: string,
-): Promise<void> {
+): Promise<boolean> {
   const k = keys(prefix, house)
-  await redis.multi().del(k.worker(workerId)).zrem(k.set, workerId).exec()
+  const replies = await redis.multi().del(k.worker(workerId)).zrem(k.set, workerId).exec()
+  // Whether it was still in the set (an expired one was already reported lost by another beat).
+  return replies?.[1]?.[1] === 1
 }
 
 /**

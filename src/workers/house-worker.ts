@@ -27,6 +27,8 @@ import { runAgentJob, type AgentJobDeps } from './agent-job.js'
 import { defaultBranchOf, readJobSettings, settingsNotes } from './job-settings.js'
 import { decisionWaiter } from './decisions.js'
 import type { TokenBudget } from './token-budget.js'
+import { jobRef } from '../jobs/job-telemetry.js'
+import { agentTelemetry } from './agent-telemetry.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -59,7 +61,7 @@ export interface HouseWorkerOptions {
    */
   agent?: Omit<
     AgentJobDeps,
-    'house' | 'harness' | 'tools' | 'appendEvent' | 'storedEvents' | 'showProgress' | 'log'
+    'house' | 'harness' | 'tools' | 'appendEvent' | 'storedEvents' | 'showProgress' | 'log' | 'emitEvent'
   > & {
     /** The house's daily token budget; a job started with none left fails saying so. */
     budget?: TokenBudget
@@ -152,14 +154,38 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason },
       JSON.stringify(result),
     )
+    const why = result.error?.reason ?? reason ?? undefined
     if (ended) {
       markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
+      await jobs.emitFinished(ended, why)
       return
     }
     // Already final: a repeat after a lost reply, or another worker or a person ended it first.
     // Reporting again is safe: the report is keyed by run and state, and the edit is the same text.
     const now = await store.getRecord(rec.id)
-    if (now && now.runId === rec.runId && FINAL_STATES.has(now.state)) await jobs.report(now)
+    if (now && now.runId === rec.runId && FINAL_STATES.has(now.state)) {
+      await jobs.report(now)
+      await jobs.emitFinished(now, why)
+    }
+  }
+
+  /** The proof commands a run's statement records, one `proof.result` each (once per run and name). */
+  const emitProof = async (rec: JobRecord, result: StoredResult): Promise<void> => {
+    for (const p of result.statement?.predicate.proof ?? []) {
+      const d = p.detail
+      await jobs.telemetry.emit(
+        {
+          type: 'proof.result',
+          ...jobRef(rec),
+          name: d.name,
+          passed: d.exitCode === 0 && !d.timedOut && d.signal === null,
+          exitCode: d.exitCode,
+          timedOut: d.timedOut,
+          durationMs: d.durationMs,
+        },
+        `${rec.id}.${rec.run}.proof.${d.name}`,
+      )
+    }
   }
 
   /**
@@ -179,7 +205,10 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     if (rec.state !== 'queued' && rec.state !== 'running') {
       // A crash between the final transition and queueing its report would otherwise leave the
       // comment saying "running" forever; the report is keyed, so sending it again is harmless.
-      if (FINAL_STATES.has(rec.state)) await jobs.report(rec)
+      if (FINAL_STATES.has(rec.state)) {
+        await jobs.report(rec)
+        await jobs.emitFinished(rec)
+      }
       return `already ${rec.state}`
     }
     if (progress.result !== undefined) {
@@ -321,6 +350,15 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       ? rec
       : await startOtherwise(rec, picked.progress, tool, jlog, data.runId, startedAt)
     if (typeof running === 'string') return running
+    await jobs.telemetry.emit(
+      {
+        type: 'job.started',
+        ...jobRef(running),
+        worker: workerId,
+        waitMs: Math.max(0, Date.parse(startedAt) - Date.parse(running.createdAt)),
+      },
+      `${running.id}.${running.run}.started`,
+    )
     // The ack says "running" only for a run that takes a while: a fast one goes from "queued"
     // straight to its result, saving a report and a Gitea edit per job. 0 reports at once.
     let runningReport: NodeJS.Timeout | undefined
@@ -396,12 +434,14 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       const stored = await runAgent(rec, co, read, signal ?? new AbortController().signal, jlog)
       ran()
       stored.notes.push(...notes)
+      await emitProof(rec, stored)
       await finish(rec, stored)
       return stored.status
     }
     const proofCommands = co && harness.policy.proofRequired && proof.length > 0
     jlog.info({ checkout: co?.co.path }, 'running')
     markHop('worker.toolStart', rec.origin.deliveryId)
+    await jobs.telemetry.emit({ type: 'tool.started', ...jobRef(rec) }, `${rec.id}.${rec.run}.tool.started`)
     const result = await harness.execute(rec.tool, toolArgs(tool, rec.args), {
       ...executeOptions(rec, co, read, signal),
       ...(proofCommands && {
@@ -417,6 +457,16 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       }),
     })
     markHop('worker.toolEnd', rec.origin.deliveryId)
+    await jobs.telemetry.emit(
+      {
+        type: 'tool.finished',
+        ...jobRef(rec),
+        status: result.status,
+        durationMs: result.durationMs,
+        attempts: result.attempts,
+      },
+      `${rec.id}.${rec.run}.tool.finished`,
+    )
     ran()
     jlog.info({ status: result.status, durationMs: result.durationMs, commit: co?.co.commit }, 'finished')
     const stored = storedResult(result)
@@ -428,6 +478,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         target: targetText(co.checkout.target),
         ...(co.co.note ? { note: co.co.note } : {}),
       }
+    await emitProof(rec, stored)
     await finish(rec, stored)
     return result.status
   }
@@ -506,6 +557,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           tools: opts.tools,
           log: jlog,
           appendEvent: (line) => store.appendAgentEvent(rec.runId, line),
+          emitEvent: agentTelemetry(jobs.telemetry, rec, (t) => harness.redactText(t)),
           storedEvents: () => store.agentEvents(rec.runId),
           keepTask: (task) => store.keepAgentTask(rec.runId, task),
           decide: (request, s) => decide(rec, request, s, jlog),
@@ -597,10 +649,18 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   await sub.subscribe(cancelChannel(prefix))
 
   const ttl = settings.heartbeatMs * 3
-  const heartbeat = () =>
-    beat(opts.connection, prefix, house, workerId, ttl).catch((err: unknown) =>
-      log.warn({ err }, 'heartbeat failed'),
-    )
+  // Gained and lost workers are seen by one beat each (the beat's MULTI), so each is emitted once.
+  const heartbeat = async () => {
+    try {
+      const change = await beat(opts.connection, prefix, house, workerId, ttl)
+      for (const l of change.lost)
+        await jobs.telemetry.emit({ type: 'house.heartbeat_lost', house, worker: l.worker, why: 'expired' })
+      if (change.gained)
+        await jobs.telemetry.emit({ type: 'house.heartbeat_gained', house, worker: workerId })
+    } catch (err) {
+      log.warn({ err }, 'heartbeat failed')
+    }
+  }
   await heartbeat()
   const timer = setInterval(() => void heartbeat(), settings.heartbeatMs)
   timer.unref()
@@ -639,7 +699,23 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         closed = await closedWithin(ABORT_WAIT_MS, () => !redisUp())
       }
       sub.disconnect()
-      if (redisUp()) await settleWithin(unbeat(opts.connection, prefix, house, workerId), UNBEAT_WAIT_MS)
+      if (redisUp()) {
+        let gone = false
+        await settleWithin(
+          unbeat(opts.connection, prefix, house, workerId).then(
+            (removed) => {
+              gone = removed
+            },
+            () => undefined,
+          ),
+          UNBEAT_WAIT_MS,
+        )
+        if (gone)
+          await settleWithin(
+            jobs.telemetry.emit({ type: 'house.heartbeat_lost', house, worker: workerId, why: 'stopped' }),
+            UNBEAT_WAIT_MS,
+          )
+      }
       if (closed) log.info('house worker stopped')
       else
         log.warn(
