@@ -54,6 +54,11 @@ export interface AgentJobDeps {
    * worker that takes the run over resumes it with exactly the same request.
    */
   keepTask?(task: string): Promise<string>
+  /**
+   * Counts the run's tokens so far (its running total) into the house's daily budget; resolves to
+   * why the run must stop when the budget is spent.
+   */
+  spend?(totalTokens: number): Promise<string | undefined>
   /** Stores one event (JSON line) of the run's log; resolves to its position. */
   appendEvent(line: string): Promise<number>
   /** Telemetry of each stored event (`seq`: its position in the run's log); never throws. */

@@ -185,9 +185,20 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     /^sha256:/,
     '',
   )
+  // The house's daily budget, counted as usage is reported: a spent budget stops the run.
+  const budgetStop = new AbortController()
+  let overBudget: string | undefined
+  const runSignal = AbortSignal.any([signal, budgetStop.signal])
+  const onEvent = async (e: AgentEvent): Promise<void> => {
+    await runLog.record(e)
+    if (e.kind === 'usage' && deps.spend && overBudget === undefined) {
+      overBudget = await deps.spend(e.usage.totalTokens).catch(() => undefined)
+      if (overBudget !== undefined) budgetStop.abort()
+    }
+  }
   const ctx = {
-    signal,
-    onEvent: (e: AgentEvent) => runLog.record(e),
+    signal: runSignal,
+    onEvent,
     // The agent's own approval requests (Hermes runs its tools on its machine) go to a sovereign.
     askApproval: async (req: {
       requestId: string
@@ -232,7 +243,14 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
   const answer = redact(outcome.answer ?? '')
   let status: ToolResult['status'] = 'success'
   let error: { rule: string; reason: string; fix?: string } | undefined
-  if (outcome.status !== 'completed') {
+  if (overBudget !== undefined && !signal.aborted) {
+    status = 'failure'
+    error = {
+      rule: 'agent-budget',
+      reason: overBudget,
+      fix: `\`/retry ${rec.id}\` tomorrow, or raise the house's dailyTokenBudget`,
+    }
+  } else if (outcome.status !== 'completed') {
     status = outcome.status === 'cancelled' ? 'cancelled' : outcome.status === 'limit' ? 'timeout' : 'failure'
     error = {
       rule: outcome.status === 'limit' ? 'agent-limit' : `agent-${outcome.status}`,

@@ -533,9 +533,10 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       })
     const { budget, ...agentDeps } = opts.agent
     const limits = agentDeps.agent.limits
-    // The job's share of the day's budget is reserved up front, so jobs running at once cannot
-    // together spend more than what is left; what it did not use is given back at the end.
-    const left = budget ? await budget.reserve(limits.maxTokens) : Infinity
+    // Tokens are counted into the day's budget as the run reports them (every worker of the house
+    // shares it in Redis); a run that finds the budget spent is stopped and fails saying so. Jobs
+    // running at once can overshoot by at most the turn each is in.
+    const left = budget ? await budget.left() : Infinity
     if (left <= 0)
       return plainResult('failure', '', {
         rule: 'agent-budget',
@@ -545,6 +546,12 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const proof = read?.settings.proof ?? []
     const proofOn = opts.settings.proofCommands === 'same-user'
     const target = co?.checkout.target
+    let counted = 0
+    const count = async (total: number): Promise<void> => {
+      const delta = total - counted
+      counted = Math.max(counted, total)
+      if (budget && delta > 0) await budget.spend(delta)
+    }
     let ran: StoredResult | undefined
     try {
       ran = await runAgentJob(
@@ -560,6 +567,14 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           emitEvent: agentTelemetry(jobs.telemetry, rec, (t) => harness.redactText(t)),
           storedEvents: () => store.agentEvents(rec.runId),
           keepTask: (task) => store.keepAgentTask(rec.runId, task),
+          ...(budget && {
+            spend: async (total: number) => {
+              await count(total)
+              return (await budget.left()) <= 0
+                ? `house ${house}'s agent used its daily token budget (${budget.daily.toLocaleString('en')} tokens) during this run; it starts again at 00:00 UTC`
+                : undefined
+            },
+          }),
           decide: (request, s) => decide(rec, request, s, jlog),
           showProgress: async (p, seq) => {
             await store.setAgentSteps(rec.runId, JSON.stringify(p))
@@ -587,12 +602,11 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
         },
       )
     } finally {
-      // Settled even when the run threw, so a reservation is never left standing.
-      if (budget && Number.isFinite(left))
-        await budget
-          // A run that threw may have spent tokens nobody counted: its reservation is kept.
-          .settle(left, ran ? (ran.statement?.predicate.agent?.usage.totalTokens ?? 0) : left)
-          .catch((err: unknown) => jlog.warn({ err }, 'tokens not counted'))
+      // What the run used beyond what its usage events counted (a backend that reports only at
+      // the end), also when it threw.
+      await count(ran?.statement?.predicate.agent?.usage.totalTokens ?? counted).catch((err: unknown) =>
+        jlog.warn({ err }, 'tokens not counted'),
+      )
     }
     const out = ran
     if (co)

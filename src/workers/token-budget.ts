@@ -6,8 +6,8 @@ import type { RedisClient } from '../queue/connection.js'
  *
  * @example
  *   const budget = new TokenBudget(redis, '{uw}', 'bezalel', 2_000_000)
- *   const granted = await budget.reserve(200_000) // 0: over budget
- *   await budget.settle(granted, usage.totalTokens)
+ *   if ((await budget.left()) <= 0) fail('over budget')
+ *   await budget.spend(usageDelta) // as the run reports usage
  */
 export class TokenBudget {
   constructor(
@@ -30,30 +30,6 @@ export class TokenBudget {
   /** Tokens left today (0 or less: over budget). */
   async left(): Promise<number> {
     return this.daily - (await this.used())
-  }
-
-  /**
-   * Reserves up to `want` tokens of what is left today (atomically: jobs starting at once never
-   * get more than is left between them). Resolves to what was granted (0: nothing left).
-   */
-  async reserve(want: number): Promise<number> {
-    const k = this.key()
-    const after = Number(await this.redis.incrby(k, want))
-    await this.redis.expire(k, 2 * 86_400)
-    const before = after - want
-    if (before >= this.daily) {
-      await this.redis.decrby(k, want)
-      return 0
-    }
-    const over = Math.max(0, after - this.daily)
-    if (over > 0) await this.redis.decrby(k, over)
-    return want - over
-  }
-
-  /** Settles a reservation: counts `used` instead of the `reserved` tokens. */
-  async settle(reserved: number, used: number): Promise<void> {
-    const delta = Math.round(used) - reserved
-    if (delta !== 0) await this.redis.incrby(this.key(), delta)
   }
 
   async spend(tokens: number): Promise<void> {

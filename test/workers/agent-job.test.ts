@@ -75,7 +75,10 @@ function record(tool: string, text: string): JobRecord {
   })
 }
 
-function world(backend: AgentBackend, opts: { progressMs?: number } = {}) {
+function world(
+  backend: AgentBackend,
+  opts: { progressMs?: number; spend?: (total: number) => Promise<string | undefined> } = {},
+) {
   const dir = tmp()
   const checkout = join(dir, 'checkout')
   execFileSync('git', ['init', '-q', '-b', 'main', checkout])
@@ -109,6 +112,7 @@ function world(backend: AgentBackend, opts: { progressMs?: number } = {}) {
       shown.push(p)
     },
     progressMs: opts.progressMs ?? 20,
+    ...(opts.spend ? { spend: opts.spend } : {}),
     log: pino({ level: 'silent' }),
   }
   const run = (rec: JobRecord) =>
@@ -235,6 +239,25 @@ describe('runAgentJob: /ask', () => {
     expect(backend.tasks.map((t) => t.key)).toEqual(['uw-j0123456789ab', 'uw-j0123456789ab.2'])
     expect(stored.status).toBe('success')
     expect(stored.notes.join(' ')).toContain('interrupted')
+  })
+})
+
+describe('runAgentJob: the daily token budget', () => {
+  it('a run that finds the budget spent is stopped and fails saying so', async () => {
+    let aborted = false
+    const backend = new Scripted(async (_task, ctx) => {
+      ctx.signal.addEventListener('abort', () => (aborted = true))
+      await ctx.onEvent({ kind: 'usage', at: Date.now(), usage })
+      // A loop stops at its next turn when its signal is aborted.
+      return ctx.signal.aborted
+        ? { status: 'cancelled', error: 'stopped', usage, turns: 1 }
+        : { status: 'completed', answer: 'done', usage, turns: 1 }
+    })
+    const w = world(backend, { spend: async (total) => (total >= 100 ? 'the budget is spent' : undefined) })
+    const stored = await w.run(record('agent.ask', 'q'))
+    expect(aborted).toBe(true)
+    expect(stored.status).toBe('failure')
+    expect(stored.error).toMatchObject({ rule: 'agent-budget', reason: 'the budget is spent' })
   })
 })
 
