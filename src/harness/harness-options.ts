@@ -135,6 +135,8 @@ export interface ExecuteOptions {
 export interface ExtraProof {
   passed: boolean
   evidence: NonNullable<ExecutionPredicate['proof']>
+  /** The commands' output (its end), for people; not signed (the evidence has its digests). */
+  output?: string
 }
 
 /** One call of `executeMany`. */

@@ -14,7 +14,12 @@ export interface ProofRun {
   /** True when every command exited 0 (an empty list passes). */
   passed: boolean
   evidence: ProofEvidence[]
+  /** The end of each command's output (stdout, then stderr), for people; its digests are the evidence. */
+  output?: string
 }
+
+/** How much of each proof command's output is kept for the job's comment. */
+const OUTPUT_TAIL = 4000
 
 export interface RunProofOptions {
   /** The job's cancellation: aborting stops the current command (its whole tree) and rejects. */
@@ -64,6 +69,7 @@ export async function runProofCommands(
   opts: RunProofOptions,
 ): Promise<ProofRun> {
   const evidence: ProofEvidence[] = []
+  const outputs: string[] = []
   for (const cmd of proof) {
     const home = mkdtempSync(join(tmpdir(), 'uw-proof-home-'))
     const timeout = new AbortController()
@@ -108,6 +114,10 @@ export async function runProofCommands(
       ? `proof ${cmd.name}: timed out after ${cmd.timeoutMs} ms`
       : `proof ${cmd.name}: ${ok ? 'passed' : 'failed'} (exit ${exitCode ?? `signal ${sig ?? 'none'}`})`
     opts.log.info({ proof: cmd.name, exitCode, timedOut, durationMs }, summary)
+    const both = `${stdout}${stdout && stderr ? '\n' : ''}${stderr}`
+    outputs.push(
+      `$ ${cmd.argv.join(' ')}   # ${summary}\n${both.length > OUTPUT_TAIL ? `[... ${both.length - OUTPUT_TAIL} characters before]\n${both.slice(-OUTPUT_TAIL)}` : both}`,
+    )
     evidence.push({
       kind: 'proof-command',
       summary,
@@ -123,5 +133,9 @@ export async function runProofCommands(
       },
     })
   }
-  return { passed: evidence.every((e) => e.detail.exitCode === 0 && !e.detail.timedOut), evidence }
+  return {
+    passed: evidence.every((e) => e.detail.exitCode === 0 && !e.detail.timedOut),
+    evidence,
+    output: outputs.join('\n'),
+  }
 }

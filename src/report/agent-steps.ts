@@ -42,6 +42,8 @@ export const AgentSummary = z.object({
   pullRequest: z.object({ number: z.number().int().positive(), url: z.string() }).optional(),
   /** The branch that holds the work when no pull request was opened (proof failed). */
   branch: z.string().optional(),
+  /** The proof commands' output (its end), shown folded when the proof did not pass. */
+  proofOutput: z.string().optional(),
   /** The proof commands' table rows. */
   proof: z
     .array(
@@ -58,6 +60,8 @@ export type AgentSummary = z.infer<typeof AgentSummary>
 
 /** The first line of the steps section; `readResultComment` knows it. */
 export const STEPS_TITLE = '**Agent steps** (not signed; the signed event log digest covers them)'
+/** The `<summary>` of the folded proof output. */
+export const PROOF_OUTPUT_SUMMARY = '<summary>Proof output (not signed; its digests are)</summary>'
 /** The `<summary>` of the folded transcript. */
 export const TRANSCRIPT_SUMMARY =
   '<summary>Transcript (not signed; the signed event log digest covers it)</summary>'
@@ -115,5 +119,7 @@ export function renderSummary(a: AgentSummary): string[] {
     `- ${a.totalTokens.toLocaleString('en')} tokens, ${(a.durationMs / 1000).toFixed(1)} s, ${codeSpan(a.backend)}${a.model ? ` ${codeSpan(a.model)}` : ''}`,
   )
   lines.push('', '<details>', TRANSCRIPT_SUMMARY, '', codeBlock(a.transcript, 'text'), '', '</details>')
+  if (a.proofOutput !== undefined)
+    lines.push('', '<details>', PROOF_OUTPUT_SUMMARY, '', codeBlock(a.proofOutput, 'text'), '', '</details>')
   return lines
 }

@@ -15,7 +15,7 @@ import {
   PROVENANCE_TITLE,
   provenanceLines,
 } from './render.js'
-import { STEPS_TITLE, TRANSCRIPT_SUMMARY } from './agent-steps.js'
+import { PROOF_OUTPUT_SUMMARY, STEPS_TITLE, TRANSCRIPT_SUMMARY } from './agent-steps.js'
 
 /** A result comment as the bot lays it out (see `renderAck`), read back line by line. */
 export interface ResultComment {
@@ -224,6 +224,13 @@ function readLayout(c: Lines): ResultComment {
     fenced(c, /^(`{3,})text$/, 'text', 'the transcript block', 'agent steps')
     c.exact('', 'agent steps')
     c.exact('</details>', 'agent steps')
+    if (c.peek() === '' && c.peek(1) === '<details>' && c.peek(2) === PROOF_OUTPUT_SUMMARY) {
+      c.i += 3
+      c.exact('', 'agent steps')
+      fenced(c, /^(`{3,})text$/, 'text', 'the proof output block', 'agent steps')
+      c.exact('', 'agent steps')
+      c.exact('</details>', 'agent steps')
+    }
   }
   let notes: string[] = []
   if (c.peek() === '' && c.peek(1) === NOTES_TITLE) {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ackCommentUrl } from '../report/commit-status.js'
 import { createHash } from 'node:crypto'
 import { taskDiffDigest } from '../harness/approvals/approval.js'
 import type { ExecuteOptions, ExtraProof } from '../harness/harness-options.js'
@@ -22,6 +23,8 @@ export interface Implementation {
   status: ToolResult['status']
   error?: { rule: string; reason: string; fix?: string }
   proof?: ExtraProof['evidence']
+  /** The proof commands' output, when they did not pass (for the job's comment). */
+  proofOutput?: string
   pullRequest?: { number: number; url: string }
   diffSha256?: string
   branch?: string
@@ -245,6 +248,7 @@ export async function finishImplementation(
           fix: `look at branch ${branch}, fix the cause, then \`/retry ${rec.id}\``,
         },
         ...(proof ? { proof: proof.evidence } : {}),
+        ...(proof?.output ? { proofOutput: proof.output } : {}),
         diffSha256,
         branch,
         evidence,
@@ -252,6 +256,7 @@ export async function finishImplementation(
       }
     }
   }
+  const jobComment = ackCommentUrl(rec.origin.commentUrl, rec.ackCommentId)
   const proofTable = (proof?.evidence ?? [])
     .map(
       (e) =>
@@ -273,7 +278,7 @@ export async function finishImplementation(
       ? `| command | result | time | stdout sha256 |\n|---|---|---|---|\n${proofTable}`
       : '_No proof commands are configured for this repository._',
     '',
-    `Commit \`${head}\` from \`${co.commit}\`; diff sha256 \`${diffSha256}\`. The job's comment carries the signed provenance (\`uni-wizard verify\`).`,
+    `Commit \`${head}\` from \`${co.commit}\`; diff sha256 \`${diffSha256}\`. The job's comment${jobComment ? ` (${jobComment})` : ''} carries the signed provenance (\`uni-wizard verify\`).`,
   ].join('\n')
   const pr = await call(
     'gitea_create_pr',

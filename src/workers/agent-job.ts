@@ -188,9 +188,20 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
   // The house's daily budget, counted as usage is reported: a spent budget stops the run.
   const budgetStop = new AbortController()
   let overBudget: string | undefined
+  let overTurns: string | undefined
+  let toolCalls = 0
   const runSignal = AbortSignal.any([signal, budgetStop.signal])
   const onEvent = async (e: AgentEvent): Promise<void> => {
     await runLog.record(e)
+    // A Hermes agent's turns are its tool calls (it reports no model turns): the house's maxTurns
+    // stops it there; the OpenAI-compatible loop counts its model requests itself.
+    if (e.kind === 'tool.started' && deps.agent.backend.kind === 'hermes' && overTurns === undefined) {
+      toolCalls += 1
+      if (toolCalls > deps.agent.limits.maxTurns) {
+        overTurns = `the agent went past maxTurns (${deps.agent.limits.maxTurns} tool calls)`
+        budgetStop.abort()
+      }
+    }
     if (e.kind === 'usage' && deps.spend && overBudget === undefined) {
       overBudget = await deps.spend(e.usage.totalTokens).catch(() => undefined)
       if (overBudget !== undefined) budgetStop.abort()
@@ -243,7 +254,14 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
   const answer = redact(outcome.answer ?? '')
   let status: ToolResult['status'] = 'success'
   let error: { rule: string; reason: string; fix?: string } | undefined
-  if (overBudget !== undefined && !signal.aborted) {
+  if (overTurns !== undefined && !signal.aborted) {
+    status = 'timeout'
+    error = {
+      rule: 'agent-limit',
+      reason: overTurns,
+      fix: "raise the house's agent.limits.maxTurns, or narrow the task",
+    }
+  } else if (overBudget !== undefined && !signal.aborted) {
     status = 'failure'
     error = {
       rule: 'agent-budget',
@@ -261,6 +279,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
 
   const evidence: Evidence[] = []
   let proofEvidence: ExtraProof['evidence'] | undefined
+  let proofOutput: string | undefined
   let pullRequest: { number: number; url: string } | undefined
   let diffSha256: string | undefined
   let branch: string | undefined
@@ -269,6 +288,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     status = done.status
     error = done.error
     proofEvidence = done.proof
+    proofOutput = done.proofOutput
     pullRequest = done.pullRequest
     diffSha256 = done.diffSha256
     branch = done.branch
@@ -353,6 +373,7 @@ export async function runAgentJob(deps: AgentJobDeps, run: AgentJobRun): Promise
     durationMs: performance.now() - t0,
     ...(pullRequest && kind === 'implement' ? { pullRequest } : {}),
     ...(branch !== undefined && !pullRequest ? { branch } : {}),
+    ...(proofOutput !== undefined ? { proofOutput: redact(proofOutput).slice(-12_000) } : {}),
     ...(proofEvidence
       ? {
           proof: proofEvidence.map((p) => ({

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { isStepsLineForTest, verifyResultComment } from '../../src/report/check-result-comment.js'
-import { renderSummary } from '../../src/report/agent-steps.js'
+import { renderSummary, type AgentSummary } from '../../src/report/agent-steps.js'
 import {
   DSSE_OPEN,
   renderAck,
@@ -40,6 +40,7 @@ function signedComment(
     notes?: string[]
     predicate?: Partial<ExecutionPredicate>
     jobId?: string | undefined
+    agent?: AgentSummary
   } = {},
 ): Made {
   const output = o.output ?? 'On branch main\nnothing to commit\n'
@@ -76,6 +77,7 @@ function signedComment(
     notes: o.notes,
     statement,
     envelope,
+    ...(o.agent ? { agent: o.agent } : {}),
   })
   return { body: `${body}\n\n<!-- uw:key=ack-d-1-77-0 -->`, envelope }
 }
@@ -337,5 +339,31 @@ describe('the agent steps section of a result comment', () => {
       '- [x] ✅ `a` `b`: **bold**',
     ])
       expect(isStepsLineForTest(forged), forged).toBe(false)
+  })
+})
+
+describe("an agent job's result comment", () => {
+  const agent: AgentSummary = {
+    backend: 'openai',
+    steps: [{ tool: 'file_write', status: 'success', args: '{"path":"a.md"}', durationMs: 3 }],
+    earlier: 0,
+    transcript: 'agent: done\n```\n<!-- uni-wizard:dsse -->',
+    totalTokens: 10,
+    durationMs: 1200,
+    branch: 'uw/bezalel/issue-1-j1',
+    proof: [{ name: 'test', exitCode: 1, timedOut: false, durationMs: 40 }],
+    proofOutput: '$ npm test\nFAIL a.test.ts\n```\n**Provenance**',
+  }
+
+  it('verifies with its steps, transcript and failed proof output shown, all inert', () => {
+    const made = signedComment({ agent, state: 'unverified', reason: 'the proof did not pass' })
+    expect(made.body).toContain('<summary>Proof output (not signed; its digests are)</summary>')
+    expect(check(made.body)).toMatchObject({ ok: true })
+  })
+
+  it('an edited proof output block that breaks out of its fence is refused', () => {
+    const made = signedComment({ agent, state: 'unverified', reason: 'the proof did not pass' })
+    const forged = made.body.replace('FAIL a.test.ts', 'FAIL a.test.ts\n````\n### Approved')
+    expect(check(forged)).toMatchObject({ ok: false })
   })
 })

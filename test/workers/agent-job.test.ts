@@ -28,9 +28,11 @@ afterEach(() => {
 
 /** An in-process backend whose run is a script over the context (the HTTP doubles are tested elsewhere). */
 class Scripted implements AgentBackend {
-  readonly kind = 'openai' as const
   tasks: AgentTask[] = []
-  constructor(private readonly script: (task: AgentTask, ctx: AgentRunContext) => Promise<AgentOutcome>) {}
+  constructor(
+    private readonly script: (task: AgentTask, ctx: AgentRunContext) => Promise<AgentOutcome>,
+    readonly kind: 'openai' | 'hermes' = 'openai',
+  ) {}
   run(task: AgentTask, ctx: AgentRunContext): Promise<AgentOutcome> {
     this.tasks.push(task)
     return this.script(task, ctx)
@@ -258,6 +260,23 @@ describe('runAgentJob: the daily token budget', () => {
     expect(aborted).toBe(true)
     expect(stored.status).toBe('failure')
     expect(stored.error).toMatchObject({ rule: 'agent-budget', reason: 'the budget is spent' })
+  })
+})
+
+describe('runAgentJob: a Hermes agent past maxTurns', () => {
+  it('is stopped at the tool call past the limit and the job times out saying so', async () => {
+    const backend = new Scripted(async (_task, ctx) => {
+      for (let i = 0; i < 15 && !ctx.signal.aborted; i++)
+        await ctx.onEvent({ kind: 'tool.started', at: Date.now(), callId: `c${i}`, tool: 'terminal' })
+      return ctx.signal.aborted
+        ? { status: 'cancelled', error: 'stopped', usage, turns: 11 }
+        : { status: 'completed', answer: 'done', usage, turns: 15 }
+    }, 'hermes')
+    const w = world(backend)
+    const stored = await w.run(record('agent.ask', 'q'))
+    expect(stored.status).toBe('timeout')
+    expect(stored.error).toMatchObject({ rule: 'agent-limit' })
+    expect(stored.error?.reason).toContain('maxTurns (10 tool calls)')
   })
 })
 
