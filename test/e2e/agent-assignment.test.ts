@@ -90,9 +90,13 @@ describe('assigning an issue to a house, end to end', () => {
     )
     expect(ackState(done.body)?.state, done.body).toBe('cancelled')
     expect((await world.services.loop!.store.getRecord(jobId))?.state).toBe('cancelled')
-    // The unassignment says what it cancelled; the job never started.
-    const notes = world.botComments(issue).filter((b) => !ackState(b.body))
-    expect(notes.map((b) => b.body).join('\n')).toContain(`unassigned @${HOUSE_LOGIN}`)
+    // The unassignment says what it cancelled (its reply may land after the cancel's edit); the
+    // job never started.
+    await until('the unassignment note', () =>
+      world
+        .botComments(issue)
+        .find((b) => !ackState(b.body) && b.body.includes(`unassigned @${HOUSE_LOGIN}`)),
+    )
     expect(
       (await world.services.loop!.store.progress((await world.services.loop!.store.getRecord(jobId))!.runId))
         .started,
