@@ -1,3 +1,4 @@
+import { isLetter, isSpace, RAW_TEXT_ELEMENTS, readTag, VOID_ELEMENTS, type HtmlTag } from './html-tag.js'
 /**
  * Elements whose text a reader of a rendered comment sees as ordinary text. Every other element
  * (`<details>`, `<pre>`, `<code>`, `<script>`, `<style>`, `<textarea>`, `<template>`, `<svg>`,
@@ -64,39 +65,6 @@ const SHOWN = new Set([
   'ul',
 ])
 
-/** Elements without content: they open nothing. */
-const VOID = new Set([
-  'area',
-  'base',
-  'br',
-  'col',
-  'embed',
-  'hr',
-  'image',
-  'img',
-  'input',
-  'keygen',
-  'link',
-  'meta',
-  'param',
-  'source',
-  'track',
-  'wbr',
-])
-
-/** Elements whose content the browser reads as text up to their own end tag (tags inside are not tags). */
-const RAW_TEXT = new Set([
-  'iframe',
-  'noembed',
-  'noframes',
-  'noscript',
-  'script',
-  'style',
-  'textarea',
-  'title',
-  'xmp',
-])
-
 /** An end tag does not reach past these (HTML's scope boundaries, e.g. `</details>` inside a `<table>`). */
 const BOUNDARY = new Set([
   'applet',
@@ -119,53 +87,6 @@ const HIDING_ATTRIBUTES = new Set(['hidden', 'style'])
 interface Open {
   name: string
   hides: boolean
-}
-
-interface Tag {
-  name: string
-  end: boolean
-  attributes: string[]
-  /** Index just after the tag's `>`, or -1 when the input ends inside the tag. */
-  next: number
-}
-
-const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f'
-const isLetter = (c: string | undefined) =>
-  c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-
-/**
- * Reads a start or end tag the way a browser does (more leniently than CommonMark): the name runs
- * to whitespace, `/` or `>`, and attribute values may be quoted with `"` or `'` (a `>` inside
- * quotes does not end the tag).
- */
-function readTag(s: string, at: number): Tag {
-  const end = s[at + 1] === '/'
-  let i = at + (end ? 2 : 1)
-  const nameStart = i
-  while (i < s.length && !isSpace(s[i]) && s[i] !== '/' && s[i] !== '>') i++
-  const name = s.slice(nameStart, i).toLowerCase()
-  const attributes: string[] = []
-  for (;;) {
-    while (i < s.length && (isSpace(s[i]) || s[i] === '/')) i++
-    if (i >= s.length) return { name, end, attributes, next: -1 }
-    if (s[i] === '>') return { name, end, attributes, next: i + 1 }
-    const attrStart = i
-    if (s[i] === '=') i++
-    while (i < s.length && !isSpace(s[i]) && s[i] !== '/' && s[i] !== '>' && s[i] !== '=') i++
-    attributes.push(s.slice(attrStart, i).toLowerCase())
-    while (i < s.length && isSpace(s[i])) i++
-    if (s[i] !== '=') continue
-    i++
-    while (i < s.length && isSpace(s[i])) i++
-    const quote = s[i]
-    if (quote === '"' || quote === "'") {
-      const close = s.indexOf(quote, i + 1)
-      if (close === -1) return { name, end, attributes, next: -1 }
-      i = close + 1
-    } else {
-      while (i < s.length && !isSpace(s[i]) && s[i] !== '>') i++
-    }
-  }
 }
 
 /**
@@ -251,17 +172,17 @@ export class HtmlVisibility {
     return end + terminator.length
   }
 
-  private start(tag: Tag): void {
-    if (VOID.has(tag.name)) return
+  private start(tag: HtmlTag): void {
+    if (VOID_ELEMENTS.has(tag.name)) return
     if (tag.name === 'plaintext') {
       // Everything after `<plaintext>` is text inside it, to the end of the page.
       this.lost = true
       return
     }
-    const hides = !SHOWN.has(tag.name) || tag.attributes.some((a) => HIDING_ATTRIBUTES.has(a))
+    const hides = !SHOWN.has(tag.name) || [...tag.attrs.keys()].some((a) => HIDING_ATTRIBUTES.has(a))
     this.open.push({ name: tag.name, hides })
     if (hides) this.hidingOpen++
-    if (RAW_TEXT.has(tag.name)) this.rawText = tag.name
+    if (RAW_TEXT_ELEMENTS.has(tag.name)) this.rawText = tag.name
   }
 
   private close(name: string): void {

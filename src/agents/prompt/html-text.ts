@@ -1,3 +1,10 @@
+import {
+  isLetter,
+  isSpace,
+  RAW_TEXT_ELEMENTS,
+  readTag,
+  VOID_ELEMENTS,
+} from '../../command-parsing/html-tag.js'
 // Elements whose content a reader never sees as text: scripts, styles, templates, frames, and the
 // raw-text elements Gitea's sanitiser drops with their content.
 const HIDING_ELEMENTS = new Set([
@@ -17,39 +24,6 @@ const HIDING_ELEMENTS = new Set([
   'xmp',
 ])
 
-/** Elements whose content the browser reads as text up to their own end tag. */
-const RAW_TEXT = new Set([
-  'iframe',
-  'noembed',
-  'noframes',
-  'noscript',
-  'script',
-  'style',
-  'textarea',
-  'title',
-  'xmp',
-])
-
-/** Elements without content. */
-const VOID = new Set([
-  'area',
-  'base',
-  'br',
-  'col',
-  'embed',
-  'hr',
-  'image',
-  'img',
-  'input',
-  'keygen',
-  'link',
-  'meta',
-  'param',
-  'source',
-  'track',
-  'wbr',
-])
-
 // A `style` that makes an element's text invisible (compared without spaces, lower-case).
 const HIDING_STYLE =
   /(?:^|;)(?:display:none|visibility:(?:hidden|collapse)|font-size:0(?![.\d]*[1-9])|opacity:0(?![.\d]*[1-9])|color:transparent|(?:width|height|max-width|max-height):0(?![.\d]*[1-9]))/
@@ -57,50 +31,6 @@ const HIDING_STYLE =
 interface Open {
   name: string
   hides: boolean
-}
-
-const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f'
-const isLetter = (c: string | undefined) =>
-  c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-
-/** A start or end tag read the way a browser does; `next` is -1 when the input ends inside it. */
-function readTag(
-  s: string,
-  at: number,
-): { name: string; end: boolean; attrs: Map<string, string>; next: number } {
-  const end = s[at + 1] === '/'
-  let i = at + (end ? 2 : 1)
-  const nameStart = i
-  while (i < s.length && !isSpace(s[i]) && s[i] !== '/' && s[i] !== '>') i++
-  const name = s.slice(nameStart, i).toLowerCase()
-  const attrs = new Map<string, string>()
-  for (;;) {
-    while (i < s.length && (isSpace(s[i]) || s[i] === '/')) i++
-    if (i >= s.length) return { name, end, attrs, next: -1 }
-    if (s[i] === '>') return { name, end, attrs, next: i + 1 }
-    const attrStart = i
-    if (s[i] === '=') i++
-    while (i < s.length && !isSpace(s[i]) && s[i] !== '/' && s[i] !== '>' && s[i] !== '=') i++
-    const attr = s.slice(attrStart, i).toLowerCase()
-    while (i < s.length && isSpace(s[i])) i++
-    let value = ''
-    if (s[i] === '=') {
-      i++
-      while (i < s.length && isSpace(s[i])) i++
-      const quote = s[i]
-      if (quote === '"' || quote === "'") {
-        const close = s.indexOf(quote, i + 1)
-        if (close === -1) return { name, end, attrs, next: -1 }
-        value = s.slice(i + 1, close)
-        i = close + 1
-      } else {
-        const start = i
-        while (i < s.length && !isSpace(s[i]) && s[i] !== '>') i++
-        value = s.slice(start, i)
-      }
-    }
-    if (!attrs.has(attr)) attrs.set(attr, value)
-  }
 }
 
 /**
@@ -190,12 +120,12 @@ export class HtmlText {
       this.lost = true
       return
     }
-    if (VOID.has(name)) return
+    if (VOID_ELEMENTS.has(name)) return
     const style = (attrs.get('style') ?? '').toLowerCase().replace(/\/\*[\s\S]*?\*\/|\s|!important/g, '')
     const hides = HIDING_ELEMENTS.has(name) || attrs.has('hidden') || HIDING_STYLE.test(style)
     this.open.push({ name, hides })
     if (hides) this.hidingOpen++
-    if (RAW_TEXT.has(name)) this.rawText = name
+    if (RAW_TEXT_ELEMENTS.has(name)) this.rawText = name
   }
 
   private close(name: string): void {
