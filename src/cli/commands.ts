@@ -4,6 +4,7 @@ import { keysCommand } from './keys-command.js'
 import { labelsCommand } from './labels.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
 import { sandboxCommand } from './sandbox-command.js'
+import { telemetryCommand } from './telemetry-command.js'
 import { serveCommand, workerCommand } from './serve.js'
 import { makeToolsCommand } from './tools-command.js'
 import { triageCommand } from './triage.js'
@@ -22,6 +23,7 @@ export const cliCommands: CliCommand[] = [
   verifyCommand,
   keysCommand,
   auditCommand,
+  telemetryCommand,
   triageCommand,
   labelsCommand,
 ]

@@ -1,0 +1,275 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import { afterAll, describe, expect, it } from 'vitest'
+import { RedisTelemetry, telemetryStreamKey, type TelemetryEvent } from '../../src/telemetry/index.js'
+import { testChildEnv } from '../helpers/leftovers.js'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+const root = resolve(import.meta.dirname, '../..')
+const tsx = join(root, 'node_modules/.bin/tsx')
+const entry = join(root, 'src/cli/run-main.ts')
+const log = pino({ level: 'silent' })
+
+const queued = (jobId: string, house = 'ezra'): TelemetryEvent => ({
+  type: 'job.queued',
+  jobId,
+  run: 1,
+  house,
+  tool: 'git_status',
+  mode: 'SIMPLE',
+  requester: 'alice',
+})
+const finished = (jobId: string, house = 'ezra'): TelemetryEvent => ({
+  type: 'job.finished',
+  jobId,
+  run: 1,
+  house,
+  tool: 'git_status',
+  state: 'success',
+  durationMs: 412,
+})
+
+describe('uni-wizard telemetry', () => {
+  const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
+  const prefixes: string[] = []
+  const dirs: string[] = []
+  const children: ChildProcess[] = []
+  const setup = () => {
+    const prefix = uniquePrefix()
+    prefixes.push(prefix)
+    const data = mkdtempSync(join(tmpdir(), 'uw-tcli-'))
+    dirs.push(data)
+    const telemetry = new RedisTelemetry({
+      redis,
+      prefix,
+      retention: { maxEvents: 100_000, maxAgeHours: 24, onceTtlSeconds: 3600 },
+      redact: (s) => s,
+      log,
+    })
+    const env = testChildEnv({
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      REDIS_URL: testRedisUrl(),
+      UW_PREFIX: prefix,
+      UW_DATA_DIR: data,
+    })
+    return { prefix, telemetry, env, data }
+  }
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.pid) killGroup(c.pid, 'SIGKILL')
+    for (const p of prefixes) await cleanupPrefix(p)
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    redis.disconnect()
+  })
+
+  function killGroup(pid: number, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+
+  function once(args: string[], env: NodeJS.ProcessEnv) {
+    return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(tsx, [entry, 'telemetry', ...args], { env, cwd: env.UW_DATA_DIR }, (err, stdout, stderr) =>
+        done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      )
+    })
+  }
+
+  /** Starts `telemetry tail` in its own process group; resolves once it follows the stream. */
+  async function startTail(args: string[], env: NodeJS.ProcessEnv) {
+    const child = spawn(tsx, [entry, 'telemetry', 'tail', ...args], {
+      env,
+      cwd: env.UW_DATA_DIR,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    children.push(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    await waitFor(
+      () => stderr.includes('following '),
+      () => `tail did not start: ${stderr}`,
+    )
+    return {
+      lines: () => stdout.split('\n').filter(Boolean),
+      stderr: () => stderr,
+      async stop(signal: NodeJS.Signals) {
+        killGroup(child.pid as number, signal)
+        return exited
+      },
+    }
+  }
+
+  it('tail --json follows events appended by the sink, filtered by house, job and type, and exits 0 on SIGTERM', async () => {
+    const { telemetry, env } = setup()
+    await telemetry.emit(queued('before'))
+    const [all, ezraFinished, byJob] = await Promise.all([
+      startTail(['--json'], env),
+      startTail(['--json', '--house', 'ezra', '--type', 'job.finished'], env),
+      startTail(['--json', '--job', 'j2'], env),
+    ])
+    await telemetry.emit(queued('j1'))
+    await telemetry.emit(finished('j1'))
+    await telemetry.emit(queued('j2', 'bezalel'))
+    await telemetry.emit(finished('j2', 'bezalel'))
+    await telemetry.emit({ type: 'house.heartbeat_gained', house: 'ezra', worker: 'h:1' })
+    await waitFor(
+      () => all.lines().length >= 5,
+      () => `all: ${all.lines().join('\n')}`,
+    )
+    await waitFor(
+      () => byJob.lines().length >= 2,
+      () => `byJob: ${byJob.lines().join('\n')}`,
+    )
+    await waitFor(
+      () => ezraFinished.lines().length >= 1,
+      () => 'ezraFinished: nothing',
+    )
+    // A last event every tail sees (or not) after the ones above were printed.
+    await telemetry.emit(finished('j3'))
+    await waitFor(
+      () => all.lines().length >= 6,
+      () => `all: ${all.lines().join('\n')}`,
+    )
+    await new Promise((r) => setTimeout(r, 200))
+
+    const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const events = parse(all.lines())
+    // Starts after the newest event: "before" is not replayed.
+    expect(events.map((e) => [e.type, e.jobId ?? e.house])).toEqual([
+      ['job.queued', 'j1'],
+      ['job.finished', 'j1'],
+      ['job.queued', 'j2'],
+      ['job.finished', 'j2'],
+      ['house.heartbeat_gained', 'ezra'],
+      ['job.finished', 'j3'],
+    ])
+    expect(events[1]).toMatchObject({ ...finished('j1'), id: expect.stringMatching(/^\d+-\d+$/) })
+    expect(parse(ezraFinished.lines()).map((e) => e.jobId)).toEqual(['j1', 'j3'])
+    expect(parse(byJob.lines()).map((e) => [e.type, e.house])).toEqual([
+      ['job.queued', 'bezalel'],
+      ['job.finished', 'bezalel'],
+    ])
+
+    const codes = await Promise.all([all.stop('SIGTERM'), ezraFinished.stop('SIGINT'), byJob.stop('SIGTERM')])
+    expect(codes).toEqual([0, 0, 0])
+  })
+
+  it('tail --since replays from an id, and prints one readable line per event without --json', async () => {
+    const { prefix, telemetry, env } = setup()
+    await telemetry.emit(queued('old'))
+    await telemetry.emit(finished('old'))
+    const [[firstId]] = (await redis.xrange(telemetryStreamKey(prefix), '-', '+', 'COUNT', 1)) as [
+      [string, string[]],
+    ]
+    const from0 = await startTail(['--since', '0'], env)
+    const fromFirst = await startTail(['--since', firstId], env)
+    await waitFor(
+      () => from0.lines().length >= 2,
+      () => `from0: ${from0.lines().join('\n')}`,
+    )
+    await waitFor(
+      () => fromFirst.lines().length >= 1,
+      () => 'fromFirst: nothing',
+    )
+    const [a, b] = from0.lines()
+    expect(a).toMatch(
+      /^\d{4}-\d\d-\d\dT\S+Z job\.queued ezra old run=1 tool=git_status mode=SIMPLE requester=alice$/,
+    )
+    expect(b).toMatch(/ job\.finished ezra old run=1 tool=git_status state=success durationMs=412$/)
+    expect(fromFirst.lines()).toEqual([b])
+    expect(await Promise.all([from0.stop('SIGINT'), fromFirst.stop('SIGTERM')])).toEqual([0, 0])
+  })
+
+  it('a bad flag exits 2 with the reason and the usage, before touching Redis', async () => {
+    const { env } = setup()
+    const cases: [string[], RegExp][] = [
+      [['tail', '--type', 'job.nope'], /--type: an event type: job\.queued/],
+      [['tail', '--since', 'yesterday'], /--since: a telemetry event id/],
+      [['tail', '--house', ''], /--house: /],
+      [['tail', '--bogus'], /Unknown option '--bogus'/],
+      [['tail', 'extra'], /unexpected argument "extra"/],
+      [[], /the subcommand is `tail` or `status`/],
+      [['--status', '--house', 'ezra'], /--house is an option of tail, not of --status/],
+      [['follow'], /the subcommand is `tail` or `status`/],
+    ]
+    const results = await Promise.all(
+      cases.map(([args]) => once(args, { ...env, REDIS_URL: 'redis://127.0.0.1:1' })),
+    )
+    results.forEach((r, i) => {
+      const [args, pattern] = cases[i] as [string[], RegExp]
+      expect({ args, code: r.code }).toEqual({ args, code: 2 })
+      expect(r.stderr.split('\n')[0]).toMatch(pattern)
+      expect(r.stderr).toContain('usage: uni-wizard telemetry tail')
+    })
+  })
+
+  it('--status gives the length, first and last ids, events in the last minute, retention and the sink', async () => {
+    const { prefix, telemetry, env, data } = setup()
+    const key = telemetryStreamKey(prefix)
+    // Two events two minutes old (explicit ids), then three now.
+    const [sec] = await redis.time()
+    const old = Number(sec) * 1000 - 120_000
+    await redis.xadd(key, `${old}-0`, 'data', JSON.stringify(queued('o1')))
+    await redis.xadd(key, `${old}-1`, 'data', JSON.stringify(finished('o1')))
+    for (const j of ['n1', 'n2', 'n3']) await telemetry.emit(queued(j))
+    const ids = ((await redis.xrange(key, '-', '+')) as [string, string[]][]).map(([id]) => id)
+
+    const empty = setup()
+    const config = join(data, 'uw.yaml')
+    writeFileSync(config, 'telemetry:\n  maxEvents: 5000\n  maxAgeHours: 12\n')
+    const [json, text, status, none] = await Promise.all([
+      once(['--status', '--json'], { ...env, UW_CONFIG: config }),
+      once(['--status'], env),
+      once(['status', '--json'], env),
+      once(['--status', '--json'], empty.env),
+    ])
+    expect([json.code, text.code, status.code, none.code], json.stderr + text.stderr).toEqual([0, 0, 0, 0])
+    expect(JSON.parse(json.stdout)).toEqual({
+      stream: key,
+      length: 5,
+      first: { id: `${old}-0`, at: new Date(old).toISOString() },
+      last: { id: ids[4], at: new Date(Number(ids[4]?.split('-')[0])).toISOString() },
+      eventsLastMinute: 3,
+      retention: { enabled: true, maxEvents: 5000, maxAgeHours: 12, onceTtlSeconds: 172800 },
+      sink: null,
+      sinkStatus: 'not configured (forwarding is not built yet)',
+    })
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      length: 5,
+      eventsLastMinute: 3,
+      retention: { maxEvents: 100000 },
+    })
+    expect(text.stdout).toContain('length: 5\n')
+    expect(text.stdout).toContain(`first: ${old}-0 (${new Date(old).toISOString()})`)
+    expect(text.stdout).toContain('events in the last minute: 3\n')
+    expect(text.stdout).toContain('sink: not configured (forwarding is not built yet)')
+    expect(JSON.parse(none.stdout)).toMatchObject({ length: 0, first: null, last: null, eventsLastMinute: 0 })
+  })
+
+  it('without REDIS_URL it exits 1 saying so', async () => {
+    const { env } = setup()
+    const { REDIS_URL: _, ...noRedis } = env
+    const r = await once(['--status'], noRedis)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('REDIS_URL is not set')
+  })
+})
+
+async function waitFor(ok: () => boolean, why: () => string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(why())
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
