@@ -12,7 +12,6 @@ import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
 import { filesUnder } from '../helpers/files.js'
 
-const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HERMES_KEY_ENV = 'UW_E2E_APPROVAL_HERMES_KEY'
 
 /** The `/approve <job> <request>` line a running job's comment shows. */
@@ -104,15 +103,7 @@ describe('agent approvals, end to end', () => {
     })
     return { jobId: ackState(ack.body)!.jobId, ack: ack.body, approve: approveLine(ack.body) }
   }
-  const final = (jobId: string) =>
-    until(
-      `the result of ${jobId}`,
-      () => {
-        const a = world.acks(issue, jobId)[0]
-        return a && FINAL.includes(ackState(a.body)?.state ?? '') ? a : undefined
-      },
-      30_000,
-    )
+  const final = (jobId: string) => world.finalAck(issue, jobId, 30_000)
 
   it("a Hermes agent's approval request is shown, a sovereign approves it, and the agent is told", async () => {
     steps = [

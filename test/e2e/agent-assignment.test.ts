@@ -7,7 +7,6 @@ import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
 import { testRedisUrl } from '../helpers/redis.js'
 import { ackState, BOT, LoopWorld, until } from './loop-world.js'
 
-const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HOUSE_LOGIN = 'bezalel-bot'
 /** The ack's reason (the login is rendered inert: escaped, and no live mention). */
 const CHOSEN = /house chosen: assigned to \\@\u2060bezalel\\-bot\\: house bezalel implements this/
@@ -80,14 +79,7 @@ describe('assigning an issue to a house, end to end', () => {
     expect(queued.body).toMatch(CHOSEN)
 
     await assign(issue, [])
-    const done = await until(
-      'the job cancelled',
-      () => {
-        const a = world.acks(issue, jobId)[0]
-        return a && FINAL.includes(ackState(a.body)?.state ?? '') ? a : undefined
-      },
-      20_000,
-    )
+    const done = await world.finalAck(issue, jobId, 20_000)
     expect(ackState(done.body)?.state, done.body).toBe('cancelled')
     expect((await world.services.loop!.store.getRecord(jobId))?.state).toBe('cancelled')
     // The unassignment says what it cancelled (its reply may land after the cancel's edit); the
@@ -120,14 +112,7 @@ describe('assigning an issue to a house, end to end', () => {
     const ack = await ackOf(issue)
     expect(ack.body).toMatch(CHOSEN)
     const jobId = ackState(ack.body)!.jobId
-    const final = await until(
-      'the result of the assignment',
-      () => {
-        const a = world.acks(issue, jobId)[0]
-        return a && FINAL.includes(ackState(a.body)?.state ?? '') ? a : undefined
-      },
-      25_000,
-    )
+    const final = await world.finalAck(issue, jobId, 25_000)
     expect(ackState(final.body)?.state, final.body).toBe('success')
     const rec = await world.services.loop!.store.getRecord(jobId)
     expect(rec).toMatchObject({ tool: 'agent.implement', house: 'bezalel', requester: { login: 'wren' } })

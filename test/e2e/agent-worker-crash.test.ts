@@ -8,15 +8,11 @@ import {
   DEFAULT_DOUBLE_API_KEY,
   type RunningHermesDouble,
 } from '../../src/agents/hermes/index.js'
-import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
-import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
-import { createLogger } from '../../src/logger.js'
+import type { RunningLoop } from '../../src/daemon/start-loop.js'
 import { liveness } from '../../src/workers/heartbeat.js'
-import { testRedisUrl } from '../helpers/redis.js'
-import { ackState, BOT, LoopWorld, until } from './loop-world.js'
+import { ackState, LoopWorld, until } from './loop-world.js'
 
 const HERMES_KEY_ENV = 'UW_E2E_CRASH_HERMES_KEY'
-const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const ANSWER = 'I wrote CRASH.md and finished after the takeover.'
 
 /** The checkout directory a Hermes run was told to work in (its instructions name it). */
@@ -135,24 +131,8 @@ describe('an agent worker killed with SIGKILL mid-run (Hermes backend)', () => {
     await exited
 
     // Another allegro worker comes up; the dead worker's lock expires and it takes the job over.
-    rescue = await startLoop({
-      config: world.config,
-      log: createLogger({ level: 'silent' }),
-      redisUrl: testRedisUrl(),
-      port: new GiteaJsAdapter({ baseUrl: world.gitea.url, token: world.tokens.bot }),
-      botLogin: BOT,
-      pieces: { router: false, reporter: false, workers: ['allegro'] },
-      prefix: world.prefix,
-      workerId: 'rescue',
-    })
-    const final = await until(
-      'final result after the takeover',
-      () => {
-        const a = world.acks(issue, jobId)[0]
-        return a && FINAL.includes(ackState(a.body)?.state ?? '') ? a : undefined
-      },
-      25_000,
-    )
+    rescue = await world.startWorkers(['allegro'], 'rescue')
+    const final = await world.finalAck(issue, jobId, 25_000)
     expect(ackState(final.body)?.state, final.body).toBe('success')
     await new Promise((r) => setTimeout(r, 300))
 

@@ -8,10 +8,9 @@ import {
 } from '../../src/agents/hermes/index.js'
 import { startModelDouble, type RunningModelDouble } from '../../src/agents/openai/double/index.js'
 import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
-import { ackState, LoopWorld, until } from './loop-world.js'
+import { ackState, LoopWorld, until, isFinalAck } from './loop-world.js'
 import { filesUnder } from '../helpers/files.js'
 
-const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 const HERMES_KEY_ENV = 'UW_E2E_HERMES_KEY'
 
 /** The checkout directory a Hermes run was told to work in (its instructions name it). */
@@ -91,7 +90,7 @@ describe('agent houses, end to end', () => {
       `the result of ${body}`,
       () => {
         const ack = world.botComments(on).find((b) => b.id > c.id && ackState(b.body))
-        return ack && FINAL.includes(ackState(ack.body)?.state ?? '') ? ack : undefined
+        return ack && isFinalAck(ack.body) ? ack : undefined
       },
       ms,
     )
@@ -182,14 +181,7 @@ describe('agent houses, end to end', () => {
     )
     const jobId = ackState(ack.body)!.jobId
     await world.comment('writer', issue, `/cancel ${jobId}`)
-    const done = await until(
-      'cancelled',
-      () => {
-        const a = world.acks(issue, jobId)[0]
-        return a && FINAL.includes(ackState(a.body)?.state ?? '') ? a : undefined
-      },
-      30_000,
-    )
+    const done = await world.finalAck(issue, jobId, 30_000)
     expect(ackState(done.body)?.state, done.body).toBe('cancelled')
     expect(hermes.double.requests.some((r) => r.method === 'POST' && r.path.endsWith('/stop'))).toBe(true)
   }, 60_000)

@@ -8,12 +8,14 @@ import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { startServices, type RunningServices, type ServicePieces } from '../../src/daemon/start-services.js'
+import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
 import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/double/index.js'
 import { GiteaJsAdapter, type GiteaJsAdapterOptions } from '../../src/gitea/gitea-js-adapter.js'
 import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
 import { createLogger } from '../../src/logger.js'
 import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
 import { freePort } from '../../src/queue/redis-server.js'
+import { FINAL_STATES, type JobState } from '../../src/jobs/jobs.js'
 import { StoredResult } from '../../src/jobs/stored-result.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { KeyStore } from '../../src/provenance/key-store.js'
@@ -255,6 +257,35 @@ export class LoopWorld {
     return (JSON.parse(v.payload.toString('utf8')) as { predicate: Record<string, unknown> }).predicate
   }
 
+  /**
+   * Starts workers for `houses` in this process on the world's Redis and Gitea (another machine's
+   * workers, e.g. the one that takes over a crashed worker's job); the caller stops them.
+   */
+  startWorkers(houses: string[], workerId: string): Promise<RunningLoop> {
+    return startLoop({
+      config: this.config,
+      log: createLogger({ level: 'silent' }),
+      redisUrl: this.redisUrl,
+      port: new GiteaJsAdapter({ baseUrl: this.gitea.url, token: this.tokens.bot }),
+      botLogin: BOT,
+      pieces: { router: false, reporter: false, workers: houses },
+      prefix: this.prefix,
+      workerId,
+    })
+  }
+
+  /** Waits for a job's ack comment to show a final state (success, failure, cancelled, ...). */
+  finalAck(issue: number, jobId: string, ms = 30_000): Promise<{ id: number; body: string }> {
+    return until(
+      `the final state of ${jobId}`,
+      () => {
+        const a = this.acks(issue, jobId)[0]
+        return a && isFinalAck(a.body) ? a : undefined
+      },
+      ms,
+    )
+  }
+
   acks(issue: number, jobId: string): { id: number; body: string }[] {
     return this.botComments(issue).filter((c) => c.body.includes(`<!-- uni-wizard:ack job=${jobId} `))
   }
@@ -308,6 +339,12 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+/** Whether an ack comment shows a final state (the job records' `FINAL_STATES`). */
+export function isFinalAck(body: string): boolean {
+  const state = ackState(body)?.state
+  return state !== undefined && FINAL_STATES.has(state as JobState)
 }
 
 /** The job id and state in an ack comment. */

@@ -2,11 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { liveness } from '../../src/workers/heartbeat.js'
-import { startLoop, type RunningLoop } from '../../src/daemon/start-loop.js'
-import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
-import { createLogger } from '../../src/logger.js'
-import { testRedisUrl } from '../helpers/redis.js'
-import { ackState, BOT, LoopWorld, until } from './loop-world.js'
+import type { RunningLoop } from '../../src/daemon/start-loop.js'
+import { ackState, LoopWorld, until } from './loop-world.js'
 
 const HOUSES_IN_MAIN = ['timmy', 'bezalel', 'allegro'] // ezra's only worker is the child at first
 
@@ -63,16 +60,7 @@ describe('a house worker killed with SIGKILL mid-job', () => {
     await exited
 
     // Another machine's ezra worker comes up; the dead worker's lock expires and it takes the job.
-    rescue = await startLoop({
-      config: world.config,
-      log: createLogger({ level: 'silent' }),
-      redisUrl: testRedisUrl(),
-      port: new GiteaJsAdapter({ baseUrl: world.gitea.url, token: world.tokens.bot }),
-      botLogin: BOT,
-      pieces: { router: false, reporter: false, workers: ['ezra'] },
-      prefix: world.prefix,
-      workerId: 'rescue',
-    })
+    rescue = await world.startWorkers(['ezra'], 'rescue')
     const final = await until(
       'final result after takeover',
       () => {

@@ -1,9 +1,8 @@
+import { FINAL_STATES } from '../../src/jobs/jobs.js'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ackState, LoopWorld, until } from './loop-world.js'
+import { ackState, LoopWorld, until, isFinalAck } from './loop-world.js'
 import { filesUnder } from '../helpers/files.js'
-
-const FINAL = ['success', 'failure', 'unverified', 'denied', 'timeout', 'cancelled']
 
 const FLOW = [
   '/run file_write path=hello.txt content="hello from bezalel" @bezalel',
@@ -45,7 +44,7 @@ describe('the writer flow: four commands in one issue give one pull request', ()
       `${n} results`,
       () => {
         const acks = world.botComments(issue).filter((b) => b.id > c.id && ackState(b.body))
-        const done = acks.filter((a) => FINAL.includes(ackState(a.body)?.state ?? ''))
+        const done = acks.filter((a) => isFinalAck(a.body))
         return acks.length === n && done.length === n ? acks : undefined
       },
       60_000,
@@ -116,7 +115,7 @@ describe('the writer flow: four commands in one issue give one pull request', ()
       'four results',
       async () => {
         const recs = await Promise.all(ids.map((id) => world.services.loop!.store.getRecord(id)))
-        return recs.every((r) => r && FINAL.includes(r.state)) ? recs : undefined
+        return recs.every((r) => r && FINAL_STATES.has(r.state)) ? recs : undefined
       },
       60_000,
     )
