@@ -92,15 +92,18 @@ describe('commit status rules', () => {
       expect(commitStatusEffects({ ...job, checkout }, 'success', 4)).toEqual([])
   })
 
+  /** A job on pull request #2 (recorded head SHA_A). */
+  const pullJob = {
+    jobId: 'j1',
+    house: 'bezalel',
+    tool: 'git_status',
+    repo: { owner: 'o', name: 'r' },
+    commandUrl: 'https://g.example/o/r/pulls/2#issuecomment-3',
+    checkout: pullCheckout,
+  }
+
   it('force-pushed meanwhile: the verdict on the commit the job ran on, `error` on the recorded head', () => {
-    const job = {
-      jobId: 'j1',
-      house: 'bezalel',
-      tool: 'git_status',
-      repo: { owner: 'o', name: 'r' },
-      commandUrl: 'https://g.example/o/r/pulls/2#issuecomment-3',
-      checkout: pullCheckout,
-    }
+    const job = pullJob
     expect(commitStatusEffects({ ...job, commit: SHA_B }, 'success', 4).map((e) => [e.sha, e.state])).toEqual(
       [
         [SHA_B, 'success'],
@@ -115,14 +118,7 @@ describe('commit status rules', () => {
   })
 
   it("a run that continued its issue workspace's local work: the verdict on the PR head, saying so", () => {
-    const job = {
-      jobId: 'j1',
-      house: 'bezalel',
-      tool: 'git_status',
-      repo: { owner: 'o', name: 'r' },
-      commandUrl: 'https://g.example/o/r/pulls/2#issuecomment-3',
-      checkout: pullCheckout,
-    }
+    const job = pullJob
     const effects = commitStatusEffects({ ...job, commit: SHA_B, continued: true }, 'success', 4)
     // Never on the local commit (Gitea does not know it), never an `error` claiming the head moved.
     expect(effects.map((e) => [e.sha, e.state])).toEqual([[SHA_A, 'success']])
