@@ -7,6 +7,8 @@
 // client library and the HTTP framework (matched on the resolved path, as dependency-cruiser does).
 const INFRA = '(^|/)node_modules/(bullmq|ioredis|gitea-js|hono|@hono/[^/]+)/'
 const BULLMQ_IOREDIS = '(^|/)node_modules/(bullmq|ioredis)/'
+// The rooms of the bot loop, which the rooms any process may use (tools, checkouts, agents) never import.
+const LOOP_ROOMS = '^src/(daemon|router|server|effects|jobs|workers|report)/'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -57,7 +59,7 @@ module.exports = {
         'Tools are used by the harness in any process (CLI, library, worker); they never import the daemon, ' +
         'the router, the server or the other rooms of the bot loop.',
       from: { path: '^src/tools/' },
-      to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
+      to: { path: LOOP_ROOMS },
     },
     {
       name: 'checkouts-stay-out-of-the-loop',
@@ -66,7 +68,7 @@ module.exports = {
         'Checkouts (mirrors and per-job clones) are asked for by workers and used with tools/exec and the git ' +
         'hardening; they never import the daemon, the router, the server or the other rooms of the bot loop.',
       from: { path: '^src/checkouts/' },
-      to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
+      to: { path: LOOP_ROOMS },
     },
     {
       name: 'agents-stay-out-of-the-loop',
@@ -76,7 +78,7 @@ module.exports = {
         'are driven by a worker through AgentRunContext; they never import the daemon, the router, the server, the ' +
         'effects, the jobs, the workers or the reporter.',
       from: { path: '^src/agents/' },
-      to: { path: '^src/(daemon|router|server|effects|jobs|workers|report)/' },
+      to: { path: LOOP_ROOMS },
     },
     {
       name: 'src-never-imports-tests-or-bench',
