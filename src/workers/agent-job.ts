@@ -43,7 +43,7 @@ const FileReadData = z.object({ path: z.string(), sha256: z.string() }).partial(
  * The tools a task may offer: the house's (its policy decides, as for `/run`), read-only ones for
  * a task that only reads. Their JSON Schema comes from their zod arguments.
  */
-export function taskTools(
+function taskTools(
   tools: readonly ToolSpec[],
   allowed: (t: ToolSpec) => boolean,
   kind: AgentTaskKind,
@@ -400,7 +400,7 @@ function allowedByHouse(deps: AgentJobDeps, t: ToolSpec): boolean {
 }
 
 /** The review's text: the agent's findings, marked as an agent's comment-only review. */
-export function reviewBody(answer: string, rec: JobRecord): string {
+function reviewBody(answer: string, rec: JobRecord): string {
   // The agent's text is shown inert (in a code block): a PR's author, whose diff the agent read,
   // must not get the bot to post live markdown (mentions, images that fetch, fake headings).
   return [
