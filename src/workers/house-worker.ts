@@ -547,10 +547,11 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const proofOn = opts.settings.proofCommands === 'same-user'
     const target = co?.checkout.target
     let counted = 0
-    const count = async (total: number): Promise<void> => {
+    /** Counts the run's new tokens; resolves to what is left of the day's budget. */
+    const count = async (total: number): Promise<number> => {
       const delta = total - counted
       counted = Math.max(counted, total)
-      if (budget && delta > 0) await budget.spend(delta)
+      return budget ? budget.spend(delta) : Infinity
     }
     let ran: StoredResult | undefined
     try {
@@ -568,12 +569,10 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           storedEvents: () => store.agentEvents(rec.runId),
           keepTask: (task) => store.keepAgentTask(rec.runId, task),
           ...(budget && {
-            spend: async (total: number) => {
-              await count(total)
-              return (await budget.left()) <= 0
+            spend: async (total: number) =>
+              (await count(total)) <= 0
                 ? `house ${house}'s agent used its daily token budget (${budget.daily.toLocaleString('en')} tokens) during this run; it starts again at 00:00 UTC`
-                : undefined
-            },
+                : undefined,
           }),
           decide: (request, s) => decide(rec, request, s, jlog),
           showProgress: async (p, seq) => {

@@ -32,13 +32,17 @@ export class TokenBudget {
     return this.daily - (await this.used())
   }
 
-  async spend(tokens: number): Promise<void> {
-    if (tokens <= 0) return
+  /** Counts `tokens` into today's budget; resolves to what is left after them (0 or less: spent). */
+  async spend(tokens: number): Promise<number> {
+    if (tokens <= 0) return this.left()
     const k = this.key()
-    await this.redis
+    const res = await this.redis
       .multi()
       .incrby(k, Math.round(tokens))
       .expire(k, 2 * 86_400)
       .exec()
+    const err = res?.find(([e]) => e)?.[0]
+    if (err) throw err
+    return this.daily - Number(res?.[0]?.[1] ?? 0)
   }
 }

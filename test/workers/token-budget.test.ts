@@ -20,7 +20,7 @@ describe('TokenBudget', () => {
     await Promise.all([a.spend(300), b.spend(300), a.spend(300), b.spend(0)])
     expect(await a.used()).toBe(900)
     expect(await b.left()).toBe(100)
-    await b.spend(150)
+    expect(await b.spend(150)).toBe(-50) // what is left after it, in the same round trip
     expect(await a.left()).toBe(-50)
   })
 
