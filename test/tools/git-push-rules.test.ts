@@ -2,32 +2,15 @@
 // prefix (`toolSettings.git.branchPrefix`, default `uw/<house>/`), never the remote's default
 // branch (its HEAD, or Gitea's default_branch) nor a branch Gitea protects, whatever the arguments.
 // Every refusal leaves the remote exactly as it was.
-import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GitPushArgs, gitPush } from '../../src/tools/git/git-push.js'
 import type { GiteaToolsPort } from '../../src/tools/gitea/gitea-tools-port.js'
 import { ToolsConfig } from '../../src/tools/tools-config.js'
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { tempDir, toolContext } from './tool-context.js'
-
-const execFileP = promisify(execFile)
-
-async function g(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileP('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-    },
-  })
-  return stdout.trim()
-}
+import { g } from '../helpers/plain-git.js'
 
 let dir: string
 let ws: string

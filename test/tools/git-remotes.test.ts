@@ -1,14 +1,12 @@
 // Remote arguments of git_pull / git_push: configured names or http(s) URLs that pass http_get's
 // network policy, against a real smart-HTTP git server. Everything else is refused before git
 // runs: local paths, file://, ext::, ssh, loopback or private hosts that are not allowlisted.
-import { execFile } from 'node:child_process'
 import { lookup } from 'node:dns/promises'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GitPullArgs, gitPull } from '../../src/tools/git/git-pull.js'
 import { GitPushArgs, gitPush } from '../../src/tools/git/git-push.js'
@@ -16,18 +14,7 @@ import { parseRemoteUrl, resolveRemote } from '../../src/tools/git/git-remote.js
 import { resolveRepo } from '../../src/tools/git/git-repo.js'
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { tempDir, toolContext } from './tool-context.js'
-
-const execFileP = promisify(execFile)
-const ENV = {
-  ...process.env,
-  GIT_TERMINAL_PROMPT: '0',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-}
-
-async function g(cwd: string, ...args: string[]): Promise<string> {
-  return (await execFileP('git', args, { cwd, encoding: 'utf8', env: ENV })).stdout.trim()
-}
+import { g } from '../helpers/plain-git.js'
 
 let dir: string
 let ws: string

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GitBranchListArgs, gitBranchList } from '../../src/tools/git/git-branch-list.js'
 import { GitCheckoutArgs, gitCheckout } from '../../src/tools/git/git-checkout.js'
@@ -12,24 +10,7 @@ import { GitPushArgs, gitPush } from '../../src/tools/git/git-push.js'
 import { GitStatusArgs, gitStatus } from '../../src/tools/git/git-status.js'
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http.js'
 import { tempDir, toolContext } from './tool-context.js'
-
-const execFileP = promisify(execFile)
-
-// Asynchronous on purpose: the git HTTP server runs in this process, so a synchronous git talking
-// to it would block the very event loop that has to answer it.
-async function g(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileP('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-    },
-  })
-  return stdout.trim()
-}
+import { g } from '../helpers/plain-git.js'
 
 async function identify(repo: string): Promise<void> {
   await g(repo, 'config', 'user.name', 'Test')
