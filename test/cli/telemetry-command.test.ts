@@ -104,8 +104,13 @@ describe('uni-wizard telemetry', () => {
       lines: () => stdout.split('\n').filter(Boolean),
       stderr: () => stderr,
       async stop(signal: NodeJS.Signals) {
-        killGroup(child.pid as number, signal)
-        return exited
+        // To the wrapper (tsx), which relays it to the command once, as a terminal or systemd
+        // would signal the main process: signalling the whole group made the relay a second
+        // signal, racing the command's own clean exit. The group is killed after, as cleanup.
+        child.kill(signal)
+        const code = await exited
+        killGroup(child.pid as number, 'SIGKILL')
+        return code
       },
     }
   }
