@@ -8,6 +8,7 @@ import { startRedisServer } from '../queue/redis-server.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
+import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { registerWorkersAlive } from '../metrics/index.js'
 import { liveness } from '../workers/heartbeat.js'
@@ -206,6 +207,12 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      dashboard: dashboardFromConfig(config, {
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        log,
+        giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
+      }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
