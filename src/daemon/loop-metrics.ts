@@ -31,7 +31,13 @@ export interface LoopMetrics {
  */
 export function registerLoopMetrics(
   registry: Registry,
-  opts: { config: Config; connection: RedisClient; prefix: string },
+  opts: {
+    config: Config
+    connection: RedisClient
+    prefix: string
+    /** How long one reading of the queue depths is reused; default QueueDepths' 2 s. */
+    queueCacheMs?: number
+  },
 ): LoopMetrics {
   const { config, connection, prefix } = opts
   const policies = resolveHouses(config.file.houses)
@@ -45,6 +51,7 @@ export function registerLoopMetrics(
     connection,
     prefix,
     queues: [EVENTS_QUEUE, REPORTS_QUEUE, ...houses.map(houseQueueName)],
+    ...(opts.queueCacheMs !== undefined && { cacheMs: opts.queueCacheMs }),
   })
   const metrics = registerMetrics(registry, {
     vocabulary: { houses, tools: [...tools.map((t) => t.name), ...AGENT_TASK_KINDS.map(agentJobName)] },
