@@ -157,6 +157,7 @@ export async function startServices(
     services.push({ name: 'events-producer', stop: () => events.close() })
 
     const pieces = options.pieces ?? ALL_PIECES
+    const registry = options.registry ?? new Registry()
     const botLogin = await options.resolveBotLogin()
     const workers =
       pieces.workers === 'all' ? Object.keys(resolveHouses(config.file.houses)) : [...pieces.workers]
@@ -175,6 +176,7 @@ export async function startServices(
         triage: options.triage,
         keyDir: options.keyDir,
         giteaUrl: options.giteaUrl,
+        registry,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
@@ -188,7 +190,7 @@ export async function startServices(
       redis: connection,
       botLogin,
       checkGitea: options.checkGitea,
-      metrics: createIngressMetrics(options.registry ?? new Registry()),
+      metrics: createIngressMetrics(registry),
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
