@@ -8,11 +8,12 @@ import type { StressConfig } from './stress-config.js'
 export const STRESS_SIGNALS = ['event_loop', 'queue_wait', 'redis_latency'] as const
 export type StressSignal = (typeof STRESS_SIGNALS)[number]
 
-/** One signal's state for one house: whether it is on, its latest value and its bound. */
+/** One signal's state for one house: whether it is on, its latest value, the last one past its bound, and the bound. */
 export interface StressReading {
   signal: StressSignal
   on: boolean
   valueMs: number
+  peakMs: number
   boundMs: number
 }
 
@@ -37,9 +38,9 @@ const WHAT: Record<StressSignal, string> = {
 
 /**
  * Watches the stress of a worker process: event-loop lag (p99 of how late a 20-ms timer fires,
- * over a window of `sampleMs`; a timer that is late right now counts at once), Redis latency (a `PING` every `sampleMs` on the worker's connection,
- * smoothed; one still unanswered counts as long as it has waited) and, per house, how long the
- * job being started waited in its queue. Each signal has hysteresis (`Hysteresis`). A house is
+ * over a window of `sampleMs`; a timer that is late right now counts at once), Redis latency (a
+ * `PING` every `sampleMs` on the worker's connection, smoothed; one still unanswered counts as
+ * long as it has waited) and, per house, how long the job being started waited in its queue. Each signal has hysteresis (`Hysteresis`). A house is
  * degraded while any of its signals is on; the process-wide ones count for every house.
  *
  * @example
@@ -71,14 +72,8 @@ export class StressMonitor {
       log?: Logger
     },
   ) {
-    const c = opts.config
-    const limits = (bound: number) => ({
-      bound,
-      recoverRatio: c.recoverRatio,
-      recoverAfterMs: c.recoverAfterMs,
-    })
-    this.eventLoop = new Hysteresis(limits(c.eventLoopLagMs))
-    this.redisLatency = new Hysteresis(limits(c.redisLatencyMs))
+    this.eventLoop = this.signal(opts.config.eventLoopLagMs)
+    this.redisLatency = this.signal(opts.config.redisLatencyMs)
     this.now = opts.now ?? (() => performance.now())
   }
 
@@ -132,41 +127,31 @@ export class StressMonitor {
     this.samplePendingPing()
     const on = this.readings(house).filter((r) => r.on)
     if (on.length === 0) return undefined
-    return on.map((r) => `${WHAT[r.signal]} ${ms(this.peak(house, r.signal))} > ${ms(r.boundMs)}`).join('; ')
+    return on.map((r) => `${WHAT[r.signal]} ${ms(r.peakMs)} > ${ms(r.boundMs)}`).join('; ')
   }
 
   /** Every signal's state for a house (the process-wide ones are the same for every house). */
   readings(house: string): StressReading[] {
-    const q = this.queueWaits.get(house)
-    const c = this.opts.config
-    const reading = (signal: StressSignal, h: Hysteresis | undefined, boundMs: number): StressReading => ({
-      signal,
-      on: h?.on ?? false,
-      valueMs: h?.value ?? 0,
-      boundMs,
+    return STRESS_SIGNALS.map((signal) => {
+      const h =
+        signal === 'event_loop'
+          ? this.eventLoop
+          : signal === 'queue_wait'
+            ? this.queueWait(house)
+            : this.redisLatency
+      return { signal, on: h.on, valueMs: h.value, peakMs: h.peak, boundMs: h.limits.bound }
     })
-    return [
-      reading('event_loop', this.eventLoop, c.eventLoopLagMs),
-      reading('queue_wait', q, c.queueWaitMs),
-      reading('redis_latency', this.opts.redis ? this.redisLatency : undefined, c.redisLatencyMs),
-    ]
   }
 
-  private peak(house: string, signal: StressSignal): number {
-    if (signal === 'event_loop') return this.eventLoop.peak
-    if (signal === 'redis_latency') return this.redisLatency.peak
-    return this.queueWaits.get(house)?.peak ?? 0
+  private signal(bound: number): Hysteresis {
+    const { recoverRatio, recoverAfterMs } = this.opts.config
+    return new Hysteresis({ bound, recoverRatio, recoverAfterMs })
   }
 
   private queueWait(house: string): Hysteresis {
     let q = this.queueWaits.get(house)
     if (!q) {
-      const c = this.opts.config
-      q = new Hysteresis({
-        bound: c.queueWaitMs,
-        recoverRatio: c.recoverRatio,
-        recoverAfterMs: c.recoverAfterMs,
-      })
+      q = this.signal(this.opts.config.queueWaitMs)
       this.queueWaits.set(house, q)
     }
     return q
