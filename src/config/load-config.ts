@@ -11,6 +11,7 @@ import { crossCheckEnv, Env, isSecretEnv } from './env.js'
 import { FileConfig } from './file-config.js'
 import { readHouseEnv } from '../houses/house-env.js'
 import { readTelemetryEnv } from '../telemetry/telemetry-config.js'
+import { readDashboardEnv } from '../dashboard/dashboard-config.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
 export interface Config {
@@ -76,10 +77,19 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   fileInput = telemetryEnv.input
   for (const p of telemetryEnv.problems)
     problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
+  // `dashboard.*Env`: the session secret, the OAuth2 client secret and the login tokens.
+  const dashboardEnv = readDashboardEnv(fileInput, source)
+  fileInput = dashboardEnv.input
+  for (const p of dashboardEnv.problems)
+    problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
   const file = FileConfig.safeParse(fileInput)
   if (!file.success) {
     // A reference that could not be filled in is already one problem; the schema's echo of it is not another.
-    const unread = new Set([...houseEnv.problems, ...telemetryEnv.problems].map((p) => `UW_CONFIG ${p.path}`))
+    const unread = new Set(
+      [...houseEnv.problems, ...telemetryEnv.problems, ...dashboardEnv.problems].map(
+        (p) => `UW_CONFIG ${p.path}`,
+      ),
+    )
     problems.push(
       ...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`).filter(
         (p) => !unread.has(p.where),
@@ -98,6 +108,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ...fileSecrets,
       ...houseEnv.secrets,
       ...telemetryEnv.secrets,
+      ...dashboardEnv.secrets,
     ]
     throw new ConfigError(scrubProblems(problems, secrets))
   }

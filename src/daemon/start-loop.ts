@@ -43,8 +43,8 @@ import { routerApprovalSigner, strayHouseKeys } from '../router/router-approvals
 import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
-import type { Registry } from 'prom-client'
-import { registerStressMetrics, StressMonitor } from '../stress/index.js'
+import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
+import { StressMonitor } from '../stress/index.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -83,8 +83,8 @@ export interface StartLoopOptions {
    * without one, every house works in its static `workspaceRoots`.
    */
   giteaUrl?: string
-  /** Where the workers' stress gauges are registered (`/metrics`); default: nowhere. */
-  registry?: Registry
+  /** The process's metrics (registerLoopMetrics), fed by the telemetry sink and the token budgets. */
+  metrics?: UwMetrics
 }
 
 /** The running loop: what it started and how to stop it. */
@@ -171,7 +171,6 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           log: log.child({ component: 'stress' }),
         })
       : undefined
-  if (stress && opts.registry) registerStressMetrics(opts.registry, stress)
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
@@ -200,7 +199,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const stray = pieces.router ? strayHouseKeys(keys, pieces.workers) : undefined
   if (stray) log.warn(stray)
   // Every event's text passes the same redactor as tool results (docs/TELEMETRY.md).
-  const telemetry = file.telemetry.enabled
+  const stream = file.telemetry.enabled
     ? new RedisTelemetry({
         redis: connection,
         prefix,
@@ -209,6 +208,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         log: log.child({ component: 'telemetry' }),
       })
     : NO_TELEMETRY
+  // The job metrics count the same steps the stream records, also with the stream turned off.
+  const telemetry = opts.metrics ? meteredTelemetry(stream, opts.metrics.jobs) : stream
   const jobs = new BullJobs({
     connection,
     prefix,
@@ -373,7 +374,14 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
             context: `uni-wizard/${house}/implement`,
             description,
           }),
-        budget: new TokenBudget(connection, prefix, house, policy.agent.limits.dailyTokenBudget),
+        budget: new TokenBudget(
+          connection,
+          prefix,
+          house,
+          policy.agent.limits.dailyTokenBudget,
+          Date.now,
+          (n) => opts.metrics?.agents.tokens(house, n),
+        ),
       }
     }
     for (const house of pieces.workers) {

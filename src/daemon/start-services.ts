@@ -8,7 +8,11 @@ import { startRedisServer } from '../queue/redis-server.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
+import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
+import { meteredGitea } from '../gitea/metered-port.js'
+import { registerLoopMetrics } from './loop-metrics.js'
+import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
@@ -71,6 +75,8 @@ export interface RunningServices {
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
   embeddedRedis: boolean
+  /** Every metric of this process (ingress, loop, houses), for `/metrics` or a worker's own port. */
+  registry: Registry
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
   /**
@@ -98,6 +104,7 @@ export async function startServices(
   options: StartServicesOptions,
 ): Promise<RunningServices> {
   const services: Service[] = []
+  const registry = options.registry ?? new Registry()
   const stopAll = async (): Promise<boolean> => {
     let clean = true
     let deadline: number | undefined
@@ -148,6 +155,12 @@ export async function startServices(
       lastError = ''
     })
     services.push({ name: 'redis-connection', stop: async () => void connection.disconnect() })
+    const metered = registerLoopMetrics(registry, {
+      config,
+      connection,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    services.push({ name: 'metrics', stop: () => metered.close() })
 
     const events = createEventsProducer({
       connection,
@@ -157,7 +170,6 @@ export async function startServices(
     services.push({ name: 'events-producer', stop: () => events.close() })
 
     const pieces = options.pieces ?? ALL_PIECES
-    const registry = options.registry ?? new Registry()
     const botLogin = await options.resolveBotLogin()
     const workers =
       pieces.workers === 'all' ? Object.keys(resolveHouses(config.file.houses)) : [...pieces.workers]
@@ -168,7 +180,7 @@ export async function startServices(
         config,
         log,
         redisUrl,
-        port: options.port,
+        port: meteredGitea(options.port, metered.metrics.gitea.observe),
         botLogin,
         pieces: { router: pieces.router, reporter: pieces.reporter, workers },
         prefix: options.prefix,
@@ -176,12 +188,13 @@ export async function startServices(
         triage: options.triage,
         keyDir: options.keyDir,
         giteaUrl: options.giteaUrl,
-        registry,
+        metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
-    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
+    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
 
     const app = createApp({
       config,
@@ -198,12 +211,18 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      dashboard: dashboardFromConfig(config, {
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        log,
+        giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
+      }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
     log.info({ url: http.url, botLogin, webhook: `${http.url}/webhooks/gitea` }, 'listening')
 
-    return { httpUrl: http.url, redisUrl, embeddedRedis, loop, stop: stopAll }
+    return { httpUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

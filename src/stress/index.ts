@@ -8,4 +8,3 @@ export {
   type StressReading,
   type StressSignal,
 } from './stress-monitor.js'
-export { registerStressMetrics } from './stress-metrics.js'

@@ -6,7 +6,8 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedis, type RedisClient } from '../../src/queue/connection.js'
 import { startRedisServer, type RedisServerHandle } from '../../src/queue/redis-server.js'
-import { Hysteresis, registerStressMetrics, StressConfig, StressMonitor } from '../../src/stress/index.js'
+import { registerStressMetrics } from '../../src/metrics/index.js'
+import { Hysteresis, StressConfig, StressMonitor } from '../../src/stress/index.js'
 
 /** Blocks this process's event loop, as a long synchronous step (a huge JSON.parse, a regex) does. */
 function blockEventLoop(ms: number): void {
