@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { commandInput } from '../src/commands-core/command-input.js'
-import type { CommandSpec } from '../src/commands-core/command-spec.js'
+import type { CommandSpec, HouseLiveness } from '../src/commands-core/command-spec.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
 
@@ -14,6 +14,15 @@ function describeTools(allowed: readonly string[], total: number): string {
   return allowed.map(codeSpan).join(', ')
 }
 
+/** `, degraded: event-loop lag 240 ms > 200 ms` (naming the worker when the house has several). */
+function degradedNote(degraded: HouseLiveness['degraded'], workers: number): string {
+  if (!degraded || degraded.length === 0) return ''
+  const each = degraded.map((d) =>
+    workers > 1 ? `${codeSpan(d.worker)}: ${inlineText(d.reason)}` : inlineText(d.reason),
+  )
+  return `, degraded to SIMPLE: ${each.join('; ')}`
+}
+
 export const houses: CommandSpec<HousesArgs> = {
   name: 'houses',
   aliases: [],
@@ -22,7 +31,7 @@ export const houses: CommandSpec<HousesArgs> = {
   help: {
     usage: '/houses',
     description:
-      'Lists each house, its agent (backend and model; `/ask`, `/implement`, `/review` need one), the tools it may run, its approval policy and whether a worker is alive.',
+      'Lists each house, its agent (backend and model; `/ask`, `/implement`, `/review` need one), the tools it may run, its approval policy and whether a worker is alive (and, under stress, why its INTELLIGENT jobs run as SIMPLE).',
     examples: ['/houses'],
   },
   async handle(ctx) {
@@ -30,7 +39,7 @@ export const houses: CommandSpec<HousesArgs> = {
       ctx.houses.list.map(async (h) => {
         const live = await ctx.houses.liveness(h.name)
         const worker = live.alive
-          ? `alive (${live.workers} worker${live.workers === 1 ? '' : 's'})`
+          ? `alive (${live.workers} worker${live.workers === 1 ? '' : 's'})${degradedNote(live.degraded, live.workers)}`
           : `no live worker${live.lastSeen ? ` (last seen ${live.lastSeen})` : ''}`
         const isDefault = h.name === ctx.houses.defaultHouse ? ' (default)' : ''
         const tools = describeTools(h.allowedTools, ctx.tools.length)

@@ -102,6 +102,8 @@ export interface HouseLiveness {
   workers: number
   /** ISO time of the newest heartbeat, if any. */
   lastSeen: string | undefined
+  /** Live workers under stress (their INTELLIGENT jobs run as SIMPLE), and why. */
+  degraded?: readonly { worker: string; reason: string }[]
 }
 
 /** The houses, their policy and liveness. */

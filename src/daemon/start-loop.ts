@@ -44,6 +44,7 @@ import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
 import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
+import { StressMonitor } from '../stress/index.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -91,6 +92,8 @@ export interface RunningLoop {
   jobs: BullJobs
   store: RedisJobStore
   workers: RunningHouseWorker[]
+  /** The workers' stress (event-loop lag, queue wait, Redis latency); unset without workers or when off. */
+  stress: StressMonitor | undefined
   /**
    * Stops workers (with their grace period), router, reporter, then the connections. Bounded also
    * when Redis is unreachable: what comes after the workers shares `STOP_MARGIN_MS`. Resolves true
@@ -158,6 +161,16 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
   const harnessConfig = { ...file, keys: { ...file.keys, legacyApprovalGraceSeconds } }
+  // One per process: event-loop lag and Redis latency are the process's, queue waits each house's.
+  const stressConfig = file.daemon.workers.stress
+  const stress =
+    pieces.workers.length > 0 && stressConfig.enabled
+      ? new StressMonitor({
+          config: stressConfig,
+          redis: connection,
+          log: log.child({ component: 'stress' }),
+        })
+      : undefined
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
@@ -174,6 +187,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         context: { toolConfig: file.toolSettings },
         secrets,
         sign: true,
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       harnesses.set(house, h)
     }
@@ -397,6 +411,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         outputCap: file.daemon.reporter.outputCap,
         checkouts,
         ...(agent ? { agent } : {}),
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       workers.push(w)
     }
@@ -409,6 +424,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       sweeper.unref()
       stops.push({ name: 'checkout sweep', stop: async () => clearInterval(sweeper) })
     }
+    if (stress) {
+      stress.start()
+      stops.push({ name: 'stress monitor', stop: async () => stress.stop() })
+    }
     // Workers stop first (they may still report), so they are pushed last.
     stops.push({
       name: 'workers',
@@ -419,7 +438,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     await stop()
     throw err
   }
-  return { jobs, store, workers, stop }
+  return { jobs, store, workers, stress, stop }
 }
 
 /** The process's checkout manager: the bot's token goes only to the Gitea it talks to. */

@@ -12,6 +12,7 @@ import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { meteredGitea } from '../gitea/metered-port.js'
 import { registerLoopMetrics } from './loop-metrics.js'
+import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
@@ -190,6 +191,7 @@ export async function startServices(
         metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }

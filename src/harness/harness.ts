@@ -131,7 +131,7 @@ export class Harness {
     this.attemptDeps = { house, retry: this.config.retry, random: options.random ?? Math.random, log, redact }
     this.gateDeps = { breaker, house, now }
     this.readDeps = { reads, house, now }
-    this.learning = { patterns, house }
+    this.learning = { patterns, house, ...(options.stress ? { stress: options.stress } : {}) }
     this.finishDeps = {
       house,
       redact,

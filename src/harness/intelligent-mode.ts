@@ -2,6 +2,7 @@ import type { PatternStore } from '../intelligence/pattern-store.js'
 import { adaptiveTimeout, predictFrom } from '../intelligence/predict.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { errText } from './err-text.js'
+import type { StressCheck } from './harness-options.js'
 import { Mode } from './mode.js'
 import type { RunState } from './run-state.js'
 
@@ -9,12 +10,15 @@ import type { RunState } from './run-state.js'
 export interface IntelligentModeDeps {
   patterns: PatternStore
   house: string
+  /** Under stress, INTELLIGENT calls run as SIMPLE (`run.degraded` says why). */
+  stress?: StressCheck
 }
 
 /**
  * The call's timeout: `configuredMs`, or in INTELLIGENT mode adapted to this house's past
- * outcomes of the tool (the prediction is kept in `run.prediction`). A pattern store that cannot
- * answer degrades the run to SIMPLE, with a note.
+ * outcomes of the tool (the prediction is kept in `run.prediction`). Under stress (`deps.stress`)
+ * the run degrades to SIMPLE, saying why in `run.degraded`; a pattern store that cannot answer
+ * degrades it too, with a note.
  *
  * @example
  *   const timeoutMs = await predictTimeout(deps, spec, run, 30_000)
@@ -26,6 +30,13 @@ export async function predictTimeout(
   configuredMs: number,
 ): Promise<number> {
   if (run.mode !== Mode.INTELLIGENT) return configuredMs
+  const stressed = deps.stress?.degraded()
+  if (stressed !== undefined) {
+    // Exactly SIMPLE: no prediction read now, and `learnOutcome` writes nothing for a SIMPLE run.
+    run.mode = Mode.SIMPLE
+    run.degraded = { from: Mode.INTELLIGENT, reason: stressed }
+    return configuredMs
+  }
   try {
     const prediction = predictFrom(await deps.patterns.recent(deps.house, spec.name))
     run.prediction = prediction

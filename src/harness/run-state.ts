@@ -27,6 +27,8 @@ export class RunState {
   /** An agent task's signed facts (`Harness.recordTask`). */
   agent: AgentFacts | undefined
   mode: Mode
+  /** Set when the call was asked for in a mode it did not run in (INTELLIGENT under stress). */
+  degraded: { from: Mode; reason: string } | undefined
 
   constructor(
     readonly tool: string,

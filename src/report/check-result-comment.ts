@@ -322,7 +322,7 @@ function checkJobLine(c: ResultComment, s: ExecutionStatement): CommentMismatch 
       problem: 'the statement signs no job id (it was signed before they were)',
     }
   if (c.marker.jobId !== p.jobId) return differs('job id', c.marker.jobId, p.jobId)
-  const start = jobLineStart(p.jobId, p.requestedBy, p.mode)
+  const start = jobLineStart(p.jobId, p.requestedBy, p.mode, p.degraded)
   if (c.jobLine.startsWith(start)) {
     if (isJobLineTail(c.jobLine.slice(start.length))) return undefined
     return {
@@ -331,10 +331,10 @@ function checkJobLine(c: ResultComment, s: ExecutionStatement): CommentMismatch 
       problem: `what follows the signed facts of the job line is not what the bot writes there: ${JSON.stringify(c.jobLine.slice(start.length, start.length + 80))}`,
     }
   }
-  const m = /^Job (.+?) · requested by (.+?) · mode (\S+)(?: · .*)?$/.exec(c.jobLine)
+  const m = /^Job (.+?) · requested by (.+?) · mode (.+?)(?: · .*)?$/.exec(c.jobLine)
   if (!m || m[1] !== codeSpan(p.jobId)) return differs('job id', c.jobLine, start)
   if (m[2] !== mention(p.requestedBy)) return differs('requester', m[2] ?? '', mention(p.requestedBy))
-  return differs('mode', m[3] ?? '', p.mode.toUpperCase())
+  return differs('mode', m[3] ?? '', start.slice(start.indexOf(' · mode ') + ' · mode '.length))
 }
 
 /** Output: the digest of what is shown, against all of it or against the signed shown part. */

@@ -228,7 +228,12 @@ export function world(
             sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
               h === 'bezalel'
-                ? { alive: true, workers: 2, lastSeen: '2026-01-01T00:00:00Z' }
+                ? {
+                    alive: true,
+                    workers: 2,
+                    lastSeen: '2026-01-01T00:00:00Z',
+                    degraded: [{ worker: 'host-1:42:bezalel', reason: 'queue wait 75 s > 60 s' }],
+                  }
                 : { alive: false, workers: 0, lastSeen: undefined },
           },
           tools: TOOLS,
