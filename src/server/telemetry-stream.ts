@@ -54,7 +54,9 @@ export function telemetryStream(
       return c.json(
         {
           error:
-            auth === 'wrong' ? 'wrong bearer token' : 'an Authorization: Bearer <telemetry token> header is required',
+            auth === 'wrong'
+              ? 'wrong bearer token'
+              : 'an Authorization: Bearer <telemetry token> header is required',
         },
         401,
       )
