@@ -8,6 +8,7 @@ import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
 import { TelemetryConfig } from '../telemetry/telemetry-config.js'
 import { AlertsConfig } from '../alerts/alerts-config.js'
+import { DashboardConfig } from '../dashboard/dashboard-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -45,6 +46,8 @@ export const FileConfig = z
     telemetry: TelemetryConfig.prefault({}),
     /** The Alertmanager receiver: alerts into Gitea issues (src/alerts/alerts-config.ts); unset: off. */
     alerts: AlertsConfig.optional(),
+    /** The operators' web dashboard (src/dashboard/dashboard-config.ts, docs/DASHBOARD.md); off by default. */
+    dashboard: DashboardConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

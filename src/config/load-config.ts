@@ -12,6 +12,7 @@ import { FileConfig } from './file-config.js'
 import { readHouseEnv } from '../houses/house-env.js'
 import { readTelemetryEnv } from '../telemetry/telemetry-config.js'
 import { readAlertsEnv } from '../alerts/alerts-config.js'
+import { readDashboardEnv } from '../dashboard/dashboard-config.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
 export interface Config {
@@ -82,15 +83,22 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   fileInput = alertsEnv.input
   for (const p of alertsEnv.problems)
     problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
+  // `dashboard.*Env`: the session secret, the OAuth2 client secret and the login tokens.
+  const dashboardEnv = readDashboardEnv(fileInput, source)
+  fileInput = dashboardEnv.input
+  for (const p of dashboardEnv.problems)
+    problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
   const file = FileConfig.safeParse(fileInput)
   if (!file.success) {
     // A reference that could not be filled in is already one problem; the schema's echo of it is not another.
     // (The receiver's `alerts.token` is required, so its schema would also say it is missing.)
     const unread = new Set(
-      [...houseEnv.problems, ...telemetryEnv.problems, ...alertsEnv.problems].flatMap((p) => [
-        `UW_CONFIG ${p.path}`,
-        `UW_CONFIG ${p.path.replace(/Env$/, '')}`,
-      ]),
+      [
+        ...houseEnv.problems,
+        ...telemetryEnv.problems,
+        ...alertsEnv.problems,
+        ...dashboardEnv.problems,
+      ].flatMap((p) => [`UW_CONFIG ${p.path}`, `UW_CONFIG ${p.path.replace(/Env$/, '')}`]),
     )
     problems.push(
       ...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`).filter(
@@ -111,6 +119,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ...houseEnv.secrets,
       ...telemetryEnv.secrets,
       ...alertsEnv.secrets,
+      ...dashboardEnv.secrets,
     ]
     throw new ConfigError(scrubProblems(problems, secrets))
   }

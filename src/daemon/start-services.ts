@@ -8,7 +8,10 @@ import { startRedisServer } from '../queue/redis-server.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
+import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
+import { registerWorkersAlive } from '../metrics/index.js'
+import { liveness } from '../workers/heartbeat.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
@@ -72,6 +75,8 @@ export interface RunningServices {
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
   embeddedRedis: boolean
+  /** Every metric of this process (ingress, loop, houses), for `/metrics` or a worker's own port. */
+  registry: Registry
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
   /**
@@ -99,6 +104,7 @@ export async function startServices(
   options: StartServicesOptions,
 ): Promise<RunningServices> {
   const services: Service[] = []
+  const registry = options.registry ?? new Registry()
   const stopAll = async (): Promise<boolean> => {
     let clean = true
     let deadline: number | undefined
@@ -149,6 +155,11 @@ export async function startServices(
       lastError = ''
     })
     services.push({ name: 'redis-connection', stop: async () => void connection.disconnect() })
+    const prefix = options.prefix ?? DEFAULT_PREFIX
+    registerWorkersAlive(registry, {
+      houses: Object.keys(resolveHouses(config.file.houses)),
+      workersAlive: async (house) => (await liveness(connection, prefix, house)).workers,
+    })
 
     const events = createEventsProducer({
       connection,
@@ -180,7 +191,7 @@ export async function startServices(
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
-    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
+    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
 
     const app = createApp({
       config,
@@ -189,7 +200,7 @@ export async function startServices(
       redis: connection,
       botLogin,
       checkGitea: options.checkGitea,
-      metrics: createIngressMetrics(options.registry ?? new Registry()),
+      metrics: createIngressMetrics(registry),
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
@@ -198,12 +209,18 @@ export async function startServices(
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
       alerts: alertReceiver(config, log, connection, options.prefix ?? DEFAULT_PREFIX, options.port),
+      dashboard: dashboardFromConfig(config, {
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        log,
+        giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
+      }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
     log.info({ url: http.url, botLogin, webhook: `${http.url}/webhooks/gitea` }, 'listening')
 
-    return { httpUrl: http.url, redisUrl, embeddedRedis, loop, stop: stopAll }
+    return { httpUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Config } from '../config/index.js'
+import type { DashboardApp } from '../dashboard/dashboard-env.js'
 import type { Logger } from '../logger.js'
 import type { EventsProducer } from '../queue/events-producer.js'
 import type { IngressMetrics } from './ingress-metrics.js'
@@ -29,6 +30,8 @@ export interface AppDeps {
   telemetry?: Omit<TelemetryStreamDeps, 'log'>
   /** `POST /alerts/alertmanager` (config `alerts:`); without it the route answers 404. */
   alerts?: AlertReceiverDeps
+  /** The operators' dashboard (src/dashboard), its routes under its own base path; absent when off. */
+  dashboard?: DashboardApp
   /** Upper bound on each readiness check. Default 2000 ms. */
   readyTimeoutMs?: number
 }
@@ -106,6 +109,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
 
   app.post('/alerts/alertmanager', alertmanagerReceiver(deps.alerts, deps.log.child({ route: 'alerts' })))
+
+  if (deps.dashboard) app.route('/', deps.dashboard)
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((err, c) => {
