@@ -73,14 +73,12 @@ export class AlertBridge {
     return this.opts.store.withGroup(gid, async (held) => {
       const before = held.state
       const merged = mergeNotification(before ?? newGroup(n), n)
-      if (JSON.stringify(merged) !== JSON.stringify(before)) {
-        if (this.opts.dryRun) {
-          const step = planGroupStep(merged, (f) => this.labelsOf(f).labels)
-          log.info({ step: step?.kind }, 'dry run: alert group step not applied')
-          return { group: gid, issue: merged.issue, steps: [] }
-        }
-        await held.save(merged)
+      if (this.opts.dryRun) {
+        const step = planGroupStep(merged, (f) => this.labelsOf(f).labels)
+        log.info({ step: step?.kind, issue: merged.issue }, 'dry run: alert group step not applied')
+        return { group: gid, issue: merged.issue, steps: [] }
       }
+      if (JSON.stringify(merged) !== JSON.stringify(before)) await held.save(merged)
       const steps: GroupStep['kind'][] = []
       if (held.state?.pending) await this.recover(gid, held, held.state)
       for (let i = 0; i < MAX_STEPS; i++) {

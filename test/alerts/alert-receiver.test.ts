@@ -262,6 +262,22 @@ describe('POST /alerts/alertmanager', () => {
     expect((await send([{ fp: 'a1', status: 'resolved' }])).steps).toEqual(['comment', 'close'])
   })
 
+  it('dry run: logs the step it would take, opens nothing and records nothing', async () => {
+    const bridge = new AlertBridge({
+      port,
+      store: new AlertGroupStore({ redis, prefix }),
+      repo,
+      labels: [],
+      log,
+      dryRun: true,
+    })
+    const n = notification([{ fp: 'a1', status: 'firing' }])
+    expect(await bridge.receive(n)).toEqual({ group: groupId(n.groupKey), issue: undefined, steps: [] })
+    expect(logText).toMatch(/"step":"open".*dry run: alert group step not applied/)
+    expect(await issues()).toEqual([])
+    expect(await inspector.keys(`${prefix}*`)).toEqual([])
+  })
+
   const refusals: {
     name: string
     body: unknown
