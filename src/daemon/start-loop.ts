@@ -43,6 +43,7 @@ import { routerApprovalSigner, strayHouseKeys } from '../router/router-approvals
 import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
+import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -81,6 +82,8 @@ export interface StartLoopOptions {
    * without one, every house works in its static `workspaceRoots`.
    */
   giteaUrl?: string
+  /** The process's metrics (registerLoopMetrics), fed by the telemetry sink and the token budgets. */
+  metrics?: UwMetrics
 }
 
 /** The running loop: what it started and how to stop it. */
@@ -182,7 +185,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const stray = pieces.router ? strayHouseKeys(keys, pieces.workers) : undefined
   if (stray) log.warn(stray)
   // Every event's text passes the same redactor as tool results (docs/TELEMETRY.md).
-  const telemetry = file.telemetry.enabled
+  const stream = file.telemetry.enabled
     ? new RedisTelemetry({
         redis: connection,
         prefix,
@@ -191,6 +194,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         log: log.child({ component: 'telemetry' }),
       })
     : NO_TELEMETRY
+  // The job metrics count the same steps the stream records, also with the stream turned off.
+  const telemetry = opts.metrics ? meteredTelemetry(stream, opts.metrics.jobs) : stream
   const jobs = new BullJobs({
     connection,
     prefix,
@@ -355,7 +360,14 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
             context: `uni-wizard/${house}/implement`,
             description,
           }),
-        budget: new TokenBudget(connection, prefix, house, policy.agent.limits.dailyTokenBudget),
+        budget: new TokenBudget(
+          connection,
+          prefix,
+          house,
+          policy.agent.limits.dailyTokenBudget,
+          Date.now,
+          (n) => opts.metrics?.agents.tokens(house, n),
+        ),
       }
     }
     for (const house of pieces.workers) {

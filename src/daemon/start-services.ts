@@ -10,8 +10,8 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
-import { registerWorkersAlive } from '../metrics/index.js'
-import { liveness } from '../workers/heartbeat.js'
+import { meteredGitea } from '../gitea/metered-port.js'
+import { registerLoopMetrics } from './loop-metrics.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
@@ -155,11 +155,12 @@ export async function startServices(
       lastError = ''
     })
     services.push({ name: 'redis-connection', stop: async () => void connection.disconnect() })
-    const prefix = options.prefix ?? DEFAULT_PREFIX
-    registerWorkersAlive(registry, {
-      houses: Object.keys(resolveHouses(config.file.houses)),
-      workersAlive: async (house) => (await liveness(connection, prefix, house)).workers,
+    const metered = registerLoopMetrics(registry, {
+      config,
+      connection,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
     })
+    services.push({ name: 'metrics', stop: () => metered.close() })
 
     const events = createEventsProducer({
       connection,
@@ -179,7 +180,7 @@ export async function startServices(
         config,
         log,
         redisUrl,
-        port: options.port,
+        port: meteredGitea(options.port, metered.metrics.gitea.observe),
         botLogin,
         pieces: { router: pieces.router, reporter: pieces.reporter, workers },
         prefix: options.prefix,
@@ -187,6 +188,7 @@ export async function startServices(
         triage: options.triage,
         keyDir: options.keyDir,
         giteaUrl: options.giteaUrl,
+        metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
@@ -208,7 +210,13 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
-      alerts: alertReceiver(config, log, connection, options.prefix ?? DEFAULT_PREFIX, options.port),
+      alerts: alertReceiver(
+        config,
+        log,
+        connection,
+        options.prefix ?? DEFAULT_PREFIX,
+        options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+      ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
         prefix: options.prefix ?? DEFAULT_PREFIX,

@@ -27,7 +27,7 @@ export function createDashboardApp(
   const base = deps.config.basePath
   const nav = pages.flatMap((p) => (p.nav ? [p.nav] : []))
   const origin = new URL(deps.publicUrl).origin
-  const app: DashboardApp = new Hono<DashboardEnv>().basePath(base)
+  const app: DashboardApp = new Hono<DashboardEnv>({ strict: false }).basePath(base)
 
   app.use(
     secureHeaders({

@@ -43,6 +43,8 @@ export interface DashboardDeps {
   /** Where the dashboard is reached from outside; the Origin every form must come from. */
   publicUrl: string
   sessions: RedisSessions
+  /** The configured houses, in configuration order (filters, the houses page). */
+  houses: readonly string[]
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js'
+import { resolveHouses } from '../houses/house-policy.js'
 import type { Logger } from '../logger.js'
 import type { RedisClient } from '../queue/connection.js'
 import { createDashboardApp } from './create-dashboard-app.js'
@@ -39,6 +40,7 @@ export function dashboardFromConfig(
     log: o.log.child({ component: 'dashboard' }),
     publicUrl,
     oauth: o.oauth ?? oauth,
+    houses: o.houses ?? Object.keys(resolveHouses(config.file.houses)),
     sessions: o.sessions ?? new RedisSessions(o.redis, o.prefix, Math.round(c.sessionTtlHours * 3600)),
   })
 }

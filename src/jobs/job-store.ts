@@ -5,18 +5,9 @@ import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
 import { checkoutTargetText, type JobState, type JobView, type JobsView } from './jobs.js'
 import { CheckoutTarget } from '../checkouts/checkout-request.js'
+import { INDEX_CREATE_LUA, INDEX_STATE_LUA, JOB_STATES, jobIndexKey } from './job-index.js'
 
-const JobStateName = z.enum([
-  'queued',
-  'awaiting_approval',
-  'running',
-  'success',
-  'failure',
-  'unverified',
-  'denied',
-  'cancelled',
-  'timeout',
-])
+const JobStateName = z.enum(JOB_STATES as [JobState, ...JobState[]])
 
 const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)
 
@@ -130,16 +121,19 @@ export const JOB_TTL_SECONDS = 30 * 24 * 3600
 
 // Field values are JSON written by this module; the scripts only compare and copy strings, so
 // Lua's cjson (which turns [] into {}) never touches them.
+// KEYS: record, issue index, then the listing indexes (job-index.ts: all, house, repo, requester,
+// state). ARGV: ttl, created (ms), id, trim-below (ms), then field/value pairs.
 const CREATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+${INDEX_CREATE_LUA}
 return 1
 `)
 
-const TRANSITION = new LuaScript(`
+const TRANSITION = new LuaScript(`${INDEX_STATE_LUA}
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return -1 end
 local n = tonumber(ARGV[1])
@@ -150,6 +144,7 @@ for i = n + 2, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+index_state(cur, redis.call('HGET', KEYS[1], 'state'))
 return redis.call('HGETALL', KEYS[1])
 `)
 
@@ -159,7 +154,7 @@ return redis.call('HGETALL', KEYS[1])
 // applies), the run id the record must be on (JSON; '' for any), then TRANSITION's arguments.
 // The run id check keeps a late worker of an earlier run (its lock lost, the job retried since)
 // from ending the current run.
-const TRANSITION_RUN = new LuaScript(`
+const TRANSITION_RUN = new LuaScript(`${INDEX_STATE_LUA}
 local function mark()
   redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
@@ -176,6 +171,7 @@ for i = n + 7, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+index_state(cur, redis.call('HGET', KEYS[1], 'state'))
 if ARGV[4] == 'ok' then mark() end
 return redis.call('HGETALL', KEYS[1])
 `)
@@ -186,13 +182,14 @@ return redis.call('HGETALL', KEYS[1])
 // run started, all in one round trip. Otherwise it changes nothing and the worker decides from
 // what it read. ARGV: ttl, run id, tool (both JSON), write (1/0), started mark, then field/value
 // pairs to set. Replies {applied, record (HGETALL), started mark or '', result or ''}.
-const PICK_UP = new LuaScript(`
+const PICK_UP = new LuaScript(`${INDEX_STATE_LUA}
 local started = redis.call('HGET', KEYS[2], 'started') or ''
 local result = redis.call('HGET', KEYS[2], 'result') or ''
 local f = redis.call('HMGET', KEYS[1], 'runId', 'state', 'tool', 'dryRun', 'cancelRequestedBy')
 if f[1] == ARGV[2] and (f[2] == '"queued"' or f[2] == '"running"') and f[3] == ARGV[3]
   and f[4] ~= 'true' and not f[5] and result == '' and not (started ~= '' and ARGV[4] == '1') then
   for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  index_state(f[2], redis.call('HGET', KEYS[1], 'state'))
   redis.call('HSETNX', KEYS[2], 'started', ARGV[5])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
   return {1, redis.call('HGETALL', KEYS[1]), started, result}
@@ -262,10 +259,27 @@ export class RedisJobStore implements JobsView {
   async create(record: JobRecord): Promise<boolean> {
     const fields = Object.entries(JobRecord.parse(record)).filter(([, v]) => v !== undefined)
     const argv = fields.flatMap(([k, v]) => [k, JSON.stringify(v)])
+    const createdMs = Date.parse(record.createdAt)
+    const { owner, name } = record.origin.repo
     const created = await CREATE.run(
       this.redis,
-      [this.key(record.id), this.issueKey(record.origin.repo, record.origin.issue)],
-      [String(this.ttlSeconds), String(Date.parse(record.createdAt)), record.id, ...argv],
+      [
+        this.key(record.id),
+        this.issueKey(record.origin.repo, record.origin.issue),
+        jobIndexKey(this.prefix, 'all'),
+        jobIndexKey(this.prefix, 'house', record.house),
+        jobIndexKey(this.prefix, 'repo', `${owner}/${name}`),
+        jobIndexKey(this.prefix, 'requester', record.requester.login),
+        jobIndexKey(this.prefix, 'state', record.state),
+      ],
+      [
+        String(this.ttlSeconds),
+        String(createdMs),
+        record.id,
+        // Records created this long ago have expired: their ids leave the listing indexes.
+        String(Math.max(0, Date.now() - this.ttlSeconds * 1000)),
+        ...argv,
+      ],
     )
     return Number(created) === 1
   }

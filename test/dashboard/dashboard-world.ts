@@ -46,6 +46,7 @@ export async function dashboardWorld(
     prefix,
     publicUrl: PUBLIC_URL,
     sessions: new RedisSessions(redis, prefix, 3600),
+    houses: ['timmy', 'ezra', 'bezalel', 'allegro'],
     ...rest,
   }
   const app = createDashboardApp(deps, pages)

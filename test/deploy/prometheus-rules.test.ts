@@ -7,9 +7,12 @@ import { describe, expect, it } from 'vitest'
 import { loadCatalogue, scopeOf } from '../../labels/index.js'
 
 const DIR = resolve(import.meta.dirname, '../../deploy/prometheus')
-const hasPromtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0
-const SKIP_WHY =
-  'skipped: promtool is not installed (Debian package `prometheus`; scripts/ensure-system.mjs provisions it)'
+const ALERTMANAGER_DIR = resolve(import.meta.dirname, '../../deploy/alertmanager')
+const has = (program: string) => spawnSync(program, ['--version'], { encoding: 'utf8' }).status === 0
+const hasPromtool = has('promtool')
+const hasAmtool = has('amtool')
+const skipWhy = (program: string) =>
+  `skipped: ${program} is not installed (Debian package \`${program === 'amtool' ? 'prometheus-alertmanager' : 'prometheus'}\`; scripts/ensure-system.mjs provisions it)`
 
 const Rule = z.object({
   alert: z.string(),
@@ -33,10 +36,11 @@ function load<T>(schema: z.ZodType<T>, file: string): T {
   return schema.parse(parse(readFileSync(join(DIR, file), 'utf8')))
 }
 
-function promtool(...args: string[]): { status: number | null; output: string } {
-  const r = spawnSync('promtool', args, { cwd: DIR, encoding: 'utf8', timeout: 60_000 })
+function run(program: string, cwd: string, ...args: string[]): { status: number | null; output: string } {
+  const r = spawnSync(program, args, { cwd, encoding: 'utf8', timeout: 60_000 })
   return { status: r.status, output: `${r.stdout}${r.stderr}` }
 }
+const promtool = (...args: string[]) => run('promtool', DIR, ...args)
 
 describe('the shipped alert rules', () => {
   const rules = load(Rules, 'alerts.yml').groups.flatMap((g) => g.rules)
@@ -68,7 +72,7 @@ describe('the shipped alert rules', () => {
     expect(problems).toEqual([])
   })
 
-  describe.skipIf(!hasPromtool)(hasPromtool ? 'promtool' : `promtool (${SKIP_WHY})`, () => {
+  describe.skipIf(!hasPromtool)(hasPromtool ? 'promtool' : `promtool (${skipWhy('promtool')})`, () => {
     it('promtool check rules accepts alerts.yml', () => {
       const r = promtool('check', 'rules', 'alerts.yml')
       expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`)
@@ -79,6 +83,27 @@ describe('the shipped alert rules', () => {
       const r = promtool('test', 'rules', 'alerts.test.yml')
       expect(r.status, r.output).toBe(0)
       expect(r.output).toContain('SUCCESS')
+    })
+
+    it('promtool check config accepts the example prometheus.yml, which loads alerts.yml', () => {
+      const r = promtool('check', 'config', 'prometheus.yml')
+      expect(r.status, r.output).toBe(0)
+      expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`)
+    })
+  })
+
+  describe.skipIf(!hasAmtool)(hasAmtool ? 'amtool' : `amtool (${skipWhy('amtool')})`, () => {
+    it('amtool check-config accepts the example alertmanager.yml, routing to the bot with a bearer token file', () => {
+      const r = run('amtool', ALERTMANAGER_DIR, 'check-config', 'alertmanager.yml')
+      expect(r.status, r.output).toBe(0)
+      const config = parse(readFileSync(join(ALERTMANAGER_DIR, 'alertmanager.yml'), 'utf8')) as {
+        receivers: {
+          webhook_configs?: { url: string; http_config?: { authorization?: { credentials_file?: string } } }[]
+        }[]
+      }
+      const hooks = config.receivers.flatMap((r) => r.webhook_configs ?? [])
+      expect(hooks.map((h) => new URL(h.url).pathname)).toEqual(['/alerts/alertmanager'])
+      expect(hooks[0]?.http_config?.authorization?.credentials_file).toMatch(/^\//)
     })
   })
 })
