@@ -1,4 +1,4 @@
-import { codeSpan, inlineText, WORD_JOINER } from '../commands-core/markdown.js'
+import { codeSpan, inlineText, plainTitle } from '../commands-core/markdown.js'
 import type { GroupState, KnownAlert } from './alert-group.js'
 
 /** The hidden marker that ties an issue to its alert group, so a crashed open is found, not repeated. */
@@ -19,23 +19,6 @@ const TITLE_MAX = 200
 
 const short = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s)
 
-/**
- * A title Gitea shows as written: one line, no control or bidi characters, and `@`, `#`, `!`
- * broken with a WORD JOINER so no mention or reference forms (titles are not Markdown, so no
- * backslashes).
- */
-function plainTitle(text: string): string {
-  return short(
-    text
-      .replace(/\s+/g, ' ')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd')
-      .replace(/([@#!])(?=[\p{L}\p{N}_])/gu, `$1${WORD_JOINER}`)
-      .trim(),
-    TITLE_MAX,
-  )
-}
-
 const pairs = (m: Record<string, string>) =>
   Object.entries(m)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -50,7 +33,7 @@ export function alertIssueTitle(state: GroupState): string {
     .filter(([k]) => k !== 'alertname')
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)
-  return plainTitle(`Alert: ${name}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}`)
+  return short(plainTitle(`Alert: ${name}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}`), TITLE_MAX)
 }
 
 /** One alert as a list item: status, name, since, its summary and description (inert), its labels. */
