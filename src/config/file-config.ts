@@ -7,6 +7,7 @@ import { AgentsConfig, routingProblems } from '../houses/house-for-task.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
 import { TelemetryConfig } from '../telemetry/telemetry-config.js'
+import { AlertsConfig } from '../alerts/alerts-config.js'
 import { DashboardConfig } from '../dashboard/dashboard-config.js'
 
 /**
@@ -43,6 +44,8 @@ export const FileConfig = z
     agents: AgentsConfig.prefault({}),
     /** The telemetry stream and its SSE endpoint (src/telemetry/telemetry-config.ts, docs/TELEMETRY.md). */
     telemetry: TelemetryConfig.prefault({}),
+    /** The Alertmanager receiver: alerts into Gitea issues (src/alerts/alerts-config.ts); unset: off. */
+    alerts: AlertsConfig.optional(),
     /** The operators' web dashboard (src/dashboard/dashboard-config.ts, docs/DASHBOARD.md); off by default. */
     dashboard: DashboardConfig.prefault({}),
   })

@@ -17,6 +17,7 @@ import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
+import { alertReceiver } from './alert-receiver.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
@@ -211,6 +212,13 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      alerts: alertReceiver(
+        config,
+        log,
+        connection,
+        options.prefix ?? DEFAULT_PREFIX,
+        options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+      ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
         prefix: options.prefix ?? DEFAULT_PREFIX,
