@@ -7,6 +7,7 @@ import { AgentsConfig, routingProblems } from '../houses/house-for-task.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
 import { TelemetryConfig } from '../telemetry/telemetry-config.js'
+import { RedisConfig } from '../queue/redis-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -42,6 +43,8 @@ export const FileConfig = z
     agents: AgentsConfig.prefault({}),
     /** The telemetry stream and its SSE endpoint (src/telemetry/telemetry-config.ts, docs/TELEMETRY.md). */
     telemetry: TelemetryConfig.prefault({}),
+    /** Replication the ingress waits for before 202 (src/queue/redis-config.ts, docs/RESILIENCE.md). */
+    redis: RedisConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -132,6 +132,8 @@ export class LoopWorld {
     this.redisUrl = options.redisUrl ?? testRedisUrl()
     // Through createRedis: the world may run on a Sentinel or Cluster URL.
     this.redis = createRedis(this.redisUrl, 'worker', { maxRetriesPerRequest: 1 })
+    // A test may stop or fail over its Redis: the inspector reconnects, it must not crash the run.
+    this.redis.on('error', () => undefined)
   }
 
   readonly dir = mkdtempSync(join(tmpdir(), 'uw-e2e-'))
@@ -220,6 +222,7 @@ export class LoopWorld {
       contentType: 'json',
     })
     this.events = new Queue(EVENTS_QUEUE, { connection: this.redis, prefix: this.prefix })
+    this.events.on('error', () => undefined)
     return this
   }
 
