@@ -106,6 +106,7 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
     }
     await failover
     await d.settleWebhooks()
+    const postedMs = Date.now() - started
 
     // The deliveries of the commands (the bot's own comments are delivered too; not counted here).
     const deliveries = d.deliveries.filter((x) => {
@@ -135,6 +136,7 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
       redeliveryStatus[status] = (redeliveryStatus[status] ?? 0) + 1
     }
 
+    const redeliveredMs = Date.now() - started
     // Everything final and reported: one ack comment per command, with a final state.
     const acksByComment = () => {
       const out = new Map<number, { state: string; count: number }>()
@@ -214,6 +216,8 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
         neverRun,
         notSuccess,
         waitReplicas: 1,
+        postedMs,
+        redeliveredMs,
         seconds: ((Date.now() - started) / 1000).toFixed(1),
       },
     )
