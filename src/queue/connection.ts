@@ -41,12 +41,7 @@ function reconnectOnReadonly(err: Error): 2 | false {
  *   const redis = createRedis('redis://127.0.0.1:6379', 'worker')
  */
 export function createRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
-  const base: RedisOptions = {
-    ...roleOptions(role),
-    lazyConnect: false,
-    reconnectOnError: reconnectOnReadonly,
-    ...extra,
-  }
+  const base: RedisOptions = { ...roleOptions(role), lazyConnect: false, ...extra }
   const target = parseRedisUrl(url)
   if (target.kind === 'single') return new Redis(url, base)
   const auth = { username: target.username, password: target.password }
@@ -59,6 +54,8 @@ export function createRedis(url: string, role: ConnectionRole, extra: RedisOptio
       // Subscribes to the Sentinels' +switch-master, so a failover is followed when it is announced
       // instead of when the old primary's socket finally errors.
       failoverDetector: true,
+      reconnectOnError: reconnectOnReadonly,
+      ...extra,
     })
   return new Cluster(target.hosts, {
     redisOptions: { ...base, ...auth },

@@ -192,6 +192,9 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
       return !acks.has(id)
     }).length
     const newPrimary = await topology.primaryPort()
+    for (const a of world.botComments(issue))
+      if (ackState(a.body) && ackState(a.body)!.state !== 'success')
+        process.stdout.write(`not success: ${a.body.slice(0, 1500)}\n`)
 
     const line = reportSummary(
       'redis-failover',
@@ -215,15 +218,22 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
         ranTwice: twice,
         neverRun,
         notSuccess,
+        notSuccessStates: [...acks.values()]
+          .filter((a) => a.state !== 'success')
+          .map((a) => a.state)
+          .join(','),
         waitReplicas: 1,
         postedMs,
         redeliveredMs,
         seconds: ((Date.now() - started) / 1000).toFixed(1),
       },
     )
-    // The failover happened and the bot followed it: commands posted after the kill were accepted.
+    // The failover met the burst, and the bot followed it: the refused deliveries were all taken
+    // on redelivery, after the failover, by the new primary. (Whether some were also accepted on
+    // their first attempt after the kill depends on the burst outlasting the replica's return,
+    // which with WAIT 1 and one replica takes about 14 s: see replicaBackMs.)
     expect(newPrimary, line).not.toBe(killedPort)
-    expect(firstAcceptAfterKill.length, line).toBeGreaterThan(0)
+    expect(refused.length, line).toBeGreaterThan(0)
     // Only 202 or 503 on the first attempt; every refused one was accepted on redelivery.
     expect(Object.keys(firstStatus).sort(), line).toEqual(expect.arrayContaining(['202']))
     expect(
@@ -298,9 +308,13 @@ describe('an acknowledged write the replica never got, at failover', () => {
       await primary.restart()
       await topology.replicating(primary)
       const present = async (id: string) => (await connection.exists(seenKey(id))) === 1
-      await until('producer on the new primary', async () =>
-        connection.status === 'ready' ? true : undefined,
-      )
+      await until(
+        'producer on the new primary',
+        async () => (connection.status === 'ready' ? true : undefined),
+        30_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)} (status ${connection.status})`)
+      })
       const after = {
         plain: await present('lag-plain'),
         wait: await present('lag-wait'),
