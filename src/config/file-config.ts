@@ -9,6 +9,7 @@ import { TriageConfig } from '../triage/triage-config.js'
 import { TelemetryConfig } from '../telemetry/telemetry-config.js'
 import { AlertsConfig } from '../alerts/alerts-config.js'
 import { DashboardConfig } from '../dashboard/dashboard-config.js'
+import { RedisConfig } from '../queue/redis-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -48,6 +49,8 @@ export const FileConfig = z
     alerts: AlertsConfig.optional(),
     /** The operators' web dashboard (src/dashboard/dashboard-config.ts, docs/DASHBOARD.md); off by default. */
     dashboard: DashboardConfig.prefault({}),
+    /** Replication the ingress waits for before 202 (src/queue/redis-config.ts, docs/RESILIENCE.md). */
+    redis: RedisConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

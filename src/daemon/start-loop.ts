@@ -13,6 +13,7 @@ import { agentKeys } from '../houses/agent-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
+import { parseRedisUrl } from '../queue/redis-url.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs } from '../jobs/bull-jobs.js'
@@ -463,7 +464,7 @@ function checkoutManager(
 
 function redisPassword(url: string): string | undefined {
   try {
-    return decodeURIComponent(new URL(url).password) || undefined
+    return parseRedisUrl(url).password
   } catch {
     return undefined
   }

@@ -167,6 +167,8 @@ export async function startServices(
       connection,
       prefix: options.prefix ?? DEFAULT_PREFIX,
       dedupeTtlSeconds: config.file.dedupeTtlSeconds,
+      waitReplicas: config.file.redis.waitReplicas,
+      waitTimeoutMs: config.file.redis.waitTimeoutMs,
     })
     services.push({ name: 'events-producer', stop: () => events.close() })
 
