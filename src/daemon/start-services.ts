@@ -14,6 +14,9 @@ import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
+import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 /** Services whose stop is bounded by itself. */
@@ -181,6 +184,21 @@ export async function startServices(
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
 
+    const metrics = createIngressMetrics(options.registry ?? new Registry())
+    // What the houses learned, read from the shared store at each scrape (docs/INTELLIGENCE.md).
+    const policies = resolveHouses(config.file.houses)
+    const tools = toolsFromConfig(config.file.toolSettings)
+    registerIntelligenceMetrics(metrics.registry, {
+      source: intelligenceFor({
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        config: config.file.intelligence,
+        policies,
+        tools,
+      }),
+      houses: Object.keys(policies),
+      tools: tools.map((t) => t.name),
+    })
     const app = createApp({
       config,
       log,
@@ -188,7 +206,7 @@ export async function startServices(
       redis: connection,
       botLogin,
       checkGitea: options.checkGitea,
-      metrics: createIngressMetrics(options.registry ?? new Registry()),
+      metrics,
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
