@@ -68,7 +68,7 @@ describe('uni-wizard predict and the learning section of telemetry --status', ()
     expect(text.stderr).toBe('')
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(
-      /^bezalel · system_info\n  prediction: likely to fail: success 0\.\d\d \[0\.\d\d, 0\.\d\d\] from 1\d\.\d runs, usually 2\.\d s \(p90 2\.\d s\)\n/,
+      /^bezalel · system_info\n {2}prediction: likely to fail: success 0\.\d\d \[0\.\d\d, 0\.\d\d\] from 1\d\.\d runs, usually 2\.\d s \(p90 2\.\d s\)\n/,
     )
     expect(text.stdout).toContain('  failures: network')
     expect(text.stdout).toMatch(
