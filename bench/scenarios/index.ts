@@ -6,6 +6,7 @@ import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
 import { metricsScenario } from './metrics.js'
+import { predictScenario } from './predict.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
@@ -20,4 +21,5 @@ export const scenarios: Scenario[] = [
   checkoutScenario,
   agentScenario,
   metricsScenario,
+  predictScenario,
 ]

@@ -46,6 +46,7 @@ import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
 import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
 import { StressMonitor } from '../stress/index.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -294,7 +295,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         list: houseList,
         forTask: (kind) => {
           const c = houseForTask(kind, policies, { routing: file.agents.routing })
-          return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+          if (c.house === undefined) return { error: c.reason }
+          return { house: c.house, reason: c.reason, ...(c.byRole ? { byRole: c.byRole } : {}) }
         },
         defaultHouse: file.daemon.defaultHouse,
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
@@ -340,6 +342,13 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           config: file.commands,
           commands: defaultCommands,
           giteaUrl,
+          intelligence: intelligenceFor({
+            redis: connection,
+            prefix,
+            config: file.intelligence,
+            policies,
+            tools,
+          }),
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,

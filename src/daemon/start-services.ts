@@ -19,6 +19,9 @@ import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
 import { alertReceiver } from './alert-receiver.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
+import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 /** Services whose stop is bounded by itself. */
@@ -162,6 +165,20 @@ export async function startServices(
       prefix: options.prefix ?? DEFAULT_PREFIX,
     })
     services.push({ name: 'metrics', stop: () => metered.close() })
+    // What the houses learned, read from the shared store at each scrape (docs/INTELLIGENCE.md).
+    const policies = resolveHouses(config.file.houses)
+    const tools = toolsFromConfig(config.file.toolSettings)
+    registerIntelligenceMetrics(registry, {
+      source: intelligenceFor({
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        config: config.file.intelligence,
+        policies,
+        tools,
+      }),
+      houses: Object.keys(policies),
+      tools: tools.map((t) => t.name),
+    })
 
     const events = createEventsProducer({
       connection,

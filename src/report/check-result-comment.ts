@@ -138,16 +138,17 @@ function isMention(s: string): boolean {
 
 /**
  * Whether what follows the job line's signed start is what the renderer writes there: ` · dry run`,
- * ` · run N` (`, first requested by @login`), ` · house chosen: <inert text>`, in that order.
+ * ` · run N` (`, first requested by @login`), ` · house chosen: <inert text>`, ` · prediction: <inert
+ * text>`, in that order.
  */
 function isJobLineTail(tail: string): boolean {
   const m =
-    /^(?: · dry run)?(?: · run [1-9]\d*(?:, first requested by (\S+|`+ .*? `+))?)?(?: · house chosen: (.+))?$/.exec(
+    /^(?: · dry run)?(?: · run [1-9]\d*(?:, first requested by (\S+|`+ .*? `+))?)?(?: · house chosen: (.+?))?(?: · prediction: (.+))?$/.exec(
       tail,
     )
   if (!m) return false
   if (m[1] !== undefined && !isMention(m[1])) return false
-  return m[2] === undefined || isInertText(m[2])
+  return (m[2] === undefined || isInertText(m[2])) && (m[3] === undefined || isInertText(m[3]))
 }
 
 function readEnvelope(c: Lines): DsseEnvelope {

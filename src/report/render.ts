@@ -21,6 +21,8 @@ export interface AckJob {
   requester: string
   mode: JobMode
   dryRun: boolean
+  /** INTELLIGENT mode: the prediction when the job was queued (`likely to succeed: 0.93 [...]`); plain text. */
+  prediction?: string
   /** The run number (1, then +1 per `/retry`) and who asked for the first run, once retried. */
   run?: number
   firstRequester?: string
@@ -136,7 +138,8 @@ function header(job: AckJob, status: AckStatus): string[] {
     jobLineStart(job.jobId, job.requester, signed?.mode ?? job.mode, signed?.degraded) +
       dry +
       retried +
-      (job.houseReason ? ` · house chosen: ${inlineText(job.houseReason)}` : ''),
+      (job.houseReason ? ` · house chosen: ${inlineText(job.houseReason)}` : '') +
+      (job.prediction ? ` · prediction: ${inlineText(job.prediction)}` : ''),
   ]
 }
 

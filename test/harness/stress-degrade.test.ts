@@ -14,7 +14,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 /** A pattern store that records every use of it, whatever its methods are called. */
 function watchedStore(): { store: PatternStore; used: string[] } {
   const used: string[] = []
-  const inner = new MemoryPatternStore()
+  const inner = new MemoryPatternStore(24 * 3600_000)
   const store = new Proxy(inner, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver) as unknown
