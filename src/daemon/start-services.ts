@@ -13,6 +13,7 @@ import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
+import { startForwarder } from './start-forwarder.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
@@ -181,6 +182,14 @@ export async function startServices(
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
 
+    const registry = options.registry ?? new Registry()
+    const forwarder = startForwarder(config, log, {
+      registry,
+      redis: connection,
+      redisUrl,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    if (forwarder) services.push({ name: 'telemetry-forwarder', stop: () => forwarder.stop() })
     const app = createApp({
       config,
       log,
@@ -188,7 +197,7 @@ export async function startServices(
       redis: connection,
       botLogin,
       checkGitea: options.checkGitea,
-      metrics: createIngressMetrics(options.registry ?? new Registry()),
+      metrics: createIngressMetrics(registry),
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
