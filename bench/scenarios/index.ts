@@ -5,6 +5,7 @@ import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
+import { telemetryScenario } from './telemetry.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
@@ -18,4 +19,5 @@ export const scenarios: Scenario[] = [
   memoryScenario,
   checkoutScenario,
   agentScenario,
+  telemetryScenario,
 ]

@@ -16,7 +16,7 @@ export interface ReceivedBatch {
   fence: number
   events: SinkEvent[]
   gaps: SinkGap[]
-  /** `performance.now()` when the batch was accepted. */
+  /** `performance.now()` when the batch's body had arrived (before the double checked it). */
   at: number
 }
 
@@ -106,6 +106,7 @@ export async function startSinkDouble(opts: { token: string }): Promise<RunningS
       return answer(res, 401, { error: 'bad or missing bearer token' })
     }
     const raw = await readBody(req)
+    const arrived = performance.now()
     if (raw === undefined) {
       note(413)
       return answer(res, 413, { error: 'batch too large' })
@@ -140,7 +141,7 @@ export async function startSinkDouble(opts: { token: string }): Promise<RunningS
       fence: batch.fence,
       events: batch.events,
       gaps: batch.gaps ?? [],
-      at: performance.now(),
+      at: arrived,
     }
     double.batches.push(received)
     note(200, batch.fence, batch.events.length)
