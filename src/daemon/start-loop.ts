@@ -159,6 +159,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     redisPassword(opts.redisUrl),
     ...agentKeys(Object.values(policies)),
     file.telemetry.token?.reveal(),
+    file.telemetry.sink?.token?.reveal(),
   ]
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds

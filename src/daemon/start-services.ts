@@ -18,6 +18,7 @@ import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
 import { alertReceiver } from './alert-receiver.js'
+import { startForwarder } from './start-forwarder.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
 import { intelligenceFor } from '../intelligence/intelligence-for.js'
 import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
@@ -216,6 +217,13 @@ export async function startServices(
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
 
+    const forwarder = startForwarder(config, log, {
+      registry,
+      redis: connection,
+      redisUrl,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    if (forwarder) services.push({ name: 'telemetry-forwarder', stop: () => forwarder.stop() })
     const app = createApp({
       config,
       log,
