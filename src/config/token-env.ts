@@ -46,6 +46,8 @@ export function readTokenEnv(
       ],
       secrets: value ? [value] : [],
     }
+  // A `token` written in the file itself stays, for the schema to refuse: a token is never YAML.
+  if ((body as Record<string, unknown>).token !== undefined) return { input, problems: [], secrets: [value] }
   return {
     input: { ...input, [section]: { ...body, token: new Secret(value) } },
     problems: [],
