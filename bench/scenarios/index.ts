@@ -6,6 +6,8 @@ import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
+import { metricsScenario } from './metrics.js'
+import { predictScenario } from './predict.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
@@ -19,5 +21,7 @@ export const scenarios: Scenario[] = [
   memoryScenario,
   checkoutScenario,
   agentScenario,
+  metricsScenario,
+  predictScenario,
   dashboardScenario,
 ]

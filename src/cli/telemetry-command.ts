@@ -10,6 +10,7 @@ import {
 } from '../telemetry/index.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { cliSetup, usage } from './cli-setup.js'
+import { learningLines, learningStatus } from './learning-status.js'
 
 /** What `--status` says of forwarding until the sink (issue 14) is built. */
 export const NO_SINK = 'not configured (forwarding is not built yet)'
@@ -124,7 +125,8 @@ event after that id first (0: all that is retained). --house, --job and --type f
 one must match.
 
 status: stream length, first and last ids and times, events in the last minute (by Redis's
-clock), the retention settings of the telemetry: config section, and the sink.
+clock), the retention settings of the telemetry: config section, the sink, and the learning
+velocity per house and tool (docs/INTELLIGENCE.md).
 
 exit: 0 ok (tail: stopped by a signal), 1 failure (no REDIS_URL, Redis away), 2 usage
 
@@ -199,6 +201,7 @@ examples:
         },
         sink: null,
         sinkStatus: NO_SINK,
+        learning: await learningStatus(redis, prefix, setup.config, setup.tools),
       }
       if (values.json) {
         console.log(JSON.stringify(status, null, 2))
@@ -214,6 +217,7 @@ examples:
         `retention: ${r.enabled ? 'appending' : 'off (nothing is appended)'}, about ${r.maxEvents} events, ${r.maxAgeHours} h, once-keys ${r.onceTtlSeconds} s`,
       )
       console.log(`sink: ${NO_SINK}`)
+      for (const line of learningLines(status.learning)) console.log(line)
       return 0
     } finally {
       redis.disconnect()

@@ -11,11 +11,18 @@ import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { defaultKeyDir } from '../provenance/key-store.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
+import { meteredGitea } from '../gitea/metered-port.js'
+import { registerLoopMetrics } from './loop-metrics.js'
+import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
+import { alertReceiver } from './alert-receiver.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
+import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 /** Services whose stop is bounded by itself. */
@@ -73,6 +80,8 @@ export interface RunningServices {
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
   embeddedRedis: boolean
+  /** Every metric of this process (ingress, loop, houses), for `/metrics` or a worker's own port. */
+  registry: Registry
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
   /**
@@ -100,6 +109,7 @@ export async function startServices(
   options: StartServicesOptions,
 ): Promise<RunningServices> {
   const services: Service[] = []
+  const registry = options.registry ?? new Registry()
   const stopAll = async (): Promise<boolean> => {
     let clean = true
     let deadline: number | undefined
@@ -150,11 +160,33 @@ export async function startServices(
       lastError = ''
     })
     services.push({ name: 'redis-connection', stop: async () => void connection.disconnect() })
+    const metered = registerLoopMetrics(registry, {
+      config,
+      connection,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    services.push({ name: 'metrics', stop: () => metered.close() })
+    // What the houses learned, read from the shared store at each scrape (docs/INTELLIGENCE.md).
+    const policies = resolveHouses(config.file.houses)
+    const tools = toolsFromConfig(config.file.toolSettings)
+    registerIntelligenceMetrics(registry, {
+      source: intelligenceFor({
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        config: config.file.intelligence,
+        policies,
+        tools,
+      }),
+      houses: Object.keys(policies),
+      tools: tools.map((t) => t.name),
+    })
 
     const events = createEventsProducer({
       connection,
       prefix: options.prefix ?? DEFAULT_PREFIX,
       dedupeTtlSeconds: config.file.dedupeTtlSeconds,
+      waitReplicas: config.file.redis.waitReplicas,
+      waitTimeoutMs: config.file.redis.waitTimeoutMs,
     })
     services.push({ name: 'events-producer', stop: () => events.close() })
 
@@ -169,7 +201,7 @@ export async function startServices(
         config,
         log,
         redisUrl,
-        port: options.port,
+        port: meteredGitea(options.port, metered.metrics.gitea.observe),
         botLogin,
         pieces: { router: pieces.router, reporter: pieces.reporter, workers },
         prefix: options.prefix,
@@ -177,11 +209,13 @@ export async function startServices(
         triage: options.triage,
         keyDir: options.keyDir,
         giteaUrl: options.giteaUrl,
+        metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
-    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, loop, stop: stopAll }
+    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
 
     const app = createApp({
       config,
@@ -190,7 +224,7 @@ export async function startServices(
       redis: connection,
       botLogin,
       checkGitea: options.checkGitea,
-      metrics: createIngressMetrics(options.registry ?? new Registry()),
+      metrics: createIngressMetrics(registry),
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
@@ -198,6 +232,13 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      alerts: alertReceiver(
+        config,
+        log,
+        connection,
+        options.prefix ?? DEFAULT_PREFIX,
+        options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+      ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-dashboard-sse' }),
@@ -207,14 +248,14 @@ export async function startServices(
         keyDir: options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR),
         // Cancel and retry go through the loop's job system, as the executor applies /cancel and /retry.
         control: loop?.jobs,
-        permissionOf: options.port && ((repo, login) => options.port!.getCollaboratorPermission(repo, login)),
+        gitea: options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
       }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
     log.info({ url: http.url, botLogin, webhook: `${http.url}/webhooks/gitea` }, 'listening')
 
-    return { httpUrl: http.url, redisUrl, embeddedRedis, loop, stop: stopAll }
+    return { httpUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

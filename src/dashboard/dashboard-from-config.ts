@@ -1,6 +1,5 @@
 import type { Config } from '../config/index.js'
-import type { PermissionLevel } from '../commands-core/permission.js'
-import type { RepoRef } from '../gitea/port.js'
+import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import type { JobsControl } from '../jobs/jobs.js'
@@ -31,8 +30,8 @@ export interface DashboardWiring {
   keyDir: string
   /** The job system cancel and retry go through; absent in a process without the bot loop. */
   control?: JobsControl
-  /** A login's permission on a repository (the Gitea port's collaborator permission). */
-  permissionOf?: (repo: RepoRef, login: string) => Promise<PermissionLevel>
+  /** Where a login's permission on a repository is read (collaborator permission), as the router reads it. */
+  gitea?: Pick<GiteaPort, 'getCollaboratorPermission'>
 }
 
 /**
@@ -62,7 +61,7 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
     store: new RedisJobStore(w.redis, w.prefix),
     actions: {
       control: w.control,
-      permissionOf: w.permissionOf,
+      permissionOf: w.gitea && ((repo, login) => w.gitea!.getCollaboratorPermission(repo, login)),
       sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
     },
     trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),

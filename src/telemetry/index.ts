@@ -8,7 +8,7 @@ export {
 } from './telemetry-event.js'
 export { NO_TELEMETRY, type TelemetrySink } from './telemetry-sink.js'
 export { RedisTelemetry, type RedisTelemetryOptions, type TelemetryRetention } from './redis-telemetry.js'
-export { TelemetryConfig, readTelemetryEnv, MIN_TOKEN_CHARS } from './telemetry-config.js'
+export { TelemetryConfig, readTelemetryEnv } from './telemetry-config.js'
 export { telemetryStreamKey, telemetryOnceKey } from './telemetry-keys.js'
 export {
   readTelemetry,

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Secret } from '../config/secret.js'
+import { ENV_NAME, readTokenEnv, type TokenEnvRead } from '../config/token-env.js'
 
 /**
  * The `telemetry:` section of the YAML config (docs/TELEMETRY.md): the stream `<prefix>:telemetry`
@@ -39,7 +40,7 @@ export const TelemetryConfig = z
      */
     tokenEnv: z
       .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as UW_TELEMETRY_TOKEN')
+      .regex(ENV_NAME, 'an environment variable name such as UW_TELEMETRY_TOKEN')
       .optional(),
     /** Filled in by `loadConfig` from `tokenEnv`, or given by a library caller. */
     token: z
@@ -51,9 +52,6 @@ export const TelemetryConfig = z
   .strict()
 export type TelemetryConfig = z.infer<typeof TelemetryConfig>
 
-/** Shortest bearer token accepted: a guessable one would open the stream to anyone. */
-export const MIN_TOKEN_CHARS = 16
-
 /**
  * Fills `telemetry.token` from the variable `telemetry.tokenEnv` names, before the file is parsed
  * (a YAML file cannot hold a `Secret`). A named variable that is unset or short is a problem.
@@ -61,33 +59,6 @@ export const MIN_TOKEN_CHARS = 16
  * @example
  *   readTelemetryEnv({ telemetry: { tokenEnv: 'UW_TELEMETRY_TOKEN' } }, process.env)
  */
-export function readTelemetryEnv(
-  input: unknown,
-  env: Record<string, string | undefined>,
-): { input: unknown; problems: { path: string; expected: string; found: string }[]; secrets: string[] } {
-  if (typeof input !== 'object' || input === null) return { input, problems: [], secrets: [] }
-  const section = (input as Record<string, unknown>).telemetry
-  if (typeof section !== 'object' || section === null) return { input, problems: [], secrets: [] }
-  const { tokenEnv } = section as Record<string, unknown>
-  if (typeof tokenEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv))
-    return { input, problems: [], secrets: [] }
-  const value = env[tokenEnv]?.trim()
-  if (!value || value.length < MIN_TOKEN_CHARS)
-    return {
-      input,
-      problems: [
-        {
-          path: 'telemetry.tokenEnv',
-          expected: `environment variable ${tokenEnv} to hold the stream's bearer token (${MIN_TOKEN_CHARS}+ characters)`,
-          found:
-            value === undefined ? `nothing (${tokenEnv} is not set)` : `${tokenEnv} set to a shorter value`,
-        },
-      ],
-      secrets: value ? [value] : [],
-    }
-  return {
-    input: { ...input, telemetry: { ...section, token: new Secret(value) } },
-    problems: [],
-    secrets: [value],
-  }
+export function readTelemetryEnv(input: unknown, env: Record<string, string | undefined>): TokenEnvRead {
+  return readTokenEnv(input, env, 'telemetry', "the stream's bearer token")
 }

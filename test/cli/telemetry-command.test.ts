@@ -249,6 +249,7 @@ describe('uni-wizard telemetry', () => {
       retention: { enabled: true, maxEvents: 5000, maxAgeHours: 12, onceTtlSeconds: 172800 },
       sink: null,
       sinkStatus: 'not configured (forwarding is not built yet)',
+      learning: [],
     })
     expect(JSON.parse(status.stdout)).toMatchObject({
       length: 5,
