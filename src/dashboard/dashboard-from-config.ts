@@ -1,9 +1,13 @@
 import type { Config } from '../config/index.js'
+import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { RedisJobStore } from '../jobs/job-store.js'
+import type { JobsControl } from '../jobs/jobs.js'
 import type { Logger } from '../logger.js'
+import { KeyStore } from '../provenance/key-store.js'
 import type { RedisClient } from '../queue/connection.js'
 import { createDashboardApp } from './create-dashboard-app.js'
-import type { DashboardApp, DashboardDeps } from './dashboard-env.js'
+import type { DashboardApp } from './dashboard-env.js'
 import { giteaOAuth } from './gitea-oauth.js'
 import { RedisSessions } from './sessions.js'
 
@@ -13,34 +17,55 @@ export function defaultPublicUrl(host: string, port: number): string {
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`
 }
 
+export interface DashboardWiring {
+  /** The process's Redis connection (sessions, records, listings). */
+  redis: RedisClient
+  /** A new connection for each live-update subscriber. */
+  connect: () => RedisClient
+  prefix: string
+  log: Logger
+  /** The Gitea Login with Gitea talks to (GITEA_URL, or the sandbox's double). */
+  giteaUrl: string | undefined
+  /** The house key directory results are verified against. */
+  keyDir: string
+  /** The job system cancel and retry go through; absent in a process without the bot loop. */
+  control?: JobsControl
+  /** Where a login's permission on a repository is read (collaborator permission), as the router reads it. */
+  gitea?: Pick<GiteaPort, 'getCollaboratorPermission'>
+}
+
 /**
- * The dashboard app as configured, or undefined when `dashboard.enabled` is false. Pages read
- * Redis through `redis`; OAuth2 talks to `giteaUrl` (GITEA_URL, or the sandbox's double).
+ * The dashboard app as configured, or undefined when `dashboard.enabled` is false.
  *
  * @example
- *   const dashboard = dashboardFromConfig(config, { redis, prefix: '{uw}', log, giteaUrl })
+ *   const dashboard = dashboardFromConfig(config, { redis, connect, prefix: '{uw}', log, giteaUrl, keyDir })
  *   if (dashboard) app.route('/', dashboard)
  */
-export function dashboardFromConfig(
-  config: Config,
-  o: { redis: RedisClient; prefix: string; log: Logger; giteaUrl: string | undefined } & Partial<
-    Omit<DashboardDeps, 'config' | 'redis' | 'prefix' | 'log'>
-  >,
-): DashboardApp | undefined {
+export function dashboardFromConfig(config: Config, w: DashboardWiring): DashboardApp | undefined {
   const c = config.file.dashboard
   if (!c.enabled) return undefined
-  const publicUrl = c.publicUrl ?? defaultPublicUrl(config.env.HOST, config.env.PORT)
-  const oauth =
-    c.oauth?.clientSecret && o.giteaUrl
-      ? giteaOAuth({ giteaUrl: o.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
-      : undefined
+  const houses = resolveHouses(config.file.houses)
+  const keys = new KeyStore(w.keyDir)
   return createDashboardApp({
-    ...o,
     config: c,
-    log: o.log.child({ component: 'dashboard' }),
-    publicUrl,
-    oauth: o.oauth ?? oauth,
-    houses: o.houses ?? Object.keys(resolveHouses(config.file.houses)),
-    sessions: o.sessions ?? new RedisSessions(o.redis, o.prefix, Math.round(c.sessionTtlHours * 3600)),
+    log: w.log.child({ component: 'dashboard' }),
+    redis: w.redis,
+    prefix: w.prefix,
+    publicUrl: c.publicUrl ?? defaultPublicUrl(config.env.HOST, config.env.PORT),
+    oauth:
+      c.oauth?.clientSecret && w.giteaUrl
+        ? giteaOAuth({ giteaUrl: w.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
+        : undefined,
+    sessions: new RedisSessions(w.redis, w.prefix, Math.round(c.sessionTtlHours * 3600)),
+    houses: Object.keys(houses),
+    store: new RedisJobStore(w.redis, w.prefix),
+    actions: {
+      control: w.control,
+      permissionOf: w.gitea && ((repo, login) => w.gitea!.getCollaboratorPermission(repo, login)),
+      sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
+    },
+    trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
+    connect: w.connect,
+    keepaliveMs: config.file.telemetry.keepaliveMs,
   })
 }

@@ -20,3 +20,12 @@ export {
 export { FINAL_STATES, type JobState, type JobView, type JobsView, type JobsControl } from './jobs.js'
 export { StoredResult, storedResult, plainResult } from './stored-result.js'
 export { QueueDepths, type QueueDepthsOptions } from './queue-depths.js'
+export {
+  JOB_STATES,
+  jobIndexKey,
+  cursorText,
+  parseCursor,
+  type JobCursor,
+  type JobFilter,
+} from './job-index.js'
+export { listJobs, type JobPage } from './job-listing.js'

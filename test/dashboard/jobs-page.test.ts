@@ -49,6 +49,14 @@ describe('the jobs page', () => {
     expect(jobIds(html)).toEqual(expected)
   })
 
+  it('never makes a link of a stored URL that is not http(s)', async () => {
+    const store = new RedisJobStore(world.redis as never, world.prefix)
+    const job = jobRecord({ id: 'jx', ageMs: -100 })
+    await store.create({ ...job, origin: { ...job.origin, commentUrl: 'javascript:alert(1)//#x' } })
+    const html = await (await browser.request('/dashboard/jobs')).text()
+    expect(html).not.toContain('javascript:')
+  })
+
   it('keeps the chosen filters selected in the form', async () => {
     const html = await (await browser.request('/dashboard/jobs?state=failure&requester=ann')).text()
     expect(html).toContain('<option value="failure" selected="">failure</option>')

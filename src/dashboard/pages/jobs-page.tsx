@@ -37,6 +37,8 @@ const JobsQuery = z
  * comment URL; the command's comment when the ack was never posted.
  */
 export function ackCommentUrl(r: JobRecord): string {
+  // Only web links: a stored URL of another scheme (javascript:) never becomes a link.
+  if (!/^https?:\/\//i.test(r.origin.commentUrl)) return '#'
   if (r.ackCommentId === undefined) return r.origin.commentUrl
   const issueUrl = r.origin.commentUrl.replace(/#.*$/, '')
   return `${issueUrl}#issuecomment-${r.ackCommentId}`
