@@ -78,7 +78,7 @@ async function chooseHouse(
   const allowed = houses.filter((h) => toolMatches(tool.name, h.allowedTools))
   // The default house first: it is explored first and wins a full tie.
   const ordered = def ? [...allowed.filter((h) => h === def), ...allowed.filter((h) => h !== def)] : allowed
-  const predicted = await routeByPrediction(ctx.intelligence, ordered, tool.name)
+  const predicted = await routeByPrediction(ctx.intelligence, ordered, tool.name, ctx.jobId)
   if (predicted) return predicted
   if (def && toolMatches(tool.name, def.allowedTools)) return { house: def, reason: 'the default house' }
   const first = houses.find((h) => toolMatches(tool.name, h.allowedTools))
