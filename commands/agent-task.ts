@@ -86,7 +86,7 @@ async function chooseHouse(
       const able = routed.byRole.candidates
         .map((n) => houses.find((h) => h.name === n))
         .filter((h): h is HouseInfo => h !== undefined && houseCannotTake(h, kind) === undefined)
-      const predicted = await routeByPrediction(ctx.intelligence, able, agentJobName(kind))
+      const predicted = await routeByPrediction(ctx.intelligence, able, agentJobName(kind), ctx.jobId)
       if (predicted) return { house: predicted.house, reason: `${routed.byRole.reason}; ${predicted.reason}` }
     }
   }

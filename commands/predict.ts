@@ -4,7 +4,7 @@ import type { CommandContext, CommandSpec, HouseInfo } from '../src/commands-cor
 import { didYouMean } from '../src/commands-core/did-you-mean.js'
 import { codeSpan, inlineText } from '../src/commands-core/markdown.js'
 import { reply } from '../src/commands-core/reply.js'
-import { routeByPrediction } from '../src/commands-core/route-by-prediction.js'
+import { routeByPrediction, routingSharesFor } from '../src/commands-core/route-by-prediction.js'
 import { AGENT_TASK_KINDS, agentJobName, agentTaskOf } from '../src/agents/task-kind.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
 import type { PredictionDetail } from '../src/intelligence/intelligence-view.js'
@@ -54,14 +54,21 @@ async function routing(ctx: CommandContext, job: string, able: HouseInfo[]): Pro
     if (!routed.byRole)
       return `Without \`@house\` it goes to **${inlineText(routed.house)}**: ${inlineText(routed.reason)}.`
     candidates = able.filter((h) => routed.byRole!.candidates.includes(h.name))
-    prefix = `${routed.byRole.reason}; `
+    prefix = routed.byRole.reason
   }
   const def = candidates.find((h) => h.name === ctx.houses.defaultHouse)
   const ordered = def ? [def, ...candidates.filter((h) => h !== def)] : candidates
-  const routed = await routeByPrediction(ctx.intelligence, ordered, job)
-  return routed
-    ? `Without \`@house\` it would go to **${inlineText(routed.house.name)}**: ${inlineText(prefix + routed.reason)}.`
-    : 'No house that may take it without `@house` is in INTELLIGENT mode, so it is not routed by prediction.'
+  const shares = await routingSharesFor(ctx.intelligence, ordered, job)
+  if (!shares)
+    return 'No house that may take it without `@house` is in INTELLIGENT mode, so it is not routed by prediction.'
+  const routed =
+    shares.length === 1 ? await routeByPrediction(ctx.intelligence, ordered, job, ctx.jobId) : undefined
+  if (routed)
+    return `Without \`@house\` it would go to **${inlineText(routed.house.name)}**: ${inlineText(prefix ? `${prefix}; ${routed.reason}` : routed.reason)}.`
+  const split = shares
+    .map((s) => `**${inlineText(s.house)}** ${s.share < 0.01 ? '<1' : Math.round(s.share * 100)}%`)
+    .join(', ')
+  return `Without \`@house\`${prefix ? ` (${inlineText(prefix)})` : ''} each job draws its house from these predictions (Thompson sampling, fixed by the job id): ${split} of jobs.`
 }
 
 function adaptation(d: PredictionDetail): string {

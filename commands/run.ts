@@ -76,9 +76,9 @@ async function chooseHouse(
   }
   const def = ctx.houses.defaultHouse ? byName(ctx.houses.defaultHouse) : undefined
   const allowed = houses.filter((h) => toolMatches(tool.name, h.allowedTools))
-  // The default house first: it is explored first and wins a full tie.
+  // The default house first: with no history it is tried first, and it wins a full tie.
   const ordered = def ? [...allowed.filter((h) => h === def), ...allowed.filter((h) => h !== def)] : allowed
-  const predicted = await routeByPrediction(ctx.intelligence, ordered, tool.name)
+  const predicted = await routeByPrediction(ctx.intelligence, ordered, tool.name, ctx.jobId)
   if (predicted) return predicted
   if (def && toolMatches(tool.name, def.allowedTools)) return { house: def, reason: 'the default house' }
   const first = houses.find((h) => toolMatches(tool.name, h.allowedTools))
@@ -146,7 +146,7 @@ export const run: CommandSpec<RunArgs> = {
   help: {
     usage: '/run <tool> [key=value ...] [checkout=<ref>] [@house] [--mode m] [--dry-run]',
     description:
-      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else from predictions: among the houses in INTELLIGENT mode that allow the tool, one with too little history is explored first, then the one most likely to succeed (then the fastest) is chosen; else the default house that allows the tool. The reply says which and why, with the numbers, and an INTELLIGENT job's reply shows its prediction (see `/predict`). `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. On a house with `workspace: checkout` the job runs in its own checkout of this repository: at the pull request's head commit on a PR, at the default branch's head on an issue; `checkout=<branch|tag|commit>` picks another (so does `ref=<...>` for a tool without a `ref` argument of its own). The ack comment names the job id and is updated in place until the result.",
+      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else from predictions: among the houses in INTELLIGENT mode that allow the tool, a house with no history is tried first, then each job draws a success rate for every house from its record (Thompson sampling, fixed by the job id) and goes to the highest (then the fastest), so a clearly better house takes nearly every job and a house with little history still gets some; else the default house that allows the tool. The reply says which and why, with the numbers, and an INTELLIGENT job's reply shows its prediction (see `/predict`). `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. On a house with `workspace: checkout` the job runs in its own checkout of this repository: at the pull request's head commit on a PR, at the default branch's head on an issue; `checkout=<branch|tag|commit>` picks another (so does `ref=<...>` for a tool without a `ref` argument of its own). The ack comment names the job id and is updated in place until the result.",
     examples: [
       '/run git_status @bezalel',
       '/run file_read path=README.md',

@@ -1,6 +1,13 @@
 export { ANY_SHAPE, argShape } from './arg-shape.js'
 export { betaCdf, betaQuantile } from './beta-quantile.js'
-export { chooseByPrediction, SUCCESS_TIE, type HouseCandidate } from './choose-house.js'
+export {
+  chooseByPrediction,
+  routingShares,
+  seededUniform,
+  SUCCESS_TIE,
+  type ChosenHouse,
+  type HouseCandidate,
+} from './choose-house.js'
 export { FAILURE_KINDS, isFailureKind, TRANSIENT_KINDS, type FailureKind } from './failure-kind.js'
 export { DEFAULT_INTELLIGENCE, IntelligenceConfig } from './intelligence-config.js'
 export type { HouseToolSummary, IntelligenceView, PredictionDetail } from './intelligence-view.js'

@@ -21,8 +21,8 @@ export const IntelligenceConfig = z
       .max(24 * 365)
       .default(72),
     /**
-     * Effective runs a prediction needs: below, it says "not enough history", no timeout is adapted
-     * and routing explores the house instead of judging it.
+     * Effective runs a prediction needs: below, it says "not enough history" and no timeout is
+     * adapted (routing draws from every house's posterior, thin or not).
      */
     minSamples: z.number().positive().max(1000).default(10),
     /** A house whose predicted success rate for a tool falls below this is flagged (`/houses`, metrics). */

@@ -59,24 +59,24 @@ const jobOf = (effects: Effect[]) =>
 describe('/run without @house: routing by prediction', () => {
   it.each([
     {
-      name: 'the house most likely to succeed, with the numbers in the ack',
+      name: 'the house most likely to succeed, with the numbers and draws in the ack',
       seeded: { 'ezra git_status': [15, 15, 100], 'bezalel git_status': [29, 1, 2000] } as const,
       house: 'bezalel',
       reason:
-        /house chosen: by prediction: bezalel 0\.94 \[0\.8\d, 0\.9\d\] from 30 runs, 2\.\d s; before ezra 0\.50/,
+        /house chosen: by prediction: bezalel 0\.94 \[0\.8\d, 0\.9\d\] from 30 runs, 2\.\d s, drew 0\.\d\d; before ezra 0\.50 \[0\.\d\d, 0\.\d\d\] from 30 runs, \d+ ms, drew 0\.\d\d/,
     },
     {
-      name: 'a house with too little history is explored, not penalised',
-      seeded: { 'ezra git_status': [30, 0, 100], 'bezalel git_status': [0, 2, 100] } as const,
+      name: 'a house with no history is tried first, not penalised',
+      seeded: { 'ezra git_status': [30, 0, 100] } as const,
       house: 'bezalel',
       reason:
-        /house chosen: by prediction: exploring bezalel \(2 of 10 runs needed before it is judged\); others: ezra 0\.97/,
+        /house chosen: by prediction: exploring bezalel \(no history yet: tried once before it is judged\); others: ezra 0\.97/,
     },
     {
       name: 'no history at all: the default house is explored first',
       seeded: {},
       house: 'ezra',
-      reason: /house chosen: by prediction: exploring ezra \(0 of 10 runs/,
+      reason: /house chosen: by prediction: exploring ezra \(no history yet/,
     },
   ])('$name', async ({ seeded, house, reason }) => {
     const effects = await run('/run git_status', await intel(seeded as never))
@@ -85,6 +85,24 @@ describe('/run without @house: routing by prediction', () => {
     const ack = bodyOf(effects, 'ack')
     expect(ack).toMatch(reason)
     expect(job.houseReason).toMatch(/^by prediction: /)
+  })
+
+  it('a redelivered event draws the same house; other comments draw their own', async () => {
+    // Near-equal thin records: the draw decides, seeded by the job id (delivery and comment).
+    const i = await intel({ 'ezra git_status': [6, 2, 100], 'bezalel git_status': [5, 2, 100] })
+    const routeOf = async (commentId: number) => {
+      const event = { ...commentEvent('/run git_status'), commentId }
+      const job = jobOf(
+        await slashCommands.handle(event, world({ houses: LEARNING, intelligence: i }).ctx(event)),
+      )!
+      return { house: job.house, reason: job.houseReason }
+    }
+    const ids = Array.from({ length: 30 }, (_, k) => 1000 + k)
+    const first = await Promise.all(ids.map(routeOf))
+    expect(await Promise.all(ids.map(routeOf))).toEqual(first)
+    expect(new Set(first.map((r) => r.house))).toEqual(new Set(['ezra', 'bezalel']))
+    for (const r of first)
+      expect(r.reason).toMatch(/^by prediction: (exploring )?(ezra 8|bezalel 7) of 10 runs, drew 0\.\d\d/)
   })
 
   it('leaves houses that do not learn out (timmy, SOVEREIGN, and allegro, SIMPLE, run http_get): the old rule applies', async () => {
@@ -159,6 +177,16 @@ describe('/predict', () => {
       /\| \*\*timmy\*\* \| SOVEREIGN \| not enough history: 0 runs \(10 needed\) \| none \| none \(not INTELLIGENT\) \| ok \|/,
     )
     expect(body).toContain('Without `@house` it would go to **bezalel**: by prediction: bezalel 0.94')
+  })
+
+  it('with records that do not settle it, gives the share of jobs each house would draw', async () => {
+    const effects = await run(
+      '/predict git_status',
+      await intel({ 'ezra git_status': [6, 2, 100], 'bezalel git_status': [5, 2, 100] }),
+    )
+    expect(bodyOf(effects, 'predict')).toMatch(
+      /Without `@house` each job draws its house from these predictions \(Thompson sampling, fixed by the job id\): \*\*(ezra|bezalel)\*\* \d\d%, \*\*(ezra|bezalel)\*\* \d\d% of jobs\./,
+    )
   })
 
   it('narrows to an argument shape and a house, never showing argument values it derived', async () => {

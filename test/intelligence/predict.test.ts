@@ -14,6 +14,7 @@ import {
   predictCall,
   predictFrom,
   retryAdvice,
+  routingShares,
   velocity,
   type Outcome,
   type PatternStats,
@@ -234,7 +235,7 @@ describe('velocity', () => {
   })
 })
 
-describe('chooseByPrediction', () => {
+describe('chooseByPrediction (Thompson sampling, seeded by the job id)', () => {
   const p = (successProbability: number, samples: number, medianMs = 1000): Prediction => ({
     successProbability,
     interval: [successProbability - 0.1, successProbability + 0.05],
@@ -246,44 +247,97 @@ describe('chooseByPrediction', () => {
     failures: [],
     basis: 'tool',
   })
-  it.each([
+  const cands = (c: Record<string, Prediction>) =>
+    Object.entries(c).map(([house, prediction]) => ({ house, prediction }))
+  const JOBS = Array.from({ length: 300 }, (_, i) => `delivery-${i}:comment-7:0`)
+  /** The share of JOBS each house gets. */
+  const shareOf = (c: Record<string, Prediction>, house: string) =>
+    JOBS.filter((j) => chooseByPrediction(cands(c), j)?.house === house).length / JOBS.length
+
+  it.each<{ name: string; c: Record<string, Prediction>; house: string; reason: RegExp }>([
     {
-      name: 'explores a house with too little history first, fewest runs first',
-      cands: { ezra: p(0.9, 40), bezalel: p(0.5, 4), allegro: p(0.5, 2) },
-      house: 'allegro',
+      name: 'a house with no history is tried first, whatever the others’ records',
+      c: { ezra: p(0.97, 200), bezalel: p(0.5, 0), allegro: p(0.5, 0) },
+      house: 'bezalel',
       reason:
-        /^by prediction: exploring allegro \(2 of 10 runs needed before it is judged\); others: ezra 0\.90/,
+        /^by prediction: exploring bezalel \(no history yet: tried once before it is judged\); others: ezra 0\.97 .* from 200 runs, 1 s; allegro 0 of 10 runs$/,
     },
     {
-      name: 'explores in the order given on equal history (the default house first)',
-      cands: { ezra: p(0.5, 0), bezalel: p(0.5, 0) },
+      name: 'with no history anywhere, the order given (the default house first)',
+      c: { ezra: p(0.5, 0), bezalel: p(0.5, 0) },
       house: 'ezra',
       reason: /exploring ezra/,
     },
+  ])('$name', ({ c, house, reason }) => {
+    for (const job of JOBS.slice(0, 20)) {
+      const chosen = chooseByPrediction(cands(c), job)
+      expect(chosen?.house).toBe(house)
+      expect(chosen?.reason).toMatch(reason)
+    }
+  })
+
+  it('is deterministic per job id (a redelivery routes the same way), and different jobs draw differently', () => {
+    const c = { ezra: p(0.8, 12), bezalel: p(0.78, 15), allegro: p(0.7, 8) }
+    const first = JOBS.map((j) => chooseByPrediction(cands(c), j))
+    expect(JOBS.map((j) => chooseByPrediction(cands(c), j))).toEqual(first)
+    // Near-equal thin records: every house gets some of the jobs.
+    expect(new Set(first.map((x) => x?.house))).toEqual(new Set(['ezra', 'bezalel', 'allegro']))
+  })
+
+  it('explores a new house (not penalised for thin history), then exploits what it learned', () => {
+    const best = p(0.8, 100)
+    // Two runs, both fine: the posterior is wide, so it gets a fair share of jobs to prove itself.
+    expect(shareOf({ ezra: best, allegro: p(0.75, 2) }, 'allegro')).toBeGreaterThan(0.2)
+    // Judged on 60 runs: worse → it is left (almost) alone; better → it takes (almost) every job.
+    expect(shareOf({ ezra: best, allegro: p(0.5, 60) }, 'allegro')).toBeLessThan(0.02)
+    expect(shareOf({ ezra: best, allegro: p(0.95, 60) }, 'allegro')).toBeGreaterThan(0.95)
+  })
+
+  it('a clearly better house takes nearly every job, and the reason gives every house’s numbers and draw', () => {
+    const c = { ezra: p(0.7, 30), bezalel: p(0.93, 41, 2100) }
+    expect(shareOf(c, 'bezalel')).toBeGreaterThan(0.97)
+    const chosen = chooseByPrediction(cands(c), JOBS[0]!)!
+    expect(chosen.house).toBe('bezalel')
+    expect(chosen.reason).toMatch(
+      /^by prediction: bezalel 0\.93 \[0\.83, 0\.98\] from 41 runs, 2\.1 s, drew 0\.\d\d; before ezra 0\.70 \[0\.60, 0\.75\] from 30 runs, 1 s, drew 0\.\d\d$/,
+    )
+  })
+
+  it('says "exploring" exactly when the draw picks a house whose record alone would not win', () => {
+    const c = { ezra: p(0.85, 40), bezalel: p(0.75, 6) }
+    const picks = JOBS.map((j) => chooseByPrediction(cands(c), j)!)
+    const explored = picks.filter((x) => x.house === 'bezalel')
+    expect(explored.length).toBeGreaterThan(0)
+    for (const x of explored)
+      expect(x.reason).toMatch(/^by prediction: exploring bezalel 6 of 10 runs, drew /)
+    for (const x of picks.filter((y) => y.house === 'ezra')) expect(x.reason).not.toContain('exploring')
+  })
+
+  it.each<{ name: string; c: Record<string, Prediction>; house: string }>([
     {
-      name: 'then exploits the best predicted success',
-      cands: { ezra: p(0.7, 30), bezalel: p(0.93, 41, 2100) },
+      name: 'settles a tie in the draws by the shorter median duration',
+      c: { ezra: p(0.9, 100_000, 5000), bezalel: p(0.9, 100_000, 800) },
       house: 'bezalel',
-      reason: /^by prediction: bezalel 0\.93 \[0\.83, 0\.98\] from 41 runs, 2\.1 s; before ezra 0\.70/,
-    },
-    {
-      name: 'settles a tie in success by the shorter median duration',
-      cands: { ezra: p(0.9, 30, 5000), bezalel: p(0.905, 30, 800) },
-      house: 'bezalel',
-      reason: /bezalel 0\.91/,
     },
     {
       name: 'settles a full tie by the order given',
-      cands: { ezra: p(0.9, 30), bezalel: p(0.9, 30) },
+      c: { ezra: p(0.9, 100_000), bezalel: p(0.9, 100_000) },
       house: 'ezra',
-      reason: /^by prediction: ezra/,
     },
-  ])('$name', ({ cands, house, reason }) => {
-    const c = chooseByPrediction(Object.entries(cands).map(([h, prediction]) => ({ house: h, prediction })))
-    expect(c?.house).toBe(house)
-    expect(c?.reason).toMatch(reason)
+  ])('$name', ({ c, house }) => {
+    for (const job of JOBS.slice(0, 20)) expect(chooseByPrediction(cands(c), job)?.house).toBe(house)
   })
+
+  it('routingShares: how often each house would be chosen, deterministic, summing to 1', () => {
+    const c = cands({ ezra: p(0.7, 30), bezalel: p(0.93, 41) })
+    const shares = routingShares(c)
+    expect(shares.map((s) => s.house)).toEqual(['bezalel', 'ezra'])
+    expect(shares.reduce((t, s) => t + s.share, 0)).toBeCloseTo(1, 10)
+    expect(shares[0]!.share).toBeGreaterThan(0.97)
+    expect(routingShares(c)).toEqual(shares)
+  })
+
   it('chooses nothing from nothing', () => {
-    expect(chooseByPrediction([])).toBeUndefined()
+    expect(chooseByPrediction([], 'job')).toBeUndefined()
   })
 })
