@@ -4,6 +4,7 @@ import { checkoutScenario } from './checkout.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
+import { lockCostScenario } from './lock-cost.js'
 import { memoryScenario } from './memory.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
@@ -18,4 +19,5 @@ export const scenarios: Scenario[] = [
   memoryScenario,
   checkoutScenario,
   agentScenario,
+  lockCostScenario,
 ]

@@ -15,7 +15,7 @@ import { z } from 'zod'
  *   # uw.yaml
  *   daemon:
  *     defaultHouse: ezra
- *     workers: { lockDurationMs: 30000, stalledIntervalMs: 15000 }
+ *     workers: { lockDurationMs: 2000, stalledIntervalMs: 500 }
  *     reporter: { attempts: 200, maxBackoffMs: 300000 }
  */
 export const DaemonConfig = z
@@ -35,10 +35,14 @@ export const DaemonConfig = z
       .prefault({}),
     workers: z
       .object({
-        /** A job's lock; renewed every half of it while the worker is alive. */
-        lockDurationMs: z.number().int().min(1000).default(30_000),
-        /** How often each worker looks for jobs whose lock expired. */
-        stalledIntervalMs: z.number().int().min(500).default(15_000),
+        /**
+         * A job's lock; renewed every half of it while the worker is alive. With the defaults a
+         * dead worker's job is back on the queue 1-2.5 s after the death; a live worker whose event
+         * loop stalls over ~1 s can lose a job (its result is then fenced: docs/OPERATIONS.md).
+         */
+        lockDurationMs: z.number().int().min(1000).default(2_000),
+        /** How often the house's workers look for jobs whose lock expired (one check per interval per queue). */
+        stalledIntervalMs: z.number().int().min(500).default(500),
         /** Takeovers before a job is failed as stalled (a job that kills its workers stops somewhere). */
         maxStalledCount: z.number().int().min(0).max(100).default(2),
         /** Heartbeat period; the key lives three periods. */
