@@ -101,6 +101,27 @@ export const DaemonConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The health port of a process without the ingress (`uni-wizard worker`, `serve --no-ingress`):
+     * `/health`, `/ready`, `/health/details`, `/metrics` (docs/OPERATIONS.md). A process with the
+     * ingress serves them on HOST:PORT instead.
+     */
+    health: z
+      .object({
+        /** Interface to listen on; loopback by default (the routes need no token). */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Port; 0 takes a free one (logged and registered in Redis). `UW_HEALTH_PORT` overrides it. */
+        port: z.number().int().min(0).max(65535).default(0),
+        /**
+         * The URL other machines reach this process's health routes at, registered in Redis for
+         * `uni-wizard health`. Default: the listening address (the host name for 0.0.0.0 or ::).
+         */
+        advertiseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Upper bound on each dependency check of `/ready` and `/health/details`. */
+        checkTimeoutMs: z.number().int().min(100).default(2_000),
+      })
+      .strict()
+      .prefault({}),
     reporter: z
       .object({
         /** Attempts per report before it is kept as failed (with the defaults: about 16 hours). */
