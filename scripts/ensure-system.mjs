@@ -3,7 +3,7 @@
 // bot, the tests or the benches start. What is needed depends on the npm script that runs it:
 //   npm start           redis-server, git (the sandbox runs an embedded Redis and real checkouts)
 //   npm test / bench    those, plus redis-sentinel (HA tests), prometheus + promtool and
-//                       prometheus-alertmanager (rule tests and the alerts e2e), chromium (dashboard
+//                       prometheus-alertmanager + amtool (rule and config checks, the alerts e2e), chromium (dashboard
 //                       browser tests) and systemd-analyze (unit checks)
 // `node scripts/ensure-system.mjs <program>...` checks the named programs instead.
 // With REDIS_URL set (and not under test) the bot uses that server, so no local redis-server is needed.
@@ -20,6 +20,7 @@ const PACKAGE_OF = {
   prometheus: 'prometheus',
   promtool: 'prometheus',
   'prometheus-alertmanager': 'prometheus-alertmanager',
+  amtool: 'prometheus-alertmanager',
   chromium: 'chromium',
   'systemd-analyze': 'systemd',
 }
@@ -39,6 +40,7 @@ function wanted() {
     'prometheus',
     'promtool',
     'prometheus-alertmanager',
+    'amtool',
     'chromium',
     'systemd-analyze',
   ]

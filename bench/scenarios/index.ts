@@ -6,6 +6,9 @@ import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { lockCostScenario } from './lock-cost.js'
 import { memoryScenario } from './memory.js'
+import { metricsScenario } from './metrics.js'
+import { predictScenario } from './predict.js'
+import { telemetryScenario } from './telemetry.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
@@ -20,4 +23,7 @@ export const scenarios: Scenario[] = [
   checkoutScenario,
   agentScenario,
   lockCostScenario,
+  metricsScenario,
+  predictScenario,
+  telemetryScenario,
 ]

@@ -3,6 +3,7 @@ import type { CliCommand } from './cli-command.js'
 import { healthCommand } from './health-command.js'
 import { keysCommand } from './keys-command.js'
 import { labelsCommand } from './labels.js'
+import { predictCommand } from './predict-command.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
 import { sandboxCommand } from './sandbox-command.js'
 import { telemetryCommand } from './telemetry-command.js'
@@ -26,6 +27,7 @@ export const cliCommands: CliCommand[] = [
   auditCommand,
   telemetryCommand,
   healthCommand,
+  predictCommand,
   triageCommand,
   labelsCommand,
 ]

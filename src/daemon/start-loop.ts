@@ -16,6 +16,7 @@ import { ConfigError } from '../config/config-error.js'
 import { startFailover } from '../workers/failover.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
+import { parseRedisUrl } from '../queue/redis-url.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs } from '../jobs/bull-jobs.js'
@@ -46,6 +47,9 @@ import { routerApprovalSigner, strayHouseKeys } from '../router/router-approvals
 import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
+import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
+import { StressMonitor } from '../stress/index.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -84,6 +88,8 @@ export interface StartLoopOptions {
    * without one, every house works in its static `workspaceRoots`.
    */
   giteaUrl?: string
+  /** The process's metrics (registerLoopMetrics), fed by the telemetry sink and the token budgets. */
+  metrics?: UwMetrics
 }
 
 /** The running loop: what it started and how to stop it. */
@@ -91,6 +97,8 @@ export interface RunningLoop {
   jobs: BullJobs
   store: RedisJobStore
   workers: RunningHouseWorker[]
+  /** The workers' stress (event-loop lag, queue wait, Redis latency); unset without workers or when off. */
+  stress: StressMonitor | undefined
   /**
    * Stops workers (with their grace period), router, reporter, then the connections. Bounded also
    * when Redis is unreachable: what comes after the workers shares `STOP_MARGIN_MS`. Resolves true
@@ -167,10 +175,21 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     redisPassword(opts.redisUrl),
     ...agentKeys(Object.values(policies)),
     file.telemetry.token?.reveal(),
+    file.telemetry.sink?.token?.reveal(),
   ]
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
   const harnessConfig = { ...file, keys: { ...file.keys, legacyApprovalGraceSeconds } }
+  // One per process: event-loop lag and Redis latency are the process's, queue waits each house's.
+  const stressConfig = file.daemon.workers.stress
+  const stress =
+    pieces.workers.length > 0 && stressConfig.enabled
+      ? new StressMonitor({
+          config: stressConfig,
+          redis: connection,
+          log: log.child({ component: 'stress' }),
+        })
+      : undefined
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
@@ -187,6 +206,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         context: { toolConfig: file.toolSettings },
         secrets,
         sign: true,
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       harnesses.set(house, h)
     }
@@ -198,7 +218,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const stray = pieces.router ? strayHouseKeys(keys, pieces.workers) : undefined
   if (stray) log.warn(stray)
   // Every event's text passes the same redactor as tool results (docs/TELEMETRY.md).
-  const telemetry = file.telemetry.enabled
+  const stream = file.telemetry.enabled
     ? new RedisTelemetry({
         redis: connection,
         prefix,
@@ -207,6 +227,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         log: log.child({ component: 'telemetry' }),
       })
     : NO_TELEMETRY
+  // The job metrics count the same steps the stream records, also with the stream turned off.
+  const telemetry = opts.metrics ? meteredTelemetry(stream, opts.metrics.jobs) : stream
   const jobs = new BullJobs({
     connection,
     prefix,
@@ -290,7 +312,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         list: houseList,
         forTask: (kind) => {
           const c = houseForTask(kind, policies, { routing: file.agents.routing })
-          return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+          if (c.house === undefined) return { error: c.reason }
+          return { house: c.house, reason: c.reason, ...(c.byRole ? { byRole: c.byRole } : {}) }
         },
         defaultHouse: file.daemon.defaultHouse,
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
@@ -336,6 +359,13 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           config: file.commands,
           commands: defaultCommands,
           giteaUrl,
+          intelligence: intelligenceFor({
+            redis: connection,
+            prefix,
+            config: file.intelligence,
+            policies,
+            tools,
+          }),
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,
@@ -371,7 +401,14 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
             context: `uni-wizard/${house}/implement`,
             description,
           }),
-        budget: new TokenBudget(connection, prefix, house, policy.agent.limits.dailyTokenBudget),
+        budget: new TokenBudget(
+          connection,
+          prefix,
+          house,
+          policy.agent.limits.dailyTokenBudget,
+          Date.now,
+          (n) => opts.metrics?.agents.tokens(house, n),
+        ),
       }
     }
     for (const house of pieces.workers) {
@@ -401,6 +438,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         outputCap: file.daemon.reporter.outputCap,
         checkouts,
         ...(agent ? { agent } : {}),
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       workers.push(w)
     }
@@ -430,6 +468,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       sweeper.unref()
       stops.push({ name: 'checkout sweep', stop: async () => clearInterval(sweeper) })
     }
+    if (stress) {
+      stress.start()
+      stops.push({ name: 'stress monitor', stop: async () => stress.stop() })
+    }
     // Workers stop first (they may still report), so they are pushed last.
     stops.push({
       name: 'workers',
@@ -440,7 +482,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     await stop()
     throw err
   }
-  return { jobs, store, workers, stop }
+  return { jobs, store, workers, stress, stop }
 }
 
 /** The process's checkout manager: the bot's token goes only to the Gitea it talks to. */
@@ -465,7 +507,7 @@ function checkoutManager(
 
 function redisPassword(url: string): string | undefined {
   try {
-    return decodeURIComponent(new URL(url).password) || undefined
+    return parseRedisUrl(url).password
   } catch {
     return undefined
   }

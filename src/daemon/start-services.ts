@@ -10,12 +10,21 @@ import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { instanceHealth } from './instance-health.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
+import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
+import { meteredGitea } from '../gitea/metered-port.js'
+import { registerLoopMetrics } from './loop-metrics.js'
+import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
+import { alertReceiver } from './alert-receiver.js'
+import { startForwarder } from './start-forwarder.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
+import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 /** Services whose stop is bounded by itself. */
@@ -77,6 +86,8 @@ export interface RunningServices {
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
   embeddedRedis: boolean
+  /** Every metric of this process (ingress, loop, houses), for `/metrics` or a worker's own port. */
+  registry: Registry
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
   /**
@@ -104,6 +115,7 @@ export async function startServices(
   options: StartServicesOptions,
 ): Promise<RunningServices> {
   const services: Service[] = []
+  const registry = options.registry ?? new Registry()
   const stopAll = async (): Promise<boolean> => {
     let clean = true
     let deadline: number | undefined
@@ -154,11 +166,33 @@ export async function startServices(
       lastError = ''
     })
     services.push({ name: 'redis-connection', stop: async () => void connection.disconnect() })
+    const metered = registerLoopMetrics(registry, {
+      config,
+      connection,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    services.push({ name: 'metrics', stop: () => metered.close() })
+    // What the houses learned, read from the shared store at each scrape (docs/INTELLIGENCE.md).
+    const policies = resolveHouses(config.file.houses)
+    const tools = toolsFromConfig(config.file.toolSettings)
+    registerIntelligenceMetrics(registry, {
+      source: intelligenceFor({
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        config: config.file.intelligence,
+        policies,
+        tools,
+      }),
+      houses: Object.keys(policies),
+      tools: tools.map((t) => t.name),
+    })
 
     const events = createEventsProducer({
       connection,
       prefix: options.prefix ?? DEFAULT_PREFIX,
       dedupeTtlSeconds: config.file.dedupeTtlSeconds,
+      waitReplicas: config.file.redis.waitReplicas,
+      waitTimeoutMs: config.file.redis.waitTimeoutMs,
     })
     services.push({ name: 'events-producer', stop: () => events.close() })
 
@@ -166,7 +200,6 @@ export async function startServices(
     const botLogin = await options.resolveBotLogin()
     const workers =
       pieces.workers === 'all' ? Object.keys(resolveHouses(config.file.houses)) : [...pieces.workers]
-    const registry = options.registry ?? new Registry()
     const health = instanceHealth(config, log, {
       redis: connection,
       checkGitea: options.checkGitea,
@@ -183,7 +216,7 @@ export async function startServices(
         config,
         log,
         redisUrl,
-        port: options.port,
+        port: meteredGitea(options.port, metered.metrics.gitea.observe),
         botLogin,
         pieces: { router: pieces.router, reporter: pieces.reporter, workers },
         prefix: options.prefix,
@@ -191,17 +224,26 @@ export async function startServices(
         triage: options.triage,
         keyDir: options.keyDir,
         giteaUrl: options.giteaUrl,
+        metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
     if (!pieces.ingress) {
       // No ingress: the health routes and /metrics get a port of their own, then the instance registers.
       const served = await health.serve()
       services.push({ name: 'health', stop: () => served.stop() })
-      return { httpUrl: '', healthUrl: served.url, redisUrl, embeddedRedis, loop, stop: stopAll }
+      return { httpUrl: '', healthUrl: served.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
     }
 
+    const forwarder = startForwarder(config, log, {
+      registry,
+      redis: connection,
+      redisUrl,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    if (forwarder) services.push({ name: 'telemetry-forwarder', stop: () => forwarder.stop() })
     const app = createApp({
       config,
       log,
@@ -219,6 +261,19 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      alerts: alertReceiver(
+        config,
+        log,
+        connection,
+        options.prefix ?? DEFAULT_PREFIX,
+        options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+      ),
+      dashboard: dashboardFromConfig(config, {
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        log,
+        giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
+      }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
@@ -226,7 +281,7 @@ export async function startServices(
     const beacon = await health.register(http.url)
     services.push({ name: 'instance', stop: () => beacon.stop() })
 
-    return { httpUrl: http.url, healthUrl: http.url, redisUrl, embeddedRedis, loop, stop: stopAll }
+    return { httpUrl: http.url, healthUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -7,3 +7,10 @@ export {
   type GiteaJsAdapterOptions,
 } from './gitea-js-adapter.js'
 export { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry-policy.js'
+export {
+  GITEA_ROUTES,
+  giteaCallCode,
+  meteredGitea,
+  type GiteaCallCode,
+  type GiteaCallObserver,
+} from './metered-port.js'

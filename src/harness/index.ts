@@ -13,6 +13,7 @@ export {
 export {
   MemoryCircuitBreaker,
   RedisCircuitBreaker,
+  circuitStates,
   type BreakerDecision,
   type CircuitBreaker,
   type CircuitState,

@@ -170,6 +170,7 @@ export class BullJobs implements JobsControl, JobsView {
       allowSelfApproval: job.approval.allowSelfApproval ?? false,
       approvalTtlSeconds: job.approval.ttlSeconds,
       houseReason: job.houseReason,
+      ...(job.prediction ? { prediction: job.prediction } : {}),
       digest: jobDigest(job),
       ackCommentKey: job.ackCommentKey,
       ackCommentId: job.ackCommentId,
@@ -470,6 +471,8 @@ export class BullJobs implements JobsControl, JobsView {
           ? await this.opts.store.moveRun(data.jobId, data.runId, move)
           : undefined
     if (!rec) return undefined
+    // Again after a move cut short (repeatable): the dashboard lists the job under its new house.
+    if (rec === now) await this.opts.store.moveHouseIndex(rec.id, from, to)
     await this.addRun(rec)
     const job = await this.queues.get(from)?.getJob(data.runId)
     // A worker of `from` holding it (it came back meanwhile) cannot start it (the record names

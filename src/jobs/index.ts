@@ -19,3 +19,4 @@ export {
 } from './job-store.js'
 export { FINAL_STATES, type JobState, type JobView, type JobsView, type JobsControl } from './jobs.js'
 export { StoredResult, storedResult, plainResult } from './stored-result.js'
+export { QueueDepths, type QueueDepthsOptions } from './queue-depths.js'

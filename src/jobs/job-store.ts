@@ -5,18 +5,9 @@ import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { LuaScript } from '../queue/lua-script.js'
 import { checkoutTargetText, type JobState, type JobView, type JobsView } from './jobs.js'
 import { CheckoutTarget } from '../checkouts/checkout-request.js'
+import { INDEX_CREATE_LUA, INDEX_STATE_LUA, JOB_STATES, jobIndexKey } from './job-index.js'
 
-const JobStateName = z.enum([
-  'queued',
-  'awaiting_approval',
-  'running',
-  'success',
-  'failure',
-  'unverified',
-  'denied',
-  'cancelled',
-  'timeout',
-])
+const JobStateName = z.enum(JOB_STATES as [JobState, ...JobState[]])
 
 const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)
 
@@ -68,6 +59,8 @@ export const JobRecord = z.object({
   houseReason: z.string().optional(),
   /** The house the job was queued on before it moved to this one, its backup (no live worker there). */
   failoverFrom: z.string().optional(),
+  /** INTELLIGENT mode: the prediction shown in the ack when the job was queued (plain text). */
+  prediction: z.string().max(2000).optional(),
   /** sha256 of house, tool, args and mode: what an approval is bound to. */
   digest: z.string(),
   ackCommentKey: z.string(),
@@ -132,16 +125,19 @@ export const JOB_TTL_SECONDS = 30 * 24 * 3600
 
 // Field values are JSON written by this module; the scripts only compare and copy strings, so
 // Lua's cjson (which turns [] into {}) never touches them.
+// KEYS: record, issue index, then the listing indexes (job-index.ts: all, house, repo, requester,
+// state). ARGV: ttl, created (ms), id, trim-below (ms), then field/value pairs.
 const CREATE = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
+${INDEX_CREATE_LUA}
 return 1
 `)
 
-const TRANSITION = new LuaScript(`
+const TRANSITION = new LuaScript(`${INDEX_STATE_LUA}
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return -1 end
 local n = tonumber(ARGV[1])
@@ -152,6 +148,7 @@ for i = n + 2, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+index_state(cur, redis.call('HGET', KEYS[1], 'state'))
 return redis.call('HGETALL', KEYS[1])
 `)
 
@@ -161,7 +158,7 @@ return redis.call('HGETALL', KEYS[1])
 // applies), the run id the record must be on (JSON; '' for any), then TRANSITION's arguments.
 // The run id check keeps a late worker of an earlier run (its lock lost, the job retried since)
 // from ending the current run.
-const TRANSITION_RUN = new LuaScript(`
+const TRANSITION_RUN = new LuaScript(`${INDEX_STATE_LUA}
 local function mark()
   redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
@@ -178,6 +175,7 @@ for i = n + 7, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
   else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
+index_state(cur, redis.call('HGET', KEYS[1], 'state'))
 if ARGV[4] == 'ok' then mark() end
 return redis.call('HGETALL', KEYS[1])
 `)
@@ -190,18 +188,30 @@ return redis.call('HGETALL', KEYS[1])
 // only a worker of the house the record names can start it. ARGV: ttl, run id, tool, house (JSON),
 // write (1/0), started mark, then field/value pairs to set. Replies {applied, record (HGETALL),
 // started mark or '', result or ''}.
-const PICK_UP = new LuaScript(`
+const PICK_UP = new LuaScript(`${INDEX_STATE_LUA}
 local started = redis.call('HGET', KEYS[2], 'started') or ''
 local result = redis.call('HGET', KEYS[2], 'result') or ''
 local f = redis.call('HMGET', KEYS[1], 'runId', 'state', 'tool', 'dryRun', 'cancelRequestedBy', 'house')
 if f[1] == ARGV[2] and (f[2] == '"queued"' or f[2] == '"running"') and f[3] == ARGV[3] and f[6] == ARGV[4]
   and f[4] ~= 'true' and not f[5] and result == '' and not (started ~= '' and ARGV[5] == '1') then
   for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  index_state(f[2], redis.call('HGET', KEYS[1], 'state'))
   redis.call('HSETNX', KEYS[2], 'started', ARGV[6])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
   return {1, redis.call('HGETALL', KEYS[1]), started, result}
 end
 return {0, redis.call('HGETALL', KEYS[1]), started, result}
+`)
+
+// A run moved to another house (`moveRun`): its id moves from one house listing set to the other,
+// with its score from the `all` set; nothing for a record that is in no listing. KEYS: all, from
+// set, to set. ARGV: job id. Repeating it changes nothing.
+const MOVE_HOUSE_INDEX = new LuaScript(`
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], score, ARGV[1])
+return 1
 `)
 
 /** A record from the flat HGETALL reply a script returned (also in a MULTI's results); undefined for any other reply. */
@@ -266,10 +276,27 @@ export class RedisJobStore implements JobsView {
   async create(record: JobRecord): Promise<boolean> {
     const fields = Object.entries(JobRecord.parse(record)).filter(([, v]) => v !== undefined)
     const argv = fields.flatMap(([k, v]) => [k, JSON.stringify(v)])
+    const createdMs = Date.parse(record.createdAt)
+    const { owner, name } = record.origin.repo
     const created = await CREATE.run(
       this.redis,
-      [this.key(record.id), this.issueKey(record.origin.repo, record.origin.issue)],
-      [String(this.ttlSeconds), String(Date.parse(record.createdAt)), record.id, ...argv],
+      [
+        this.key(record.id),
+        this.issueKey(record.origin.repo, record.origin.issue),
+        jobIndexKey(this.prefix, 'all'),
+        jobIndexKey(this.prefix, 'house', record.house),
+        jobIndexKey(this.prefix, 'repo', `${owner}/${name}`),
+        jobIndexKey(this.prefix, 'requester', record.requester.login),
+        jobIndexKey(this.prefix, 'state', record.state),
+      ],
+      [
+        String(this.ttlSeconds),
+        String(createdMs),
+        record.id,
+        // Records created this long ago have expired: their ids leave the listing indexes.
+        String(Math.max(0, Date.now() - this.ttlSeconds * 1000)),
+        ...argv,
+      ],
     )
     return Number(created) === 1
   }
@@ -368,7 +395,22 @@ export class RedisJobStore implements JobsView {
       houseReason: move.reason,
       ...(move.mode ? { mode: move.mode } : {}),
     })
-    return recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
+    const rec = recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
+    if (rec) await this.moveHouseIndex(id, move.from, move.to)
+    return rec
+  }
+
+  /** Moves job `id` from house `from`'s listing to `to`'s (after `moveRun`; repeatable). */
+  async moveHouseIndex(id: string, from: string, to: string): Promise<void> {
+    await MOVE_HOUSE_INDEX.run(
+      this.redis,
+      [
+        jobIndexKey(this.prefix, 'all'),
+        jobIndexKey(this.prefix, 'house', from),
+        jobIndexKey(this.prefix, 'house', to),
+      ],
+      [id],
+    )
   }
 
   /**

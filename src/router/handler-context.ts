@@ -11,6 +11,7 @@ import type { PermissionLevel } from '../commands-core/permission.js'
 import type { CommentEvent } from '../events/comment-event.js'
 import type { GiteaPort, RepoRef } from '../gitea/port.js'
 import type { JobsView } from '../jobs/jobs.js'
+import type { IntelligenceView } from '../intelligence/intelligence-view.js'
 
 /** What `createHandlerContext` needs; the router builds it once per process. */
 export interface HandlerContextDeps {
@@ -29,6 +30,8 @@ export interface HandlerContextDeps {
    */
   giteaUrl?: string
   now?: () => Date
+  /** Predictions for commands (docs/INTELLIGENCE.md); absent, commands do without. */
+  intelligence?: IntelligenceView
 }
 
 /**
@@ -117,5 +120,6 @@ export function createHandlerContext(deps: HandlerContextDeps, event: CommentEve
     config: deps.config,
     commands: deps.commands,
     now: deps.now ?? (() => new Date()),
+    ...(deps.intelligence ? { intelligence: deps.intelligence } : {}),
   }
 }

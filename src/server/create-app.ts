@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Config } from '../config/index.js'
+import type { DashboardApp } from '../dashboard/dashboard-env.js'
 import { HealthChecks } from '../health/health-checks.js'
 import { healthRoutes } from '../health/health-routes.js'
 import type { InstanceInfo } from '../health/instance-registry.js'
@@ -8,6 +9,7 @@ import type { EventsProducer } from '../queue/events-producer.js'
 import type { IngressMetrics } from './ingress-metrics.js'
 import { handleWebhook } from './webhook-handler.js'
 import { telemetryStream, type TelemetryStreamDeps } from './telemetry-stream.js'
+import { alertmanagerReceiver, type AlertReceiverDeps } from './alertmanager-receiver.js'
 
 /** A dependency `/ready` checks: resolves when reachable, throws with the reason when not. */
 export type ReadinessCheck = () => Promise<void>
@@ -29,6 +31,10 @@ export interface AppDeps {
   metrics: IngressMetrics
   /** `GET /telemetry/stream` (docs/TELEMETRY.md); without it, or without a token, the route answers 404. */
   telemetry?: Omit<TelemetryStreamDeps, 'log'>
+  /** `POST /alerts/alertmanager` (config `alerts:`); without it the route answers 404. */
+  alerts?: AlertReceiverDeps
+  /** The operators' dashboard (src/dashboard), its routes under its own base path; absent when off. */
+  dashboard?: DashboardApp
   /** Upper bound on each readiness check. Default 2000 ms. */
   readyTimeoutMs?: number
   /**
@@ -42,7 +48,7 @@ export interface AppDeps {
 
 /**
  * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /health/details`,
- * `GET /metrics`, `GET /telemetry/stream`.
+ * `GET /metrics`, `GET /telemetry/stream`, `POST /alerts/alertmanager`.
  * Serve it with `listen(app, ...)` or @hono/node-server.
  *
  * @example
@@ -88,6 +94,10 @@ export function createApp(deps: AppDeps): Hono {
   healthRoutes(app, { checks: health, registry: deps.metrics.registry, instance: deps.instance })
 
   app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
+
+  app.post('/alerts/alertmanager', alertmanagerReceiver(deps.alerts, deps.log.child({ route: 'alerts' })))
+
+  if (deps.dashboard) app.route('/', deps.dashboard)
 
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
   app.onError((err, c) => {

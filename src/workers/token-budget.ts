@@ -16,6 +16,8 @@ export class TokenBudget {
     private readonly house: string,
     readonly daily: number,
     private readonly now: () => number = Date.now,
+    /** Told each count that reached Redis (the metrics' `uw_agent_tokens_total`). */
+    private readonly counted: (tokens: number) => void = () => undefined,
   ) {}
 
   private key(): string {
@@ -43,6 +45,7 @@ export class TokenBudget {
       .exec()
     const err = res?.find(([e]) => e)?.[0]
     if (err) throw err
+    this.counted(Math.round(tokens))
     return this.daily - Number(res?.[0]?.[1] ?? 0)
   }
 }

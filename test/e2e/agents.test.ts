@@ -10,6 +10,7 @@ import { startModelDouble, type RunningModelDouble } from '../../src/agents/open
 import { demoAgentStep } from '../../src/sandbox/demo-agent.js'
 import { ackState, LoopWorld, until, isFinalAck } from './loop-world.js'
 import { filesUnder } from '../helpers/files.js'
+import { samples, valueOf } from '../helpers/prom-text.js'
 
 const HERMES_KEY_ENV = 'UW_E2E_HERMES_KEY'
 
@@ -135,6 +136,23 @@ describe('agent houses, end to end', () => {
     expect(ack.body).toMatch(/- files read: `README\.md` \(`sha256:[0-9a-f]{12}`\)/)
     expect(ack.body).toContain('house chosen: by role')
   }, 60_000)
+
+  it('/metrics shows the agent runs so far by house, task and outcome, their tokens and the budget left', async () => {
+    const all = samples(await (await fetch(`${world.services.httpUrl}/metrics`)).text())
+    const runs = all.filter((s) => s.name === 'uw_agent_runs_total')
+    // The two tests above: /implement went to bezalel; /ask to the house its role names.
+    expect(runs.map((r) => [r.labels.task, r.labels.outcome, r.value]).sort()).toEqual([
+      ['ask', 'success', 1],
+      ['implement', 'success', 1],
+    ])
+    expect(runs.find((r) => r.labels.task === 'implement')?.labels.house).toBe('bezalel')
+    for (const house of new Set(runs.map((r) => r.labels.house as string))) {
+      const used = valueOf(all, 'uw_agent_tokens_total', { house }) ?? 0
+      expect(used, house).toBeGreaterThan(0)
+      // Every token was counted by this process, and the budget in Redis agrees.
+      expect(valueOf(all, 'uw_agent_budget_tokens_left', { house })).toBe(2_000_000 - used)
+    }
+  })
 
   it('/review on a pull request posts a comment-only review', async () => {
     const prs = await pulls()

@@ -232,3 +232,27 @@ export class RedisCircuitBreaker implements CircuitBreaker {
     return { state, failures: count }
   }
 }
+
+/**
+ * The stored state of many circuits of a `RedisCircuitBreaker` (keys `<house>:<tool>`), in one
+ * pipeline: for the metrics, which show every house × tool at each scrape. A circuit without
+ * stored state is closed.
+ *
+ * @example
+ *   await circuitStates(redis, '{uw}', ['ezra:http_get']) // ['closed']
+ */
+export async function circuitStates(
+  redis: RedisClient,
+  prefix: string,
+  keys: readonly string[],
+): Promise<CircuitState[]> {
+  if (keys.length === 0) return []
+  const pipeline = redis.pipeline()
+  for (const key of keys) pipeline.hget(`${prefix}:breaker:${key}`, 'state')
+  const replies = (await pipeline.exec()) ?? []
+  return keys.map((key, i) => {
+    const [err, state] = replies[i] ?? [new Error(`no reply for ${key}`), null]
+    if (err) throw err
+    return state === 'open' || state === 'half-open' ? state : 'closed'
+  })
+}

@@ -4,6 +4,7 @@ export { acquireGate, recordGate, type BreakerGateDeps, type Gate } from './brea
 export {
   MemoryCircuitBreaker,
   RedisCircuitBreaker,
+  circuitStates,
   type CircuitState,
   type BreakerDecision,
   type CircuitBreaker,

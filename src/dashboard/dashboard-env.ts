@@ -1,0 +1,65 @@
+import type { Hono } from 'hono'
+import type { Logger } from '../logger.js'
+import type { RedisClient } from '../queue/connection.js'
+import type { DashboardConfig } from './dashboard-config.js'
+import type { GiteaOAuth } from './gitea-oauth.js'
+import type { DashboardSession, DashboardUser, RedisSessions } from './sessions.js'
+
+/** One entry of the navigation. */
+export interface NavItem {
+  label: string
+  /** Relative to the dashboard's base path. */
+  path: string
+}
+
+/** What a dashboard request carries once the session middleware ran. */
+export interface DashboardEnv {
+  Variables: {
+    /** The logged-in user; set on every route behind `requireUser`. */
+    user: DashboardUser | undefined
+    session: DashboardSession | undefined
+    /** What the Layout needs of the app: where it is mounted and the navigation. */
+    frame: { basePath: string; nav: readonly NavItem[] }
+  }
+}
+
+/** The dashboard's Hono app: pages add their routes to it (paths relative to `basePath`). */
+export type DashboardApp = Hono<DashboardEnv>
+
+/**
+ * Everything the dashboard reads or calls. Built once by startServices (or a test); a page takes
+ * what it needs from here and never runs tools.
+ */
+export interface DashboardDeps {
+  /** The `dashboard:` section, with its secrets filled in. */
+  config: DashboardConfig
+  log: Logger
+  /** A connection for sessions and reads (never blocked: SSE subscribers get their own). */
+  redis: RedisClient
+  /** Key prefix of every Redis key (`{uw}`). */
+  prefix: string
+  /** Login with Gitea, when `dashboard.oauth` is configured. */
+  oauth?: GiteaOAuth
+  /** Where the dashboard is reached from outside; the Origin every form must come from. */
+  publicUrl: string
+  sessions: RedisSessions
+  /** The configured houses, in configuration order (filters, the houses page). */
+  houses: readonly string[]
+}
+
+/**
+ * One page of the dashboard, declared and then listed in `pages/index.ts` (the nav follows that
+ * list). `register` adds its routes; every route is already behind `requireUser` and, for
+ * unsafe methods, the CSRF checks.
+ *
+ * @example
+ *   export const housesPage: DashboardPage = {
+ *     nav: { label: 'Houses', path: '/houses' },
+ *     register(app, deps) { app.get('/houses', (c) => render(c, { title: 'Houses' }, <Houses />)) },
+ *   }
+ */
+export interface DashboardPage {
+  /** Its entry in the navigation; none for pages reached through links (a job's page). */
+  nav?: NavItem
+  register(app: DashboardApp, deps: DashboardDeps): void
+}

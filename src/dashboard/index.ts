@@ -1,0 +1,10 @@
+// The operators' web dashboard (docs/DASHBOARD.md): sessions, login, the layout and the pages.
+export { createDashboardApp } from './create-dashboard-app.js'
+export { DashboardConfig, DashboardRole, readDashboardEnv } from './dashboard-config.js'
+export type { DashboardApp, DashboardDeps, DashboardEnv, DashboardPage, NavItem } from './dashboard-env.js'
+export { giteaOAuth, type GiteaIdentity, type GiteaOAuth } from './gitea-oauth.js'
+export { createLoginToken } from './login-routes.js'
+export { RedisSessions, DashboardUser } from './sessions.js'
+export { Layout, render, CsrfField } from './layout.js'
+export { requireAdmin, requireUser, secureCookies } from './access.js'
+export { dashboardFromConfig, defaultPublicUrl } from './dashboard-from-config.js'
