@@ -108,6 +108,10 @@ describe('health of every instance', () => {
     const metrics = await fetch(`${base}/metrics`)
     expect(metrics.status).toBe(200)
     expect(metrics.headers.get('content-type')).toContain('text/plain')
+    // The process's own registry: the loop's metrics, read from Redis at scrape time.
+    const text = await metrics.text()
+    expect(text).toMatch(/^uw_redis_up 1$/m)
+    expect(text).toContain('uw_house_workers_alive{house="ezra"}')
   })
 
   it('the serve process registers its ingress address and answers /health/details there', async () => {
