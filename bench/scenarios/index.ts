@@ -5,6 +5,7 @@ import { dashboardScenario } from './dashboard.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
+import { lockCostScenario } from './lock-cost.js'
 import { memoryScenario } from './memory.js'
 import { metricsScenario } from './metrics.js'
 import { predictScenario } from './predict.js'
@@ -22,6 +23,7 @@ export const scenarios: Scenario[] = [
   memoryScenario,
   checkoutScenario,
   agentScenario,
+  lockCostScenario,
   metricsScenario,
   predictScenario,
   telemetryScenario,

@@ -1,5 +1,6 @@
 import { auditCommand } from './audit-command.js'
 import type { CliCommand } from './cli-command.js'
+import { healthCommand } from './health-command.js'
 import { keysCommand } from './keys-command.js'
 import { labelsCommand } from './labels.js'
 import { predictCommand } from './predict-command.js'
@@ -25,6 +26,7 @@ export const cliCommands: CliCommand[] = [
   keysCommand,
   auditCommand,
   telemetryCommand,
+  healthCommand,
   predictCommand,
   triageCommand,
   labelsCommand,

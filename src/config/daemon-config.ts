@@ -16,7 +16,7 @@ import { StressConfig } from '../stress/stress-config.js'
  *   # uw.yaml
  *   daemon:
  *     defaultHouse: ezra
- *     workers: { lockDurationMs: 30000, stalledIntervalMs: 15000 }
+ *     workers: { lockDurationMs: 2000, stalledIntervalMs: 500 }
  *     reporter: { attempts: 200, maxBackoffMs: 300000 }
  */
 export const DaemonConfig = z
@@ -36,10 +36,14 @@ export const DaemonConfig = z
       .prefault({}),
     workers: z
       .object({
-        /** A job's lock; renewed every half of it while the worker is alive. */
-        lockDurationMs: z.number().int().min(1000).default(30_000),
-        /** How often each worker looks for jobs whose lock expired. */
-        stalledIntervalMs: z.number().int().min(500).default(15_000),
+        /**
+         * A job's lock; renewed every half of it while the worker is alive. With the defaults a
+         * dead worker's job is back on the queue 1-2.5 s after the death; a live worker whose event
+         * loop stalls over ~1 s can lose a job (its result is then fenced: docs/OPERATIONS.md).
+         */
+        lockDurationMs: z.number().int().min(1000).default(2_000),
+        /** How often the house's workers look for jobs whose lock expired (one check per interval per queue). */
+        stalledIntervalMs: z.number().int().min(500).default(500),
         /** Takeovers before a job is failed as stalled (a job that kills its workers stops somewhere). */
         maxStalledCount: z.number().int().min(0).max(100).default(2),
         /** Heartbeat period; the key lives three periods. */
@@ -97,6 +101,27 @@ export const DaemonConfig = z
           .int()
           .min(1000)
           .default(5 * 60_000),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * The health port of a process without the ingress (`uni-wizard worker`, `serve --no-ingress`):
+     * `/health`, `/ready`, `/health/details`, `/metrics` (docs/OPERATIONS.md). A process with the
+     * ingress serves them on HOST:PORT instead.
+     */
+    health: z
+      .object({
+        /** Interface to listen on; loopback by default (the routes need no token). */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Port; 0 takes a free one (logged and registered in Redis). `UW_HEALTH_PORT` overrides it. */
+        port: z.number().int().min(0).max(65535).default(0),
+        /**
+         * The URL other machines reach this process's health routes at, registered in Redis for
+         * `uni-wizard health`. Default: the listening address (the host name for 0.0.0.0 or ::).
+         */
+        advertiseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Upper bound on each dependency check of `/ready` and `/health/details`. */
+        checkTimeoutMs: z.number().int().min(100).default(2_000),
       })
       .strict()
       .prefault({}),

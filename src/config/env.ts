@@ -19,6 +19,13 @@ export const Env = z.object({
     .max(65535, 'an integer port 1-65535')
     .default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /** The health port of a process without the ingress; overrides `daemon.health.port`. */
+  UW_HEALTH_PORT: z.coerce
+    .number({ message: 'an integer port 0-65535' })
+    .int('an integer port 0-65535')
+    .min(0, 'an integer port 0-65535')
+    .max(65535, 'an integer port 0-65535')
+    .optional(),
   WEBHOOK_SECRET: z
     .string()
     .optional()

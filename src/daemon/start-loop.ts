@@ -11,6 +11,9 @@ import type { CommitState, GiteaPort, RepoRef } from '../gitea/port.js'
 import { Harness } from '../harness/harness.js'
 import { agentKeys } from '../houses/agent-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { backupProblems } from '../houses/backup-policy.js'
+import { ConfigError } from '../config/config-error.js'
+import { startFailover } from '../workers/failover.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
 import { parseRedisUrl } from '../queue/redis-url.js'
@@ -148,6 +151,19 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   for (const h of pieces.workers)
     if (!policies[h]) throw new Error(`unknown house ${h} (known: ${houseNames.join(', ')})`)
   const tools = opts.tools ?? toolsFromConfig(file.toolSettings)
+  // A house never fails over to a less strict policy: refused here, before anything starts.
+  const backups = backupProblems(
+    policies,
+    tools.map((t) => t.name),
+  )
+  if (backups.length > 0)
+    throw new ConfigError(
+      backups.map((b) => ({
+        where: `UW_CONFIG houses.${b.house}.backup`,
+        expected: 'another configured house, as strict as this one or stricter, with no cycle',
+        found: b.problem,
+      })),
+    )
   const connection = createRedis(opts.redisUrl, 'worker')
   connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
   const store = new RedisJobStore(connection, prefix)
@@ -425,6 +441,23 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         ...(stress ? { stress: stress.house(house) } : {}),
       })
       workers.push(w)
+    }
+    // A worker house that is another house's backup takes its queued jobs while it has no worker.
+    for (const house of pieces.workers) {
+      const backed = Object.values(policies).filter((p) => p.backup === house)
+      if (backed.length === 0) continue
+      const failover = startFailover({
+        backup: policies[house]!,
+        houses: backed,
+        tools,
+        jobs,
+        store,
+        connection,
+        prefix,
+        periodMs: file.daemon.workers.heartbeatMs,
+        log,
+      })
+      stops.push({ name: `failover to ${house}`, stop: async () => failover.stop() })
     }
     if (checkouts) {
       // One sweep per process: kept checkouts past their time, crash leftovers, mirrors over budget.

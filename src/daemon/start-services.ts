@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import type { Config } from '../config/index.js'
@@ -7,6 +8,7 @@ import { createEventsProducer } from '../queue/events-producer.js'
 import { startRedisServer } from '../queue/redis-server.js'
 import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { instanceHealth } from './instance-health.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
 import { defaultKeyDir } from '../provenance/key-store.js'
@@ -47,6 +49,8 @@ export interface ServicePieces {
   workers: 'all' | readonly string[]
 }
 
+const PIECE_NAMES = ['ingress', 'router', 'reporter', 'workers'] as const
+
 /** Everything in one process: the default of `uni-wizard serve`. */
 export const ALL_PIECES: ServicePieces = { ingress: true, router: true, reporter: true, workers: 'all' }
 
@@ -77,6 +81,8 @@ export interface StartServicesOptions {
 export interface RunningServices {
   /** Where the HTTP app listens, e.g. `http://0.0.0.0:3000`. */
   httpUrl: string
+  /** Where `/health`, `/ready`, `/health/details` and `/metrics` answer: the ingress, or the health port. */
+  healthUrl: string
   /** The Redis in use: REDIS_URL, or the embedded server's loopback URL. */
   redisUrl: string
   /** True when Redis is a child process started here (REDIS_URL unset). */
@@ -195,6 +201,15 @@ export async function startServices(
     const botLogin = await options.resolveBotLogin()
     const workers =
       pieces.workers === 'all' ? Object.keys(resolveHouses(config.file.houses)) : [...pieces.workers]
+    const health = instanceHealth(config, log, {
+      redis: connection,
+      checkGitea: options.checkGitea,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+      registry,
+      id: `${hostname()}:${process.pid}`,
+      pieces: PIECE_NAMES.filter((p) => (p === 'workers' ? workers.length > 0 : pieces[p])),
+      houses: workers,
+    })
     let loop: RunningLoop | undefined
     if (pieces.router || pieces.reporter || workers.length > 0) {
       if (!options.port) throw new Error('the router, reporter and workers need a Gitea port')
@@ -216,7 +231,12 @@ export async function startServices(
       if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
-    if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
+    if (!pieces.ingress) {
+      // No ingress: the health routes and /metrics get a port of their own, then the instance registers.
+      const served = await health.serve()
+      services.push({ name: 'health', stop: () => served.stop() })
+      return { httpUrl: '', healthUrl: served.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
+    }
 
     const forwarder = startForwarder(config, log, {
       registry,
@@ -233,6 +253,8 @@ export async function startServices(
       botLogin,
       checkGitea: options.checkGitea,
       metrics: createIngressMetrics(registry),
+      health: health.checks,
+      instance: health.info,
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,
@@ -262,8 +284,10 @@ export async function startServices(
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })
     services.push({ name: 'http', stop: () => http.close() })
     log.info({ url: http.url, botLogin, webhook: `${http.url}/webhooks/gitea` }, 'listening')
+    const beacon = await health.register(http.url)
+    services.push({ name: 'instance', stop: () => beacon.stop() })
 
-    return { httpUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
+    return { httpUrl: http.url, healthUrl: http.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err

@@ -52,6 +52,16 @@ export const HousePolicyInput = z
     role: HouseRole.optional(),
     /** The design's priority: among houses of one role, the lowest number is chosen first. */
     priority: z.number().int().min(0).max(1000).optional(),
+    /**
+     * The house that takes this house's queued jobs when none of its workers has been alive for
+     * `failoverAfterSeconds`; it must be as strict or stricter (`stricterProblems`), checked at start-up.
+     */
+    backup: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a house name')
+      .optional(),
+    /** How long no worker of the house may be alive before its queued jobs move to `backup`. */
+    failoverAfterSeconds: z.number().int().min(1).max(86_400).optional(),
     /** The house's own Gitea account: assigning an issue to `login` starts `/implement` on it. */
     gitea: z
       .object({
@@ -104,6 +114,10 @@ export interface HousePolicy {
   priority?: number
   /** The house's Gitea login: an issue assigned to it starts `/implement` on this house. */
   login?: string
+  /** The house that takes this house's queued jobs while it has no live worker. */
+  backup?: string
+  /** How long no worker may be alive before the queued jobs move to `backup`. */
+  failoverAfterSeconds: number
 }
 
 const BASE: Omit<HousePolicy, 'name'> = {
@@ -118,6 +132,7 @@ const BASE: Omit<HousePolicy, 'name'> = {
   allowSelfApproval: false,
   readOnly: false,
   concurrency: 2,
+  failoverAfterSeconds: 60,
 }
 
 /** The four houses of ARCHITECTURE.md; a config overrides fields and may add houses. */

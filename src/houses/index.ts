@@ -27,4 +27,5 @@ export {
   resolveHouses,
   type HousePolicy,
 } from './house-policy.js'
+export { backupProblems, stricterProblems } from './backup-policy.js'
 export { toolMatches } from './tool-glob.js'

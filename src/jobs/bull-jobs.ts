@@ -432,6 +432,61 @@ export class BullJobs implements JobsControl, JobsView {
     await this.line.leave({ repo: data.repo, issue: data.issue, house }, data)
   }
 
+  /**
+   * The runs waiting (not running, not delayed) on a house's queue, oldest first, with when each
+   * was queued; entries whose data does not parse are left out.
+   */
+  async waitingRuns(house: string, max = 500): Promise<{ data: HouseJobData; queuedAt: number }[]> {
+    const queue = this.queues.get(house)
+    if (!queue) return []
+    const waiting = await queue.getWaiting(0, max - 1)
+    const out: { data: HouseJobData; queuedAt: number }[] = []
+    for (const job of waiting) {
+      const data = HouseJobData.safeParse(job.data)
+      if (data.success) out.push({ data: data.data, queuedAt: job.timestamp })
+    }
+    return out.sort((a, b) => a.queuedAt - b.queuedAt)
+  }
+
+  /**
+   * Moves a queued run to house `to` (its backup), exactly once and safe to repeat after a crash at
+   * any step: (1) the record names `to` (`RedisJobStore.moveRun`, the fence: from then on only a
+   * worker of `to` starts it); (2) the run is put on `to`'s queue (idempotent, BullMQ id = run
+   * id); (3) it is taken off `from`'s queue and issue workspace line; (4) its ack is re-rendered.
+   * A crash after (1) leaves the run on `from`'s queue with its record on `to`: the next pass (or
+   * a worker of `from` that picks it up) repeats (2)-(4). Resolves to the moved record, or
+   * undefined when the run was no longer queued there.
+   */
+  async moveRun(
+    data: HouseJobData,
+    move: { from: string; to: string; reason: string; mode?: JobRecord['mode'] },
+  ): Promise<JobRecord | undefined> {
+    const { from, to } = move
+    const now = await this.opts.store.getRecord(data.jobId)
+    if (!now || now.runId !== data.runId || now.state !== 'queued') return undefined
+    const rec =
+      now.house === to && now.failoverFrom === from
+        ? now
+        : now.house === from
+          ? await this.opts.store.moveRun(data.jobId, data.runId, move)
+          : undefined
+    if (!rec) return undefined
+    // Again after a move cut short (repeatable): the dashboard lists the job under its new house.
+    if (rec === now) await this.opts.store.moveHouseIndex(rec.id, from, to)
+    await this.addRun(rec)
+    const job = await this.queues.get(from)?.getJob(data.runId)
+    // A worker of `from` holding it (it came back meanwhile) cannot start it (the record names
+    // `to`); it completes it there without running it.
+    await job?.remove().catch(() => undefined)
+    await this.leaveWorkspace(from, data)
+    await this.reports.add(
+      'report',
+      { jobId: rec.id, kind: 'state', run: rec.run, state: rec.state } satisfies ReportData,
+      this.reportOptions(`${rec.id}.${rec.run}.moved.${to}`),
+    )
+    return rec
+  }
+
   private reportOptions(id: string): JobsOptions {
     return {
       jobId: id,

@@ -57,6 +57,8 @@ export const JobRecord = z.object({
   allowSelfApproval: z.boolean().optional(),
   approvalTtlSeconds: z.number().int().positive(),
   houseReason: z.string().optional(),
+  /** The house the job was queued on before it moved to this one, its backup (no live worker there). */
+  failoverFrom: z.string().optional(),
   /** INTELLIGENT mode: the prediction shown in the ack when the job was queued (plain text). */
   prediction: z.string().max(2000).optional(),
   /** sha256 of house, tool, args and mode: what an approval is bound to. */
@@ -179,24 +181,37 @@ return redis.call('HGETALL', KEYS[1])
 `)
 
 // A worker taking a run: reads the record and the run's progress and, when the run can simply
-// start (current run, queued or running, this tool, not a dry run, no result yet, no cancel
-// request, and not a write that was started before), moves the record to `running` and marks the
-// run started, all in one round trip. Otherwise it changes nothing and the worker decides from
-// what it read. ARGV: ttl, run id, tool (both JSON), write (1/0), started mark, then field/value
-// pairs to set. Replies {applied, record (HGETALL), started mark or '', result or ''}.
+// start (current run, queued or running, this tool, this worker's house, not a dry run, no result
+// yet, no cancel request, and not a write that was started before), moves the record to `running`
+// and marks the run started, all in one round trip. Otherwise it changes nothing and the worker
+// decides from what it read. The house check fences a run moved to a backup house (`moveRun`):
+// only a worker of the house the record names can start it. ARGV: ttl, run id, tool, house (JSON),
+// write (1/0), started mark, then field/value pairs to set. Replies {applied, record (HGETALL),
+// started mark or '', result or ''}.
 const PICK_UP = new LuaScript(`${INDEX_STATE_LUA}
 local started = redis.call('HGET', KEYS[2], 'started') or ''
 local result = redis.call('HGET', KEYS[2], 'result') or ''
-local f = redis.call('HMGET', KEYS[1], 'runId', 'state', 'tool', 'dryRun', 'cancelRequestedBy')
-if f[1] == ARGV[2] and (f[2] == '"queued"' or f[2] == '"running"') and f[3] == ARGV[3]
-  and f[4] ~= 'true' and not f[5] and result == '' and not (started ~= '' and ARGV[4] == '1') then
-  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local f = redis.call('HMGET', KEYS[1], 'runId', 'state', 'tool', 'dryRun', 'cancelRequestedBy', 'house')
+if f[1] == ARGV[2] and (f[2] == '"queued"' or f[2] == '"running"') and f[3] == ARGV[3] and f[6] == ARGV[4]
+  and f[4] ~= 'true' and not f[5] and result == '' and not (started ~= '' and ARGV[5] == '1') then
+  for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
   index_state(f[2], redis.call('HGET', KEYS[1], 'state'))
-  redis.call('HSETNX', KEYS[2], 'started', ARGV[5])
+  redis.call('HSETNX', KEYS[2], 'started', ARGV[6])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
   return {1, redis.call('HGETALL', KEYS[1]), started, result}
 end
 return {0, redis.call('HGETALL', KEYS[1]), started, result}
+`)
+
+// A run moved to another house (`moveRun`): its id moves from one house listing set to the other,
+// with its score from the `all` set; nothing for a record that is in no listing. KEYS: all, from
+// set, to set. ARGV: job id. Repeating it changes nothing.
+const MOVE_HOUSE_INDEX = new LuaScript(`
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], score, ARGV[1])
+return 1
 `)
 
 /** A record from the flat HGETALL reply a script returned (also in a MULTI's results); undefined for any other reply. */
@@ -362,7 +377,44 @@ export class RedisJobStore implements JobsView {
   }
 
   /**
-   * A worker taking run `runId` of job `id` for `tool`: one round trip that reads the record
+   * Moves run `runId` of job `id`, still queued, to house `to` (its backup): the record names `to`
+   * and `failoverFrom`, `houseReason` says why, and `mode` (the backup's, when stricter) is set, atomically with the check that the run is the
+   * record's current one and still `queued`. From then on only a worker of `to` can start it
+   * (`pickUp` checks the house). Resolves to the moved record, or undefined when the run started,
+   * ended or was retried meanwhile (then it stays where it is).
+   */
+  async moveRun(
+    id: string,
+    runId: string,
+    move: { to: string; from: string; reason: string; mode?: JobRecord['mode'] },
+  ): Promise<JobRecord | undefined> {
+    const moved = JSON.stringify({ from: move.from, to: move.to, at: new Date().toISOString() })
+    const { keys, args } = this.transitionRunCall(id, runId, ['moved', moved, 'ok'], ['queued'], {
+      house: move.to,
+      failoverFrom: move.from,
+      houseReason: move.reason,
+      ...(move.mode ? { mode: move.mode } : {}),
+    })
+    const rec = recordFromReply(await TRANSITION_RUN.run(this.redis, keys, args))
+    if (rec) await this.moveHouseIndex(id, move.from, move.to)
+    return rec
+  }
+
+  /** Moves job `id` from house `from`'s listing to `to`'s (after `moveRun`; repeatable). */
+  async moveHouseIndex(id: string, from: string, to: string): Promise<void> {
+    await MOVE_HOUSE_INDEX.run(
+      this.redis,
+      [
+        jobIndexKey(this.prefix, 'all'),
+        jobIndexKey(this.prefix, 'house', from),
+        jobIndexKey(this.prefix, 'house', to),
+      ],
+      [id],
+    )
+  }
+
+  /**
+   * A worker of `house` taking run `runId` of job `id` for `tool`: one round trip that reads the record
    * and the run's progress and, when the run can simply start, also moves the record to
    * `running` (with `startedAt`) and marks the run started by `worker` (the first mark is
    * kept). It can simply start when it is the record's current run, queued or running, for this
@@ -372,7 +424,7 @@ export class RedisJobStore implements JobsView {
    */
   async pickUp(
     id: string,
-    run: { runId: string; tool: string; write: boolean; worker: string; at: string },
+    run: { runId: string; tool: string; house: string; write: boolean; worker: string; at: string },
   ): Promise<{ started: boolean; record: JobRecord | undefined; progress: RunProgress }> {
     const mark = JSON.stringify({ worker: run.worker, at: run.at })
     const r = (await PICK_UP.run(
@@ -382,6 +434,7 @@ export class RedisJobStore implements JobsView {
         String(this.ttlSeconds),
         JSON.stringify(run.runId),
         JSON.stringify(run.tool),
+        JSON.stringify(run.house),
         run.write ? '1' : '0',
         mark,
         'state',

@@ -1,6 +1,9 @@
 import { Hono } from 'hono'
 import type { Config } from '../config/index.js'
 import type { DashboardApp } from '../dashboard/dashboard-env.js'
+import { HealthChecks } from '../health/health-checks.js'
+import { healthRoutes } from '../health/health-routes.js'
+import type { InstanceInfo } from '../health/instance-registry.js'
 import type { Logger } from '../logger.js'
 import type { EventsProducer } from '../queue/events-producer.js'
 import type { IngressMetrics } from './ingress-metrics.js'
@@ -34,28 +37,18 @@ export interface AppDeps {
   dashboard?: DashboardApp
   /** Upper bound on each readiness check. Default 2000 ms. */
   readyTimeoutMs?: number
-}
-
-async function within(check: () => Promise<unknown>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-      }),
-    ])
-    return 'ok'
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err)
-  } finally {
-    clearTimeout(timer)
-  }
+  /**
+   * What `/ready` and `/health/details` check. Default: Redis (`redis.ping`) and Gitea
+   * (`checkGitea`); the daemon adds its houses' agent endpoints.
+   */
+  health?: HealthChecks
+  /** This process as registered in Redis, for `/health/details`. */
+  instance?: () => InstanceInfo | undefined
 }
 
 /**
- * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /metrics`,
- * `GET /telemetry/stream`, `POST /alerts/alertmanager`.
+ * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /health/details`,
+ * `GET /metrics`, `GET /telemetry/stream`, `POST /alerts/alertmanager`.
  * Serve it with `listen(app, ...)` or @hono/node-server.
  *
  * @example
@@ -66,7 +59,15 @@ export function createApp(deps: AppDeps): Hono {
   const secrets = deps.config.env.WEBHOOK_SECRET
   // Refuse to run without a secret: an unsigned ingress would queue anyone's input.
   if (secrets.length === 0) throw new Error('createApp needs at least one webhook secret')
-  const readyTimeoutMs = deps.readyTimeoutMs ?? 2000
+  const health =
+    deps.health ??
+    new HealthChecks(
+      [
+        { name: 'redis', check: async () => void (await deps.redis.ping()) },
+        { name: 'gitea', check: () => deps.checkGitea() },
+      ],
+      { timeoutMs: deps.readyTimeoutMs ?? 2000 },
+    )
   const webhookDeps = {
     secrets,
     maxBodyBytes: deps.config.file.maxBodyBytes,
@@ -90,21 +91,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/webhooks/gitea', (c) => handleWebhook(c, webhookDeps))
 
-  app.get('/health', (c) => c.json({ status: 'ok' }))
-
-  app.get('/ready', async (c) => {
-    const [redis, gitea] = await Promise.all([
-      within(() => deps.redis.ping(), readyTimeoutMs),
-      within(deps.checkGitea, readyTimeoutMs),
-    ])
-    const ready = redis === 'ok' && gitea === 'ok'
-    return c.json({ ready, checks: { redis, gitea } }, ready ? 200 : 503)
-  })
-
-  app.get('/metrics', async (c) => {
-    const body = await deps.metrics.registry.metrics()
-    return c.body(body, 200, { 'content-type': deps.metrics.registry.contentType })
-  })
+  healthRoutes(app, { checks: health, registry: deps.metrics.registry, instance: deps.instance })
 
   app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
 

@@ -208,6 +208,14 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     startedAt: string,
   ): Promise<JobRecord | string> => {
     if (rec.runId !== runId) return 'stale run'
+    if (rec.house !== house) {
+      // Moved to its backup house (no worker of this house was alive): the move puts it on the
+      // backup's queue before taking it off this one, so a crash in between leaves it here too;
+      // putting it there again is idempotent (BullMQ id = run id). This worker never runs it.
+      if (rec.state === 'queued') await jobs.addRun(rec)
+      jlog.info({ to: rec.house }, 'run moved to the backup house; not run here')
+      return `moved to house ${rec.house}`
+    }
     if (rec.state !== 'queued' && rec.state !== 'running') {
       // A crash between the final transition and queueing its report would otherwise leave the
       // comment saying "running" forever; the report is keyed, so sending it again is harmless.
@@ -346,6 +354,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     const picked = await store.pickUp(data.jobId, {
       runId: data.runId,
       tool: job.name,
+      house,
       write: agentTaskOf(job.name) === undefined && (!named || named.access === 'write'),
       worker: workerId,
       at: startedAt,

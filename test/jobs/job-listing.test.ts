@@ -42,7 +42,7 @@ async function expectIndexesAgree(ids: readonly string[]): Promise<void> {
 }
 
 describe('job listing indexes', () => {
-  it('follow every way a record changes state: transition, pickUp, startRun, endRun, queued endRun', async () => {
+  it('follow every way a record changes state: transition, pickUp, startRun, endRun, queued endRun, moveRun', async () => {
     const ids = ['ja', 'jb', 'jc', 'jd', 'je']
     for (const [i, id] of ids.entries()) await store.create(jobRecord({ id, ageMs: 1000 - i }))
     await expectIndexesAgree(ids)
@@ -51,6 +51,7 @@ describe('job listing indexes', () => {
     const picked = await store.pickUp('jb', {
       runId: 'jb',
       tool: 'git_status',
+      house: 'bezalel',
       write: false,
       worker: 'w1',
       at: new Date().toISOString(),
@@ -66,7 +67,10 @@ describe('job listing indexes', () => {
     expect(await store.endRun('je', ['queued'], { state: 'success' }, { runId: 'other', result: '{}' })).toBe(
       undefined,
     )
+    // A queued run moved to a backup house is listed under that house (and only there).
+    expect(await store.moveRun('je', 'je', { to: 'ezra', from: 'bezalel', reason: 'backup' })).toBeDefined()
     await expectIndexesAgree(ids)
+    expect(await redis.zrange(jobIndexKey(prefix, 'house', 'ezra'), 0, -1)).toEqual(['je'])
     expect(await redis.zrange(jobIndexKey(prefix, 'state', 'running'), 0, -1)).toEqual(['jb'])
     expect(await redis.zrange(jobIndexKey(prefix, 'state', 'queued'), 0, -1)).toEqual(['je'])
 

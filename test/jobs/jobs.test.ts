@@ -652,13 +652,24 @@ describe('RedisJobStore.pickUp (read and, usually, start a run in one script)', 
   let store: RedisJobStore
   let jobs: BullJobs
   const at = '2026-01-01T00:00:00.000Z'
-  const take = (id: string, over: Partial<{ runId: string; tool: string; write: boolean }> = {}) =>
-    store.pickUp(id, { runId: id, tool: 'scribble', write: true, worker: 'w1', at, ...over })
+  const take = (
+    id: string,
+    over: Partial<{ runId: string; tool: string; house: string; write: boolean }> = {},
+  ) =>
+    store.pickUp(id, {
+      runId: id,
+      tool: 'scribble',
+      house: 'bezalel',
+      write: true,
+      worker: 'w1',
+      at,
+      ...over,
+    })
   beforeAll(async () => {
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
     store = new RedisJobStore(redis, prefix)
     jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel'], log })
-    for (const id of ['pa', 'pb', 'pc', 'pd', 'pe', 'pf', 'pg', 'ph'])
+    for (const id of ['pa', 'pb', 'pc', 'pd', 'pe', 'pf', 'pg', 'ph', 'pi'])
       await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
   })
   afterAll(async () => {
@@ -678,13 +689,49 @@ describe('RedisJobStore.pickUp (read and, usually, start a run in one script)', 
   })
 
   it('a read started before is started again (the first mark kept); a write is not', async () => {
-    const read = await store.pickUp('pa', { runId: 'pa', tool: 'scribble', write: false, worker: 'w2', at })
+    const read = await store.pickUp('pa', {
+      runId: 'pa',
+      tool: 'scribble',
+      house: 'bezalel',
+      write: false,
+      worker: 'w2',
+      at,
+    })
     expect(read.started).toBe(true)
     expect(read.progress.started).toEqual({ worker: 'w1', at })
     expect((await store.progress('pa')).started?.worker).toBe('w1')
-    const write = await store.pickUp('pa', { runId: 'pa', tool: 'scribble', write: true, worker: 'w2', at })
+    const write = await store.pickUp('pa', {
+      runId: 'pa',
+      tool: 'scribble',
+      house: 'bezalel',
+      write: true,
+      worker: 'w2',
+      at,
+    })
     expect(write.started).toBe(false)
     expect(write.progress.started).toEqual({ worker: 'w1', at })
+  })
+
+  it('a run moved to a backup house starts only on a worker of that house (moveRun fences it)', async () => {
+    const moved = await store.moveRun('pi', 'pi', {
+      to: 'ezra',
+      from: 'bezalel',
+      reason: 'backup of bezalel',
+      mode: 'INTELLIGENT',
+    })
+    expect(moved).toMatchObject({
+      state: 'queued',
+      house: 'ezra',
+      failoverFrom: 'bezalel',
+      mode: 'INTELLIGENT',
+    })
+    expect((await take('pi')).started).toBe(false) // bezalel's worker, too late
+    expect((await store.progress('pi')).started).toBeUndefined()
+    expect((await take('pi', { house: 'ezra' })).started).toBe(true)
+    // A run that started (or ended, or was retried) is not moved.
+    expect(await store.moveRun('pi', 'pi', { to: 'allegro', from: 'ezra', reason: 'x' })).toBeUndefined()
+    expect(await store.moveRun('pb', 'pb.k1', { to: 'ezra', from: 'bezalel', reason: 'x' })).toBeUndefined()
+    expect((await store.getRecord('pi'))?.house).toBe('ezra')
   })
 
   it('changes nothing for a stale run, another tool, an ended, cancelled, dry or finished run, or no record', async () => {
@@ -718,6 +765,58 @@ describe('RedisJobStore.pickUp (read and, usually, start a run in one script)', 
       record: undefined,
       progress: { started: undefined, result: undefined },
     })
+  })
+})
+
+describe('BullJobs.moveRun (a queued run to the backup house, exactly once, finished after a crash)', () => {
+  const prefix = uniquePrefix()
+  let redis: Redis
+  let store: RedisJobStore
+  let jobs: BullJobs
+  const queue = (house: string) => new Queue(`house-${house}`, { connection: redis, prefix })
+  beforeAll(async () => {
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    store = new RedisJobStore(redis, prefix)
+    jobs = new BullJobs({ connection: redis, prefix, store, houses: ['bezalel', 'ezra'], log })
+    for (const id of ['ma', 'mb', 'mc'])
+      await jobs.enqueue({ ...request(id, 'scribble', { name: 'x' }), ackCommentId: 5 })
+  })
+  afterAll(async () => {
+    await jobs.close()
+    await cleanupPrefix(prefix)
+    redis.disconnect()
+  })
+
+  it('moves the run: record, queues and a report of the move; repeating it adds nothing', async () => {
+    const waiting = await jobs.waitingRuns('bezalel')
+    expect(waiting.map((w) => w.data.jobId)).toEqual(['ma', 'mb', 'mc'])
+    const move = { from: 'bezalel', to: 'ezra', reason: 'backup of bezalel' }
+    const moved = await jobs.moveRun(waiting[0]!.data, move)
+    expect(moved).toMatchObject({
+      id: 'ma',
+      house: 'ezra',
+      failoverFrom: 'bezalel',
+      houseReason: 'backup of bezalel',
+    })
+    expect(await jobs.moveRun(waiting[0]!.data, move)).toMatchObject({ house: 'ezra' })
+    expect((await queue('ezra').getWaiting()).map((j) => j.id)).toEqual(['ma'])
+    expect((await jobs.waitingRuns('bezalel')).map((w) => w.data.jobId)).toEqual(['mb', 'mc'])
+    const reports = new Queue('reports', { connection: redis, prefix })
+    expect(await reports.getJob('ma.1.moved.ezra')).toBeDefined()
+    await reports.close()
+  })
+
+  it('finishes a move cut short after the record changed (a crash), and never moves a started run', async () => {
+    const [mb, mc] = await jobs.waitingRuns('bezalel')
+    await store.moveRun('mb', 'mb', { from: 'bezalel', to: 'ezra', reason: 'r' }) // then "crashed"
+    expect((await queue('ezra').getWaiting()).map((j) => j.id)).toEqual(['ma'])
+    expect(await jobs.moveRun(mb!.data, { from: 'bezalel', to: 'ezra', reason: 'r' })).toMatchObject({
+      house: 'ezra',
+    })
+    expect((await queue('ezra').getWaiting()).map((j) => j.id).sort()).toEqual(['ma', 'mb'])
+    await store.transition('mc', ['queued'], { state: 'running' })
+    expect(await jobs.moveRun(mc!.data, { from: 'bezalel', to: 'ezra', reason: 'r' })).toBeUndefined()
+    expect((await store.getRecord('mc'))?.house).toBe('bezalel')
   })
 })
 

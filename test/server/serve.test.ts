@@ -67,7 +67,11 @@ describe('uni-wizard serve (child process)', () => {
       const res = await fetch(`${base}/ready`)
       return res.status === 200 ? ((await res.json()) as unknown) : undefined
     })
-    expect(ready).toEqual({ ready: true, checks: { redis: 'ok', gitea: 'ok' } })
+    // The sandbox gives every house that writes its scripted agent: each one's endpoint is checked too.
+    expect(ready).toEqual({
+      ready: true,
+      checks: { redis: 'ok', gitea: 'ok', 'agent:timmy': 'ok', 'agent:ezra': 'ok', 'agent:bezalel': 'ok' },
+    })
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' })
 
     // stdout also carries the sandbox's how-to text for people; the log lines are the JSON ones.
