@@ -246,14 +246,17 @@ describe('houseForTask', () => {
     expect(houseForTask('ask', houses)).toEqual({
       house: 'ezra',
       reason: 'by role: archivist answers questions',
+      byRole: { candidates: ['ezra'], reason: 'by role: archivist answers questions' },
     })
     expect(houseForTask('implement', houses)).toEqual({
       house: 'bezalel',
       reason: 'by role: artificer implements',
+      byRole: { candidates: ['bezalel'], reason: 'by role: artificer implements' },
     })
     expect(houseForTask('review', houses)).toEqual({
       house: 'timmy',
       reason: 'by role: sovereign reviews',
+      byRole: { candidates: ['timmy'], reason: 'by role: sovereign reviews' },
     })
   })
 
@@ -280,6 +283,7 @@ describe('houseForTask', () => {
     expect(houseForTask('ask', houses)).toEqual({
       house: 'scribe',
       reason: 'by role: archivist answers questions (before sage, ezra: its priority 1 comes first)',
+      byRole: { candidates: ['scribe', 'sage', 'ezra'], reason: 'by role: archivist answers questions' },
     })
   })
 
