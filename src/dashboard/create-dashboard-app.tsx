@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
@@ -8,6 +9,9 @@ import { render } from './layout.js'
 import { registerLogin, registerLogout } from './login-routes.js'
 import { pages as defaultPages } from './pages/index.js'
 import { DASHBOARD_CSS, DASHBOARD_JS } from './static-assets.js'
+
+/** The largest request body any dashboard route reads (every form is far smaller). */
+export const MAX_FORM_BYTES = 64 * 1024
 
 /**
  * The operators' dashboard (docs/DASHBOARD.md): a Hono app whose routes already carry
@@ -52,6 +56,13 @@ export function createDashboardApp(
     if (!c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store')
   })
   app.use(csrf({ origin }))
+  // Before anything reads a form: no dashboard form comes near this, and the login form needs no session.
+  app.use(
+    bodyLimit({
+      maxSize: MAX_FORM_BYTES,
+      onError: (c) => c.text(`payload too large: a dashboard form is at most ${MAX_FORM_BYTES} bytes`, 413),
+    }),
+  )
 
   app.get('/static/dashboard.css', (c) =>
     c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'max-age=300' }),

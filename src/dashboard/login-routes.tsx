@@ -48,9 +48,18 @@ function parseJson(raw: string): unknown {
   }
 }
 
+/** The longest `next` kept (a page path with its filters is far shorter). */
+export const MAX_NEXT_CHARS = 2048
+
 /** `next` when it is a page of this dashboard (never another site), else the dashboard's root. */
-function safeNext(base: string, next: string | undefined): string {
-  if (next && (next === base || next.startsWith(`${base}/`)) && !/[\\\s]|\/\//.test(next)) return next
+export function safeNext(base: string, next: string | undefined): string {
+  if (
+    next &&
+    next.length <= MAX_NEXT_CHARS &&
+    (next === base || next.startsWith(`${base}/`)) &&
+    !/[\\\s]|\/\//.test(next)
+  )
+    return next
   return `${base}/`
 }
 
