@@ -1,6 +1,7 @@
-import { timingSafeEqual, createHash } from 'node:crypto'
+import { timingSafeEqual, createHash, createHmac } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
+import type { DashboardConfig } from './dashboard-config.js'
 import type { DashboardDeps, DashboardEnv } from './dashboard-env.js'
 import type { DashboardUser } from './sessions.js'
 
@@ -44,7 +45,7 @@ export async function logIn(
   const old = c.get('session')
   if (old) await deps.sessions.destroy(old.id)
   const session = await deps.sessions.create(user)
-  const ttl = Math.round(deps.config.sessionTtlHours * 3600)
+  const ttl = Math.round(Math.min(deps.config.sessionTtlHours, deps.config.sessionMaxHours) * 3600)
   await setSignedCookie(c, SESSION_COOKIE, session.id, sessionSecret(deps), cookieOptions(deps, ttl))
   c.set('session', session)
   c.set('user', user)
@@ -59,13 +60,59 @@ export async function logOut(c: Context<DashboardEnv>, deps: DashboardDeps): Pro
   c.set('user', undefined)
 }
 
+/**
+ * Which configured token a session was made with, without keeping the token: an HMAC under the
+ * session secret (so the stored value is useless without the secret).
+ */
+export function tokenFingerprint(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(token).digest('base64url')
+}
+
+/**
+ * The user a session stands for under the current config: the role is derived again on every
+ * request (a login removed from `admins` is a viewer at once), a token login follows its token's
+ * current entry and ends when the token is no longer configured, and a Gitea login outside
+ * `allow.logins` ends. undefined: the session no longer grants anything.
+ */
+export function currentUser(
+  config: DashboardConfig,
+  secret: string,
+  user: DashboardUser,
+): DashboardUser | undefined {
+  const admins = new Set(config.admins.map((a) => a.toLowerCase()))
+  if (user.via === 'token') {
+    const entry = config.tokens.find(
+      (t) => t.token && user.token && sameToken(tokenFingerprint(secret, t.token.reveal()), user.token),
+    )
+    if (!entry) return undefined
+    const admin = entry.role === 'admin' || admins.has(entry.login.toLowerCase())
+    return { ...user, login: entry.login, role: admin ? 'admin' : 'viewer', seeAll: entry.seeAll }
+  }
+  const admin = user.siteAdmin === true || admins.has(user.login.toLowerCase())
+  if (!admin && !allowed(config, user.login)) return undefined
+  return { ...user, role: admin ? 'admin' : 'viewer' }
+}
+
+/** Whether `allow` lets this (non-admin) Gitea login in: always when `allow` is not configured. */
+export function allowed(config: DashboardConfig, login: string): boolean {
+  if (!config.allow) return true
+  return config.allow.logins.some((l) => l.toLowerCase() === login.toLowerCase())
+}
+
 /** Reads the session cookie (when its signature holds) and its session, for every route. */
 export function loadSession(deps: DashboardDeps): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     const id = await getSignedCookie(c, sessionSecret(deps), SESSION_COOKIE)
-    const session = id ? await deps.sessions.get(id) : undefined
-    c.set('session', session)
-    c.set('user', session?.user)
+    let session = id ? await deps.sessions.get(id) : undefined
+    const user = session && currentUser(deps.config, sessionSecret(deps), session.user)
+    if (session && !user) {
+      // The credential or the right that made this session is gone: so is the session.
+      await deps.sessions.destroy(session.id)
+      deleteCookie(c, SESSION_COOKIE, cookieOptions(deps, 0))
+      session = undefined
+    }
+    c.set('session', session && user && { ...session, user })
+    c.set('user', user)
     await next()
   }
 }

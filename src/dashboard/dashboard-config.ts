@@ -26,6 +26,7 @@ export type DashboardRole = z.infer<typeof DashboardRole>
  *     publicUrl: https://bot.example.com
  *     sessionSecretEnv: UW_DASHBOARD_SECRET
  *     admins: [alice]
+ *     allow: { logins: [bob, carol] }
  *     oauth: { clientId: 6f1c..., clientSecretEnv: UW_DASHBOARD_OAUTH_SECRET }
  *     tokens:
  *       - { tokenEnv: UW_DASHBOARD_TOKEN_OPS, login: ops, role: viewer }
@@ -54,6 +55,25 @@ export const DashboardConfig = z
       .positive()
       .max(24 * 30)
       .default(12),
+    /**
+     * The longest a login lasts however active it is (from the login); the idle TTL ends it sooner.
+     * Each request also re-reads its role from this config (docs/DASHBOARD.md "Access").
+     */
+    sessionMaxHours: z
+      .number()
+      .positive()
+      .max(24 * 90)
+      .default(24),
+    /**
+     * Who may log in with Gitea besides admins: only these logins. Unset: every Gitea account
+     * (each sees only the jobs of repositories it can read).
+     */
+    allow: z
+      .object({ logins: z.array(Login).default([]) })
+      .strict()
+      .optional(),
+    /** Live-update streams open at once, over every session (each holds a Redis connection). */
+    maxEventStreams: z.number().int().positive().max(5000).default(64),
     /** Logins that are admins (besides Gitea site admins logged in with OAuth2). */
     admins: z.array(Login).default([]),
     /** Login with Gitea: an OAuth2 application registered on the configured Gitea. */
@@ -76,6 +96,11 @@ export const DashboardConfig = z
             token: SecretField('token'),
             login: Login,
             role: DashboardRole.default('viewer'),
+            /**
+             * A viewer token sees every job when true; otherwise only jobs of public repositories
+             * (a token is not a Gitea user, so it has no repository permissions of its own).
+             */
+            seeAll: z.boolean().default(false),
           })
           .strict(),
       )

@@ -6,6 +6,7 @@ import type { JobActionDeps } from './job-actions.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
+import type { JobVisibility } from './job-visibility.js'
 import type { DashboardSession, DashboardUser, RedisSessions } from './sessions.js'
 
 /** One entry of the navigation. */
@@ -52,6 +53,8 @@ export interface DashboardDeps {
   store: Pick<RedisJobStore, 'getRecord' | 'progress' | 'agentSteps'>
   /** Cancel and retry: the job system and the permission rules of the slash commands. */
   actions: JobActionDeps
+  /** Which jobs a user sees (built over `actions`' permission reads). */
+  visibility: JobVisibility
   /** The public keys results are verified against (the key directory's house keys). */
   trustedKeys: () => TrustedKey[]
   /** A new Redis connection for one live-update subscriber (its XREAD BLOCK holds it). */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js'
-import type { GiteaPort } from '../gitea/port.js'
+import type { GiteaPort, RepoRef } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import type { JobsControl } from '../jobs/jobs.js'
@@ -9,6 +9,7 @@ import type { RedisClient } from '../queue/connection.js'
 import { createDashboardApp } from './create-dashboard-app.js'
 import type { DashboardApp } from './dashboard-env.js'
 import { giteaOAuth } from './gitea-oauth.js'
+import { JobVisibility } from './job-visibility.js'
 import { RedisSessions } from './sessions.js'
 
 /** Where the ingress is reached when `dashboard.publicUrl` is not set: its own address, loopback for "every interface". */
@@ -31,7 +32,7 @@ export interface DashboardWiring {
   /** The job system cancel and retry go through; absent in a process without the bot loop. */
   control?: JobsControl
   /** Where a login's permission on a repository is read (collaborator permission), as the router reads it. */
-  gitea?: Pick<GiteaPort, 'getCollaboratorPermission'>
+  gitea?: Pick<GiteaPort, 'getCollaboratorPermission' | 'getRepository'>
 }
 
 /**
@@ -46,6 +47,13 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
   if (!c.enabled) return undefined
   const houses = resolveHouses(config.file.houses)
   const keys = new KeyStore(w.keyDir)
+  const actions = {
+    control: w.control,
+    permissionOf:
+      w.gitea && ((repo: RepoRef, login: string) => w.gitea!.getCollaboratorPermission(repo, login)),
+    repoIsPublic: w.gitea && (async (repo: RepoRef) => !(await w.gitea!.getRepository(repo)).private),
+    sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
+  }
   return createDashboardApp({
     config: c,
     log: w.log.child({ component: 'dashboard' }),
@@ -56,14 +64,16 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
       c.oauth?.clientSecret && w.giteaUrl
         ? giteaOAuth({ giteaUrl: w.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
         : undefined,
-    sessions: new RedisSessions(w.redis, w.prefix, Math.round(c.sessionTtlHours * 3600)),
+    sessions: new RedisSessions(
+      w.redis,
+      w.prefix,
+      Math.round(c.sessionTtlHours * 3600),
+      Math.round(c.sessionMaxHours * 3600),
+    ),
     houses: Object.keys(houses),
     store: new RedisJobStore(w.redis, w.prefix),
-    actions: {
-      control: w.control,
-      permissionOf: w.gitea && ((repo, login) => w.gitea!.getCollaboratorPermission(repo, login)),
-      sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
-    },
+    actions,
+    visibility: new JobVisibility(actions),
     trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
     connect: w.connect,
     keepaliveMs: config.file.telemetry.keepaliveMs,

@@ -12,11 +12,22 @@ export interface JobActionDeps {
   control: JobsControl | undefined
   /** A login's permission on a repository, as the router reads it for slash commands (Gitea collaborators). */
   permissionOf: ((repo: RepoRef, login: string) => Promise<PermissionLevel>) | undefined
+  /** Whether a repository is public (token viewers without `seeAll` see only those jobs). */
+  repoIsPublic?: ((repo: RepoRef) => Promise<boolean>) | undefined
   /** Every house's sovereigns: they may run every command (commands-core/permission). */
   sovereigns: readonly string[]
 }
 
 export type ActionName = 'cancel' | 'retry'
+
+/**
+ * Who a cancel or retry is recorded as: the Gitea login, or for a token login `dashboard:<login>`
+ * (a colon is never in a Gitea login, so a token named like a real user never acts as that user:
+ * not as the retried run's requester, nor in the no-self-approval check).
+ */
+export function actorOf(user: DashboardUser): string {
+  return user.via === 'token' ? `dashboard:${user.login}` : user.login
+}
 
 /** The outcome of asking: done, or refused with the HTTP status and the reason to show. */
 export type ActionOutcome =
@@ -36,6 +47,12 @@ export async function mayAct(
   action: ActionName,
 ): Promise<{ allowed: true } | { allowed: false; why: string }> {
   if (user.role === 'admin') return { allowed: true }
+  // A token's login is a configured name, not a Gitea user: it has no repository permissions.
+  if (user.via === 'token')
+    return {
+      allowed: false,
+      why: `${user.login} logged in with a viewer token, which is not a Gitea account: only dashboard admins and Gitea users with access may ${action} jobs.`,
+    }
   const needed = SPECS[action].permission
   const sovereign = deps.sovereigns.some((s) => s.toLowerCase() === user.login.toLowerCase())
   let level: PermissionLevel = sovereign ? 'sovereign' : 'none'
@@ -82,7 +99,7 @@ export async function actOnJob(
         status: 409,
         message: `Job ${job.id} already ended (${job.state}); nothing to cancel.`,
       }
-    await deps.control.cancel(job.id, user.login, 'from the dashboard')
+    await deps.control.cancel(job.id, actorOf(user), 'from the dashboard')
     return { ok: true, message: `Cancelling job ${job.id}; it says cancelled once it has stopped.` }
   }
   if (!RETRYABLE_STATES.has(job.state) && !job.retryKeys.includes(key))
@@ -91,7 +108,7 @@ export async function actOnJob(
       status: 409,
       message: `Job ${job.id} is ${job.state.replace('_', ' ')}; only jobs that ended in failure, timeout, cancelled, unverified or denied can be retried.`,
     }
-  await deps.control.retry(job.id, user.login, key)
+  await deps.control.retry(job.id, actorOf(user), key)
   return {
     ok: true,
     message: `Retrying job ${job.id} (run ${job.run + 1}); its comment is updated as it runs.`,

@@ -63,23 +63,58 @@ export async function readJobTimeline(
   return { events: events.slice(0, MAX_EVENTS), cursor }
 }
 
+/** Live-update streams one session may hold open at once (a job page needs one). */
+export const STREAMS_PER_SESSION = 4
+
 /**
  * `GET <base>/jobs/:id/events?since=<stream id>`: the job's new telemetry events as server-sent
  * events (`event: telemetry`, data `{id, at, type, text}`), behind the session like every page.
  * It ends after the job's `job.finished` event. A reconnecting EventSource resumes from
- * `Last-Event-ID`.
+ * `Last-Event-ID`. Before a Redis connection is opened: the job must exist and be one the user
+ * may see (`find`, else 404), and the session may hold at most `STREAMS_PER_SESSION` streams and
+ * the process `config.maxEventStreams` (else 429 with the reason).
  */
-export function jobEventStream(deps: {
-  prefix: string
-  /** A connection of its own per subscriber (its XREAD BLOCK holds it); disconnected when the subscriber leaves. */
-  connect: () => RedisClient
-  keepaliveMs: number
-}): (c: Context<DashboardEnv>) => Response | Promise<Response> {
-  return (c) => {
-    const job = c.req.param('id') ?? ''
+export function jobEventStream(
+  deps: {
+    prefix: string
+    /** A connection of its own per subscriber (its XREAD BLOCK holds it); disconnected when the subscriber leaves. */
+    connect: () => RedisClient
+    keepaliveMs: number
+    config: { maxEventStreams: number }
+  },
+  find: (c: Context<DashboardEnv>, id: string) => Promise<{ id: string } | undefined>,
+): (c: Context<DashboardEnv>) => Promise<Response> {
+  const perSession = new Map<string, number>()
+  let open = 0
+  return async (c) => {
     const last = c.req.header('last-event-id')?.trim()
     const since = StreamId.safeParse(last || c.req.query('since'))
     if (!since.success) return c.text('bad ?since=: a telemetry event id such as 1718000000000-0', 400)
+    const record = await find(c, c.req.param('id') ?? '')
+    if (!record) return c.text('no such job (it may have expired)', 404)
+    const job = record.id
+    const session = c.get('session')?.id ?? ''
+    if ((perSession.get(session) ?? 0) >= STREAMS_PER_SESSION)
+      return c.text(
+        `too many live updates: this session already has ${STREAMS_PER_SESSION} open; close a job page and reload`,
+        429,
+      )
+    if (open >= deps.config.maxEventStreams)
+      return c.text(
+        `too many live updates: the dashboard serves ${deps.config.maxEventStreams} at once (dashboard.maxEventStreams); reload later`,
+        429,
+      )
+    open++
+    perSession.set(session, (perSession.get(session) ?? 0) + 1)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      open--
+      const n = (perSession.get(session) ?? 1) - 1
+      if (n > 0) perSession.set(session, n)
+      else perSession.delete(session)
+    }
     return streamSSE(c, async (stream) => {
       const reader = deps.connect()
       reader.on('error', () => undefined)
@@ -88,6 +123,7 @@ export function jobEventStream(deps: {
         if (closed) return
         closed = true
         reader.disconnect()
+        release()
       }
       stream.onAbort(close)
       try {

@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { z } from 'zod'
 import type { RedisClient } from '../queue/connection.js'
-import { cookieOptions, logIn, logOut, sameToken } from './access.js'
+import { allowed, cookieOptions, logIn, logOut, sameToken, tokenFingerprint } from './access.js'
 import type { DashboardApp, DashboardDeps, DashboardEnv } from './dashboard-env.js'
 import { render } from './layout.js'
 import { DashboardUser, randomToken } from './sessions.js'
@@ -154,7 +154,12 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
       return loginPage(c, deps, next, { status: 403, error: 'That token is not a dashboard token.' })
     deleteCookie(c, LOGIN_COOKIE, cookieOptions(deps, 0))
     const role = match.role === 'admin' ? 'admin' : roleOf(deps, match.login, false)
-    await logIn(c, deps, { login: match.login, role, via: 'token' })
+    await logIn(c, deps, {
+      login: match.login,
+      role,
+      via: 'token',
+      token: tokenFingerprint(secret(deps), token),
+    })
     deps.log.info({ login: match.login, role, via: 'token' }, 'dashboard login')
     return c.redirect(next, 303)
   })
@@ -213,7 +218,14 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
       return refuse(err instanceof Error ? err.message : 'Login with Gitea failed.')
     }
     const role = roleOf(deps, who.login, who.isAdmin)
-    await logIn(c, deps, { login: who.login, role, via: 'oauth' })
+    if (role !== 'admin' && !allowed(deps.config, who.login)) {
+      deps.log.info({ login: who.login }, 'dashboard: login refused (not in dashboard.allow)')
+      return loginPage(c, deps, `${base}/`, {
+        status: 403,
+        error: `${who.login} may not use this dashboard: the operators allow only some Gitea accounts (dashboard.allow). Ask them to add you.`,
+      })
+    }
+    await logIn(c, deps, { login: who.login, role, via: 'oauth', siteAdmin: who.isAdmin })
     deps.log.info({ login: who.login, role, via: 'oauth' }, 'dashboard login')
     return c.redirect(safeNext(base, pending.data.next), 303)
   })

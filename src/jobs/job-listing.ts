@@ -42,8 +42,8 @@ async function idsAfter(
 
 /**
  * A page of job records, newest first, matching `filter`, after `cursor`. With no filter or one,
- * it reads that one index; with several, it walks the smallest and keeps the records that match
- * the others (examining at most `scanLimit` ids, then ends the page early with a cursor).
+ * it reads that one index; with several (or `keep`), it walks the smallest and keeps the records
+ * that match the others (examining at most `scanLimit` ids, then ends the page early with a cursor).
  *
  * @example
  *   const page = await listJobs(redis, '{uw}', { house: 'ezra', state: 'failure' }, { limit: 50 })
@@ -53,7 +53,13 @@ export async function listJobs(
   redis: Client,
   prefix: string,
   filter: JobFilter,
-  opts: { cursor?: JobCursor; limit?: number; scanLimit?: number } = {},
+  opts: {
+    cursor?: JobCursor
+    limit?: number
+    scanLimit?: number
+    /** Keeps only the records it says yes to (who may see them), besides `filter`. */
+    keep?: (r: JobRecord) => boolean | Promise<boolean>
+  } = {},
 ): Promise<JobPage> {
   const limit = opts.limit ?? 50
   const given = (Object.entries(filter) as [keyof JobFilter, string | undefined][]).filter(
@@ -72,7 +78,14 @@ export async function listJobs(
   let exhausted = false
   while (jobs.length < limit && examined < scanLimit) {
     // One more than asked, to know whether a next page exists.
-    const batch = keys.length > 1 ? Math.min(200, scanLimit - examined) : limit + 1 - jobs.length
+    // `keep` drops an unknown share: read twice what is missing (at most 200) rather than 200 at once.
+    const missing = limit + 1 - jobs.length
+    const batch =
+      keys.length > 1
+        ? Math.min(200, scanLimit - examined)
+        : opts.keep
+          ? Math.min(200, 2 * missing, scanLimit - examined)
+          : missing
     const ids = await idsAfter(redis, key, cursor, batch)
     if (ids.length === 0) {
       exhausted = true
@@ -82,7 +95,7 @@ export async function listJobs(
     for (let i = 0; i < ids.length; i++) {
       examined++
       const r = records[i]
-      if (r && matches(r, filter)) {
+      if (r && matches(r, filter) && (!opts.keep || (await opts.keep(r)))) {
         if (jobs.length === limit) return { jobs, next: cursor }
         jobs.push(r)
       }

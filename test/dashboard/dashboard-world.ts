@@ -4,6 +4,8 @@ import { Secret } from '../../src/config/secret.js'
 import { DashboardConfig } from '../../src/dashboard/dashboard-config.js'
 import type { DashboardDeps, DashboardPage } from '../../src/dashboard/dashboard-env.js'
 import { createDashboardApp } from '../../src/dashboard/create-dashboard-app.js'
+import { createLoginToken } from '../../src/dashboard/login-routes.js'
+import { JobVisibility } from '../../src/dashboard/job-visibility.js'
 import { RedisSessions } from '../../src/dashboard/sessions.js'
 import { RedisJobStore } from '../../src/jobs/job-store.js'
 import { createRedis, type RedisClient } from '../../src/queue/connection.js'
@@ -14,6 +16,7 @@ export const ORIGIN = PUBLIC_URL
 export const SESSION_SECRET = 'session-secret-0123456789-abcdefghijklmnop'
 export const VIEWER_TOKEN = 'viewer-token-0123456789abcdef'
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef'
+export const PUBLIC_VIEWER_TOKEN = 'public-viewer-token-0123456789'
 
 export interface DashboardWorld {
   redis: RedisClient
@@ -25,7 +28,10 @@ export interface DashboardWorld {
 
 /** A dashboard at `/dashboard` with a viewer and an admin token, over the real Redis. */
 export async function dashboardWorld(
-  overrides: Partial<DashboardDeps> & { config?: Record<string, unknown>; pages?: DashboardPage[] } = {},
+  overrides: Omit<Partial<DashboardDeps>, 'config'> & {
+    config?: Record<string, unknown>
+    pages?: DashboardPage[]
+  } = {},
 ): Promise<DashboardWorld> {
   const redis = createRedis(testRedisUrl(), 'worker')
   const prefix = uniquePrefix()
@@ -34,12 +40,15 @@ export async function dashboardWorld(
     sessionSecret: new Secret(SESSION_SECRET),
     admins: ['ada'],
     tokens: [
-      { tokenEnv: 'T_VIEWER', token: new Secret(VIEWER_TOKEN), login: 'vic', role: 'viewer' },
+      // A viewer token that sees every job (seeAll); PUBLIC_VIEWER_TOKEN sees public repositories' only.
+      { tokenEnv: 'T_VIEWER', token: new Secret(VIEWER_TOKEN), login: 'vic', role: 'viewer', seeAll: true },
+      { tokenEnv: 'T_PUBLIC', token: new Secret(PUBLIC_VIEWER_TOKEN), login: 'pat', role: 'viewer' },
       { tokenEnv: 'T_ADMIN', token: new Secret(ADMIN_TOKEN), login: 'ann', role: 'admin' },
     ],
     ...overrides.config,
   })
-  const { pages, config: _c, ...rest } = overrides
+  const { pages, config: _c, visibility, ...rest } = overrides
+  const actions = rest.actions ?? { control: undefined, permissionOf: undefined, sovereigns: ['sage'] }
   const deps: DashboardDeps = {
     config,
     log: pino({ level: 'silent' }),
@@ -49,11 +58,12 @@ export async function dashboardWorld(
     sessions: new RedisSessions(redis, prefix, 3600),
     houses: ['timmy', 'ezra', 'bezalel', 'allegro'],
     store: new RedisJobStore(redis, prefix),
-    actions: { control: undefined, permissionOf: undefined, sovereigns: ['sage'] },
     trustedKeys: () => [],
     connect: () => createRedis(testRedisUrl(), 'worker'),
     keepaliveMs: 200,
     ...rest,
+    actions,
+    visibility: visibility ?? new JobVisibility(actions),
   }
   const app = createDashboardApp(deps, pages)
   return {
@@ -111,6 +121,17 @@ export class Browser {
     const page = await (await this.request('/dashboard/login')).text()
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? ''
     return this.post('/dashboard/login/token', { _csrf: csrf, token, next: '/dashboard/' })
+  }
+
+  /** Logs in as the Gitea user `login` (what Login with Gitea ends in), through a one-time link. */
+  async logInAsGiteaUser(login: string, siteAdmin = false): Promise<Response> {
+    const token = await createLoginToken(this.world.redis, this.world.prefix, {
+      login,
+      role: 'viewer',
+      via: 'oauth',
+      siteAdmin,
+    })
+    return this.request(`/dashboard/login/once?token=${token}`)
   }
 
   /** The session's CSRF token, read from a page's logout form. */

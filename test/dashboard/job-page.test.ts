@@ -43,7 +43,7 @@ beforeEach(async () => {
   })
   world.deps.actions.control = jobs
   world.deps.actions.permissionOf = async (repo, login) =>
-    login === 'vic' ? (permissions[`${repo.owner}/${repo.name}`] ?? 'none') : 'none'
+    login === 'gil' ? (permissions[`${repo.owner}/${repo.name}`] ?? 'read') : 'none'
 })
 afterEach(async () => {
   await jobs.close()
@@ -202,21 +202,36 @@ describe('cancel and retry on the job page', () => {
 
   it('refuses a viewer without write access with 403 and the reason, and offers no button', async () => {
     await jobs.enqueue({ ...request('jq'), ackCommentId: 5 })
-    const b = await loggedIn(VIEWER_TOKEN)
+    const b = new Browser(world)
+    await b.logInAsGiteaUser('gil')
     const { page, csrf } = await form(b, '/dashboard/jobs/jq')
     expect(page).not.toContain('Cancel job')
     const res = await b.post('/dashboard/jobs/jq/cancel', { _csrf: csrf })
     expect(res.status).toBe(403)
     expect(await res.text()).toContain(
-      'vic may not cancel this job: /cancel on o/r needs write access (you have none)',
+      'gil may not cancel this job: /cancel on o/r needs write access (you have read)',
     )
+    expect((await store.getRecord('jq'))?.state).toBe('queued')
+  })
+
+  it('never lets a viewer token act as the Gitea user its login names', async () => {
+    // vic is a configured token name; a Gitea user vic with write access must not lend it rights.
+    world.deps.actions.permissionOf = async () => 'write'
+    await jobs.enqueue({ ...request('jq'), ackCommentId: 5 })
+    const b = await loggedIn(VIEWER_TOKEN)
+    const { page, csrf } = await form(b, '/dashboard/jobs/jq')
+    expect(page).not.toContain('Cancel job')
+    const res = await b.post('/dashboard/jobs/jq/cancel', { _csrf: csrf })
+    expect(res.status).toBe(403)
+    expect(await res.text()).toContain('vic logged in with a viewer token, which is not a Gitea account')
     expect((await store.getRecord('jq'))?.state).toBe('queued')
   })
 
   it('lets a viewer with write access on the repository cancel, through BullJobs', async () => {
     permissions['o/r'] = 'write'
     await jobs.enqueue({ ...request('jq'), ackCommentId: 5 })
-    const b = await loggedIn(VIEWER_TOKEN)
+    const b = new Browser(world)
+    await b.logInAsGiteaUser('gil')
     const { page, csrf } = await form(b, '/dashboard/jobs/jq')
     expect(page).toContain('Cancel job')
     const res = await b.post('/dashboard/jobs/jq/cancel', { _csrf: csrf })
@@ -224,7 +239,7 @@ describe('cancel and retry on the job page', () => {
     expect(res.headers.get('location')).toBe('/dashboard/jobs/jq?done=cancel')
     expect(await store.getRecord('jq')).toMatchObject({
       state: 'cancelled',
-      reason: 'cancelled by @vic: from the dashboard',
+      reason: 'cancelled by @gil: from the dashboard',
     })
     expect(await (await b.request('/dashboard/jobs/jq?done=cancel')).text()).toContain('Cancel asked')
   })
@@ -240,7 +255,8 @@ describe('cancel and retry on the job page', () => {
     expect(await store.getRecord('jf')).toMatchObject({
       state: 'queued',
       run: 2,
-      requester: { login: 'ann' },
+      // A token login is recorded with a marker no Gitea login has, never as a Gitea user `ann`.
+      requester: { login: 'dashboard:ann', id: 0 },
     })
 
     await store.create(jobRecord({ id: 'jok', state: 'success' }))

@@ -347,10 +347,15 @@ export const jobPage: DashboardPage = {
     const base = deps.config.basePath
     const notFound = (c: Context<DashboardEnv>, id: string) =>
       render(c, { title: 'No such job', status: 404 }, <p>There is no job {id} (it may have expired).</p>)
+    // A job of a repository the user cannot read is "no such job", like an unknown id.
+    const visibleJob = async (c: Context<DashboardEnv>, id: string) => {
+      const job = JobIdArg.safeParse(id).success ? await deps.store.getRecord(id) : undefined
+      return job && (await deps.visibility.canRead(c.get('user')!, job.origin.repo)) ? job : undefined
+    }
 
     app.get('/jobs/:id', async (c) => {
       const id = c.req.param('id')
-      const job = JobIdArg.safeParse(id).success ? await deps.store.getRecord(id) : undefined
+      const job = await visibleJob(c, id)
       if (!job) return notFound(c, id)
       const [progress, stepsRaw, timeline] = await Promise.all([
         deps.store.progress(job.runId),
@@ -396,12 +401,12 @@ export const jobPage: DashboardPage = {
       )
     })
 
-    app.get('/jobs/:id/events', jobEventStream(deps))
+    app.get('/jobs/:id/events', jobEventStream(deps, visibleJob))
 
     for (const action of ['cancel', 'retry'] as const)
       app.post(`/jobs/:id/${action}`, async (c) => {
         const id = c.req.param('id')
-        const job = JobIdArg.safeParse(id).success ? await deps.store.getRecord(id) : undefined
+        const job = await visibleJob(c, id)
         if (!job) return notFound(c, id)
         const form = await c.req.parseBody()
         const key = typeof form.key === 'string' ? form.key : ''

@@ -141,7 +141,7 @@ function JobsTable(props: { base: string; jobs: readonly JobRecord[] }) {
   )
 }
 
-/** `/jobs`: every job, newest first, filtered by house, state, repository and requester, paged by cursor. */
+/** `/jobs`: every job the user may see, newest first, filtered by house, state, repository and requester, paged by cursor. */
 export const jobsPage: DashboardPage = {
   nav: { label: 'Jobs', path: '/jobs' },
   register(app, deps) {
@@ -161,7 +161,12 @@ export const jobsPage: DashboardPage = {
       }
       const { cursor: cursorParam, ...filter } = q.data
       const cursor = parseCursor(cursorParam)
-      const page = await listJobs(deps.redis, deps.prefix, filter, { cursor, limit: JOBS_PAGE_SIZE })
+      const user = c.get('user')!
+      // Only the jobs of repositories this user can read (admins see all; docs/DASHBOARD.md).
+      const keep = deps.visibility.seesAll(user)
+        ? undefined
+        : (r: JobRecord) => deps.visibility.canRead(user, r.origin.repo)
+      const page = await listJobs(deps.redis, deps.prefix, filter, { cursor, limit: JOBS_PAGE_SIZE, keep })
       const nextQuery = new URLSearchParams(
         Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined),
       )
