@@ -31,6 +31,8 @@ const SERVED = [
   'issueAddLabel',
   'issueRemoveLabel',
   'repoGetRepoPermissions',
+  'orgIsMember',
+  'orgIsPublicMember',
   'repoCreateStatus',
   'repoListStatuses',
   'repoGetPullRequest',

@@ -74,11 +74,11 @@ export function tokenFingerprint(secret: string, token: string): string {
  * current entry and ends when the token is no longer configured, and a Gitea login outside
  * `allow.logins` ends. undefined: the session no longer grants anything.
  */
-export function currentUser(
+export async function currentUser(
   config: DashboardConfig,
   secret: string,
   user: DashboardUser,
-): DashboardUser | undefined {
+): Promise<DashboardUser | undefined> {
   const admins = new Set(config.admins.map((a) => a.toLowerCase()))
   if (user.via === 'token') {
     const entry = config.tokens.find(
@@ -89,14 +89,26 @@ export function currentUser(
     return { ...user, login: entry.login, role: admin ? 'admin' : 'viewer', seeAll: entry.seeAll }
   }
   const admin = user.siteAdmin === true || admins.has(user.login.toLowerCase())
-  if (!admin && !allowed(config, user.login)) return undefined
+  if (!admin && !(await allowed(config, user.login))) return undefined
   return { ...user, role: admin ? 'admin' : 'viewer' }
 }
 
-/** Whether `allow` lets this (non-admin) Gitea login in: always when `allow` is not configured. */
-export function allowed(config: DashboardConfig, login: string): boolean {
-  if (!config.allow) return true
-  return config.allow.logins.some((l) => l.toLowerCase() === login.toLowerCase())
+/**
+ * Whether `allow` lets this (non-admin) Gitea login in: always when `allow` is not configured;
+ * else when it is in `allow.logins`, or (`orgMember` given) a member of one of `allow.orgs`.
+ * Without `orgMember` (on each request) a login admitted by an org stays in while orgs are configured.
+ */
+export async function allowed(
+  config: DashboardConfig,
+  login: string,
+  orgMember?: (org: string, login: string) => Promise<boolean>,
+): Promise<boolean> {
+  const allow = config.allow
+  if (!allow) return true
+  if (allow.logins.some((l) => l.toLowerCase() === login.toLowerCase())) return true
+  if (!orgMember) return allow.orgs.length > 0
+  for (const org of allow.orgs) if (await orgMember(org, login).catch(() => false)) return true
+  return false
 }
 
 /** Reads the session cookie (when its signature holds) and its session, for every route. */
@@ -104,7 +116,7 @@ export function loadSession(deps: DashboardDeps): MiddlewareHandler<DashboardEnv
   return async (c, next) => {
     const id = await getSignedCookie(c, sessionSecret(deps), SESSION_COOKIE)
     let session = id ? await deps.sessions.get(id) : undefined
-    const user = session && currentUser(deps.config, sessionSecret(deps), session.user)
+    const user = session && (await currentUser(deps.config, sessionSecret(deps), session.user))
     if (session && !user) {
       // The credential or the right that made this session is gone: so is the session.
       await deps.sessions.destroy(session.id)

@@ -26,7 +26,7 @@ export type DashboardRole = z.infer<typeof DashboardRole>
  *     publicUrl: https://bot.example.com
  *     sessionSecretEnv: UW_DASHBOARD_SECRET
  *     admins: [alice]
- *     allow: { logins: [bob, carol] }
+ *     allow: { logins: [bob], orgs: [ops-team] }
  *     oauth: { clientId: 6f1c..., clientSecretEnv: UW_DASHBOARD_OAUTH_SECRET }
  *     tokens:
  *       - { tokenEnv: UW_DASHBOARD_TOKEN_OPS, login: ops, role: viewer }
@@ -65,11 +65,13 @@ export const DashboardConfig = z
       .max(24 * 90)
       .default(24),
     /**
-     * Who may log in with Gitea besides admins: only these logins. Unset: every Gitea account
-     * (each sees only the jobs of repositories it can read).
+     * Who may log in with Gitea besides admins: these logins and the members of these Gitea
+     * organisations (asked with the bot's token at login; give the bot's account membership or
+     * site admin so private members count). Unset: every Gitea account (each sees only the jobs
+     * of repositories it can read).
      */
     allow: z
-      .object({ logins: z.array(Login).default([]) })
+      .object({ logins: z.array(Login).default([]), orgs: z.array(Login).default([]) })
       .strict()
       .optional(),
     /** Live-update streams open at once, over every session (each holds a Redis connection). */

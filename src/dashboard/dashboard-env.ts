@@ -57,6 +57,8 @@ export interface DashboardDeps {
   visibility: JobVisibility
   /** The public keys results are verified against (the key directory's house keys). */
   trustedKeys: () => TrustedKey[]
+  /** Organisation membership for `dashboard.allow.orgs` (the GiteaPort's); absent: nobody counts as a member. */
+  isOrgMember?: (org: string, login: string) => Promise<boolean>
   /** A new Redis connection for one live-update subscriber (its XREAD BLOCK holds it). */
   connect: () => RedisClient
   /** A live-update subscriber with nothing to receive gets a keepalive this often. */

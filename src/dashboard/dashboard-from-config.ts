@@ -32,7 +32,7 @@ export interface DashboardWiring {
   /** The job system cancel and retry go through; absent in a process without the bot loop. */
   control?: JobsControl
   /** Where a login's permission on a repository is read (collaborator permission), as the router reads it. */
-  gitea?: Pick<GiteaPort, 'getCollaboratorPermission' | 'getRepository'>
+  gitea?: Pick<GiteaPort, 'getCollaboratorPermission' | 'getRepository' | 'isOrgMember'>
 }
 
 /**
@@ -76,6 +76,7 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
     visibility: new JobVisibility(actions),
     trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
     connect: w.connect,
+    isOrgMember: w.gitea && ((org, login) => w.gitea!.isOrgMember(org, login)),
     keepaliveMs: config.file.telemetry.keepaliveMs,
   })
 }

@@ -218,7 +218,7 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
       return refuse(err instanceof Error ? err.message : 'Login with Gitea failed.')
     }
     const role = roleOf(deps, who.login, who.isAdmin)
-    if (role !== 'admin' && !allowed(deps.config, who.login)) {
+    if (role !== 'admin' && !(await allowed(deps.config, who.login, deps.isOrgMember))) {
       deps.log.info({ login: who.login }, 'dashboard: login refused (not in dashboard.allow)')
       return loginPage(c, deps, `${base}/`, {
         status: 403,

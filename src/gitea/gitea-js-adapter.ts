@@ -272,6 +272,20 @@ export class GiteaJsAdapter implements GiteaPort {
     }
   }
 
+  async isOrgMember(org: string, login: string): Promise<boolean> {
+    try {
+      // 204: a member. A caller who may not see private members is redirected (303) to the public
+      // membership check, which fetch follows: 204 or 404 there.
+      await this.call('isOrgMember', () =>
+        this.api.orgs.orgIsMember(encodeURIComponent(org), encodeURIComponent(login)),
+      )
+      return true
+    } catch (err) {
+      if (err instanceof GiteaError && err.status === 404) return false
+      throw err
+    }
+  }
+
   async createCommitStatus(repo: RepoRef, sha: string, status: CommitStatusInput): Promise<void> {
     const [o, r] = path(repo)
     const body = {

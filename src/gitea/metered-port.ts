@@ -25,6 +25,7 @@ export const GITEA_ROUTES: Readonly<Record<GiteaOperation, string>> = {
   addIssueLabels: 'POST /repos/{owner}/{repo}/issues/{index}/labels',
   removeIssueLabel: 'DELETE /repos/{owner}/{repo}/issues/{index}/labels/{id}',
   getCollaboratorPermission: 'GET /repos/{owner}/{repo}/collaborators/{collaborator}/permission',
+  isOrgMember: 'GET /orgs/{org}/members/{username}',
   createCommitStatus: 'POST /repos/{owner}/{repo}/statuses/{sha}',
   getPullRequest: 'GET /repos/{owner}/{repo}/pulls/{index}',
   listPullRequestFiles: 'GET /repos/{owner}/{repo}/pulls/{index}/files',

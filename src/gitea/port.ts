@@ -199,6 +199,12 @@ export interface GiteaPort {
   removeIssueLabel(repo: RepoRef, index: number, labelId: number): Promise<void>
   /** A non-collaborator is 'none'; the repo owner is 'owner'. */
   getCollaboratorPermission(repo: RepoRef, login: string): Promise<RepoPermission>
+  /**
+   * Whether `login` is a member of organisation `org` (false for an unknown org or login). Exact
+   * when the bot's account is a site admin or a member of the org; otherwise Gitea answers only
+   * for public members.
+   */
+  isOrgMember(org: string, login: string): Promise<boolean>
   createCommitStatus(repo: RepoRef, sha: string, status: CommitStatusInput): Promise<void>
   getPullRequest(repo: RepoRef, index: number): Promise<GiteaPullRequest>
   listPullRequestFiles(repo: RepoRef, index: number): Promise<GiteaChangedFile[]>

@@ -62,6 +62,7 @@ beforeEach(async () => {
     }),
     actions,
     visibility: new JobVisibility(actions),
+    isOrgMember: (org, login) => port.isOrgMember(org, login),
   })
   store = new RedisJobStore(world.redis as never, world.prefix)
   const secret = jobRecord({
@@ -187,7 +188,7 @@ describe('who sees which jobs', () => {
 
 describe('dashboard.allow', () => {
   it('refuses a Gitea account outside the allow-list at the callback, with a clear page; admins still get in', async () => {
-    world.deps.config.allow = { logins: ['bob'] }
+    world.deps.config.allow = { logins: ['bob'], orgs: [] }
     world.deps.config.admins = ['alice']
     const mallory = new Browser(world)
     const res = await logInAs(mallory, 'mallory')
@@ -201,7 +202,22 @@ describe('dashboard.allow', () => {
     const alice = new Browser(world)
     expect((await logInAs(alice, 'alice')).status).toBe(303)
     // Taken out of the list later: the session ends at the next request.
-    world.deps.config.allow = { logins: [] }
+    world.deps.config.allow = { logins: [], orgs: [] }
     expect((await bob.request('/dashboard/jobs')).status).toBe(303)
+  })
+
+  it('admits members of an allowed Gitea organisation, asked through the GiteaPort at login', async () => {
+    double.createUser({ login: 'olga' })
+    double.addOrgMember('ops-team', 'olga')
+    double.addOrgMember('other-team', 'mallory')
+    world.deps.config.allow = { logins: [], orgs: ['ops-team'] }
+    const olga = new Browser(world)
+    expect((await logInAs(olga, 'olga')).status).toBe(303)
+    expect((await olga.request('/dashboard/jobs')).status).toBe(200)
+    const mallory = new Browser(world)
+    const refused = await logInAs(mallory, 'mallory')
+    expect(refused.status).toBe(403)
+    expect(await refused.text()).toContain('mallory may not use this dashboard')
+    double.assertContract()
   })
 })

@@ -219,6 +219,15 @@ export function describePortContract(name: string, open: () => Promise<DoubleHar
       expect(err.message).toContain('Only admins can query all permissions')
     })
 
+    it('isOrgMember: exact for a site admin, public members only for an outsider, false for an unknown org', async () => {
+      h.double.addOrgMember('ops-team', 'bob')
+      expect(await as(w.tokens.site).isOrgMember('ops-team', 'bob')).toBe(true)
+      expect(await as(w.tokens.site).isOrgMember('ops-team', 'carol')).toBe(false)
+      expect(await as(w.tokens.site).isOrgMember('no-such-org', 'bob')).toBe(false)
+      // The bot is no member: Gitea sends it to the public check, where a private member is not found.
+      expect(await bot.isOrgMember('ops-team', 'bob')).toBe(false)
+    })
+
     it('createCommitStatus records the status on the sha', async () => {
       await bot.createCommitStatus(w.repo, w.headSha, {
         state: 'success',

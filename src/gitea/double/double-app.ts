@@ -445,6 +445,20 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
     return c.json({ permission: mode, role_name: mode, user: render.user(user) })
   })
 
+  // routers/api/v1/org/member.go IsMember: a site admin or a member of the org gets the answer;
+  // anyone else is sent to the public membership check (no public memberships are modelled).
+  route('GET', '/orgs/:org/members/:username', (c) => {
+    const org = c.req.param('org') ?? ''
+    const members = store.orgMembers.get(org.toLowerCase())
+    if (!members) return fail(c, 404, 'GetOrgByName')
+    const caller = c.get('caller')
+    const user = store.userByLogin(c.req.param('username') ?? '')
+    if (caller.isAdmin || members.has(caller.id))
+      return user && members.has(user.id) ? c.body(null, 204) : c.body(null, 404)
+    return c.redirect(`/api/v1/orgs/${org}/public_members/${c.req.param('username') ?? ''}`, 303)
+  })
+  route('GET', '/orgs/:org/public_members/:username', (c) => c.body(null, 404))
+
   route('POST', '/repos/:owner/:repo/statuses/:sha', async (c) => {
     const repo = c.get('repo')
     if (!store.canWrite(repo, c.get('caller'))) return fail(c, 403, 'user cannot write statuses')

@@ -318,6 +318,13 @@ export class GiteaDouble implements DoubleHost {
     return repo
   }
 
+  /** Makes `login` a (private) member of organisation `org`, creating the org on first use. */
+  addOrgMember(org: string, login: string): void {
+    const members = this.store.orgMembers.get(org.toLowerCase()) ?? new Set<number>()
+    members.add(this.requireUser(login).id)
+    this.store.orgMembers.set(org.toLowerCase(), members)
+  }
+
   addCollaborator(ref: RepoRef, login: string, permission: CollaboratorPermission): void {
     this.repoOf(ref).collaborators.set(this.requireUser(login).id, permission)
   }

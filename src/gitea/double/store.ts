@@ -124,6 +124,8 @@ export class DoubleStore {
   readonly users = new Map<number, UserRecord>()
   readonly tokens = new Map<string, number>()
   readonly repos = new Map<string, RepoRecord>()
+  /** Organisations (lower-cased name) and their members' user ids. */
+  readonly orgMembers = new Map<string, Set<number>>()
   private readonly counters = new Map<string, number>()
   private clockMs = Date.parse('2026-07-20T09:00:00Z')
 

@@ -190,6 +190,10 @@ export class FakePort implements GiteaPort {
     this.enter('getCollaboratorPermission')
     return this.permissions.get(login) ?? 'none'
   }
+  async isOrgMember(): Promise<boolean> {
+    this.enter('isOrgMember')
+    return false
+  }
   async createCommitStatus(_repo: RepoRef, sha: string, status: { state: string; context: string }) {
     this.enter('createCommitStatus')
     this.statuses.push({ sha, ...status })
