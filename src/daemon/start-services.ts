@@ -268,6 +268,7 @@ export async function startServices(
         connection,
         options.prefix ?? DEFAULT_PREFIX,
         options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+        botLogin,
       ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
