@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AlertBridge } from '../../src/alerts/alert-bridge.js'
 import { AlertGroupStore } from '../../src/alerts/alert-group-store.js'
-import { groupId } from '../../src/alerts/alert-group.js'
+import { groupId, mergeNotification, newGroup, toldAll } from '../../src/alerts/alert-group.js'
 import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/double/index.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
 import type { RepoRef } from '../../src/gitea/port.js'
@@ -141,6 +141,21 @@ describe('alert bridge: markers cannot be forged across groups or by other users
     const retried = await bridge.receive(notification([{ fp: 'b1', status: 'firing' }], KEY_B))
     expect(retried.steps).toEqual(['open'])
     expect(retried.issue).not.toBe(stale.number)
+  })
+
+  it("an open written ahead before nonces still finds the bot's issue that starts with the old marker", async () => {
+    const gid = groupId(KEY_B)
+    const n = notification([{ fp: 'b1', status: 'firing' }], KEY_B)
+    const state = mergeNotification(newGroup(n), n)
+    await store.withGroup(gid, (held) =>
+      held.save({ ...state, pending: { kind: 'open', told: toldAll(state), labelled: ['type/ops'] } }),
+    )
+    const made = await port.createIssue(repo, { title: 'Alert', body: `${guessedMarker(gid)}\nfiring` })
+    // Newer, so listed first: only its author tells it apart.
+    await mallory.createIssue(repo, { title: 'decoy', body: `${guessedMarker(gid)}\nnot the bot` })
+    const retried = await bridge.receive(n)
+    expect(retried).toMatchObject({ issue: made.number, steps: [] })
+    expect(await issues()).toHaveLength(2)
   })
 
   it('a comment another user writes with the change marker does not count as the change told', async () => {
