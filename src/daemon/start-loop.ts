@@ -339,6 +339,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         dryRun: file.dryRun,
         triageRecords: triageStore,
         labelCatalogue: file.triage.createMissingLabels ? undefined : false,
+        botLogin: opts.botLogin,
       })
       const router = await startRouter({
         connection,
