@@ -214,6 +214,7 @@ export async function startServices(
         prefix: options.prefix ?? DEFAULT_PREFIX,
         log,
         giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
+        queueDepths: metered.queues,
       }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
+import type { FleetSources } from './house-overview.js'
 import type { DashboardSession, DashboardUser, RedisSessions } from './sessions.js'
 
 /** One entry of the navigation. */
@@ -45,6 +46,8 @@ export interface DashboardDeps {
   sessions: RedisSessions
   /** The configured houses, in configuration order (filters, the houses page). */
   houses: readonly string[]
+  /** The houses page's policies, tools and queue depths; absent: that page says so. */
+  fleet?: FleetSources
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { Config } from '../config/index.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import type { Logger } from '../logger.js'
+import type { QueueDepthSource } from '../metrics/queue-metrics.js'
 import type { RedisClient } from '../queue/connection.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 import { createDashboardApp } from './create-dashboard-app.js'
 import type { DashboardApp, DashboardDeps } from './dashboard-env.js'
 import { giteaOAuth } from './gitea-oauth.js'
@@ -23,9 +25,14 @@ export function defaultPublicUrl(host: string, port: number): string {
  */
 export function dashboardFromConfig(
   config: Config,
-  o: { redis: RedisClient; prefix: string; log: Logger; giteaUrl: string | undefined } & Partial<
-    Omit<DashboardDeps, 'config' | 'redis' | 'prefix' | 'log'>
-  >,
+  o: {
+    redis: RedisClient
+    prefix: string
+    log: Logger
+    giteaUrl: string | undefined
+    /** The process's queue depths, for the houses page (the metrics' reader, cached briefly). */
+    queueDepths?: QueueDepthSource
+  } & Partial<Omit<DashboardDeps, 'config' | 'redis' | 'prefix' | 'log'>>,
 ): DashboardApp | undefined {
   const c = config.file.dashboard
   if (!c.enabled) return undefined
@@ -34,13 +41,20 @@ export function dashboardFromConfig(
     c.oauth?.clientSecret && o.giteaUrl
       ? giteaOAuth({ giteaUrl: o.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
       : undefined
+  const policies = resolveHouses(config.file.houses)
+  const { queueDepths, ...rest } = o
   return createDashboardApp({
-    ...o,
+    ...rest,
     config: c,
     log: o.log.child({ component: 'dashboard' }),
     publicUrl,
     oauth: o.oauth ?? oauth,
-    houses: o.houses ?? Object.keys(resolveHouses(config.file.houses)),
+    houses: o.houses ?? Object.keys(policies),
+    fleet: o.fleet ?? {
+      policies,
+      tools: toolsFromConfig(config.file.toolSettings),
+      ...(queueDepths && { queues: queueDepths }),
+    },
     sessions: o.sessions ?? new RedisSessions(o.redis, o.prefix, Math.round(c.sessionTtlHours * 3600)),
   })
 }

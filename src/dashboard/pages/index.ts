@@ -1,8 +1,9 @@
 import type { DashboardPage } from '../dashboard-env.js'
+import { housesPage } from './houses-page.js'
 import { jobsPage } from './jobs-page.js'
 
 /**
  * The dashboard's pages, in navigation order. A page is one file exporting a `DashboardPage`;
  * add it here and it is routed, guarded (session, CSRF) and, with a `nav`, in the navigation.
  */
-export const pages: readonly DashboardPage[] = [jobsPage]
+export const pages: readonly DashboardPage[] = [jobsPage, housesPage]
