@@ -44,6 +44,7 @@ import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
 import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
+import { dashboardLink } from '../dashboard/dashboard-links.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -325,6 +326,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           config: file.commands,
           commands: defaultCommands,
           giteaUrl,
+          commandHelpUrl: dashboardLink(file.dashboard, '/commands'),
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,

@@ -65,12 +65,13 @@ export function createDashboardApp(
 
   app.use(loadSession(deps))
   registerLogin(app, deps)
+  for (const page of pages) if (page.public) page.register(app, deps)
 
   // Everything below needs a session, and a CSRF token on unsafe methods.
   app.use(requireUser(deps), requireCsrfToken())
   registerLogout(app, deps)
   app.get('/', (c) => c.redirect(`${base}${nav[0]?.path ?? '/login'}`, 303))
-  for (const page of pages) page.register(app, deps)
+  for (const page of pages) if (!page.public) page.register(app, deps)
   app.all('*', (c) => render(c, { title: 'Not found', status: 404 }, <p>There is no dashboard page here.</p>))
 
   app.onError((err, c) => {

@@ -64,5 +64,7 @@ export interface DashboardDeps {
 export interface DashboardPage {
   /** Its entry in the navigation; none for pages reached through links (a job's page). */
   nav?: NavItem
+  /** Readable without logging in (nothing in it is private: the command help `/help` links to). */
+  public?: boolean
   register(app: DashboardApp, deps: DashboardDeps): void
 }
