@@ -14,7 +14,13 @@ export type RetryArgs = z.infer<typeof RetryArgs>
  * A success is not retried. A denied job is: the retried run asks for approval again (the expiry
  * message says `/retry <job>` asks again), so a retry never undoes a sovereign's denial by itself.
  */
-const RETRYABLE: ReadonlySet<JobState> = new Set(['failure', 'timeout', 'cancelled', 'unverified', 'denied'])
+export const RETRYABLE_STATES: ReadonlySet<JobState> = new Set([
+  'failure',
+  'timeout',
+  'cancelled',
+  'unverified',
+  'denied',
+])
 
 export const retry: CommandSpec<RetryArgs> = {
   name: 'retry',
@@ -52,7 +58,7 @@ export const retry: CommandSpec<RetryArgs> = {
     // did not all apply): repeat the effects so BullJobs.retry can finish what a crash cut short
     // (queue the run); the reply has the same key, so no second comment appears.
     if (job.retryKeys.includes(ctx.jobId)) return effects
-    if (!RETRYABLE.has(job.state)) {
+    if (!RETRYABLE_STATES.has(job.state)) {
       return [
         reply(
           ctx,

@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.js'
 import { agentScenario } from './agent.js'
 import { checkoutScenario } from './checkout.js'
+import { dashboardScenario } from './dashboard.js'
 import { e2eScenario } from './e2e.js'
 import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
@@ -20,4 +21,5 @@ export const scenarios: Scenario[] = [
   checkoutScenario,
   agentScenario,
   metricsScenario,
+  dashboardScenario,
 ]

@@ -1,23 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { verifyResultComment } from '../report/check-result-comment.js'
+import { verifyText, type TrustedKey, type Verdict } from '../report/verify-verdict.js'
 import { describeApprovals } from '../harness/approvals/describe-approvals.js'
 import { KeyStore } from '../provenance/key-store.js'
-import { verifyEnvelope, type DsseEnvelope } from '../provenance/dsse.js'
-import { parseEnvelopeJson } from '../provenance/find-envelope.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { cliSetup, readStdin, usage } from './cli-setup.js'
-
-interface TrustedKey {
-  house: string
-  key: KeyObject
-}
-
-/** What verifying the input found: a valid signature (and comment), or the reason it is not. */
-type Verdict =
-  | { valid: true; signer: string; keyid: string; statement: unknown; checked: string; remarks: string[] }
-  | { valid: false; reason: string }
 
 function loadKeys(files: readonly string[], keyDir: string | undefined): TrustedKey[] {
   const keys: TrustedKey[] = []
@@ -38,52 +26,6 @@ function loadKeys(files: readonly string[], keyDir: string | undefined): Trusted
 class NoKeys extends Error {
   constructor(readonly dir: string) {
     super(`no public keys in ${dir}; pass --key <file>`)
-  }
-}
-
-/** The signature: which trusted key signed the envelope, and its payload. */
-function checkSignature(
-  envelope: DsseEnvelope,
-  keys: readonly TrustedKey[],
-): { valid: true; signer: string; keyid: string; payload: string } | { valid: false; reason: string } {
-  const v = verifyEnvelope(
-    envelope,
-    keys.map((k) => k.key),
-  )
-  if (!v.valid) return v
-  const signer = keys.find((k) => verifyEnvelope(envelope, [k.key]).valid)?.house ?? v.keyid
-  return { valid: true, signer, keyid: v.keyid, payload: v.payload.toString('utf8') }
-}
-
-/** An envelope on its own: only its signature can be checked. */
-function verifyBareEnvelope(envelope: DsseEnvelope, keys: readonly TrustedKey[]): Verdict {
-  const sig = checkSignature(envelope, keys)
-  if (!sig.valid) return sig
-  let statement: unknown
-  try {
-    statement = JSON.parse(sig.payload)
-  } catch {
-    statement = sig.payload
-  }
-  return { ...sig, statement, checked: 'the envelope alone (no comment was given to check)', remarks: [] }
-}
-
-/** A bot result comment: its one envelope, its signature, and what it shows (`verifyResultComment`). */
-function verifyComment(text: string, keys: readonly TrustedKey[]): Verdict {
-  const r = verifyResultComment(
-    text,
-    keys.map((k) => k.key),
-  )
-  if (!r.ok) return { valid: false, reason: `${r.field}: ${r.problem}` }
-  const signer = keys.find((k) => verifyEnvelope(r.envelope, [k.key]).valid)?.house ?? r.keyid
-  return {
-    valid: true,
-    signer,
-    keyid: r.keyid,
-    statement: r.payload,
-    checked:
-      'the comment: job id, status, tool, house, requester, mode, output and every provenance line match the statement',
-    remarks: r.remarks,
   }
 }
 
@@ -158,8 +100,7 @@ example:
       console.error(`uni-wizard verify: ${err.message}`)
       return 1
     }
-    const bare = parseEnvelopeJson(text)
-    const verdict = bare ? verifyBareEnvelope(bare, keys) : verifyComment(text, keys)
+    const verdict = verifyText(text, keys)
     if (!verdict.valid) {
       console.error(`uni-wizard verify: invalid: ${verdict.reason}`)
       return 1

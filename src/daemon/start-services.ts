@@ -9,6 +9,7 @@ import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
+import { defaultKeyDir } from '../provenance/key-store.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { meteredGitea } from '../gitea/metered-port.js'
 import { registerLoopMetrics } from './loop-metrics.js'
@@ -211,10 +212,15 @@ export async function startServices(
       },
       dashboard: dashboardFromConfig(config, {
         redis: connection,
+        connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-dashboard-sse' }),
         prefix: options.prefix ?? DEFAULT_PREFIX,
         log,
         giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
         queueDepths: metered.queues,
+        keyDir: options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR),
+        // Cancel and retry go through the loop's job system, as the executor applies /cancel and /retry.
+        control: loop?.jobs,
+        permissionOf: options.port && ((repo, login) => options.port!.getCollaboratorPermission(repo, login)),
       }),
     })
     const http = await listen(app, { host: config.env.HOST, port: config.env.PORT })

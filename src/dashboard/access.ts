@@ -75,7 +75,10 @@ export function requireUser(deps: DashboardDeps): MiddlewareHandler<DashboardEnv
   return async (c, next) => {
     if (c.get('user')) return next()
     const base = deps.config.basePath
-    if (c.req.method === 'GET' && !c.req.path.startsWith(`${base}/events/`)) {
+    // A page is sent to log in; an event stream (EventSource cannot follow to a login form) gets 401.
+    const stream =
+      c.req.path.endsWith('/events') || (c.req.header('accept') ?? '').includes('text/event-stream')
+    if (c.req.method === 'GET' && !stream) {
       const back = c.req.path + (new URL(c.req.url).search || '')
       return c.redirect(`${base}/login?next=${encodeURIComponent(back)}`, 303)
     }

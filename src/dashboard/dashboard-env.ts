@@ -1,5 +1,8 @@
 import type { Hono } from 'hono'
+import type { RedisJobStore } from '../jobs/job-store.js'
 import type { Logger } from '../logger.js'
+import type { TrustedKey } from '../report/verify-verdict.js'
+import type { JobActionDeps } from './job-actions.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
@@ -46,6 +49,16 @@ export interface DashboardDeps {
   sessions: RedisSessions
   /** The configured houses, in configuration order (filters, the houses page). */
   houses: readonly string[]
+  /** Job records and their runs' progress and agent checklists. */
+  store: Pick<RedisJobStore, 'getRecord' | 'progress' | 'agentSteps'>
+  /** Cancel and retry: the job system and the permission rules of the slash commands. */
+  actions: JobActionDeps
+  /** The public keys results are verified against (the key directory's house keys). */
+  trustedKeys: () => TrustedKey[]
+  /** A new Redis connection for one live-update subscriber (its XREAD BLOCK holds it). */
+  connect: () => RedisClient
+  /** A live-update subscriber with nothing to receive gets a keepalive this often. */
+  keepaliveMs: number
   /** The houses page's policies, tools and queue depths; absent: that page says so. */
   fleet?: FleetSources
 }

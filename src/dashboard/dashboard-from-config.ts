@@ -1,11 +1,16 @@
 import type { Config } from '../config/index.js'
+import type { PermissionLevel } from '../commands-core/permission.js'
+import type { RepoRef } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
+import { RedisJobStore } from '../jobs/job-store.js'
+import type { JobsControl } from '../jobs/jobs.js'
 import type { Logger } from '../logger.js'
 import type { QueueDepthSource } from '../metrics/queue-metrics.js'
+import { KeyStore } from '../provenance/key-store.js'
 import type { RedisClient } from '../queue/connection.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import { createDashboardApp } from './create-dashboard-app.js'
-import type { DashboardApp, DashboardDeps } from './dashboard-env.js'
+import type { DashboardApp } from './dashboard-env.js'
 import { giteaOAuth } from './gitea-oauth.js'
 import { RedisSessions } from './sessions.js'
 
@@ -15,46 +20,62 @@ export function defaultPublicUrl(host: string, port: number): string {
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`
 }
 
+export interface DashboardWiring {
+  /** The process's Redis connection (sessions, records, listings). */
+  redis: RedisClient
+  /** A new connection for each live-update subscriber. */
+  connect: () => RedisClient
+  prefix: string
+  log: Logger
+  /** The Gitea Login with Gitea talks to (GITEA_URL, or the sandbox's double). */
+  giteaUrl: string | undefined
+  /** The house key directory results are verified against. */
+  keyDir: string
+  /** The job system cancel and retry go through; absent in a process without the bot loop. */
+  control?: JobsControl
+  /** A login's permission on a repository (the Gitea port's collaborator permission). */
+  permissionOf?: (repo: RepoRef, login: string) => Promise<PermissionLevel>
+  /** The process's queue depths, for the houses page (the metrics' reader, cached briefly). */
+  queueDepths?: QueueDepthSource
+}
+
 /**
- * The dashboard app as configured, or undefined when `dashboard.enabled` is false. Pages read
- * Redis through `redis`; OAuth2 talks to `giteaUrl` (GITEA_URL, or the sandbox's double).
+ * The dashboard app as configured, or undefined when `dashboard.enabled` is false.
  *
  * @example
- *   const dashboard = dashboardFromConfig(config, { redis, prefix: '{uw}', log, giteaUrl })
+ *   const dashboard = dashboardFromConfig(config, { redis, connect, prefix: '{uw}', log, giteaUrl, keyDir })
  *   if (dashboard) app.route('/', dashboard)
  */
-export function dashboardFromConfig(
-  config: Config,
-  o: {
-    redis: RedisClient
-    prefix: string
-    log: Logger
-    giteaUrl: string | undefined
-    /** The process's queue depths, for the houses page (the metrics' reader, cached briefly). */
-    queueDepths?: QueueDepthSource
-  } & Partial<Omit<DashboardDeps, 'config' | 'redis' | 'prefix' | 'log'>>,
-): DashboardApp | undefined {
+export function dashboardFromConfig(config: Config, w: DashboardWiring): DashboardApp | undefined {
   const c = config.file.dashboard
   if (!c.enabled) return undefined
-  const publicUrl = c.publicUrl ?? defaultPublicUrl(config.env.HOST, config.env.PORT)
-  const oauth =
-    c.oauth?.clientSecret && o.giteaUrl
-      ? giteaOAuth({ giteaUrl: o.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
-      : undefined
-  const policies = resolveHouses(config.file.houses)
-  const { queueDepths, ...rest } = o
+  const houses = resolveHouses(config.file.houses)
+  const keys = new KeyStore(w.keyDir)
   return createDashboardApp({
-    ...rest,
     config: c,
-    log: o.log.child({ component: 'dashboard' }),
-    publicUrl,
-    oauth: o.oauth ?? oauth,
-    houses: o.houses ?? Object.keys(policies),
-    fleet: o.fleet ?? {
-      policies,
+    log: w.log.child({ component: 'dashboard' }),
+    redis: w.redis,
+    prefix: w.prefix,
+    publicUrl: c.publicUrl ?? defaultPublicUrl(config.env.HOST, config.env.PORT),
+    oauth:
+      c.oauth?.clientSecret && w.giteaUrl
+        ? giteaOAuth({ giteaUrl: w.giteaUrl, clientId: c.oauth.clientId, clientSecret: c.oauth.clientSecret })
+        : undefined,
+    sessions: new RedisSessions(w.redis, w.prefix, Math.round(c.sessionTtlHours * 3600)),
+    houses: Object.keys(houses),
+    fleet: {
+      policies: houses,
       tools: toolsFromConfig(config.file.toolSettings),
-      ...(queueDepths && { queues: queueDepths }),
+      ...(w.queueDepths && { queues: w.queueDepths }),
     },
-    sessions: o.sessions ?? new RedisSessions(o.redis, o.prefix, Math.round(c.sessionTtlHours * 3600)),
+    store: new RedisJobStore(w.redis, w.prefix),
+    actions: {
+      control: w.control,
+      permissionOf: w.permissionOf,
+      sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
+    },
+    trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
+    connect: w.connect,
+    keepaliveMs: config.file.telemetry.keepaliveMs,
   })
 }

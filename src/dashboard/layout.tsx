@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { Child } from 'hono/jsx'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { DashboardEnv, NavItem } from './dashboard-env.js'
 import type { DashboardUser } from './sessions.js'
 
@@ -85,7 +86,7 @@ export function Layout(props: LayoutProps) {
  */
 export function render(
   c: Context<DashboardEnv>,
-  page: { title: string; status?: 200 | 400 | 403 | 404 | 409 | 500 },
+  page: { title: string; status?: ContentfulStatusCode },
   content: Child,
 ): Response | Promise<Response> {
   const { basePath, nav } = c.get('frame')

@@ -45,8 +45,8 @@ ol.timeline { padding-left: 1.4em; }
 `
 
 /**
- * Progressive enhancement, a few lines: a job page that carries `data-events` (its running job's
- * SSE URL) appends each new telemetry event to its timeline, and reloads once the job ends.
+ * Progressive enhancement, a few lines: a job page whose timeline carries `data-events` (its
+ * running job's SSE URL) appends each new telemetry event to it, and reloads once the job ends.
  * Without JavaScript every page works; the timeline then shows what was there when it loaded.
  */
 export const DASHBOARD_JS = `
@@ -55,15 +55,20 @@ document.addEventListener('DOMContentLoaded', function () {
   var list = document.querySelector('ol.timeline[data-events]');
   if (!list || !window.EventSource) return;
   var source = new EventSource(list.getAttribute('data-events'));
-  source.onmessage = null;
-  var add = function (e) {
-    var ev = JSON.parse(e.data);
+  source.addEventListener('telemetry', function (m) {
+    var e = JSON.parse(m.data);
     var li = document.createElement('li');
-    li.textContent = ev.time + ' ' + ev.type + (ev.summary ? ': ' + ev.summary : '');
+    var time = document.createElement('time');
+    time.setAttribute('datetime', e.at);
+    time.textContent = e.at.replace('T', ' ').slice(0, 19);
+    li.appendChild(time);
+    li.appendChild(document.createTextNode(' ' + e.text));
     list.appendChild(li);
-    if (ev.type === 'job.finished') { source.close(); setTimeout(function () { location.reload(); }, 300); }
-  };
-  source.addEventListener('event', add);
-  source.addEventListener('end', function () { source.close(); });
+    if (e.type === 'job.finished') {
+      source.close();
+      // The record, output and provenance are final now: show them.
+      setTimeout(function () { location.reload(); }, 500);
+    }
+  });
 });
 `

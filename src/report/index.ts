@@ -38,3 +38,10 @@ export {
   STATUS_DESCRIPTION_MAX,
   type StatusJob,
 } from './commit-status.js'
+export {
+  verifyText,
+  verifyBareEnvelope,
+  verifyComment,
+  type TrustedKey,
+  type Verdict,
+} from './verify-verdict.js'

@@ -5,6 +5,7 @@ import { DashboardConfig } from '../../src/dashboard/dashboard-config.js'
 import type { DashboardDeps, DashboardPage } from '../../src/dashboard/dashboard-env.js'
 import { createDashboardApp } from '../../src/dashboard/create-dashboard-app.js'
 import { RedisSessions } from '../../src/dashboard/sessions.js'
+import { RedisJobStore } from '../../src/jobs/job-store.js'
 import { createRedis, type RedisClient } from '../../src/queue/connection.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
@@ -47,6 +48,11 @@ export async function dashboardWorld(
     publicUrl: PUBLIC_URL,
     sessions: new RedisSessions(redis, prefix, 3600),
     houses: ['timmy', 'ezra', 'bezalel', 'allegro'],
+    store: new RedisJobStore(redis, prefix),
+    actions: { control: undefined, permissionOf: undefined, sovereigns: ['sage'] },
+    trustedKeys: () => [],
+    connect: () => createRedis(testRedisUrl(), 'worker'),
+    keepaliveMs: 200,
     ...rest,
   }
   const app = createDashboardApp(deps, pages)
