@@ -75,6 +75,10 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
       sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
     },
     trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
+    routerKeys: () => {
+      const router = keys.routerPublicKey()
+      return router ? [router] : []
+    },
     connect: w.connect,
     keepaliveMs: config.file.telemetry.keepaliveMs,
   })
