@@ -46,7 +46,10 @@ function signedComment(key = house.privateKey, output = 'On branch main\nnothing
     },
   })
   const envelope = signEnvelope(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, key)
-  return { body: renderAck(job, { state: 'success', output, statement, envelope }), envelope }
+  return {
+    body: renderAck(job, { state: 'success', reason: undefined, output, statement, envelope }),
+    envelope,
+  }
 }
 
 let world: DashboardWorld
