@@ -13,6 +13,9 @@ import { defaultKeyDir } from '../provenance/key-store.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { meteredGitea } from '../gitea/metered-port.js'
 import { registerLoopMetrics } from './loop-metrics.js'
+import { BoardQueues } from '../jobs/board-queues.js'
+import { EVENTS_QUEUE } from '../queue/events-producer.js'
+import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
@@ -195,6 +198,19 @@ export async function startServices(
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
 
+    // The dashboard's queues page (bull-board) reads the bot's queues over this connection.
+    const queueBoard = config.file.dashboard.enabled
+      ? new BoardQueues({
+          connection,
+          prefix: options.prefix ?? DEFAULT_PREFIX,
+          queues: [
+            EVENTS_QUEUE,
+            REPORTS_QUEUE,
+            ...Object.keys(resolveHouses(config.file.houses)).map(houseQueueName),
+          ],
+        })
+      : undefined
+    if (queueBoard) services.push({ name: 'dashboard-queues', stop: () => queueBoard.close() })
     const app = createApp({
       config,
       log,
@@ -217,6 +233,7 @@ export async function startServices(
         log,
         giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
         queueDepths: metered.queues,
+        queueBoard,
         keyDir: options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR),
         // Cancel and retry go through the loop's job system, as the executor applies /cancel and /retry.
         control: loop?.jobs,

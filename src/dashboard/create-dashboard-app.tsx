@@ -7,6 +7,7 @@ import type { DashboardApp, DashboardDeps, DashboardEnv, DashboardPage } from '.
 import { render } from './layout.js'
 import { registerLogin, registerLogout } from './login-routes.js'
 import { pages as defaultPages } from './pages/index.js'
+import { boardStyleSrc, QUEUES_PATH } from './pages/queues-page.js'
 import { DASHBOARD_CSS, DASHBOARD_JS } from './static-assets.js'
 
 /**
@@ -34,7 +35,8 @@ export function createDashboardApp(
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
+        // bull-board's pages alone may use inline styles (queues-page.tsx says why).
+        styleSrc: ["'self'", boardStyleSrc(base)],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         formAction: ["'self'"],
@@ -68,7 +70,7 @@ export function createDashboardApp(
   for (const page of pages) if (page.public) page.register(app, deps)
 
   // Everything below needs a session, and a CSRF token on unsafe methods.
-  app.use(requireUser(deps), requireCsrfToken())
+  app.use(requireUser(deps), requireCsrfToken({ checksOwnOrigin: `${base}${QUEUES_PATH}/api/` }))
   registerLogout(app, deps)
   app.get('/', (c) => c.redirect(`${base}${nav[0]?.path ?? '/login'}`, 303))
   for (const page of pages) if (!page.public) page.register(app, deps)

@@ -8,6 +8,7 @@ import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
 import type { FleetSources } from './house-overview.js'
+import type { QueueBoardSource } from '../jobs/board-queues.js'
 import type { DashboardSession, DashboardUser, RedisSessions } from './sessions.js'
 
 /** One entry of the navigation. */
@@ -64,6 +65,8 @@ export interface DashboardDeps {
   keepaliveMs: number
   /** The houses page's policies, tools and queue depths; absent: that page says so. */
   fleet?: FleetSources
+  /** The bot's queues for bull-board (the queues page); absent: that page says so. */
+  queueBoard?: QueueBoardSource
 }
 
 /**

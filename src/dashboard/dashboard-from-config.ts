@@ -4,6 +4,7 @@ import type { RepoRef } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import type { JobsControl } from '../jobs/jobs.js'
+import type { QueueBoardSource } from '../jobs/board-queues.js'
 import type { Logger } from '../logger.js'
 import type { QueueDepthSource } from '../metrics/queue-metrics.js'
 import { KeyStore } from '../provenance/key-store.js'
@@ -37,6 +38,8 @@ export interface DashboardWiring {
   permissionOf?: (repo: RepoRef, login: string) => Promise<PermissionLevel>
   /** The process's queue depths, for the houses page (the metrics' reader, cached briefly). */
   queueDepths?: QueueDepthSource
+  /** The bot's queues for bull-board (the queues page). */
+  queueBoard?: QueueBoardSource
 }
 
 /**
@@ -63,6 +66,7 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
         : undefined,
     sessions: new RedisSessions(w.redis, w.prefix, Math.round(c.sessionTtlHours * 3600)),
     houses: Object.keys(houses),
+    ...(w.queueBoard && { queueBoard: w.queueBoard }),
     fleet: {
       policies: houses,
       tools: toolsFromConfig(config.file.toolSettings),
