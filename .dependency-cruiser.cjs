@@ -81,6 +81,16 @@ module.exports = {
       to: { path: LOOP_ROOMS },
     },
     {
+      name: 'dashboard-never-runs-tools',
+      severity: 'error',
+      comment:
+        'The dashboard (src/dashboard/) reads job records, listings, telemetry and run logs, and cancels or retries ' +
+        'through the job system; it never imports what runs tools or agents: tools, the harness, agent backends, ' +
+        'checkouts, the house workers or the router.',
+      from: { path: '^src/dashboard/' },
+      to: { path: '^src/(tools|harness|agents|checkouts|workers|router)/' },
+    },
+    {
       name: 'src-never-imports-tests-or-bench',
       severity: 'error',
       comment: 'Shipped code never depends on tests, benchmarks or scripts.',

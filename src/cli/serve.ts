@@ -9,6 +9,8 @@ import { settleWithin } from '../settle-within.js'
 import { createLogger, type Logger } from '../logger.js'
 import { SANDBOX_LOGINS, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.js'
 import { seedSandboxWorkspace } from '../sandbox/seed-workspace.js'
+import { sandboxDashboard, sandboxLoginLink } from '../sandbox/sandbox-dashboard.js'
+import { defaultPublicUrl } from '../dashboard/dashboard-from-config.js'
 import { defaultDaemonWorkspace } from '../workers/house-workspaces.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { usage } from './cli-setup.js'
@@ -81,7 +83,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   })
 }
 
-function sandboxHelp(sandbox: RunningSandbox, httpUrl: string): string {
+function sandboxHelp(sandbox: RunningSandbox, httpUrl: string, dashboardLink: string): string {
   const { info } = sandbox
   const issueUrl = `${info.giteaUrl}/${info.repo.owner}/${info.repo.name}/issues/${info.issue}`
   return [
@@ -90,6 +92,8 @@ function sandboxHelp(sandbox: RunningSandbox, httpUrl: string): string {
     `  bot:        ${httpUrl}  (webhook ${info.webhookUrl})`,
     `  gitea:      ${info.giteaUrl}  repo ${info.repo.owner}/${info.repo.name}, issue #${info.issue} (${issueUrl})`,
     `  people:     ${info.users.writer.login} (writer), ${info.users.sovereign.login} (sovereign), ${info.users.reader.login} (reader)`,
+    `  dashboard:  ${dashboardLink}`,
+    `              (one visit logs you in as ${info.users.writer.login}; or "Log in with Gitea" on its login page and pick anyone)`,
     '',
     'Try it from another shell in this directory:',
     `  npx uni-wizard sandbox comment ${info.issue} "/run git_status @bezalel"`,
@@ -140,7 +144,11 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
   const running = sandbox
     ? {
         env: { ...config.env, GITEA_TOKEN: sandbox.info.users.bot.token },
-        file: sandboxAgents(config.file, sandbox.info.agentUrl),
+        file: sandboxDashboard(
+          sandboxAgents(config.file, sandbox.info.agentUrl),
+          sandbox,
+          defaultPublicUrl(HOST, PORT),
+        ),
       }
     : config
   let services
@@ -159,7 +167,15 @@ export async function runDaemon(pieces: ServicePieces): Promise<number> {
     await sandbox?.stop()
     throw err
   }
-  if (sandbox) process.stdout.write(sandboxHelp(sandbox, services.httpUrl))
+  if (sandbox) {
+    const dashboard = running.file.dashboard
+    const link = await sandboxLoginLink({
+      redisUrl: services.redisUrl,
+      prefix: config.env.UW_PREFIX,
+      url: `${dashboard.publicUrl ?? defaultPublicUrl(HOST, PORT)}${dashboard.basePath}`,
+    })
+    process.stdout.write(sandboxHelp(sandbox, services.httpUrl, link))
+  }
   const signal = await waitForSignal()
   const graceMs = running.file.daemon.workers.shutdownGraceMs
   log.info({ signal, graceMs }, 'shutting down')

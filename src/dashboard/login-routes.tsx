@@ -39,6 +39,15 @@ export async function createLoginToken(
   return token
 }
 
+/** JSON from Redis, or undefined when it is not JSON (then its schema refuses it). */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+}
+
 /** `next` when it is a page of this dashboard (never another site), else the dashboard's root. */
 function safeNext(base: string, next: string | undefined): string {
   if (next && (next === base || next.startsWith(`${base}/`)) && !/[\\\s]|\/\//.test(next)) return next
@@ -144,7 +153,7 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
   app.get('/login/once', async (c) => {
     const token = c.req.query('token') ?? ''
     const raw = token ? await deps.redis.getdel(onceKey(deps.prefix, token)) : null
-    const user = raw ? DashboardUser.safeParse(JSON.parse(raw)) : undefined
+    const user = raw ? DashboardUser.safeParse(parseJson(raw)) : undefined
     if (!user?.success)
       return loginPage(c, deps, `${base}/`, {
         status: 403,
@@ -185,7 +194,7 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
       )
     // Single use: a replayed callback finds nothing.
     const raw = await deps.redis.getdel(oauthKey(deps.prefix, q.state))
-    const pending = raw ? OAuthPending.safeParse(JSON.parse(raw)) : undefined
+    const pending = raw ? OAuthPending.safeParse(parseJson(raw)) : undefined
     if (!pending?.success) return refuse('That login attempt expired or was already used; try again.')
     let who
     try {

@@ -9,3 +9,4 @@ export {
   type StartSandboxOptions,
   type RunningSandbox,
 } from './start-sandbox.js'
+export { sandboxDashboard, sandboxLoginLink } from './sandbox-dashboard.js'

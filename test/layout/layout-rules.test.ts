@@ -32,6 +32,8 @@ describe('layout rules', () => {
     'src/checkouts/mirror.ts': "import { route } from '../router/router.js'\nexport const m = route\n",
     // An agent backend importing the router.
     'src/agents/backend.ts': "import { route } from '../router/router.js'\nexport const b = route\n",
+    // The dashboard importing a tool.
+    'src/dashboard/page.ts': "import { t } from '../tools/tool.js'\nexport const p = t\n",
     // A cycle.
     'src/a/one.ts': "import { two } from './two.js'\nexport const one = () => two\n",
     'src/a/two.ts': "import { one } from './one.js'\nexport const two = () => one\n",
@@ -75,6 +77,7 @@ describe('layout rules', () => {
     expect(out).toMatch(
       /error agents-stay-out-of-the-loop: src\/agents\/backend\.ts → src\/router\/router\.ts/,
     )
+    expect(out).toMatch(/error dashboard-never-runs-tools: src\/dashboard\/page\.ts → src\/tools\/tool\.ts/)
     // queue/ itself may import ioredis.
     expect(out).not.toMatch(/only-queue-and-jobs-import-bullmq-ioredis: src\/queue\//)
   })

@@ -93,6 +93,19 @@ describe('uni-wizard serve (child process)', () => {
     redis.disconnect()
 
     expect(output).toContain('uni-wizard sandbox comment 1 "/run git_status @bezalel"')
+    // The sandbox enables the dashboard and prints a one-time link that logs in as the writer.
+    const link = /dashboard: +(\S+)/.exec(output)?.[1] ?? ''
+    expect(link).toMatch(new RegExp(`^${base}/dashboard/login/once\\?token=[\\w-]+$`))
+    const once = await fetch(link, { redirect: 'manual' })
+    expect(once.status).toBe(303)
+    const session = once.headers.getSetCookie().find((c) => c.startsWith('uw_dashboard='))
+    // http on loopback: the cookie is not Secure, so the browser sends it back.
+    expect(session).not.toMatch(/Secure/)
+    const jobsPage = await fetch(`${base}/dashboard/jobs`, { headers: { cookie: session!.split(';')[0]! } })
+    expect(await jobsPage.text()).toContain('wren <span class="role">(viewer)</span>')
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(403) // used up
+    const login = await (await fetch(`${base}/dashboard/login`)).text()
+    expect(login).toContain('Log in with Gitea')
     // The sandbox bot's token is a secret like GITEA_TOKEN: a tool output holding it is redacted.
     // So is the embedded Redis password.
     const info = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as {

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { DoubleHost } from './double-host.js'
 import { registerGitRoutes } from './git/git-routes.js'
+import { registerOAuthRoutes } from './oauth-provider.js'
 import type { IssueRecord, RepoRecord, UserRecord } from './store.js'
 
 /** Response header the double sets to ask its transport to drop the connection (fault). */
@@ -121,6 +122,7 @@ export function createDoubleApp(double: DoubleHost): Hono<DoubleVars> {
   app.use('/api/v1/repos/:owner/:repo/*', repoAccess)
 
   registerGitRoutes(app, double)
+  registerOAuthRoutes(app as never, store, double.oauth)
 
   const route = (method: string, path: string, handler: (c: C) => Response | Promise<Response>) => {
     app.on(method, `/api/v1${path}`, handler)

@@ -2,6 +2,7 @@ import type { RepoRef } from '../port.js'
 import type { ContractViolation, GiteaContract } from './contract.js'
 import type { FaultControl } from './faults.js'
 import type { GitHost } from './git/git-routes.js'
+import type { DoubleOAuth } from './oauth-provider.js'
 import type { Renderer } from './render.js'
 import type {
   ChangedFileRecord,
@@ -38,6 +39,8 @@ export interface DoubleHost extends GitHost {
   readonly maxResponseItems: number
   readonly store: DoubleStore
   readonly render: Renderer
+  /** Gitea's OAuth2 provider: registered applications and pending codes. */
+  readonly oauth: DoubleOAuth
   readonly faults: FaultControl
   readonly contract: GiteaContract
   readonly violations: ContractViolation[]

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { DoubleOAuth, type OAuthAppRecord } from './oauth-provider.js'
 import type { Hono } from 'hono'
 import type { RepoRef } from '../port.js'
 import { GiteaContract, type ContractViolation } from './contract.js'
@@ -103,6 +104,7 @@ export interface SeedPullRequest extends SeedIssue {
  */
 export class GiteaDouble implements DoubleHost {
   readonly store = new DoubleStore()
+  readonly oauth = new DoubleOAuth()
   readonly faults = new FaultControl()
   readonly contract = GiteaContract.load()
   readonly violations: ContractViolation[] = []
@@ -190,6 +192,16 @@ export class GiteaDouble implements DoubleHost {
     const token = input.token ?? newToken()
     this.store.tokens.set(token, user.id)
     return { ...user, token }
+  }
+
+  /**
+   * Registers an OAuth2 application (Gitea: settings → Applications), for Login with Gitea.
+   *
+   * @example
+   *   const { clientId, clientSecret } = double.createOAuthApp({ name: 'dashboard', redirectUris: [callback] })
+   */
+  createOAuthApp(input: { name: string; redirectUris: string[] }): OAuthAppRecord {
+    return this.oauth.register(input)
   }
 
   tokenOf(login: string): string {

@@ -25,3 +25,4 @@ export {
   type WebhookDelivery,
   type WebhookTarget,
 } from './webhook-sender.js'
+export { DoubleOAuth, type OAuthAppRecord } from './oauth-provider.js'
