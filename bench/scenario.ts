@@ -13,12 +13,12 @@ export interface Round {
 }
 
 /**
- * A target the runner checks on medians: `ratio-min` compares subject/baseline, `max`/`min`
- * compare the subject's absolute value.
+ * A target the runner checks on medians: `ratio-min`/`ratio-max` compare subject/baseline (at
+ * least / at most), `max`/`min` compare the subject's absolute value.
  */
 export interface Target {
   metric: string
-  kind: 'ratio-min' | 'max' | 'min'
+  kind: 'ratio-min' | 'ratio-max' | 'max' | 'min'
   value: number
   description: string
 }

@@ -56,8 +56,9 @@ export function checkTargets(result: ScenarioResult, summary: MetricSummary[]): 
   return result.targets.map((t) => {
     const m = summary.find((s) => s.key === t.metric)
     if (!m) throw new Error(`target names unknown metric ${t.metric}`)
-    const actual = t.kind === 'ratio-min' ? m.ratio : m.subject.median
-    const pass = t.kind === 'max' ? actual < t.value : actual >= t.value
+    const actual = t.kind === 'ratio-min' || t.kind === 'ratio-max' ? m.ratio : m.subject.median
+    const pass =
+      t.kind === 'max' ? actual < t.value : t.kind === 'ratio-max' ? actual <= t.value : actual >= t.value
     return { ...t, actual, pass }
   })
 }

@@ -13,6 +13,7 @@ import type { Effect, JobCheckout, JobOrigin } from '../src/effects/effects.js'
 import { agentJobName, type AgentTaskKind } from '../src/agents/task-kind.js'
 import { renderAck } from '../src/report/render.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
+import { ackPrediction, routeByPrediction } from '../src/commands-core/route-by-prediction.js'
 
 // The shared shape of the agent-task commands (`/ask`, `/implement`, `/review`): one job on a
 // house's agent, in a checkout of this repository. Not a command itself (commands/index.ts lists
@@ -63,11 +64,11 @@ interface TaskCommand {
   needsText: boolean
 }
 
-function chooseHouse(
+async function chooseHouse(
   ctx: CommandContext,
   kind: AgentTaskKind,
   named: string | undefined,
-): { house: HouseInfo; reason: string } | { error: string } {
+): Promise<{ house: HouseInfo; reason: string } | { error: string }> {
   const houses = ctx.houses.list
   const names = houses.map((h) => h.name)
   let name: string
@@ -80,6 +81,14 @@ function chooseHouse(
     if ('error' in routed) return routed
     name = routed.house
     reason = routed.reason
+    // By role: among the role's houses that can take it, by prediction (docs/INTELLIGENCE.md).
+    if (routed.byRole) {
+      const able = routed.byRole.candidates
+        .map((n) => houses.find((h) => h.name === n))
+        .filter((h): h is HouseInfo => h !== undefined && houseCannotTake(h, kind) === undefined)
+      const predicted = await routeByPrediction(ctx.intelligence, able, agentJobName(kind))
+      if (predicted) return { house: predicted.house, reason: `${routed.byRole.reason}; ${predicted.reason}` }
+    }
   }
   const house = houses.find((h) => h.name === name)
   if (!house) {
@@ -142,6 +151,7 @@ export async function agentTaskEffects(ctx: HandlerContext, plan: AgentTaskPlan)
   const approvers = [...house.sovereigns]
   const ttlSeconds = ctx.config.approvalTtlSeconds
   const tool = agentJobName(kind)
+  const prediction = await ackPrediction(ctx.intelligence, { house: house.name, tool, mode })
   const ackJob = {
     jobId: plan.jobId,
     house: house.name,
@@ -150,6 +160,7 @@ export async function agentTaskEffects(ctx: HandlerContext, plan: AgentTaskPlan)
     requester: plan.requester.login,
     mode,
     dryRun: false,
+    ...(prediction ? { prediction } : {}),
   }
   const status = required
     ? {
@@ -181,6 +192,7 @@ export async function agentTaskEffects(ctx: HandlerContext, plan: AgentTaskPlan)
         approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
         ackCommentKey: plan.ackCommentKey,
         houseReason: plan.houseReason,
+        ...(prediction ? { prediction } : {}),
         ...(checkout ? { checkout } : {}),
       },
     },
@@ -217,7 +229,7 @@ export function agentTaskCommand(c: TaskCommand): CommandSpec<TaskArgs> {
         ]
       const refused = c.check ? await c.check(ctx, text) : undefined
       if (refused) return [reply(ctx, `${c.kind}-error`, refused)]
-      const choice = chooseHouse(ctx, c.kind, args.house)
+      const choice = await chooseHouse(ctx, c.kind, args.house)
       if ('error' in choice) return [reply(ctx, `${c.kind}-error`, choice.error)]
       return agentTaskEffects(ctx, {
         kind: c.kind,

@@ -8,6 +8,7 @@ import { help } from './help.js'
 import { houses } from './houses.js'
 import { implement } from './implement.js'
 import { label } from './label.js'
+import { predict } from './predict.js'
 import { retry } from './retry.js'
 import { review } from './review.js'
 import { run } from './run.js'
@@ -27,6 +28,7 @@ export const commands: readonly CommandSpec[] = [
   approve,
   deny,
   houses,
+  predict,
   assign,
   label,
   unlabel,

@@ -10,6 +10,7 @@ import { GitRefName } from '../src/tools/git/git-repo.js'
 import { houseFromLabel } from '../labels/house-label.js'
 import { renderAck } from '../src/report/render.js'
 import { toolMatches } from '../src/houses/tool-glob.js'
+import { ackPrediction, routeByPrediction } from '../src/commands-core/route-by-prediction.js'
 
 const Mode = z
   .string({ error: '--mode needs a value: simple, intelligent or sovereign' })
@@ -43,7 +44,11 @@ interface HouseChoice {
   reason: string
 }
 
-/** `@house`, else the issue's `house/*` label, else the default house if it allows the tool, else the first that does. */
+/**
+ * `@house`, else the issue's `house/*` label, else by prediction among the INTELLIGENT houses that
+ * allow the tool (when predictions are available), else the default house if it allows the tool,
+ * else the first that does.
+ */
 async function chooseHouse(
   ctx: CommandContext,
   args: RunArgs,
@@ -70,6 +75,11 @@ async function chooseHouse(
     }
   }
   const def = ctx.houses.defaultHouse ? byName(ctx.houses.defaultHouse) : undefined
+  const allowed = houses.filter((h) => toolMatches(tool.name, h.allowedTools))
+  // The default house first: it is explored first and wins a full tie.
+  const ordered = def ? [...allowed.filter((h) => h === def), ...allowed.filter((h) => h !== def)] : allowed
+  const predicted = await routeByPrediction(ctx.intelligence, ordered, tool.name)
+  if (predicted) return predicted
   if (def && toolMatches(tool.name, def.allowedTools)) return { house: def, reason: 'the default house' }
   const first = houses.find((h) => toolMatches(tool.name, h.allowedTools))
   if (first) return { house: first, reason: `the first house that allows ${tool.name}` }
@@ -136,7 +146,7 @@ export const run: CommandSpec<RunArgs> = {
   help: {
     usage: '/run <tool> [key=value ...] [checkout=<ref>] [@house] [--mode m] [--dry-run]',
     description:
-      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else the default house that allows the tool; the reply says which. `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. On a house with `workspace: checkout` the job runs in its own checkout of this repository: at the pull request's head commit on a PR, at the default branch's head on an issue; `checkout=<branch|tag|commit>` picks another (so does `ref=<...>` for a tool without a `ref` argument of its own). The ack comment names the job id and is updated in place until the result.",
+      "Runs a tool as a job on a house. Without `@house` the house comes from the issue's `house/*` label, else from predictions: among the houses in INTELLIGENT mode that allow the tool, one with too little history is explored first, then the one most likely to succeed (then the fastest) is chosen; else the default house that allows the tool. The reply says which and why, with the numbers, and an INTELLIGENT job's reply shows its prediction (see `/predict`). `--mode` picks the mode, except on a house whose mode is sovereign, which always runs (and asks approval) in sovereign mode. On a house with `workspace: checkout` the job runs in its own checkout of this repository: at the pull request's head commit on a PR, at the default branch's head on an issue; `checkout=<branch|tag|commit>` picks another (so does `ref=<...>` for a tool without a `ref` argument of its own). The ack comment names the job id and is updated in place until the result.",
     examples: [
       '/run git_status @bezalel',
       '/run file_read path=README.md',
@@ -196,6 +206,12 @@ export const run: CommandSpec<RunArgs> = {
     const approvers = [...house.sovereigns]
     const ttlSeconds = ctx.config.approvalTtlSeconds
     const ackCommentKey = ctx.commentKey(`ack:${ctx.command.index}`)
+    const prediction = await ackPrediction(ctx.intelligence, {
+      house: house.name,
+      tool: tool.name,
+      mode,
+      args: split.toolArgs,
+    })
     const job = {
       jobId: ctx.jobId,
       house: house.name,
@@ -204,6 +220,7 @@ export const run: CommandSpec<RunArgs> = {
       requester: ctx.requester.login,
       mode,
       dryRun: args.dryRun,
+      ...(prediction ? { prediction } : {}),
     }
     const status = required
       ? {
@@ -242,6 +259,7 @@ export const run: CommandSpec<RunArgs> = {
           approval: { required, approvers, ttlSeconds, allowSelfApproval: house.allowSelfApproval },
           ackCommentKey,
           houseReason: reason,
+          ...(prediction ? { prediction } : {}),
           ...(checkout ? { checkout } : {}),
         },
       },

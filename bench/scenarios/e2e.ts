@@ -27,7 +27,7 @@ const COMMAND = '/run file_read path=README.md @allegro'
 const FINAL = /<!-- uni-wizard:ack job=(\S+) state=(success|failure|unverified|denied|cancelled|timeout) -->/
 const KEY = /<!-- uw:key=c:[^:]+:(\d+):ack_0 -->/
 
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
@@ -60,7 +60,7 @@ function timingPort(
   })
 }
 
-interface World {
+export interface World {
   gitea: RunningGiteaDouble
   services: RunningServices
   repo: RepoRef
@@ -70,7 +70,12 @@ interface World {
   stop(): Promise<void>
 }
 
-async function startWorld(dir: string, redisUrl: string): Promise<World> {
+/** The bot in one process on the Gitea double; `extra` is merged into its YAML config (the telemetry bench turns telemetry off). */
+export async function startWorld(
+  dir: string,
+  redisUrl: string,
+  extra: Record<string, unknown> = {},
+): Promise<World> {
   // The workspace must not contain the signing keys (the daemon refuses to start otherwise).
   const workspace = join(dir, 'ws')
   const keys = join(dir, 'keys')
@@ -89,6 +94,7 @@ async function startWorld(dir: string, redisUrl: string): Promise<World> {
           perIssue: { limit: 100_000, windowSeconds: 60 },
         },
       },
+      ...extra,
     }),
   )
   const gitea = await startGiteaDouble({ port: 0, strict: false })
@@ -150,7 +156,7 @@ const HOPS: { name: string; from: string; to: string }[] = [
   { name: 'reporter picked -> final edit accepted', from: 'reporter.final', to: 'final' },
 ]
 
-interface RoundNumbers {
+export interface RoundNumbers {
   e2e: number[]
   e2eExclTool: number[]
   tool: number[]
@@ -172,7 +178,12 @@ interface RoundNumbers {
   lost: number
 }
 
-async function measure(world: World, redisUrl: string, seconds: number, rate: number): Promise<RoundNumbers> {
+export async function measure(
+  world: World,
+  redisUrl: string,
+  seconds: number,
+  rate: number,
+): Promise<RoundNumbers> {
   const connection = createRedis(redisUrl, 'worker')
   const raw: number[] = []
   const rawQueue = new Queue('bench-raw', { connection })

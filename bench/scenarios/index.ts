@@ -7,6 +7,8 @@ import { harnessScenario } from './harness.js'
 import { ingressScenario } from './ingress.js'
 import { memoryScenario } from './memory.js'
 import { metricsScenario } from './metrics.js'
+import { predictScenario } from './predict.js'
+import { telemetryScenario } from './telemetry.js'
 import { throughputScenario } from './throughput.js'
 import { triageScenario } from './triage.js'
 
@@ -22,4 +24,6 @@ export const scenarios: Scenario[] = [
   agentScenario,
   metricsScenario,
   dashboardScenario,
+  predictScenario,
+  telemetryScenario,
 ]

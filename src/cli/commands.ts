@@ -2,6 +2,7 @@ import { auditCommand } from './audit-command.js'
 import type { CliCommand } from './cli-command.js'
 import { keysCommand } from './keys-command.js'
 import { labelsCommand } from './labels.js'
+import { predictCommand } from './predict-command.js'
 import { approveCommand, runCommand, testCommand } from './run-command.js'
 import { sandboxCommand } from './sandbox-command.js'
 import { telemetryCommand } from './telemetry-command.js'
@@ -24,6 +25,7 @@ export const cliCommands: CliCommand[] = [
   keysCommand,
   auditCommand,
   telemetryCommand,
+  predictCommand,
   triageCommand,
   labelsCommand,
 ]

@@ -3,16 +3,24 @@ import { createRedis, type RedisClient } from '../queue/connection.js'
 import {
   newestTelemetryId,
   readTelemetry,
+  shownSinkUrl,
+  sinkBacklog,
   StreamId,
   TelemetryFilter,
+  telemetrySeqKey,
   telemetryStreamKey,
   type StoredTelemetryEvent,
+  type TelemetrySinkConfig,
 } from '../telemetry/index.js'
 import { UsageError, type CliCommand } from './cli-command.js'
 import { cliSetup, usage } from './cli-setup.js'
+import { learningLines, learningStatus } from './learning-status.js'
 
-/** What `--status` says of forwarding until the sink (issue 14) is built. */
-export const NO_SINK = 'not configured (forwarding is not built yet)'
+/** What `--status` says of forwarding without a `telemetry.sink`. */
+export const NO_SINK = 'not configured (telemetry.sink)'
+
+/** The windows `--status` gives a rate for, in minutes. */
+const RATE_WINDOWS = [1, 5, 15] as const
 
 // Fields every line shows in its own column; the rest follow as key=value.
 const COLUMNS = new Set(['id', 'at', 'type', 'house', 'jobId'])
@@ -36,6 +44,79 @@ export function formatEvent(e: StoredTelemetryEvent): string {
   return [e.at, e.type, e.house, job, ...rest].join(' ')
 }
 
+/** Orders two stream ids (`<ms>-<seq>`). */
+function compareIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split('-').map(BigInt)
+  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt)
+  return am !== bm ? (am < bm ? -1 : 1) : as < bs ? -1 : as > bs ? 1 : 0
+}
+
+/**
+ * When `cursor` is older than the oldest retained event and retention has trimmed events, the
+ * oldest retained id and how many events were trimmed in all (XINFO STREAM, Redis 7); else
+ * undefined.
+ */
+async function olderThanRetained(
+  redis: RedisClient,
+  prefix: string,
+  cursor: string,
+): Promise<{ first: string; trimmed: number } | undefined> {
+  if (/^0(-0)?$/.test(cursor)) return undefined
+  const info = (await redis.xinfo('STREAM', telemetryStreamKey(prefix)).catch(() => [])) as unknown[]
+  const get = (name: string) => {
+    const i = info.indexOf(name)
+    return i >= 0 && i % 2 === 0 ? info[i + 1] : undefined
+  }
+  const first = get('recorded-first-entry-id')
+  const trimmed = Number(get('entries-added')) - Number(get('length'))
+  if (typeof first !== 'string' || !(trimmed > 0) || compareIds(cursor, first) >= 0) return undefined
+  return { first, trimmed }
+}
+
+/** Events per minute over the last 1, 5 and 15 minutes (by Redis's clock), from the events' numbers. */
+async function eventsPerMinute(redis: RedisClient, prefix: string, now: number) {
+  const key = telemetryStreamKey(prefix)
+  const seq = Number((await redis.get(telemetrySeqKey(prefix))) ?? 0)
+  const rates: Record<string, number> = {}
+  for (const minutes of RATE_WINDOWS) {
+    const first = (await redis.xrange(key, String(now - minutes * 60_000), '+', 'COUNT', 1))[0]
+    const i = first?.[1].indexOf('n') ?? -1
+    const n = first && i >= 0 && i % 2 === 0 ? Number(first[1][i + 1]) : undefined
+    // Numbered events: a subtraction. Older ones (appended before numbers existed): counted.
+    const count = !first ? 0 : n ? seq - n + 1 : await countSince(redis, key, now - minutes * 60_000)
+    rates[`last${minutes}m`] = Math.round((count / minutes) * 10) / 10
+  }
+  return rates
+}
+
+async function countSince(redis: RedisClient, key: string, from: number): Promise<number> {
+  let count = 0
+  let start = String(from)
+  for (;;) {
+    const page = await redis.xrange(key, start, '+', 'COUNT', 1000)
+    count += page.length
+    const end = page[page.length - 1]?.[0]
+    if (page.length < 1000 || !end) return count
+    start = `(${end}`
+  }
+}
+
+/** Forwarding as `--status` shows it: the sink, the last acknowledged id, lag, buffer, gaps, holder. */
+async function sinkStatus(redis: RedisClient, prefix: string, sink: TelemetrySinkConfig) {
+  const b = await sinkBacklog(redis, prefix)
+  return {
+    url: shownSinkUrl(sink.url),
+    lastAcknowledged: b.acked ? { id: b.acked.id, at: b.acked.at } : null,
+    lagSeconds: Math.round(b.lagSeconds * 1000) / 1000,
+    bufferEvents: b.depth,
+    forwarded: b.forwarded,
+    gaps: b.gaps,
+    gapEvents: b.gapEvents,
+    lastGap: b.lastGap,
+    forwarder: b.lease,
+  }
+}
+
 function idTime(id: string | undefined): string | undefined {
   return id ? new Date(Number(id.split('-')[0])).toISOString() : undefined
 }
@@ -51,15 +132,7 @@ async function streamStatus(redis: RedisClient, prefix: string) {
   ])
   // Ids are Redis's clock in ms, so "the last minute" is counted against Redis's clock too.
   const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000)
-  let lastMinute = 0
-  let start = String(now - 60_000)
-  for (;;) {
-    const page = await redis.xrange(key, start, '+', 'COUNT', 1000)
-    lastMinute += page.length
-    const end = page[page.length - 1]?.[0]
-    if (page.length < 1000 || !end) break
-    start = `(${end}`
-  }
+  const lastMinute = await countSince(redis, key, now - 60_000)
   const firstId = first[0]?.[0]
   const lastId = last[0]?.[0]
   return {
@@ -68,6 +141,7 @@ async function streamStatus(redis: RedisClient, prefix: string) {
     first: firstId ? { id: firstId, at: idTime(firstId) } : null,
     last: lastId ? { id: lastId, at: idTime(lastId) } : null,
     eventsLastMinute: lastMinute,
+    eventsPerMinute: await eventsPerMinute(redis, prefix, now),
   }
 }
 
@@ -79,11 +153,27 @@ interface TailOptions {
   json: boolean
 }
 
-/** Follows the stream until SIGINT or SIGTERM; resolves to 0 once stopped by one. */
+/** Says so on stderr when `cursor` is older than what is retained: events after it may be gone. */
+async function noticeTrimmed(redis: RedisClient, prefix: string, cursor: string): Promise<void> {
+  const older = await olderThanRetained(redis, prefix, cursor)
+  if (older)
+    console.error(
+      `notice: ${cursor} is older than the oldest retained event ${older.first}; events between them are no longer retained ` +
+        `(the telemetry: retention has trimmed ${older.trimmed} events in all); continuing from ${older.first}`,
+    )
+}
+
+/**
+ * Follows the stream until SIGINT or SIGTERM; resolves to 0 once stopped by one. A lost
+ * connection is retried (with backoff, saying so on stderr) from the last id read, so nothing is
+ * printed twice and nothing still retained is missed.
+ */
 async function tail({ redis, prefix, filter, since, json }: TailOptions): Promise<number> {
   let stopping = false
+  let wake: (() => void) | undefined
   const stop = () => {
     stopping = true
+    wake?.()
     // Ends the pending XREAD BLOCK at once rather than after its timeout.
     redis.disconnect()
   }
@@ -92,15 +182,34 @@ async function tail({ redis, prefix, filter, since, json }: TailOptions): Promis
   try {
     let cursor = since ?? (await newestTelemetryId(redis, prefix))
     console.error(`following ${telemetryStreamKey(prefix)} after ${cursor} (Ctrl-C to stop)`)
+    if (since !== undefined) await noticeTrimmed(redis, prefix, cursor)
+    let failures = 0
     while (!stopping) {
-      const page = await readTelemetry(redis, prefix, cursor, { blockMs: 5000, filter })
-      for (const e of page.events) console.log(json ? JSON.stringify(e) : formatEvent(e))
-      cursor = page.cursor
+      try {
+        if (failures > 0) await noticeTrimmed(redis, prefix, cursor)
+        const page = await readTelemetry(redis, prefix, cursor, { blockMs: 5000, filter })
+        if (failures > 0) console.error(`reconnected; following after ${cursor}`)
+        failures = 0
+        for (const e of page.events) console.log(json ? JSON.stringify(e) : formatEvent(e))
+        cursor = page.cursor
+      } catch (err) {
+        if (stopping) break
+        failures++
+        const delay = Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5))
+        if (failures === 1 || failures % 10 === 0)
+          console.error(
+            `connection lost (${err instanceof Error ? err.message : String(err)}); retrying from ${cursor} in ${delay} ms`,
+          )
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay)
+          wake = () => {
+            clearTimeout(t)
+            r()
+          }
+        })
+      }
     }
     return 0
-  } catch (err) {
-    if (stopping) return 0
-    throw err
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
@@ -120,11 +229,14 @@ Reads the Redis stream <prefix>:telemetry directly (REDIS_URL; the prefix is UW_
 tail: prints one line per event (time, type, house, job, then the event's other fields), or the
 event as one JSON object per line with --json, and follows new events until SIGINT or SIGTERM
 (exit 0). Without --since it starts after the newest event; --since <id> replays every retained
-event after that id first (0: all that is retained). --house, --job and --type filter; each given
-one must match.
+event after that id first (0: all that is retained; a notice says when events after it were
+already trimmed). --house, --job and --type filter; each given one must match. A lost connection
+is retried from the last id read: nothing is printed twice or skipped.
 
-status: stream length, first and last ids and times, events in the last minute (by Redis's
-clock), the retention settings of the telemetry: config section, and the sink.
+status: stream length, first and last ids and times, events per minute over the last 1, 5 and 15
+minutes (by Redis's clock), the retention settings of the telemetry: config section, and the sink:
+its URL, the last acknowledged id, lag, buffer depth, gaps and which process forwards, and the learning
+velocity per house and tool (docs/INTELLIGENCE.md).
 
 exit: 0 ok (tail: stopped by a signal), 1 failure (no REDIS_URL, Redis away), 2 usage
 
@@ -197,23 +309,42 @@ examples:
           maxAgeHours: t.maxAgeHours,
           onceTtlSeconds: t.onceTtlSeconds,
         },
-        sink: null,
-        sinkStatus: NO_SINK,
+        sink: t.sink ? await sinkStatus(redis, prefix, t.sink) : null,
+        learning: await learningStatus(redis, prefix, setup.config, setup.tools),
       }
       if (values.json) {
         console.log(JSON.stringify(status, null, 2))
         return 0
       }
       const r = status.retention
+      const rate = status.eventsPerMinute
       console.log(`stream: ${status.stream}`)
       console.log(`length: ${status.length}`)
       console.log(`first: ${status.first ? `${status.first.id} (${status.first.at})` : '-'}`)
       console.log(`last: ${status.last ? `${status.last.id} (${status.last.at})` : '-'}`)
       console.log(`events in the last minute: ${status.eventsLastMinute}`)
       console.log(
+        `events per minute: ${rate.last1m} (1 min), ${rate.last5m} (5 min), ${rate.last15m} (15 min)`,
+      )
+      console.log(
         `retention: ${r.enabled ? 'appending' : 'off (nothing is appended)'}, about ${r.maxEvents} events, ${r.maxAgeHours} h, once-keys ${r.onceTtlSeconds} s`,
       )
-      console.log(`sink: ${NO_SINK}`)
+      const k = status.sink
+      if (!k) console.log(`sink: ${NO_SINK}`)
+      else {
+        console.log(`sink: ${k.url}`)
+        console.log(
+          `last acknowledged: ${k.lastAcknowledged ? `${k.lastAcknowledged.id} (${k.lastAcknowledged.at ?? '?'})` : 'nothing yet'}`,
+        )
+        console.log(`lag: ${k.lagSeconds} s, buffer: ${k.bufferEvents} events`)
+        console.log(
+          `forwarded: ${k.forwarded} events; gaps: ${k.gaps}${k.gaps > 0 ? ` (${k.gapEvents} events trimmed before the sink had them; last ${k.lastGap ? `after ${k.lastGap.after}, before ${k.lastGap.before}` : '?'})` : ''}`,
+        )
+        console.log(
+          `forwarder: ${k.forwarder ? `${k.forwarder.owner} (lease ${k.forwarder.fence}, ${Math.ceil(k.forwarder.ttlMs / 1000)} s left)` : 'none holds the lease (no serve with this sink is running)'}`,
+        )
+      }
+      for (const line of learningLines(status.learning)) console.log(line)
       return 0
     } finally {
       redis.disconnect()

@@ -7,6 +7,7 @@ import type { CommandsConfig } from './commands-config.js'
 import type { ParsedCommand } from '../command-parsing/parse-commands.js'
 import type { Permission, PermissionLevel } from './permission.js'
 import type { AgentTaskKind } from '../agents/task-kind.js'
+import type { IntelligenceView } from '../intelligence/intelligence-view.js'
 
 // What the command side sees: a command's spec and the read-only context its handler gets. The
 // router builds the context (src/router/handler-context.ts); commands and handlers only read it.
@@ -102,6 +103,8 @@ export interface HouseLiveness {
   workers: number
   /** ISO time of the newest heartbeat, if any. */
   lastSeen: string | undefined
+  /** Live workers under stress (their INTELLIGENT jobs run as SIMPLE), and why. */
+  degraded?: readonly { worker: string; reason: string }[]
 }
 
 /** The houses, their policy and liveness. */
@@ -116,7 +119,9 @@ export interface HousesView {
    * The house a task goes to when the command names none: by role (ask → analysis, implement →
    * implementation, review → sovereign review), as configured; `reason` says why, for the ack.
    */
-  forTask(kind: AgentTaskKind): { house: string; reason: string } | { error: string }
+  forTask(
+    kind: AgentTaskKind,
+  ): { house: string; reason: string; byRole?: { candidates: string[]; reason: string } } | { error: string }
 }
 
 /** One tool as commands see it. */
@@ -210,6 +215,11 @@ export interface HandlerContext {
   /** The dashboard's command help page (`https://bot.example/dashboard/commands`), when it has a public URL; `/help` links to it. */
   commandHelpUrl?: string
   now(): Date
+  /**
+   * Predictions from the pattern store (docs/INTELLIGENCE.md): the ack of an INTELLIGENT job,
+   * routing without `@house`, `/predict`, `/houses`. Absent: commands route and ack without them.
+   */
+  intelligence?: IntelligenceView
 }
 
 /** What one command's `handle` sees: the event's context plus the command and its keys. */

@@ -9,6 +9,7 @@
  * - `codeSpan` for values (arguments, labels, branches, tool names, job ids): a code span its
  *   own backticks cannot close. Gitea renders no mentions or references inside code.
  * - `codeBlock` for multi-line text (tool output): a fence longer than any backtick run inside.
+ * - `plainTitle` for issue titles, which are not Markdown but still link mentions and references.
  * - `mention` for a login the bot means to notify (the requester, a house's sovereigns): a valid
  *   Gitea login becomes `@login`; anything else is shown inert.
  */
@@ -82,6 +83,21 @@ export function codeSpan(text: string): string {
 export function codeBlock(text: string, info = ''): string {
   const fence = '`'.repeat(Math.max(3, longestRun(text, '`') + 1))
   return `${fence}${info}\n${text}\n${fence}`
+}
+
+/**
+ * Text for an issue or pull request title, which Gitea shows as written but links `#123` and
+ * `@login` in: one line, control and bidirectional characters replaced, `@`, `#`, `!` broken with
+ * a WORD JOINER, and no backslashes (a title is not Markdown).
+ *
+ * @example
+ *   plainTitle('Alert for @ops\n#1') // 'Alert for @⁠ops #⁠1'
+ */
+export function plainTitle(text: string): string {
+  return oneLine(text)
+    .replace(UNSAFE_CHARS, '\ufffd')
+    .replace(/([@#!])(?=[\p{L}\p{N}_])/gu, `$1${WORD_JOINER}`)
+    .trim()
 }
 
 /** What Gitea accepts as a user name (alphanumerics, `-`, `_`, `.`; no leading or trailing punctuation). */

@@ -48,7 +48,8 @@ export function secretValuesIn(input: unknown, underSecret = false, depth = 0): 
   if (Array.isArray(input)) return input.flatMap((v) => secretValuesIn(v, underSecret, depth + 1))
   if (input !== null && typeof input === 'object')
     return Object.entries(input).flatMap(([k, v]) =>
-      secretValuesIn(v, underSecret || SECRET_NAME.test(k), depth + 1),
+      // `tokenEnv`, `keyEnv`: the name of the variable holding a secret, which may be shown.
+      secretValuesIn(v, underSecret || (SECRET_NAME.test(k) && !/Env$/.test(k)), depth + 1),
     )
   return []
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { StressConfig } from '../stress/stress-config.js'
 
 /**
  * The `daemon` section of the YAML config: how the router, house workers and reporter run.
@@ -65,6 +66,8 @@ export const DaemonConfig = z
          * contributor is trusted.
          */
         proofCommands: z.enum(['off', 'same-user']).default('off'),
+        /** When INTELLIGENT jobs run as SIMPLE under stress (docs/OPERATIONS.md, "Graceful degradation"). */
+        stress: StressConfig.prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
 import { isSecretPath } from './config-error.js'
 import { z } from 'zod'
+import { parseRedisUrl } from '../queue/redis-url.js'
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
@@ -32,10 +33,17 @@ export const Env = z.object({
   REDIS_URL: optionalText.pipe(
     z
       .string()
-      .regex(
-        /^(redis|rediss|redis\+sentinel|redis\+cluster):\/\//,
-        'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
-      )
+      .superRefine((url, ctx) => {
+        try {
+          parseRedisUrl(url)
+        } catch (err) {
+          // The reason only, never the URL: it may carry a password.
+          ctx.addIssue({
+            code: 'custom',
+            message: `a redis://, rediss://, redis+sentinel://h:26379,h2:26379/master or redis+cluster://h:6379,h2:6379 URL (${(err as Error).message})`,
+          })
+        }
+      })
       .optional(),
   ),
   UW_CONFIG: optionalText,

@@ -7,7 +7,9 @@ import { AgentsConfig, routingProblems } from '../houses/house-for-task.js'
 import { ToolsConfig } from '../tools/tools-config.js'
 import { TriageConfig } from '../triage/triage-config.js'
 import { TelemetryConfig } from '../telemetry/telemetry-config.js'
+import { AlertsConfig } from '../alerts/alerts-config.js'
 import { DashboardConfig } from '../dashboard/dashboard-config.js'
+import { RedisConfig } from '../queue/redis-config.js'
 
 /**
  * The optional YAML file at `UW_CONFIG`. Each top-level key is one section, owned by the module
@@ -43,8 +45,12 @@ export const FileConfig = z
     agents: AgentsConfig.prefault({}),
     /** The telemetry stream and its SSE endpoint (src/telemetry/telemetry-config.ts, docs/TELEMETRY.md). */
     telemetry: TelemetryConfig.prefault({}),
+    /** The Alertmanager receiver: alerts into Gitea issues (src/alerts/alerts-config.ts); unset: off. */
+    alerts: AlertsConfig.optional(),
     /** The operators' web dashboard (src/dashboard/dashboard-config.ts, docs/DASHBOARD.md); off by default. */
     dashboard: DashboardConfig.prefault({}),
+    /** Replication the ingress waits for before 202 (src/queue/redis-config.ts, docs/RESILIENCE.md). */
+    redis: RedisConfig.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -11,6 +11,7 @@ import { crossCheckEnv, Env, isSecretEnv } from './env.js'
 import { FileConfig } from './file-config.js'
 import { readHouseEnv } from '../houses/house-env.js'
 import { readTelemetryEnv } from '../telemetry/telemetry-config.js'
+import { readAlertsEnv } from '../alerts/alerts-config.js'
 import { readDashboardEnv } from '../dashboard/dashboard-config.js'
 
 /** Everything uni-wizard was configured with, parsed once at start-up. */
@@ -77,6 +78,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   fileInput = telemetryEnv.input
   for (const p of telemetryEnv.problems)
     problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
+  // `alerts.tokenEnv`: the Alertmanager receiver's bearer token, likewise.
+  const alertsEnv = readAlertsEnv(fileInput, source)
+  fileInput = alertsEnv.input
+  for (const p of alertsEnv.problems)
+    problems.push({ where: `UW_CONFIG ${p.path}`, expected: p.expected, found: p.found })
   // `dashboard.*Env`: the session secret, the OAuth2 client secret and the login tokens.
   const dashboardEnv = readDashboardEnv(fileInput, source)
   fileInput = dashboardEnv.input
@@ -85,10 +91,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   const file = FileConfig.safeParse(fileInput)
   if (!file.success) {
     // A reference that could not be filled in is already one problem; the schema's echo of it is not another.
+    // (The receiver's `alerts.token` is required, so its schema would also say it is missing.)
     const unread = new Set(
-      [...houseEnv.problems, ...telemetryEnv.problems, ...dashboardEnv.problems].map(
-        (p) => `UW_CONFIG ${p.path}`,
-      ),
+      [
+        ...houseEnv.problems,
+        ...telemetryEnv.problems,
+        ...alertsEnv.problems,
+        ...dashboardEnv.problems,
+      ].flatMap((p) => [`UW_CONFIG ${p.path}`, `UW_CONFIG ${p.path.replace(/Env$/, '')}`]),
     )
     problems.push(
       ...problemsFromZod(file.error, fileInput, (path) => `UW_CONFIG ${path || '(root)'}`).filter(
@@ -108,6 +118,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       ...fileSecrets,
       ...houseEnv.secrets,
       ...telemetryEnv.secrets,
+      ...alertsEnv.secrets,
       ...dashboardEnv.secrets,
     ]
     throw new ConfigError(scrubProblems(problems, secrets))

@@ -13,6 +13,7 @@ import { agentKeys } from '../houses/agent-config.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
+import { parseRedisUrl } from '../queue/redis-url.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs } from '../jobs/bull-jobs.js'
@@ -45,6 +46,8 @@ import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
 import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
 import { dashboardLink } from '../dashboard/dashboard-links.js'
+import { StressMonitor } from '../stress/index.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
 
 /** Which parts of the loop this process runs. */
 export interface LoopPieces {
@@ -92,6 +95,8 @@ export interface RunningLoop {
   jobs: BullJobs
   store: RedisJobStore
   workers: RunningHouseWorker[]
+  /** The workers' stress (event-loop lag, queue wait, Redis latency); unset without workers or when off. */
+  stress: StressMonitor | undefined
   /**
    * Stops workers (with their grace period), router, reporter, then the connections. Bounded also
    * when Redis is unreachable: what comes after the workers shares `STOP_MARGIN_MS`. Resolves true
@@ -155,10 +160,21 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     redisPassword(opts.redisUrl),
     ...agentKeys(Object.values(policies)),
     file.telemetry.token?.reveal(),
+    file.telemetry.sink?.token?.reveal(),
   ]
   // A legacy approval could live as long as the router's approval TTL: that bounds the upgrade window.
   const legacyApprovalGraceSeconds = file.keys.legacyApprovalGraceSeconds ?? file.commands.approvalTtlSeconds
   const harnessConfig = { ...file, keys: { ...file.keys, legacyApprovalGraceSeconds } }
+  // One per process: event-loop lag and Redis latency are the process's, queue waits each house's.
+  const stressConfig = file.daemon.workers.stress
+  const stress =
+    pieces.workers.length > 0 && stressConfig.enabled
+      ? new StressMonitor({
+          config: stressConfig,
+          redis: connection,
+          log: log.child({ component: 'stress' }),
+        })
+      : undefined
   const harnesses = new Map<string, Harness>()
   const harnessFor = (house: string): Harness => {
     let h = harnesses.get(house)
@@ -175,6 +191,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         context: { toolConfig: file.toolSettings },
         secrets,
         sign: true,
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       harnesses.set(house, h)
     }
@@ -280,7 +297,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         list: houseList,
         forTask: (kind) => {
           const c = houseForTask(kind, policies, { routing: file.agents.routing })
-          return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+          if (c.house === undefined) return { error: c.reason }
+          return { house: c.house, reason: c.reason, ...(c.byRole ? { byRole: c.byRole } : {}) }
         },
         defaultHouse: file.daemon.defaultHouse,
         sovereigns: [...new Set(Object.values(policies).flatMap((p) => p.sovereigns))],
@@ -327,6 +345,13 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           commands: defaultCommands,
           giteaUrl,
           commandHelpUrl: dashboardLink(file.dashboard, '/commands'),
+          intelligence: intelligenceFor({
+            redis: connection,
+            prefix,
+            config: file.intelligence,
+            policies,
+            tools,
+          }),
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,
@@ -399,6 +424,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         outputCap: file.daemon.reporter.outputCap,
         checkouts,
         ...(agent ? { agent } : {}),
+        ...(stress ? { stress: stress.house(house) } : {}),
       })
       workers.push(w)
     }
@@ -411,6 +437,10 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       sweeper.unref()
       stops.push({ name: 'checkout sweep', stop: async () => clearInterval(sweeper) })
     }
+    if (stress) {
+      stress.start()
+      stops.push({ name: 'stress monitor', stop: async () => stress.stop() })
+    }
     // Workers stop first (they may still report), so they are pushed last.
     stops.push({
       name: 'workers',
@@ -421,7 +451,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
     await stop()
     throw err
   }
-  return { jobs, store, workers, stop }
+  return { jobs, store, workers, stress, stop }
 }
 
 /** The process's checkout manager: the bot's token goes only to the Gitea it talks to. */
@@ -446,7 +476,7 @@ function checkoutManager(
 
 function redisPassword(url: string): string | undefined {
   try {
-    return decodeURIComponent(new URL(url).password) || undefined
+    return parseRedisUrl(url).password
   } catch {
     return undefined
   }

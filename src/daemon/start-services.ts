@@ -9,18 +9,26 @@ import type { GiteaPort } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
-import { defaultKeyDir } from '../provenance/key-store.js'
+import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
+import { describeApprovals } from '../harness/approvals/describe-approvals.js'
+import { dashboardFleet } from './dashboard-fleet.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { meteredGitea } from '../gitea/metered-port.js'
 import { registerLoopMetrics } from './loop-metrics.js'
 import { BoardQueues } from '../jobs/board-queues.js'
 import { EVENTS_QUEUE } from '../queue/events-producer.js'
 import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
+import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
 import type { EventHandler } from '../router/event-handler.js'
 import { settleWithin } from '../settle-within.js'
+import { alertReceiver } from './alert-receiver.js'
+import { startForwarder } from './start-forwarder.js'
 import { startLoop, STOP_MARGIN_MS, type RunningLoop } from './start-loop.js'
+import { intelligenceFor } from '../intelligence/intelligence-for.js'
+import { registerIntelligenceMetrics } from '../intelligence/intelligence-metrics.js'
+import { toolsFromConfig } from '../tools/tools-from-config.js'
 
 /** One running part of the daemon; stopped in reverse start order. */
 /** Services whose stop is bounded by itself. */
@@ -164,11 +172,27 @@ export async function startServices(
       prefix: options.prefix ?? DEFAULT_PREFIX,
     })
     services.push({ name: 'metrics', stop: () => metered.close() })
+    // What the houses learned, read from the shared store at each scrape (docs/INTELLIGENCE.md).
+    const policies = resolveHouses(config.file.houses)
+    const tools = toolsFromConfig(config.file.toolSettings)
+    registerIntelligenceMetrics(registry, {
+      source: intelligenceFor({
+        redis: connection,
+        prefix: options.prefix ?? DEFAULT_PREFIX,
+        config: config.file.intelligence,
+        policies,
+        tools,
+      }),
+      houses: Object.keys(policies),
+      tools: tools.map((t) => t.name),
+    })
 
     const events = createEventsProducer({
       connection,
       prefix: options.prefix ?? DEFAULT_PREFIX,
       dedupeTtlSeconds: config.file.dedupeTtlSeconds,
+      waitReplicas: config.file.redis.waitReplicas,
+      waitTimeoutMs: config.file.redis.waitTimeoutMs,
     })
     services.push({ name: 'events-producer', stop: () => events.close() })
 
@@ -194,6 +218,7 @@ export async function startServices(
         metrics: metered.metrics,
       })
       services.push({ name: 'loop', stop: () => (loop as RunningLoop).stop() })
+      if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
     if (!pieces.ingress) return { httpUrl: '', redisUrl, embeddedRedis, registry, loop, stop: stopAll }
@@ -211,6 +236,14 @@ export async function startServices(
         })
       : undefined
     if (queueBoard) services.push({ name: 'dashboard-queues', stop: () => queueBoard.close() })
+    const forwarder = startForwarder(config, log, {
+      registry,
+      redis: connection,
+      redisUrl,
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+    })
+    if (forwarder) services.push({ name: 'telemetry-forwarder', stop: () => forwarder.stop() })
+    const dashboardKeyDir = options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR)
     const app = createApp({
       config,
       log,
@@ -226,15 +259,31 @@ export async function startServices(
         // One connection per subscriber (its XREAD BLOCK holds it), named so CLIENT LIST shows them.
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-telemetry-sse' }),
       },
+      alerts: alertReceiver(
+        config,
+        log,
+        connection,
+        options.prefix ?? DEFAULT_PREFIX,
+        options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+      ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
         connect: () => createRedis(redisUrl, 'worker', { connectionName: 'uw-dashboard-sse' }),
         prefix: options.prefix ?? DEFAULT_PREFIX,
         log,
         giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
-        queueDepths: metered.queues,
+        fleet: dashboardFleet({
+          config,
+          connection,
+          prefix: options.prefix ?? DEFAULT_PREFIX,
+          queues: metered.queues,
+        }),
+        approvalsOf: (statement) => {
+          const router = new KeyStore(dashboardKeyDir).routerPublicKey()
+          return describeApprovals(statement, router ? [router] : [])
+        },
         queueBoard,
-        keyDir: options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR),
+        keyDir: dashboardKeyDir,
         // Cancel and retry go through the loop's job system, as the executor applies /cancel and /retry.
         control: loop?.jobs,
         permissionOf: options.port && ((repo, login) => options.port!.getCollaboratorPermission(repo, login)),

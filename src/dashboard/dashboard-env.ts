@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto'
 import type { Hono } from 'hono'
 import type { RedisJobStore } from '../jobs/job-store.js'
 import type { Logger } from '../logger.js'
@@ -57,8 +56,8 @@ export interface DashboardDeps {
   actions: JobActionDeps
   /** The public keys results are verified against (the key directory's house keys). */
   trustedKeys: () => TrustedKey[]
-  /** The router's public key, approval attestations are checked against (the verify page). */
-  routerKeys?: () => KeyObject[]
+  /** One line per approval a signed statement records, checked against the router key (the verify page). */
+  approvalsOf?: (statement: unknown) => readonly { text: string }[]
   /** A new Redis connection for one live-update subscriber (its XREAD BLOCK holds it). */
   connect: () => RedisClient
   /** A live-update subscriber with nothing to receive gets a keepalive this often. */

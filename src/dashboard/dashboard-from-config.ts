@@ -6,12 +6,11 @@ import { RedisJobStore } from '../jobs/job-store.js'
 import type { JobsControl } from '../jobs/jobs.js'
 import type { QueueBoardSource } from '../jobs/board-queues.js'
 import type { Logger } from '../logger.js'
-import type { QueueDepthSource } from '../metrics/queue-metrics.js'
 import { KeyStore } from '../provenance/key-store.js'
 import type { RedisClient } from '../queue/connection.js'
-import { toolsFromConfig } from '../tools/tools-from-config.js'
 import { createDashboardApp } from './create-dashboard-app.js'
-import type { DashboardApp } from './dashboard-env.js'
+import type { DashboardApp, DashboardDeps } from './dashboard-env.js'
+import type { FleetSources } from './house-overview.js'
 import { giteaOAuth } from './gitea-oauth.js'
 import { RedisSessions } from './sessions.js'
 
@@ -36,8 +35,10 @@ export interface DashboardWiring {
   control?: JobsControl
   /** A login's permission on a repository (the Gitea port's collaborator permission). */
   permissionOf?: (repo: RepoRef, login: string) => Promise<PermissionLevel>
-  /** The process's queue depths, for the houses page (the metrics' reader, cached briefly). */
-  queueDepths?: QueueDepthSource
+  /** The houses page's sources (src/daemon/dashboard-fleet.ts). */
+  fleet?: FleetSources
+  /** What a statement's approvals show (the verify page; `uni-wizard verify`'s describeApprovals). */
+  approvalsOf?: DashboardDeps['approvalsOf']
   /** The bot's queues for bull-board (the queues page). */
   queueBoard?: QueueBoardSource
 }
@@ -67,11 +68,8 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
     sessions: new RedisSessions(w.redis, w.prefix, Math.round(c.sessionTtlHours * 3600)),
     houses: Object.keys(houses),
     ...(w.queueBoard && { queueBoard: w.queueBoard }),
-    fleet: {
-      policies: houses,
-      tools: toolsFromConfig(config.file.toolSettings),
-      ...(w.queueDepths && { queues: w.queueDepths }),
-    },
+    ...(w.fleet && { fleet: w.fleet }),
+    ...(w.approvalsOf && { approvalsOf: w.approvalsOf }),
     store: new RedisJobStore(w.redis, w.prefix),
     actions: {
       control: w.control,
@@ -79,10 +77,6 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
       sovereigns: [...new Set(Object.values(houses).flatMap((h) => h.sovereigns))],
     },
     trustedKeys: () => keys.publicKeys().map((k) => ({ house: k.house, key: k.publicKey })),
-    routerKeys: () => {
-      const router = keys.routerPublicKey()
-      return router ? [router] : []
-    },
     connect: w.connect,
     keepaliveMs: config.file.telemetry.keepaliveMs,
   })

@@ -1,25 +1,39 @@
-import { AGENT_TASK_KINDS, agentJobName } from '../agents/task-kind.js'
-import type { HouseInfo } from '../commands-core/command-spec.js'
-import { circuitStates, type CircuitState } from '../harness/attempts/circuit-breaker.js'
-import type { HousePolicy } from '../houses/house-policy.js'
-import { RedisPatternStore } from '../intelligence/pattern-store.js'
-import { predictFrom, type Prediction } from '../intelligence/predict.js'
+import type { HouseInfo, HouseLiveness } from '../commands-core/command-spec.js'
+import type { HouseToolSummary, IntelligenceView } from '../intelligence/intelligence-view.js'
 import { listJobs } from '../jobs/job-listing.js'
 import type { JobState } from '../jobs/jobs.js'
 import type { QueueDepth, QueueDepthSource } from '../metrics/queue-metrics.js'
 import type { RedisClient } from '../queue/connection.js'
 import { houseQueueName } from '../queue/queue-names.js'
-import type { ToolSpec } from '../tools/tool.js'
-import { liveness } from '../workers/heartbeat.js'
-import { houseInfo } from '../workers/house-vocabulary.js'
-import { TokenBudget } from '../workers/token-budget.js'
 
-/** What the houses page reads besides Redis: the resolved policies, the tools, the queue depths. */
+/** A circuit breaker's state, as the harness stores it. */
+export type CircuitState = 'closed' | 'open' | 'half-open'
+
+/** One configured house, as the houses page needs it (nothing secret: no agent key or endpoint). */
+export interface FleetHouse {
+  info: HouseInfo
+  /** Jobs one worker of the house runs at once. */
+  concurrency: number
+  /** The agent's daily token budget; undefined for a house without an agent. */
+  dailyTokenBudget: number | undefined
+}
+
+/**
+ * What the houses page reads, as narrow functions the daemon wires (src/daemon/dashboard-fleet.ts)
+ * over the loop's own readers: heartbeats, token budgets, circuit breakers, predictions, queue
+ * depths. The dashboard never imports the workers or the harness.
+ */
 export interface FleetSources {
-  /** The configured houses' policies, in configuration order. */
-  policies: Readonly<Record<string, HousePolicy>>
-  tools: readonly ToolSpec[]
-  /** The process's queue depths (shared with the metrics, cached briefly); absent: not shown. */
+  /** The configured houses, in configuration order. */
+  houses: readonly FleetHouse[]
+  liveness(house: string): Promise<HouseLiveness>
+  /** Tokens the house's agent used today (UTC). */
+  tokensUsedToday(house: string): Promise<number>
+  /** The circuit of every tool the house may run. */
+  circuits(house: string): Promise<{ tool: string; state: CircuitState }[]>
+  /** Predictions and learning velocity per house × tool (the pattern store). */
+  intelligence?: IntelligenceView
+  /** The process's queue depths (shared with the metrics, cached briefly). */
   queues?: QueueDepthSource
 }
 
@@ -29,104 +43,108 @@ export const SUCCESS_WINDOW = 100
 /** Finished states that say how the work went; `denied` and `cancelled` are people's decisions. */
 const JUDGED: ReadonlySet<JobState> = new Set(['success', 'failure', 'unverified', 'timeout'])
 
-/** One house as the houses page shows it. Nothing here is secret: the agent's key is left out. */
+/** One house as the houses page shows it. */
 export interface HouseOverview {
-  info: HouseInfo
-  concurrency: number
-  workers: { alive: boolean; count: number; lastSeen: string | undefined }
+  house: FleetHouse
+  workers: HouseLiveness
   queue: QueueDepth['counts'] | undefined
+  /** Success over the house's newest finished jobs (up to SUCCESS_WINDOW); undefined rate with none. */
+  success: { judged: number; rate: number | undefined }
   /**
-   * Success over the house's newest finished jobs (up to SUCCESS_WINDOW): `rate` of `judged`,
-   * and `velocity`, the newer half's rate minus the older half's (what learning changed lately),
-   * undefined with fewer than 4 judged jobs.
+   * The house's learning velocity: its 7-day success rate over all its tools and tasks now and a
+   * week earlier (weighted by runs), and the change; undefined unless both weeks had runs.
    */
-  success: { judged: number; rate: number | undefined; velocity: number | undefined }
-  /** INTELLIGENT mode's prediction per tool or task that has outcomes (the pattern store). */
-  predictions: { tool: string; prediction: Prediction }[]
-  /** Tools and tasks the house runs that have no outcomes yet. */
-  unpredicted: number
+  velocity: { rate: number; previousRate: number; changePerWeek: number } | undefined
+  /** Predictions per tool or task with history (the pattern store), below-floor ones first. */
+  predictions: HouseToolSummary[]
   budget: { daily: number; used: number } | undefined
-  /** Circuits of the house's tools that are not closed; `closed` counts the rest. */
+  /** Circuits that are not closed; `closed` counts the rest. */
   circuits: { open: { tool: string; state: CircuitState }[]; closed: number }
 }
 
-const rate = (states: readonly JobState[]) =>
-  states.length === 0 ? undefined : states.filter((s) => s === 'success').length / states.length
-
 /**
- * Success rate and its trend over states newest first: the rate of all of them, and the newer
- * half's rate minus the older half's.
+ * The success rate of states newest first, over the finished ones that say how the work went.
  *
  * @example
- *   successTrend(['success', 'success', 'failure', 'failure']) // { judged: 4, rate: 0.5, velocity: 1 }
+ *   successRate(['success', 'failure', 'cancelled', 'running']) // { judged: 2, rate: 0.5 }
  */
-export function successTrend(newestFirst: readonly JobState[]): HouseOverview['success'] {
-  const judged = newestFirst.filter((s) => JUDGED.has(s))
-  const half = Math.floor(judged.length / 2)
-  const newer = rate(judged.slice(0, half))
-  const older = rate(judged.slice(half))
+export function successRate(states: readonly JobState[]): HouseOverview['success'] {
+  const judged = states.filter((s) => JUDGED.has(s))
   return {
     judged: judged.length,
-    rate: rate(judged),
-    velocity: judged.length >= 4 && newer !== undefined && older !== undefined ? newer - older : undefined,
+    rate: judged.length === 0 ? undefined : judged.filter((s) => s === 'success').length / judged.length,
   }
 }
 
 /**
- * Everything the houses page shows, read from Redis for every configured house: heartbeats,
- * queue depths, the newest jobs' outcomes, the pattern store's predictions, today's token budget
- * and the circuit breakers.
+ * A house's learning velocity from its tools' (the intelligence's 7-day rolling rates, each
+ * weighted by its runs).
  *
  * @example
- *   const houses = await readHouseOverview(redis, '{uw}', { policies, tools, queues })
+ *   houseVelocity(summaries.filter((s) => s.house === 'ezra'))?.changePerWeek // 0.12
+ */
+export function houseVelocity(tools: readonly HouseToolSummary[]): HouseOverview['velocity'] {
+  let ok = 0
+  let runs = 0
+  let okBefore = 0
+  let runsBefore = 0
+  for (const { velocity: v } of tools) {
+    if (v.rate !== undefined) {
+      ok += v.rate * v.runs
+      runs += v.runs
+    }
+    if (v.previousRate !== undefined) {
+      okBefore += v.previousRate * v.previousRuns
+      runsBefore += v.previousRuns
+    }
+  }
+  if (runs === 0 || runsBefore === 0) return undefined
+  const rate = ok / runs
+  const previousRate = okBefore / runsBefore
+  return { rate, previousRate, changePerWeek: rate - previousRate }
+}
+
+/**
+ * Everything the houses page shows for every configured house: heartbeats, queue depths, the
+ * newest jobs' outcomes, predictions and learning velocity, today's tokens and the circuits.
+ *
+ * @example
+ *   const houses = await readHouseOverview(redis, '{uw}', fleet)
  */
 export async function readHouseOverview(
   redis: RedisClient,
   prefix: string,
   fleet: FleetSources,
 ): Promise<HouseOverview[]> {
-  const depths = fleet.queues ? await fleet.queues.depths().catch(() => undefined) : undefined
-  const patterns = new RedisPatternStore(redis, prefix)
+  const [depths, learned] = await Promise.all([
+    fleet.queues ? fleet.queues.depths().catch(() => undefined) : undefined,
+    fleet.intelligence ? fleet.intelligence.overview() : [],
+  ])
   return Promise.all(
-    Object.values(fleet.policies).map(async (policy) => {
-      const info = houseInfo(policy, fleet.tools)
-      const house = policy.name
-      const names = [
-        ...info.allowedTools,
-        ...(policy.agent ? AGENT_TASK_KINDS.map((k) => agentJobName(k)) : []),
-      ]
-      const [live, jobs, outcomes, states, used] = await Promise.all([
-        liveness(redis, prefix, house),
-        listJobs(redis, prefix, { house }, { limit: SUCCESS_WINDOW }),
-        Promise.all(names.map((tool) => patterns.recent(house, tool))),
-        circuitStates(
-          redis,
-          prefix,
-          info.allowedTools.map((tool) => `${house}:${tool}`),
-        ),
-        policy.agent
-          ? new TokenBudget(redis, prefix, house, policy.agent.limits.dailyTokenBudget).used()
-          : undefined,
+    fleet.houses.map(async (house) => {
+      const name = house.info.name
+      const [workers, jobs, circuits, used] = await Promise.all([
+        fleet.liveness(name),
+        listJobs(redis, prefix, { house: name }, { limit: SUCCESS_WINDOW }),
+        fleet.circuits(name),
+        house.dailyTokenBudget === undefined ? undefined : fleet.tokensUsedToday(name),
       ])
-      const predictions = names.flatMap((tool, i) =>
-        outcomes[i]!.length > 0 ? [{ tool, prediction: predictFrom(outcomes[i]!) }] : [],
-      )
-      const open = info.allowedTools.flatMap((tool, i) =>
-        states[i] !== 'closed' ? [{ tool, state: states[i]! }] : [],
-      )
+      const predictions = learned
+        .filter((s) => s.house === name)
+        .sort((a, b) => Number(b.belowFloor) - Number(a.belowFloor) || a.tool.localeCompare(b.tool))
+      const open = circuits.filter((c) => c.state !== 'closed')
       return {
-        info,
-        concurrency: policy.concurrency,
-        workers: { alive: live.alive, count: live.workers, lastSeen: live.lastSeen },
-        queue: depths?.find((d) => d.queue === houseQueueName(house))?.counts,
-        success: successTrend(jobs.jobs.map((j) => j.state)),
+        house,
+        workers,
+        queue: depths?.find((d) => d.queue === houseQueueName(name))?.counts,
+        success: successRate(jobs.jobs.map((j) => j.state)),
+        velocity: houseVelocity(predictions),
         predictions,
-        unpredicted: names.length - predictions.length,
         budget:
-          policy.agent && used !== undefined
-            ? { daily: policy.agent.limits.dailyTokenBudget, used }
+          house.dailyTokenBudget !== undefined && used !== undefined
+            ? { daily: house.dailyTokenBudget, used }
             : undefined,
-        circuits: { open, closed: info.allowedTools.length - open.length },
+        circuits: { open, closed: circuits.length - open.length },
       }
     }),
   )

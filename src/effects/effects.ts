@@ -74,6 +74,8 @@ export interface JobRequest {
   ackCommentKey: string
   /** Why this house (`named in the command`, ...), shown again when the ack comment is edited. */
   houseReason?: string
+  /** INTELLIGENT mode: the prediction shown in the ack (`likely to succeed: ...`), kept for its edits. */
+  prediction?: string
   /**
    * The checkout the job runs in; absent for a house that works in its static `workspaceRoots`
    * (and for jobs queued before checkouts existed).

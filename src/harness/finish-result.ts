@@ -53,12 +53,14 @@ export async function finishResult(
     : undefined
   const finished = deps.now()
   const out = outputFacts(capped.text, run.options.shownOutputChars)
+  const degraded = run.degraded && { from: run.degraded.from, reason: redact(run.degraded.reason) }
   const statement = buildStatement({
     outputSha256: out.sha256,
     predicate: {
       requestedBy: run.options.requestedBy,
       house: deps.house,
       mode: run.mode,
+      ...(degraded ? { degraded } : {}),
       tool: run.tool,
       argsDigest: run.argsDigest ?? digestOf(null),
       approvals: run.approvals,
@@ -98,6 +100,7 @@ export async function finishResult(
   if (run.evidence) result.evidence = run.evidence
   if (safeError) result.error = safeError
   if (run.prediction) result.prediction = run.prediction
+  if (degraded) result.degraded = degraded
 
   if (deps.sign || run.mode === Mode.SOVEREIGN) {
     try {

@@ -57,9 +57,22 @@ export interface HarnessOptions {
   routerKeys?: readonly KeyObject[]
   /** Replace the state stores (default: Redis-backed when `redis` is given, else in memory). */
   stores?: { breaker?: CircuitBreaker; reads?: ReadStore; patterns?: PatternStore; audit?: AuditLog }
+  /**
+   * Stress of the process running the calls: while `degraded()` names a reason, INTELLIGENT calls
+   * run as SIMPLE (no prediction read, no outcome written) and their result says why
+   * (`ToolResult.degraded`). SOVEREIGN and SIMPLE calls are not affected. The bot passes its
+   * worker's `StressMonitor` view of the house (docs/OPERATIONS.md, "Graceful degradation").
+   */
+  stress?: StressCheck
   /** Clock and randomness, for tests. */
   now?: () => number
   random?: () => number
+}
+
+/** Whether the process is too stressed for INTELLIGENT mode, and why (see `HarnessOptions.stress`). */
+export interface StressCheck {
+  /** A reason such as `event-loop lag 240 ms > 200 ms`, or undefined when not stressed. */
+  degraded(): string | undefined
 }
 
 /** Per-call options. */

@@ -6,8 +6,10 @@ import { pino } from 'pino'
 import { z } from 'zod'
 import { HarnessConfig } from '../houses/harness-config.js'
 import { resolveHouses, type HousePolicy } from '../houses/house-policy.js'
+import { argShape } from '../intelligence/arg-shape.js'
+import type { FailureKind } from '../intelligence/failure-kind.js'
 import { MemoryPatternStore, RedisPatternStore } from '../intelligence/pattern-store.js'
-import { adaptiveTimeout, predictFrom, type Prediction } from '../intelligence/predict.js'
+import { adaptiveTimeout, predictCall, type Prediction } from '../intelligence/predict.js'
 import type { Logger } from '../logger.js'
 import { FileAuditLog, RedisAuditLog, type AuditLog } from '../provenance/audit-log.js'
 import type { DsseEnvelope } from '../provenance/dsse.js'
@@ -25,7 +27,7 @@ import { errText } from './err-text.js'
 import { collectEvidence } from './evidence.js'
 import { finishResult, type FinishDeps } from './finish-result.js'
 import type { ExecuteOptions, HarnessOptions, TaskRecord, ToolCall } from './harness-options.js'
-import { learnOutcome, predictTimeout, type IntelligentModeDeps } from './intelligent-mode.js'
+import { learnOutcome, predictTimeout, retryRule, type IntelligentModeDeps } from './intelligent-mode.js'
 import { Mode, ModeName } from './mode.js'
 import { approvalNeeded, checkToolAllowed } from './policy-check.js'
 import {
@@ -108,13 +110,16 @@ export class Harness {
     const reads =
       options.stores?.reads ??
       (options.redis ? new RedisReadStore(options.redis, this.redisPrefix) : new MemoryReadStore())
+    const halfLifeMs = this.config.intelligence.halfLifeHours * 3600_000
+    this.now = options.now ?? Date.now
     const patterns =
       options.stores?.patterns ??
-      (options.redis ? new RedisPatternStore(options.redis, this.redisPrefix) : new MemoryPatternStore())
+      (options.redis
+        ? new RedisPatternStore(options.redis, this.redisPrefix, halfLifeMs, this.now)
+        : new MemoryPatternStore(halfLifeMs, this.now))
     this.auditLog = options.stores?.audit
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [process.cwd()]
     this.workspaceRoots = roots.map(realRoot)
-    this.now = options.now ?? Date.now
     this.contextExtra = { ...options.context, ...(options.gitea ? { gitea: options.gitea } : {}) }
     const dataDir = process.env.UW_DATA_DIR || '.data'
     this.keyDir = resolve(options.keyDir ?? this.config.keys.dir ?? defaultKeyDir(dataDir))
@@ -131,7 +136,13 @@ export class Harness {
     this.attemptDeps = { house, retry: this.config.retry, random: options.random ?? Math.random, log, redact }
     this.gateDeps = { breaker, house, now }
     this.readDeps = { reads, house, now }
-    this.learning = { patterns, house }
+    this.learning = {
+      patterns,
+      house,
+      config: this.config.intelligence,
+      now,
+      ...(options.stress ? { stress: options.stress } : {}),
+    }
     this.finishDeps = {
       house,
       redact,
@@ -212,19 +223,25 @@ export class Harness {
   }
 
   /**
-   * Predicts a call from this house's past outcomes of the tool (memory, or Redis when given).
+   * Predicts a call from this house's past outcomes of the tool with arguments of the same shape
+   * (or of the tool as a whole, when those are too few): memory, or Redis when given.
    *
    * @example
    *   const p = await h.predict('git_status', { repoPath })
-   *   // { successProbability: 0.93, interval: [0.81, 0.99], expectedDurationMs: 41, samples: 27, … }
+   *   // { successProbability: 0.93, interval: [0.81, 0.98], medianMs: 41, p90Ms: 60, samples: 27, … }
    */
   async predict(tool: string, args: unknown): Promise<Prediction & { adaptiveTimeoutMs?: number }> {
     const spec = this.tools.get(tool)
     if (!spec) throw new TypeError(`unknown tool ${tool}`)
-    spec.args.parse(args)
-    const prediction = predictFrom(await this.learning.patterns.recent(this.house, tool))
-    const adaptive = adaptiveTimeout(prediction, this.configuredTimeout(spec))
-    return adaptive === undefined ? prediction : { ...prediction, adaptiveTimeoutMs: adaptive }
+    const parsed = spec.args.parse(args)
+    const read = await this.learning.patterns.read({ house: this.house, tool, shape: argShape(parsed) })
+    const prediction = predictCall(read, { now: this.now(), config: this.config.intelligence })
+    const adaptive = adaptiveTimeout(
+      prediction,
+      this.configuredTimeout(spec),
+      this.config.intelligence.timeout,
+    )
+    return adaptive === undefined ? prediction : { ...prediction, adaptiveTimeoutMs: adaptive.timeoutMs }
   }
 
   /**
@@ -266,10 +283,10 @@ export class Harness {
     const spec = this.tools.get(toolName)
     if (!spec) return this.finish(run, 'failure', this.unknownTool(toolName))
     const allowed = checkToolAllowed(this.policy, spec)
-    if (allowed) return this.finish(run, 'denied', allowed)
+    if (allowed) return this.refuse(run, 'denied', allowed)
 
     const parsed = spec.args.safeParse(rawArgs)
-    if (!parsed.success) return this.finish(run, 'failure', badArgs(spec, parsed.error))
+    if (!parsed.success) return this.refuse(run, 'failure', badArgs(spec, parsed.error))
     const args = parsed.data
     run.argsDigest = callDigest(spec.name, args)
     const ctx = this.context(
@@ -283,22 +300,22 @@ export class Harness {
 
     const approval = { spec, digest: run.argsDigest, mode, options }
     const unapproved = this.approvals.check(approval, run.approvals)
-    if (unapproved) return this.finish(run, 'denied', unapproved)
+    if (unapproved) return this.refuse(run, 'denied', unapproved)
 
     const target = this.policy.readBeforeWrite ? safeTarget(spec, args, ctx) : undefined
     const onTarget = target === undefined ? undefined : { spec, args, ctx, target }
     if (onTarget && spec.access === 'write') {
       const denial = await checkReadBeforeWrite(this.readDeps, onTarget)
-      if (denial) return this.finish(run, 'denied', denial)
+      if (denial) return this.refuse(run, 'denied', denial)
     }
 
-    const timeoutMs = await predictTimeout(this.learning, spec, run, this.configuredTimeout(spec))
+    const timeoutMs = await predictTimeout(this.learning, spec, args, run, this.configuredTimeout(spec))
     const passed = await acquireGate(this.gateDeps, spec)
     if ('error' in passed) return this.finish(run, 'failure', passed.error)
 
     const outcome = await runAttempts(
       this.attemptDeps,
-      { spec, args, ctx, signal: options.signal, timeoutMs },
+      { spec, args, ctx, signal: options.signal, timeoutMs, mayRetry: retryRule(this.learning, run) },
       run,
     )
     let status: ToolStatus = outcome.status
@@ -320,7 +337,10 @@ export class Harness {
     if (status !== 'cancelled') {
       const ok = status === 'success' || status === 'unverified'
       await recordGate(this.gateDeps, passed.gate, { ok, fault: outcome.fault }, run.notes)
-      await learnOutcome(this.learning, spec, run, ok)
+      await learnOutcome(this.learning, { tool: spec.name, args }, run, {
+        ok,
+        ...(ok ? {} : { kind: outcome.kind ?? 'tool' }),
+      })
     }
     run.result = outcome.result
     return this.finish(run, status, error)
@@ -354,6 +374,18 @@ export class Harness {
     )
     if (denied) run.notes.push(`the task's approval was not accepted: ${denied.reason}`)
     run.result = { output: task.output }
+    if (task.status !== 'cancelled') {
+      const ok = task.status === 'success' || task.status === 'unverified'
+      const kind: FailureKind =
+        task.status === 'timeout'
+          ? 'timeout'
+          : task.status === 'denied'
+            ? 'policy'
+            : task.error?.transient
+              ? 'busy'
+              : 'tool'
+      await learnOutcome(this.learning, { tool: task.tool }, run, ok ? { ok } : { ok, kind })
+    }
     return this.finish(run, task.status, task.error)
   }
 
@@ -391,6 +423,16 @@ export class Harness {
 
   private finish(run: RunState, status: ToolStatus, error?: ToolResultError): Promise<ToolResult> {
     return finishResult(this.finishDeps, run, status, error)
+  }
+
+  /**
+   * A call refused before it ran (policy, bad arguments): INTELLIGENT mode counts its kind, not a
+   * run (docs/INTELLIGENCE.md), then it finishes as usual.
+   */
+  private async refuse(run: RunState, status: ToolStatus, error: ToolResultError): Promise<ToolResult> {
+    const kind: FailureKind = status === 'denied' ? 'policy' : 'validation'
+    await learnOutcome(this.learning, { tool: run.tool }, run, { ok: false, kind })
+    return this.finish(run, status, error)
   }
 
   private unknownTool(toolName: string): ToolResultError {

@@ -1,3 +1,5 @@
+import type { FailureKind } from '../intelligence/failure-kind.js'
+import type { PatternRead } from '../intelligence/pattern-store.js'
 import type { Prediction } from '../intelligence/predict.js'
 import type { Evidence, ToolRunResult } from '../tools/tool.js'
 import type { ExecuteOptions, ExtraProof } from './harness-options.js'
@@ -18,6 +20,10 @@ export class RunState {
   attempts = 0
   evidence: Evidence | undefined
   prediction: Prediction | undefined
+  /** INTELLIGENT mode: the records the prediction was made from (retry advice reads them too). */
+  patterns: PatternRead | undefined
+  /** Failure kinds retried during the attempts (the pattern store learns whether retries recovered). */
+  retried: FailureKind[] = []
   result: ToolRunResult | undefined
   notes: string[] = []
   /** Evidence of `ExecuteOptions.proof`, signed as the predicate's `proof`. */
@@ -27,6 +33,8 @@ export class RunState {
   /** An agent task's signed facts (`Harness.recordTask`). */
   agent: AgentFacts | undefined
   mode: Mode
+  /** Set when the call was asked for in a mode it did not run in (INTELLIGENT under stress). */
+  degraded: { from: Mode; reason: string } | undefined
 
   constructor(
     readonly tool: string,

@@ -31,8 +31,10 @@ export interface Provenance {
 export interface ToolResult {
   tool: string
   house: string
-  /** The mode the call actually ran in (INTELLIGENT degrades to SIMPLE under stress; see notes). */
+  /** The mode the call actually ran in (INTELLIGENT degrades to SIMPLE under stress: see `degraded`). */
   mode: Mode
+  /** Set when the call ran in another mode than asked for: INTELLIGENT under stress ran as SIMPLE. */
+  degraded?: { from: Mode; reason: string }
   status: ToolStatus
   /** Redacted output, capped (default 64 KiB) with a note saying how much was cut. */
   output: string

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { HousesSection } from './house-policy.js'
+import { IntelligenceConfig } from '../intelligence/intelligence-config.js'
 
 /** Circuit breaker thresholds (per tool × house). */
 export const BreakerConfig = z
@@ -76,6 +77,8 @@ export const HarnessConfig = z.object({
     .object({ path: z.string().min(1).optional() })
     .strict()
     .default({}),
+  /** Pattern store, predictions and what INTELLIGENT mode adapts (docs/INTELLIGENCE.md). */
+  intelligence: IntelligenceConfig.prefault({}),
 })
 export type HarnessConfig = z.infer<typeof HarnessConfig>
 export type HarnessConfigInput = z.input<typeof HarnessConfig>

@@ -47,7 +47,17 @@ export interface RoutableHouse {
 }
 
 /** The chosen house and why, or why none could be chosen. */
-export type HouseChoice = { house: string; reason: string } | { house: undefined; reason: string }
+export type HouseChoice =
+  | {
+      house: string
+      reason: string
+      /**
+       * Chosen by role: every house of the role that can take the task, in this order (the chosen
+       * first), and the role's reason alone; routing by prediction chooses among them.
+       */
+      byRole?: { candidates: string[]; reason: string }
+    }
+  | { house: undefined; reason: string }
 
 /**
  * Problems with `agents.routing` against the configured houses, as `[task, message]` pairs.
@@ -112,7 +122,8 @@ export function houseForTask(
       reason: `no house has the role ${role}${kind === 'implement' ? ' and may write' : ''}; name one with @house, or set agents.routing.${kind}`,
     }
   const why = `by role: ${ROLE_DOES[kind]}`
-  if (candidates.length === 1) return { house: chosen.name, reason: why }
+  const byRole = { candidates: candidates.map((h) => h.name), reason: why }
+  if (candidates.length === 1) return { house: chosen.name, reason: why, byRole }
   const others = candidates.slice(1).map((h) => h.name)
   const tie =
     chosen.agent !== undefined && candidates[1]?.agent === undefined
@@ -120,5 +131,5 @@ export function houseForTask(
       : chosen.priority !== undefined && chosen.priority !== candidates[1]?.priority
         ? `its priority ${chosen.priority} comes first`
         : 'first by name'
-  return { house: chosen.name, reason: `${why} (before ${others.join(', ')}: ${tie})` }
+  return { house: chosen.name, reason: `${why} (before ${others.join(', ')}: ${tie})`, byRole }
 }

@@ -1,9 +1,36 @@
+export { ANY_SHAPE, argShape } from './arg-shape.js'
 export { betaCdf, betaQuantile } from './beta-quantile.js'
+export { chooseByPrediction, SUCCESS_TIE, type HouseCandidate } from './choose-house.js'
+export { FAILURE_KINDS, isFailureKind, TRANSIENT_KINDS, type FailureKind } from './failure-kind.js'
+export { DEFAULT_INTELLIGENCE, IntelligenceConfig } from './intelligence-config.js'
+export type { HouseToolSummary, IntelligenceView, PredictionDetail } from './intelligence-view.js'
+export { PatternIntelligence } from './pattern-intelligence.js'
+export {
+  addOutcome,
+  decayTo,
+  durationBucket,
+  emptyStats,
+  statsFromHash,
+  type Outcome,
+  type PatternStats,
+} from './pattern-stats.js'
 export {
   MemoryPatternStore,
-  PATTERN_WINDOW,
   RedisPatternStore,
-  type Outcome,
+  type PatternKey,
+  type PatternRead,
   type PatternStore,
 } from './pattern-store.js'
-export { ADAPTIVE_MIN_SAMPLES, adaptiveTimeout, predictFrom, type Prediction } from './predict.js'
+export {
+  adaptiveTimeout,
+  formatDuration,
+  formatPrediction,
+  histogramQuantile,
+  predictCall,
+  predictFrom,
+  retryAdvice,
+  type AdaptedTimeout,
+  type Prediction,
+  type RetryAdvice,
+} from './predict.js'
+export { formatVelocity, velocity, type Velocity } from './velocity.js'

@@ -170,6 +170,7 @@ export class BullJobs implements JobsControl, JobsView {
       allowSelfApproval: job.approval.allowSelfApproval ?? false,
       approvalTtlSeconds: job.approval.ttlSeconds,
       houseReason: job.houseReason,
+      ...(job.prediction ? { prediction: job.prediction } : {}),
       digest: jobDigest(job),
       ackCommentKey: job.ackCommentKey,
       ackCommentId: job.ackCommentId,

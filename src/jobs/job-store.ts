@@ -57,6 +57,8 @@ export const JobRecord = z.object({
   allowSelfApproval: z.boolean().optional(),
   approvalTtlSeconds: z.number().int().positive(),
   houseReason: z.string().optional(),
+  /** INTELLIGENT mode: the prediction shown in the ack when the job was queued (plain text). */
+  prediction: z.string().max(2000).optional(),
   /** sha256 of house, tool, args and mode: what an approval is bound to. */
   digest: z.string(),
   ackCommentKey: z.string(),

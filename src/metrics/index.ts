@@ -13,4 +13,5 @@ export { registerCircuitMetrics, type CircuitSource, type CircuitStateName } fro
 export { registerAgentMetrics, type AgentMetrics, type BudgetSource } from './agent-metrics.js'
 export { registerGiteaMetrics, type GiteaMetrics } from './gitea-metrics.js'
 export { registerRedisUp } from './redis-metrics.js'
+export { registerStressMetrics, type StressSource } from './stress-metrics.js'
 export { boundedLabel, OTHER } from './bounded-label.js'

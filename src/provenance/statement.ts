@@ -50,6 +50,11 @@ export const ExecutionPredicate = z.object({
   requestedBy: z.string(),
   house: z.string(),
   mode: z.string(),
+  /**
+   * Set when the call ran in another mode than asked for (`mode` is the one it ran in): `from` the
+   * mode asked for, and why (`event-loop lag 240 ms > 200 ms`). Absent otherwise and in older statements.
+   */
+  degraded: z.object({ from: z.string(), reason: z.string() }).optional(),
   tool: z.string(),
   argsDigest: z.string(),
   /**

@@ -1,4 +1,5 @@
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
+import { parseRedisUrl } from './redis-url.js'
 
 /**
  * Every key uni-wizard writes starts with this prefix. The braces make it one Redis Cluster hash
@@ -15,13 +16,6 @@ export type RedisClient = Redis | Cluster
 /** What a connection is for: producers fail fast when Redis is away, workers wait for it. */
 export type ConnectionRole = 'producer' | 'worker'
 
-function hostPorts(list: string): { host: string; port: number }[] {
-  return list.split(',').map((hp) => {
-    const [host, port] = hp.split(':')
-    return { host: host || '127.0.0.1', port: Number(port || 6379) }
-  })
-}
-
 function roleOptions(role: ConnectionRole): RedisOptions {
   return role === 'worker'
     ? { maxRetriesPerRequest: null, enableReadyCheck: true }
@@ -30,30 +24,41 @@ function roleOptions(role: ConnectionRole): RedisOptions {
 }
 
 /**
+ * A connection that finds itself on a replica (READONLY: the primary it was talking to was demoted
+ * at a failover while the socket stayed open) reconnects, which asks the Sentinels for the new
+ * primary, and resends the command.
+ */
+function reconnectOnReadonly(err: Error): 2 | false {
+  return err.message.startsWith('READONLY') ? 2 : false
+}
+
+/**
  * Opens an ioredis connection for a URL: `redis://`, `rediss://`,
- * `redis+sentinel://host:port,host:port/masterName` or `redis+cluster://host:port,host:port`.
+ * `redis+sentinel://[user:password@]host:port,host:port/masterName` (the credentials are the data
+ * nodes'; the Sentinels are asked without) or `redis+cluster://[user:password@]host:port,host:port`.
  *
  * @example
  *   const redis = createRedis('redis://127.0.0.1:6379', 'worker')
  */
 export function createRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
-  const base = { ...roleOptions(role), lazyConnect: false, ...extra }
-  const parsed = new URL(url)
-  const auth = {
-    username: decodeURIComponent(parsed.username) || undefined,
-    password: decodeURIComponent(parsed.password) || undefined,
-  }
-  if (parsed.protocol === 'redis+sentinel:') {
-    const hosts = url.replace(/^redis\+sentinel:\/\/([^@]*@)?/, '').split('/')[0] ?? ''
-    const name = parsed.pathname.replace(/^\//, '') || 'mymaster'
-    return new Redis({ ...base, ...auth, sentinels: hostPorts(hosts), name })
-  }
-  if (parsed.protocol === 'redis+cluster:') {
-    const hosts = url.replace(/^redis\+cluster:\/\/([^@]*@)?/, '').split('/')[0] ?? ''
-    return new Cluster(hostPorts(hosts), {
-      redisOptions: { ...base, ...auth },
-      enableOfflineQueue: base.enableOfflineQueue ?? true,
+  const base: RedisOptions = { ...roleOptions(role), lazyConnect: false, ...extra }
+  const target = parseRedisUrl(url)
+  if (target.kind === 'single') return new Redis(url, base)
+  const auth = { username: target.username, password: target.password }
+  if (target.kind === 'sentinel')
+    return new Redis({
+      ...base,
+      ...auth,
+      sentinels: target.hosts,
+      name: target.name,
+      // Subscribes to the Sentinels' +switch-master, so a failover is followed when it is announced
+      // instead of when the old primary's socket finally errors.
+      failoverDetector: true,
+      reconnectOnError: reconnectOnReadonly,
+      ...extra,
     })
-  }
-  return new Redis(url, base)
+  return new Cluster(target.hosts, {
+    redisOptions: { ...base, ...auth },
+    enableOfflineQueue: base.enableOfflineQueue ?? true,
+  })
 }

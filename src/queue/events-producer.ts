@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Queue } from 'bullmq'
-import type { Cluster, Redis } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
 import type { EventJob } from '../events/payloads.js'
 import { DEFAULT_PREFIX } from './connection.js'
 
@@ -31,6 +31,14 @@ export interface EventsProducerOptions {
   dedupeTtlSeconds: number
   /** Upper bound on one enqueue, well under Gitea's 5 s delivery timeout. Default 2000. */
   timeoutMs?: number
+  /**
+   * Replicas that must confirm the write (Redis `WAIT`) before an enqueue resolves; fewer within
+   * `waitTimeoutMs` rejects with QueueUnavailableError (503). Default 0: do not wait. Not on a
+   * Cluster, where WAIT cannot be sent to the node that took the write.
+   */
+  waitReplicas?: number
+  /** Default 500. */
+  waitTimeoutMs?: number
 }
 
 /**
@@ -105,6 +113,12 @@ export const EVENT_ATTEMPTS = 200
 export function createEventsProducer(options: EventsProducerOptions): EventsProducer {
   const { connection, dedupeTtlSeconds } = options
   const timeoutMs = options.timeoutMs ?? 2000
+  const waitReplicas = options.waitReplicas ?? 0
+  const waitTimeoutMs = options.waitTimeoutMs ?? 500
+  if (waitReplicas > 0 && connection instanceof Cluster)
+    throw new Error(
+      'redis.waitReplicas is not supported with a redis+cluster:// URL (WAIT must reach the node that took the write); set it to 0',
+    )
   const queue = new Queue(EVENTS_QUEUE, {
     connection,
     prefix: options.prefix ?? DEFAULT_PREFIX,
@@ -150,6 +164,17 @@ export function createEventsProducer(options: EventsProducerOptions): EventsProd
           // Sent, then failed: maybe run with the reply lost. Retrying is safe (see above).
           await readyAgain(connection, deadline)
           added = await add()
+        }
+        // WAIT counts this connection's writes, the add's included; a deduplicated add writes its
+        // `deduplicated` event after the first add's job, so it covers that one too.
+        if (waitReplicas > 0) {
+          const acked = Number(
+            await Promise.race([connection.call('WAIT', waitReplicas, waitTimeoutMs), deadline]),
+          )
+          if (acked < waitReplicas)
+            throw new QueueUnavailableError(
+              `${acked} of ${waitReplicas} replicas confirmed the event within ${waitTimeoutMs} ms`,
+            )
         }
         return added.id === proposed ? 'enqueued' : 'duplicate'
       } catch (err) {

@@ -138,16 +138,17 @@ function isMention(s: string): boolean {
 
 /**
  * Whether what follows the job line's signed start is what the renderer writes there: ` · dry run`,
- * ` · run N` (`, first requested by @login`), ` · house chosen: <inert text>`, in that order.
+ * ` · run N` (`, first requested by @login`), ` · house chosen: <inert text>`, ` · prediction: <inert
+ * text>`, in that order.
  */
 function isJobLineTail(tail: string): boolean {
   const m =
-    /^(?: · dry run)?(?: · run [1-9]\d*(?:, first requested by (\S+|`+ .*? `+))?)?(?: · house chosen: (.+))?$/.exec(
+    /^(?: · dry run)?(?: · run [1-9]\d*(?:, first requested by (\S+|`+ .*? `+))?)?(?: · house chosen: (.+?))?(?: · prediction: (.+))?$/.exec(
       tail,
     )
   if (!m) return false
   if (m[1] !== undefined && !isMention(m[1])) return false
-  return m[2] === undefined || isInertText(m[2])
+  return (m[2] === undefined || isInertText(m[2])) && (m[3] === undefined || isInertText(m[3]))
 }
 
 function readEnvelope(c: Lines): DsseEnvelope {
@@ -322,7 +323,7 @@ function checkJobLine(c: ResultComment, s: ExecutionStatement): CommentMismatch 
       problem: 'the statement signs no job id (it was signed before they were)',
     }
   if (c.marker.jobId !== p.jobId) return differs('job id', c.marker.jobId, p.jobId)
-  const start = jobLineStart(p.jobId, p.requestedBy, p.mode)
+  const start = jobLineStart(p.jobId, p.requestedBy, p.mode, p.degraded)
   if (c.jobLine.startsWith(start)) {
     if (isJobLineTail(c.jobLine.slice(start.length))) return undefined
     return {
@@ -331,10 +332,10 @@ function checkJobLine(c: ResultComment, s: ExecutionStatement): CommentMismatch 
       problem: `what follows the signed facts of the job line is not what the bot writes there: ${JSON.stringify(c.jobLine.slice(start.length, start.length + 80))}`,
     }
   }
-  const m = /^Job (.+?) · requested by (.+?) · mode (\S+)(?: · .*)?$/.exec(c.jobLine)
+  const m = /^Job (.+?) · requested by (.+?) · mode (.+?)(?: · .*)?$/.exec(c.jobLine)
   if (!m || m[1] !== codeSpan(p.jobId)) return differs('job id', c.jobLine, start)
   if (m[2] !== mention(p.requestedBy)) return differs('requester', m[2] ?? '', mention(p.requestedBy))
-  return differs('mode', m[3] ?? '', p.mode.toUpperCase())
+  return differs('mode', m[3] ?? '', start.slice(start.indexOf(' · mode ') + ' · mode '.length))
 }
 
 /** Output: the digest of what is shown, against all of it or against the signed shown part. */

@@ -21,6 +21,8 @@ export interface AckJob {
   requester: string
   mode: JobMode
   dryRun: boolean
+  /** INTELLIGENT mode: the prediction when the job was queued (`likely to succeed: 0.93 [...]`); plain text. */
+  prediction?: string
   /** The run number (1, then +1 per `/retry`) and who asked for the first run, once retried. */
   run?: number
   firstRequester?: string
@@ -104,9 +106,20 @@ export function ackHeading(tool: string, house: string, state: AckStatus['state'
   return `### ${icon} ${codeSpan(tool)} on house **${inlineText(house)}**: ${state.replace('_', ' ')}`
 }
 
-/** The start of the job line: the facts a signed statement also holds (job, requester, mode). */
-export function jobLineStart(jobId: string, requester: string, mode: string): string {
-  return `Job ${codeSpan(jobId)} · requested by ${mention(requester)} · mode ${mode.toUpperCase()}`
+/**
+ * The start of the job line: the facts a signed statement also holds (job, requester, mode, and a
+ * mode it was degraded from: `mode INTELLIGENT → SIMPLE (degraded: event-loop lag 240 ms > 200 ms)`).
+ */
+export function jobLineStart(
+  jobId: string,
+  requester: string,
+  mode: string,
+  degraded?: { from: string; reason: string },
+): string {
+  const shown = degraded
+    ? `${degraded.from.toUpperCase()} → ${mode.toUpperCase()} (degraded: ${inlineText(degraded.reason)})`
+    : mode.toUpperCase()
+  return `Job ${codeSpan(jobId)} · requested by ${mention(requester)} · mode ${shown}`
 }
 
 function header(job: AckJob, status: AckStatus): string[] {
@@ -115,14 +128,18 @@ function header(job: AckJob, status: AckStatus): string[] {
     job.run !== undefined && job.run > 1
       ? ` · run ${job.run}${job.firstRequester ? `, first requested by ${mention(job.firstRequester)}` : ''}`
       : ''
+  // A result shows the mode its statement signs: the one the call ran in (INTELLIGENT under stress
+  // runs as SIMPLE), not only the one asked for.
+  const signed = 'statement' in status ? status.statement?.predicate : undefined
   return [
     ackMarker(job.jobId, status.state),
     ackHeading(job.tool, job.house, status.state),
     '',
-    jobLineStart(job.jobId, job.requester, job.mode) +
+    jobLineStart(job.jobId, job.requester, signed?.mode ?? job.mode, signed?.degraded) +
       dry +
       retried +
-      (job.houseReason ? ` · house chosen: ${inlineText(job.houseReason)}` : ''),
+      (job.houseReason ? ` · house chosen: ${inlineText(job.houseReason)}` : '') +
+      (job.prediction ? ` · prediction: ${inlineText(job.prediction)}` : ''),
   ]
 }
 
@@ -196,7 +213,10 @@ export function provenanceLines(s: ExecutionStatement): { field: string; line: s
   }
   if (p.agent) lines.push(...agentLines(p.agent))
   lines.push(
-    { field: 'mode', line: `- mode: ${inlineText(p.mode)}` },
+    {
+      field: 'mode',
+      line: `- mode: ${inlineText(p.mode)}${p.degraded ? ` (degraded from ${inlineText(p.degraded.from)}: ${inlineText(p.degraded.reason)})` : ''}`,
+    },
     {
       field: 'request',
       line: `- asked in: ${codeSpan(p.requestUrl ?? 'unknown')}, delivery ${codeSpan(p.deliveryId ?? 'unknown')}`,

@@ -57,6 +57,7 @@ export function ackBody(
     house: rec.house,
     tool: rec.tool,
     houseReason: rec.houseReason,
+    ...(rec.prediction ? { prediction: rec.prediction } : {}),
     requester: rec.requester.login,
     mode: rec.mode,
     dryRun: rec.dryRun,

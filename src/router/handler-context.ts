@@ -11,6 +11,7 @@ import type { PermissionLevel } from '../commands-core/permission.js'
 import type { CommentEvent } from '../events/comment-event.js'
 import type { GiteaPort, RepoRef } from '../gitea/port.js'
 import type { JobsView } from '../jobs/jobs.js'
+import type { IntelligenceView } from '../intelligence/intelligence-view.js'
 
 /** What `createHandlerContext` needs; the router builds it once per process. */
 export interface HandlerContextDeps {
@@ -31,6 +32,8 @@ export interface HandlerContextDeps {
   /** The dashboard's command help page, when the dashboard has a public URL (`/help` links to it). */
   commandHelpUrl?: string
   now?: () => Date
+  /** Predictions for commands (docs/INTELLIGENCE.md); absent, commands do without. */
+  intelligence?: IntelligenceView
 }
 
 /**
@@ -120,5 +123,6 @@ export function createHandlerContext(deps: HandlerContextDeps, event: CommentEve
     commands: deps.commands,
     ...(deps.commandHelpUrl !== undefined && { commandHelpUrl: deps.commandHelpUrl }),
     now: deps.now ?? (() => new Date()),
+    ...(deps.intelligence ? { intelligence: deps.intelligence } : {}),
   }
 }

@@ -6,6 +6,7 @@ import type { EventsProducer } from '../queue/events-producer.js'
 import type { IngressMetrics } from './ingress-metrics.js'
 import { handleWebhook } from './webhook-handler.js'
 import { telemetryStream, type TelemetryStreamDeps } from './telemetry-stream.js'
+import { alertmanagerReceiver, type AlertReceiverDeps } from './alertmanager-receiver.js'
 
 /** A dependency `/ready` checks: resolves when reachable, throws with the reason when not. */
 export type ReadinessCheck = () => Promise<void>
@@ -27,6 +28,8 @@ export interface AppDeps {
   metrics: IngressMetrics
   /** `GET /telemetry/stream` (docs/TELEMETRY.md); without it, or without a token, the route answers 404. */
   telemetry?: Omit<TelemetryStreamDeps, 'log'>
+  /** `POST /alerts/alertmanager` (config `alerts:`); without it the route answers 404. */
+  alerts?: AlertReceiverDeps
   /** The operators' dashboard (src/dashboard), its routes under its own base path; absent when off. */
   dashboard?: DashboardApp
   /** Upper bound on each readiness check. Default 2000 ms. */
@@ -52,7 +55,7 @@ async function within(check: () => Promise<unknown>, ms: number): Promise<string
 
 /**
  * The ingress HTTP app: `POST /webhooks/gitea`, `GET /health`, `GET /ready`, `GET /metrics`,
- * `GET /telemetry/stream`.
+ * `GET /telemetry/stream`, `POST /alerts/alertmanager`.
  * Serve it with `listen(app, ...)` or @hono/node-server.
  *
  * @example
@@ -104,6 +107,8 @@ export function createApp(deps: AppDeps): Hono {
   })
 
   app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
+
+  app.post('/alerts/alertmanager', alertmanagerReceiver(deps.alerts, deps.log.child({ route: 'alerts' })))
 
   if (deps.dashboard) app.route('/', deps.dashboard)
 

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
 import type { Secret } from '../config/secret.js'
 import type { Logger } from '../logger.js'
+import { bearerCheck } from './bearer-token.js'
 import type { RedisClient } from '../queue/connection.js'
 import { newestTelemetryId, readTelemetry, StreamId, TelemetryFilter } from '../telemetry/read-telemetry.js'
 
@@ -30,13 +30,6 @@ const StreamQuery = z
   })
   .strict()
 
-const digest = (s: string) => createHash('sha256').update(s).digest()
-
-/** Compares through digests: constant time, whatever the lengths. */
-function sameToken(given: string, token: Secret): boolean {
-  return timingSafeEqual(digest(given), digest(token.reveal()))
-}
-
 /**
  * `GET /telemetry/stream`: the telemetry stream as server-sent events (docs/TELEMETRY.md). Each
  * message has `id:` the stream id, `event:` the type and `data:` the event as JSON. It replays
@@ -55,15 +48,15 @@ export function telemetryStream(
         { error: 'the telemetry stream is off: name the variable holding its token with telemetry.tokenEnv' },
         404,
       )
-    const auth = c.req.header('authorization') ?? ''
-    const given = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1]
-    if (!given || !sameToken(given, deps.token)) {
+    const auth = bearerCheck(c.req.header('authorization'), deps.token)
+    if (auth !== 'ok') {
       c.header('WWW-Authenticate', 'Bearer realm="telemetry"')
       return c.json(
         {
-          error: given
-            ? 'wrong bearer token'
-            : 'an Authorization: Bearer <telemetry token> header is required',
+          error:
+            auth === 'wrong'
+              ? 'wrong bearer token'
+              : 'an Authorization: Bearer <telemetry token> header is required',
         },
         401,
       )

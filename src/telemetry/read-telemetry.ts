@@ -43,12 +43,18 @@ export interface TelemetryPage {
 
 type Entry = [id: string, fields: string[]]
 
+/** One field of a stream entry (its fields alternate name, value). */
+function field(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}
+
 function toEvent(entry: Entry): StoredTelemetryEvent | undefined {
   const [id, fields] = entry
-  const i = fields.indexOf('data')
-  if (i < 0 || i % 2 !== 0) return undefined
+  const data = field(fields, 'data')
+  if (data === undefined) return undefined
   try {
-    const parsed = TelemetryEvent.safeParse(JSON.parse(fields[i + 1] ?? ''))
+    const parsed = TelemetryEvent.safeParse(JSON.parse(data))
     if (!parsed.success) return undefined
     return { ...parsed.data, id, at: new Date(Number(id.split('-')[0])).toISOString() }
   } catch {
@@ -102,4 +108,38 @@ export async function readTelemetry(
     if (e && matches(e, opts.filter ?? {})) events.push(e)
   }
   return { events, cursor: entries[entries.length - 1]?.[0] ?? after }
+}
+
+/** A raw entry as the forwarder reads it: its id, its number `n` (none before n existed), its event. */
+export interface NumberedEntry {
+  id: string
+  /** The event's number (`<prefix>:telemetry-seq` at its append); a jump means events were trimmed. */
+  n: number | undefined
+  /** The event, or undefined when the entry does not fit the schema. */
+  event: StoredTelemetryEvent | undefined
+}
+
+/**
+ * Reads up to `count` entries after `after`, unfiltered and with their numbers, waiting up to
+ * `blockMs` when there is none yet (use a connection of its own then).
+ *
+ * @example
+ *   const entries = await readNumbered(reader, '{uw}', ackedId, { count: 200, blockMs: 1000 })
+ */
+export async function readNumbered(
+  redis: RedisClient,
+  prefix: string,
+  after: string,
+  opts: { count: number; blockMs?: number },
+): Promise<NumberedEntry[]> {
+  const key = telemetryStreamKey(prefix)
+  const reply = (
+    opts.blockMs === undefined
+      ? await redis.xread('COUNT', opts.count, 'STREAMS', key, after)
+      : await redis.xread('COUNT', opts.count, 'BLOCK', opts.blockMs, 'STREAMS', key, after)
+  ) as [string, Entry[]][] | null
+  return (reply?.[0]?.[1] ?? []).map((entry) => {
+    const n = Number(field(entry[1], 'n'))
+    return { id: entry[0], n: Number.isSafeInteger(n) && n > 0 ? n : undefined, event: toEvent(entry) }
+  })
 }

@@ -3,16 +3,19 @@ import { LuaScript } from '../queue/lua-script.js'
 import type { Logger } from '../logger.js'
 import { SUMMARY_CHARS, TelemetryEvent } from './telemetry-event.js'
 import type { TelemetrySink } from './telemetry-sink.js'
-import { telemetryOnceKey, telemetryStreamKey } from './telemetry-keys.js'
+import { telemetryOnceKey, telemetrySeqKey, telemetryStreamKey } from './telemetry-keys.js'
 
-// KEYS: the stream, the step's once-key (the stream again when the event has none).
+// KEYS: the stream, the step's once-key (the stream again when the event has none), the counter.
 // ARGV: once? (1/0), once TTL s, max events, max age ms, type, house, job, data.
-// The id is Redis's own (`*`): monotonic across every process appending. Both trims are
-// approximate (`~`): Redis drops whole radix-tree nodes, which keeps each append cheap.
+// The id is Redis's own (`*`): monotonic across every process appending. `n` numbers the events
+// without holes (the counter moves in the same script), so a reader that finds n jump knows how
+// many were trimmed before it read them. Both trims are approximate (`~`): Redis drops whole
+// radix-tree nodes, which keeps each append cheap.
 const APPEND = new LuaScript(`
 if ARGV[1] == '1' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return false end
+local n = redis.call('INCR', KEYS[3])
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*',
-  'type', ARGV[5], 'house', ARGV[6], 'job', ARGV[7], 'data', ARGV[8])
+  'type', ARGV[5], 'house', ARGV[6], 'job', ARGV[7], 'n', n, 'data', ARGV[8])
 local t = redis.call('TIME')
 local minid = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[4])
 if minid > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', minid)) end
@@ -74,7 +77,7 @@ export class RedisTelemetry implements TelemetrySink {
       const stream = telemetryStreamKey(prefix)
       await APPEND.run(
         redis,
-        [stream, once ? telemetryOnceKey(prefix, once) : stream],
+        [stream, once ? telemetryOnceKey(prefix, once) : stream, telemetrySeqKey(prefix)],
         [
           once ? '1' : '0',
           retention.onceTtlSeconds,

@@ -29,6 +29,7 @@ import { decisionWaiter } from './decisions.js'
 import type { TokenBudget } from './token-budget.js'
 import { jobRef } from '../jobs/job-telemetry.js'
 import { agentTelemetry } from './agent-telemetry.js'
+import type { HouseStress } from '../stress/stress-monitor.js'
 
 export interface HouseWorkerOptions {
   house: string
@@ -73,6 +74,11 @@ export interface HouseWorkerOptions {
   workspaceWaitMs?: number
   /** How often a job waiting for a sovereign's decision reads its record again. Default 500 ms. */
   decisionPollMs?: number
+  /**
+   * The house's stress (the same the harness checks): told each job's queue wait, and carried in
+   * the heartbeat so `/houses` shows a degraded worker.
+   */
+  stress?: HouseStress
 }
 
 /** A job's checkout, prepared before the run is marked started, or why it could not be. */
@@ -253,6 +259,9 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   const process_ = async (job: QueueJob, token?: string, signal?: AbortSignal): Promise<string> => {
     const data = HouseJobData.safeParse(job.data)
     if (!data.success) throw new UnrecoverableError(`bad job data: ${data.error.issues[0]?.message}`)
+    // Queue wait, on a job's first start only: a retried or delayed one also waited on purpose.
+    if (opts.stress && job.attemptsStarted <= 1 && !job.opts.delay && job.processedOn !== undefined)
+      opts.stress.observeQueueWait(job.processedOn - job.timestamp)
     // The runs of one issue workspace start in the order they were queued: one whose elder has
     // not ended goes back on the queue, delayed (not an attempt, not a failure, holding no worker).
     const before = await jobs.workspaceTurn(house, data.data)
@@ -665,7 +674,17 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   // Gained and lost workers are seen by one beat each (the beat's MULTI), so each is emitted once.
   const heartbeat = async () => {
     try {
-      const change = await beat(opts.connection, prefix, house, workerId, ttl)
+      // A worker with a free slot takes a waiting job at once: its queue has no wait to speak of.
+      if (opts.stress && running < opts.concurrency) opts.stress.observeQueueWait(0)
+      const change = await beat(
+        opts.connection,
+        prefix,
+        house,
+        workerId,
+        ttl,
+        Date.now(),
+        opts.stress?.degraded(),
+      )
       for (const l of change.lost)
         await jobs.telemetry.emit({ type: 'house.heartbeat_lost', house, worker: l.worker, why: 'expired' })
       if (change.gained)

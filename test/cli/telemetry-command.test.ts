@@ -5,7 +5,17 @@ import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RedisTelemetry, telemetryStreamKey, type TelemetryEvent } from '../../src/telemetry/index.js'
+import { Secret } from '../../src/config/secret.js'
+import { startRedisServer } from '../../src/queue/redis-server.js'
+import {
+  httpSink,
+  RedisTelemetry,
+  TelemetryForwarder,
+  TelemetrySinkConfig,
+  telemetryStreamKey,
+  type TelemetryEvent,
+} from '../../src/telemetry/index.js'
+import { dedupeById, startSinkDouble } from '../../src/telemetry/double/sink-double.js'
 import { testChildEnv } from '../helpers/leftovers.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
@@ -246,9 +256,11 @@ describe('uni-wizard telemetry', () => {
       first: { id: `${old}-0`, at: new Date(old).toISOString() },
       last: { id: ids[4], at: new Date(Number(ids[4]?.split('-')[0])).toISOString() },
       eventsLastMinute: 3,
+      // Three events in the last minute, five in the last 5 and 15 (two of them have no number).
+      eventsPerMinute: { last1m: 3, last5m: 1, last15m: 0.3 },
       retention: { enabled: true, maxEvents: 5000, maxAgeHours: 12, onceTtlSeconds: 172800 },
       sink: null,
-      sinkStatus: 'not configured (forwarding is not built yet)',
+      learning: [],
     })
     expect(JSON.parse(status.stdout)).toMatchObject({
       length: 5,
@@ -258,8 +270,158 @@ describe('uni-wizard telemetry', () => {
     expect(text.stdout).toContain('length: 5\n')
     expect(text.stdout).toContain(`first: ${old}-0 (${new Date(old).toISOString()})`)
     expect(text.stdout).toContain('events in the last minute: 3\n')
-    expect(text.stdout).toContain('sink: not configured (forwarding is not built yet)')
+    expect(text.stdout).toContain('events per minute: 3 (1 min), 1 (5 min), 0.3 (15 min)\n')
+    expect(text.stdout).toContain('sink: not configured (telemetry.sink)')
     expect(JSON.parse(none.stdout)).toMatchObject({ length: 0, first: null, last: null, eventsLastMinute: 0 })
+  })
+
+  it('--status with a sink: its URL without the query, last acknowledged id, lag, buffer, gaps and the forwarder', async () => {
+    const { prefix, telemetry, env, data } = setup()
+    const token = 'cli-sink-token-0123456789'
+    const sink = await startSinkDouble({ token })
+    const url = `${sink.url}?key=not-for-logs`
+    const reader = new Redis(testRedisUrl(), { maxRetriesPerRequest: null })
+    const forwarder = new TelemetryForwarder({
+      redis,
+      reader,
+      prefix,
+      sink: TelemetrySinkConfig.parse({ url, tokenEnv: 'UW_SINK_TOKEN', retryMinMs: 10, retryMaxMs: 100 }),
+      send: httpSink({ url, token: new Secret(token), timeoutMs: 500 }),
+      owner: 'cli-test:7',
+      log,
+      blockMs: 200,
+    })
+    try {
+      forwarder.start()
+      for (const j of ['s1', 's2', 's3']) await telemetry.emit(queued(j))
+      await waitFor(
+        () => dedupeById(sink.batches).events.length === 3,
+        () => 'not forwarded',
+      )
+      for (let i = 0; i < 200 && (await redis.hget(`${prefix}:telemetry-sink:ack`, 'n')) !== '3'; i++)
+        await new Promise((r) => setTimeout(r, 50))
+      await sink.down()
+      await telemetry.emit(queued('s4'))
+      await telemetry.emit(queued('s5'))
+      const ids = ((await redis.xrange(telemetryStreamKey(prefix), '-', '+')) as [string, string[]][]).map(
+        ([id]) => id,
+      )
+      const config = join(data, 'uw.yaml')
+      writeFileSync(config, `telemetry:\n  sink:\n    url: "${url}"\n    tokenEnv: UW_SINK_TOKEN\n`)
+      const withSink = { ...env, UW_CONFIG: config, UW_SINK_TOKEN: token }
+      await new Promise((r) => setTimeout(r, 1100))
+      const [json, text] = await Promise.all([
+        once(['--status', '--json'], withSink),
+        once(['--status'], withSink),
+      ])
+      expect([json.code, text.code], json.stderr + text.stderr).toEqual([0, 0])
+      const status = JSON.parse(json.stdout) as { sink: Record<string, unknown> }
+      expect(status.sink).toMatchObject({
+        url: sink.url,
+        lastAcknowledged: { id: ids[2], at: expect.any(String) },
+        bufferEvents: 2,
+        forwarded: 3,
+        gaps: 0,
+        forwarder: { owner: 'cli-test:7', fence: 1 },
+      })
+      expect(status.sink.lagSeconds).toBeGreaterThanOrEqual(1)
+      expect(text.stdout).toContain(`sink: ${sink.url}\n`)
+      expect(text.stdout).toContain(`last acknowledged: ${ids[2]} (`)
+      expect(text.stdout).toMatch(/lag: \d+(\.\d+)? s, buffer: 2 events/)
+      expect(text.stdout).toContain('forwarder: cli-test:7 (lease 1, ')
+      for (const out of [json.stdout, text.stdout, json.stderr, text.stderr]) {
+        expect(out).not.toContain('not-for-logs')
+        expect(out).not.toContain(token)
+      }
+    } finally {
+      await forwarder.stop()
+      await sink.stop()
+    }
+  })
+
+  it('tail --since an id older than what is retained says so, then prints the oldest retained', async () => {
+    const { prefix, env } = setup()
+    const small = new RedisTelemetry({
+      redis,
+      prefix,
+      retention: { maxEvents: 100, maxAgeHours: 24, onceTtlSeconds: 3600 },
+      redact: (s) => s,
+      log,
+    })
+    await small.emit(queued('gone'))
+    const first = (await redis.xrange(telemetryStreamKey(prefix), '-', '+', 'COUNT', 1))[0]![0]
+    for (let i = 0; i < 400; i++) await small.emit(queued(`k${i}`))
+    const retained = (await redis.xrange(telemetryStreamKey(prefix), '-', '+')) as [string, string[]][]
+    expect(retained[0]![0]).not.toBe(first)
+    const t = await startTail(['--since', first, '--json'], env)
+    await waitFor(
+      () => t.lines().length >= retained.length,
+      () => `tail: ${t.lines().length} of ${retained.length}`,
+    )
+    expect(t.stderr()).toMatch(
+      new RegExp(
+        `notice: ${first} is older than the oldest retained event ${retained[0]![0]}; events between them`,
+      ),
+    )
+    expect(t.lines().map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(retained.map(([id]) => id))
+    expect(await t.stop('SIGTERM')).toBe(0)
+    // From an id still retained: no notice.
+    const u = await startTail(['--since', retained[0]![0]], env)
+    await waitFor(
+      () => u.lines().length >= retained.length - 1,
+      () => 'u',
+    )
+    expect(u.stderr()).not.toContain('notice:')
+    expect(await u.stop('SIGTERM')).toBe(0)
+  })
+
+  it('tail survives a Redis restart: it reconnects from the last id read, with no gap and no duplicate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uw-tcli-redis-'))
+    dirs.push(dir)
+    let server = await startRedisServer({ dir })
+    const port = server.port
+    const own = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    own.on('error', () => undefined)
+    try {
+      const { env, prefix } = setup()
+      const telemetry = new RedisTelemetry({
+        redis: own,
+        prefix,
+        retention: { maxEvents: 100_000, maxAgeHours: 24, onceTtlSeconds: 3600 },
+        redact: (s) => s,
+        log,
+      })
+      const t = await startTail(['--json'], { ...env, REDIS_URL: server.url })
+      for (let i = 0; i < 5; i++) await telemetry.emit(queued(`r${i}`))
+      await waitFor(
+        () => t.lines().length >= 5,
+        () => `before: ${t.lines().length}`,
+      )
+      await server.stop()
+      await waitFor(
+        () => t.stderr().includes('connection lost'),
+        () => `no notice: ${t.stderr()}`,
+      )
+      server = await startRedisServer({ dir, port })
+      await waitFor(
+        () => own.status === 'ready',
+        () => 'own connection',
+      )
+      for (let i = 5; i < 10; i++) await telemetry.emit(queued(`r${i}`))
+      await waitFor(
+        () => t.lines().length >= 10,
+        () => `after: ${t.lines().length}; ${t.stderr()}`,
+      )
+      await new Promise((r) => setTimeout(r, 300))
+      expect(t.lines().map((l) => (JSON.parse(l) as { jobId: string }).jobId)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `r${i}`),
+      )
+      expect(t.stderr()).toContain('reconnected; following after ')
+      expect(await t.stop('SIGTERM')).toBe(0)
+    } finally {
+      own.disconnect()
+      await server.stop()
+    }
   })
 
   it('without REDIS_URL it exits 1 saying so', async () => {

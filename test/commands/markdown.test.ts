@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { codeBlock, codeSpan, inlineText, mention, WORD_JOINER } from '../../src/commands-core/markdown.js'
+import {
+  codeBlock,
+  codeSpan,
+  inlineText,
+  mention,
+  plainTitle,
+  WORD_JOINER,
+} from '../../src/commands-core/markdown.js'
 
 /** What CommonMark shows for a code span: the text between the backtick runs, one space stripped each side. */
 function spanText(span: string): string {
@@ -48,4 +55,19 @@ describe('inert Markdown helpers', () => {
     expect(mention('a.b-c_d')).toBe('@a.b-c_d')
     expect(mention('x](http://e)')).toBe('`@x](http://e)`')
   })
+})
+
+describe('plainTitle', () => {
+  const cases = [
+    { title: 'Alert: UwHouseNoLiveWorker (house=ezra)', expected: 'Alert: UwHouseNoLiveWorker (house=ezra)' },
+    {
+      title: 'ping @ops about #12 and !3',
+      expected: `ping @${WORD_JOINER}ops about #${WORD_JOINER}12 and !${WORD_JOINER}3`,
+    },
+    { title: 'two\nlines\r\n  here ', expected: 'two lines here' },
+    { title: 'rtl \u202eevil\u0007', expected: 'rtl \ufffdevil\ufffd' },
+    // Not Markdown: punctuation is kept as written, without backslashes.
+    { title: '**bold** <b>', expected: '**bold** <b>' },
+  ]
+  it.each(cases)('$title', ({ title, expected }) => expect(plainTitle(title)).toBe(expected))
 })

@@ -547,7 +547,13 @@ const cases: Case[] = [
     event: commentEvent('/houses'),
     expected: [
       eyes,
-      comment('houses_0', '**ezra** (default)', 'alive (2 workers)', 'no live worker', '`git_*`'),
+      comment(
+        'houses_0',
+        '**ezra** (default)',
+        'alive (2 workers), degraded to SIMPLE: `host-1:42:bezalel`: queue wait 75 s \\> 60 s |',
+        'no live worker',
+        '`git_*`',
+      ),
     ],
   },
   {

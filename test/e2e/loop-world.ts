@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Queue } from 'bullmq'
-import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { startServices, type RunningServices, type ServicePieces } from '../../src/daemon/start-services.js'
@@ -13,6 +12,7 @@ import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/doubl
 import { GiteaJsAdapter, type GiteaJsAdapterOptions } from '../../src/gitea/gitea-js-adapter.js'
 import type { GiteaComment, RepoRef } from '../../src/gitea/port.js'
 import { createLogger } from '../../src/logger.js'
+import { createRedis, type RedisClient } from '../../src/queue/connection.js'
 import { EVENTS_QUEUE } from '../../src/queue/events-producer.js'
 import { freePort } from '../../src/queue/redis-server.js'
 import { FINAL_STATES, type JobState } from '../../src/jobs/jobs.js'
@@ -119,7 +119,10 @@ export interface LoopWorldOptions {
   git?: boolean
   /** Keep every line the world's logger writes (level debug) in `logLines`, instead of none. */
   captureLogs?: boolean
-  /** A Redis of the test's own (one it stops and starts) instead of the run's shared one. */
+  /**
+   * A Redis of the test's own (one it stops and starts, a Sentinel or Cluster URL) instead of the
+   * run's shared one.
+   */
   redisUrl?: string
 }
 
@@ -127,7 +130,10 @@ export interface LoopWorldOptions {
 export class LoopWorld {
   constructor(private readonly options: LoopWorldOptions = {}) {
     this.redisUrl = options.redisUrl ?? testRedisUrl()
-    this.redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 })
+    // Through createRedis: the world may run on a Sentinel or Cluster URL.
+    this.redis = createRedis(this.redisUrl, 'worker', { maxRetriesPerRequest: 1 })
+    // A test may stop or fail over its Redis: the inspector reconnects, it must not crash the run.
+    this.redis.on('error', () => undefined)
   }
 
   readonly dir = mkdtempSync(join(tmpdir(), 'uw-e2e-'))
@@ -141,7 +147,7 @@ export class LoopWorld {
   repo!: RepoRef
   tokens!: Record<Person | 'bot', string>
   readonly redisUrl: string
-  readonly redis: Redis
+  readonly redis: RedisClient
   /** Every log line of the loop (router, workers, reporter, checkouts...) with `captureLogs`. */
   readonly logLines: string[] = []
   private events!: Queue
@@ -216,6 +222,7 @@ export class LoopWorld {
       contentType: 'json',
     })
     this.events = new Queue(EVENTS_QUEUE, { connection: this.redis, prefix: this.prefix })
+    this.events.on('error', () => undefined)
     return this
   }
 

@@ -101,7 +101,19 @@ describe('/metrics of a running loop', () => {
     )
     expect(bad).toEqual([])
     const labelNames = new Set(all.flatMap((s) => Object.keys(s.labels)))
-    const bounded = ['code', 'event', 'house', 'le', 'method', 'outcome', 'queue', 'result', 'route', 'state']
+    const bounded = [
+      'code',
+      'event',
+      'house',
+      'le',
+      'method',
+      'outcome',
+      'queue',
+      'result',
+      'route',
+      'signal',
+      'state',
+    ]
     expect([...labelNames].filter((l) => ![...bounded, 'status', 'task', 'tool'].includes(l))).toEqual([])
   })
 })

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { freePort } from '../../src/queue/redis-server.js'
 import { describeLeftovers, findLeftovers, reapLeftovers, TEST_RUN_VAR } from './leftovers.js'
 
 // The end-of-run check (test/setup/leftover-check.ts), called directly with a run id of its own so
@@ -31,6 +33,41 @@ describe('the leftover check at the end of a test run', () => {
     // Killed: gone from the scan (a dead process no one has reaped yet is a zombie, not alive).
     for (let i = 0; i < 50 && findLeftovers(runId).length > 0; i++) await delay(20)
     expect(findLeftovers(runId)).toEqual([])
+  })
+
+  it('finds a redis-server by its title, where it keeps the mark after overwriting its environment', async () => {
+    const runId = randomUUID()
+    const marker = `${TEST_RUN_VAR}=${runId}`
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(await freePort()),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--loglevel',
+        'warning',
+        '--proc-title-template',
+        `{title} ${marker}`,
+      ],
+      { env: { ...process.env, [TEST_RUN_VAR]: runId }, stdio: 'ignore', detached: true },
+    )
+    const gone = new Promise((r) => child.once('exit', r))
+    let found: number | undefined
+    for (let i = 0; i < 100 && found === undefined; i++) {
+      await delay(20)
+      // Only once the title is set does the environment lose the mark: wait for that state.
+      const env = readFileSync(`/proc/${child.pid}/environ`)
+      if (!env.includes(Buffer.from(marker)))
+        found = findLeftovers(runId).find((l) => l.pid === child.pid)?.pid
+    }
+    expect(found).toBe(child.pid)
+    expect(await reapLeftovers(runId, 200)).toEqual([
+      { pid: child.pid, cmdline: expect.stringContaining(marker) },
+    ])
+    await gone
   })
 
   it('passes when every child was stopped, and does not count the test worker itself', async () => {

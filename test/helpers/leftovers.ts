@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import { stragglers } from '../../src/tools/exec.js'
 
@@ -25,11 +25,32 @@ function cmdline(pid: number): string {
   }
 }
 
+/**
+ * Processes whose title carries the mark: redis-server and redis-sentinel overwrite their
+ * environment when they set their title, so test/helpers/redis-topology.ts puts the mark in the
+ * title (`proc-title-template`) instead.
+ */
+function markedTitles(marker: string): number[] {
+  const found: number[] = []
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+      if (state !== 'Z' && state !== 'X' && cmdline(pid).split(' ').includes(marker)) found.push(pid)
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found
+}
+
 /** Live processes marked with run `runId` (and their descendants), with their command lines. */
 export function findLeftovers(runId: string): Leftover[] {
-  return stragglers(`${TEST_RUN_VAR}=${runId}`)
-    .sort((a, b) => a - b)
-    .map((pid) => ({ pid, cmdline: cmdline(pid) }))
+  const marker = `${TEST_RUN_VAR}=${runId}`
+  const pids = new Set([...stragglers(marker), ...(process.platform === 'linux' ? markedTitles(marker) : [])])
+  return [...pids].sort((a, b) => a - b).map((pid) => ({ pid, cmdline: cmdline(pid) }))
 }
 
 /**

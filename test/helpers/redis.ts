@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
+import { createRedis, type RedisClient } from '../../src/queue/connection.js'
 import { inject } from 'vitest'
 
 /** The URL of the run's shared test Redis (started by test/setup/redis-global.ts). */
@@ -12,16 +13,30 @@ export function uniquePrefix(): string {
   return `{uwtest-${randomUUID().slice(0, 8)}}`
 }
 
-/** Deletes every key under a prefix. Call it in afterEach/afterAll. */
-export async function cleanupPrefix(prefix: string, url = testRedisUrl()): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
-  try {
+/**
+ * Every key under a prefix. On a Cluster SCAN sees one node, so each primary is scanned (a prefix
+ * with a hash tag has all its keys on one of them).
+ */
+export async function keysUnder(redis: RedisClient, prefix: string): Promise<string[]> {
+  const out: string[] = []
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
     let cursor = '0'
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
       cursor = next
-      if (keys.length > 0) await redis.del(...keys)
+      out.push(...keys)
     } while (cursor !== '0')
+  }
+  return out.sort()
+}
+
+/** Deletes every key under a prefix. Call it in afterEach/afterAll. */
+export async function cleanupPrefix(prefix: string, url = testRedisUrl()): Promise<void> {
+  const redis = createRedis(url, 'worker', { maxRetriesPerRequest: 1 })
+  try {
+    // The prefix's hash tag keeps its keys in one slot, so one DEL per batch works on a Cluster too.
+    const keys = await keysUnder(redis, prefix)
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500))
   } finally {
     redis.disconnect()
   }

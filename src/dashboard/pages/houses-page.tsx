@@ -1,6 +1,8 @@
 import type { DashboardPage } from '../dashboard-env.js'
 import { readHouseOverview, SUCCESS_WINDOW, type HouseOverview } from '../house-overview.js'
 import { render } from '../layout.js'
+import { formatDuration } from '../../intelligence/predict.js'
+import { formatVelocity } from '../../intelligence/velocity.js'
 
 const percent = (x: number) => `${Math.round(x * 100)}%`
 const points = (x: number) => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(Math.round(x * 100))} points`
@@ -8,32 +10,45 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 function Workers(props: { w: HouseOverview['workers'] }) {
   const { w } = props
-  if (w.alive) return <span class="state state-success">{plural(w.count, 'worker')} alive</span>
-  return (
-    <span class="state state-failure">
-      no live worker{w.lastSeen && <span class="muted"> (last seen {w.lastSeen})</span>}
-    </span>
-  )
-}
-
-function Success(props: { s: HouseOverview['success'] }) {
-  const { s } = props
-  if (s.rate === undefined) return <>no finished jobs yet</>
+  if (!w.alive)
+    return (
+      <span class="state state-failure">
+        no live worker{w.lastSeen && <span class="muted"> (last seen {w.lastSeen})</span>}
+      </span>
+    )
   return (
     <>
-      {percent(s.rate)} of the last {plural(s.judged, 'finished job')}
-      {s.velocity !== undefined && (
-        <span class="muted"> · learning velocity {points(s.velocity)} (newer half vs older half)</span>
+      <span class="state state-success">{plural(w.workers, 'worker')} alive</span>
+      {w.degraded && w.degraded.length > 0 && (
+        <span>; degraded to SIMPLE: {w.degraded.map((d) => `${d.worker}: ${d.reason}`).join('; ')}</span>
       )}
     </>
   )
 }
 
-function Predictions(props: { house: HouseOverview }) {
-  const { predictions, unpredicted } = props.house
-  const name = props.house.info.name
+function Success(props: { h: HouseOverview }) {
+  const { success: s, velocity: v } = props.h
+  return (
+    <>
+      {s.rate === undefined
+        ? 'no finished jobs yet'
+        : `${percent(s.rate)} of the last ${plural(s.judged, 'finished job')}`}
+      <br />
+      <span class="muted">
+        learning velocity:{' '}
+        {v
+          ? `${points(v.changePerWeek)} per week (7-day success ${percent(v.previousRate)} → ${percent(v.rate)})`
+          : 'not yet (it needs two weeks of recorded runs)'}
+      </span>
+    </>
+  )
+}
+
+function Predictions(props: { h: HouseOverview }) {
+  const { predictions, house } = props.h
+  const name = house.info.name
   if (predictions.length === 0)
-    return <p class="muted">No outcomes learned yet (INTELLIGENT mode records each run's outcome).</p>
+    return <p class="muted">No runs learned yet (houses in INTELLIGENT mode learn from every run).</p>
   return (
     <table>
       <caption>Predictions per tool or task of {name}</caption>
@@ -42,43 +57,40 @@ function Predictions(props: { house: HouseOverview }) {
           <th scope="col">Tool or task</th>
           <th scope="col">Success probability</th>
           <th scope="col">90% interval</th>
-          <th scope="col">Expected duration</th>
-          <th scope="col">p95 duration</th>
-          <th scope="col">Outcomes</th>
+          <th scope="col">Usual time</th>
+          <th scope="col">p90 time</th>
+          <th scope="col">Runs</th>
+          <th scope="col">Learning velocity</th>
         </tr>
       </thead>
       <tbody>
-        {predictions.map(({ tool, prediction: p }) => (
+        {predictions.map(({ tool, prediction: p, belowFloor, velocity }) => (
           <tr>
             <td>
               <code>{tool}</code>
             </td>
-            <td>{percent(p.successProbability)}</td>
+            <td>
+              {percent(p.successProbability)}
+              {belowFloor && <strong class="state state-failure"> below the floor</strong>}
+              {!p.enough && <span class="muted"> (not enough history)</span>}
+            </td>
             <td>
               {percent(p.interval[0])}–{percent(p.interval[1])}
             </td>
-            <td>{p.expectedDurationMs === undefined ? '–' : `${Math.round(p.expectedDurationMs)} ms`}</td>
-            <td>{p.p95DurationMs === undefined ? '–' : `${Math.round(p.p95DurationMs)} ms`}</td>
+            <td>{p.medianMs === undefined ? '–' : formatDuration(p.medianMs)}</td>
+            <td>{p.p90Ms === undefined ? '–' : formatDuration(p.p90Ms)}</td>
             <td>{p.samples}</td>
+            <td>{formatVelocity(velocity)}</td>
           </tr>
         ))}
       </tbody>
-      {unpredicted > 0 && (
-        <tfoot>
-          <tr>
-            <td colspan={6} class="muted">
-              {plural(unpredicted, 'other tool or task')} without outcomes yet
-            </td>
-          </tr>
-        </tfoot>
-      )}
     </table>
   )
 }
 
 function House(props: { h: HouseOverview }) {
   const { h } = props
-  const { info } = h
+  const { info } = h.house
   const id = `house-${info.name}`
   return (
     <section aria-labelledby={id}>
@@ -92,7 +104,7 @@ function House(props: { h: HouseOverview }) {
         <dt>Policy</dt>
         <dd>
           mode {info.defaultMode}, approval {info.approval}, {plural(info.allowedTools.length, 'tool')},{' '}
-          workspace {info.workspace ?? 'static'}, {h.concurrency} at a time
+          workspace {info.workspace ?? 'static'}, {h.house.concurrency} at a time per worker
           {info.sovereigns.length > 0 && <>, sovereigns {info.sovereigns.join(', ')}</>}
         </dd>
         <dt>Agent</dt>
@@ -123,7 +135,7 @@ function House(props: { h: HouseOverview }) {
         </dd>
         <dt>Success</dt>
         <dd>
-          <Success s={h.success} />
+          <Success h={h} />
         </dd>
         <dt>Budget today</dt>
         <dd>
@@ -148,7 +160,7 @@ function House(props: { h: HouseOverview }) {
           )}
         </dd>
       </dl>
-      <Predictions house={h} />
+      <Predictions h={h} />
     </section>
   )
 }
@@ -171,7 +183,8 @@ export const housesPage: DashboardPage = {
         <>
           <p class="muted">
             Success counts the last {SUCCESS_WINDOW} finished jobs of each house (denied and cancelled jobs
-            are not counted). Predictions come from INTELLIGENT mode's recorded outcomes.
+            are not counted). Predictions and learning velocity (the change of the 7-day success rate in a
+            week) come from the runs houses in INTELLIGENT mode learned from (docs/INTELLIGENCE.md).
           </p>
           {houses.length === 0 ? <p>No houses are configured.</p> : houses.map((h) => <House h={h} />)}
         </>,

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { describeApprovals, type ApprovalDescription } from '../../harness/approvals/describe-approvals.js'
 import { verifyText, type Verdict } from '../../report/verify-verdict.js'
 import type { DashboardPage } from '../dashboard-env.js'
 import { CsrfField, render } from '../layout.js'
@@ -33,7 +32,7 @@ function Form(props: { base: string; csrf: string | undefined; text?: string }) 
   )
 }
 
-function Result(props: { verdict: Verdict; approvals: ApprovalDescription[] }) {
+function Result(props: { verdict: Verdict; approvals: readonly { text: string }[] }) {
   const v = props.verdict
   if (!v.valid)
     return (
@@ -105,7 +104,7 @@ export const verifyPage: DashboardPage = {
           </>,
         )
       const verdict = verifyText(form.data.text, deps.trustedKeys())
-      const approvals = verdict.valid ? describeApprovals(verdict.statement, deps.routerKeys?.() ?? []) : []
+      const approvals = verdict.valid ? (deps.approvalsOf?.(verdict.statement) ?? []) : []
       return render(
         c,
         { title: 'Verify' },

@@ -2,6 +2,9 @@ import type { RetryConfig } from '../../houses/harness-config.js'
 import type { Logger } from '../../logger.js'
 import type { ToolContext, ToolFault, ToolRunResult, ToolSpec } from '../../tools/tool.js'
 import { errText } from '../err-text.js'
+import type { FailureKind } from '../../intelligence/failure-kind.js'
+import type { RetryAdvice } from '../../intelligence/predict.js'
+import { failureKindOf } from './failure-kind-of.js'
 import { faultOf } from './fault.js'
 import type { ToolResultError, ToolStatus } from '../tool-result.js'
 import { backoffDelay, isTransient } from './transient.js'
@@ -24,6 +27,11 @@ export interface AttemptCall {
   /** The caller's signal: aborting it cancels the call, between attempts too. */
   signal: AbortSignal | undefined
   timeoutMs: number
+  /**
+   * INTELLIGENT mode: whether a transient failure of this kind is retried, from its record
+   * (absent: always, up to `retry.maxAttempts`).
+   */
+  mayRetry?: (kind: FailureKind) => RetryAdvice
 }
 
 /** How the attempts ended; `fault` says whose fault a failure is (src/harness/attempts/fault.ts). */
@@ -32,6 +40,8 @@ export interface AttemptOutcome {
   result?: ToolRunResult
   error?: ToolResultError
   fault?: ToolFault
+  /** Why it failed, coarsely (for the pattern store); absent on success and cancel. */
+  kind?: FailureKind
 }
 
 /**
@@ -45,7 +55,7 @@ export interface AttemptOutcome {
 export async function runAttempts(
   deps: AttemptDeps,
   call: AttemptCall,
-  run: { attempts: number },
+  run: { attempts: number; retried: FailureKind[]; notes: string[] },
 ): Promise<AttemptOutcome> {
   const { spec, args, ctx: baseCtx, signal: callerSignal, timeoutMs } = call
   const retry = deps.retry
@@ -62,6 +72,7 @@ export async function runAttempts(
         if (err.kind === 'cancelled') return cancelled(spec)
         return {
           status: 'timeout',
+          kind: 'timeout',
           error: {
             rule: 'timeout',
             reason: `${spec.name} did not finish within ${timeoutMs} ms (attempt ${attempt}); it was stopped`,
@@ -70,10 +81,14 @@ export async function runAttempts(
         }
       }
       const transient = isTransient(err)
-      if (!transient || attempt >= retry.maxAttempts) {
+      const kind = failureKindOf(err)
+      const advice = transient && attempt < retry.maxAttempts ? call.mayRetry?.(kind) : undefined
+      if (advice && !advice.retry) run.notes.push(advice.why)
+      if (!transient || attempt >= retry.maxAttempts || advice?.retry === false) {
         return {
           status: 'failure',
           fault: faultOf(err),
+          kind,
           error: {
             rule: transient ? 'transient-failure' : 'tool-failure',
             reason: `${spec.name} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${errText(err)}`,
@@ -81,6 +96,7 @@ export async function runAttempts(
           },
         }
       }
+      if (!run.retried.includes(kind)) run.retried.push(kind)
       const delay = backoffDelay(attempt, retry, deps.random)
       deps.log.warn(
         { tool: spec.name, attempt, delayMs: delay, err: deps.redact(errText(err)) },

@@ -14,6 +14,7 @@ import { MemoryRateLimiter } from '../../../src/router/rate-limit.js'
 import type { RepoRef } from '../../../src/gitea/port.js'
 import { FakePort } from './fake-port.js'
 import { houseForTask } from '../../../src/houses/house-for-task.js'
+import type { IntelligenceView } from '../../../src/intelligence/intelligence-view.js'
 
 export const REPO: RepoRef = { owner: 'o', name: 'r' }
 
@@ -176,6 +177,8 @@ export function world(
     sovereigns?: string[]
     /** Replaces HOUSES (e.g. houses with Gitea logins). */
     houses?: HouseInfo[]
+    /** Predictions for commands (absent: as before, no routing or ack by prediction). */
+    intelligence?: IntelligenceView
   } = {},
 ): World {
   const houseList = opts.houses ?? HOUSES
@@ -222,13 +225,19 @@ export function world(
                   ]),
                 ),
               )
-              return c.house !== undefined ? { house: c.house, reason: c.reason } : { error: c.reason }
+              if (c.house === undefined) return { error: c.reason }
+              return { house: c.house, reason: c.reason, ...(c.byRole ? { byRole: c.byRole } : {}) }
             },
             defaultHouse: opts.defaultHouse ?? 'ezra',
             sovereigns: opts.sovereigns ?? ['timmy', 'sage'],
             liveness: async (h) =>
               h === 'bezalel'
-                ? { alive: true, workers: 2, lastSeen: '2026-01-01T00:00:00Z' }
+                ? {
+                    alive: true,
+                    workers: 2,
+                    lastSeen: '2026-01-01T00:00:00Z',
+                    degraded: [{ worker: 'host-1:42:bezalel', reason: 'queue wait 75 s > 60 s' }],
+                  }
                 : { alive: false, workers: 0, lastSeen: undefined },
           },
           tools: TOOLS,
@@ -238,6 +247,7 @@ export function world(
           config: opts.config ?? CONFIG,
           commands,
           now: () => new Date('2026-01-01T00:00:30Z'),
+          ...(opts.intelligence ? { intelligence: opts.intelligence } : {}),
         },
         event,
       ),
