@@ -61,8 +61,10 @@ describe('the queues page', () => {
     const csp = page.headers.get('content-security-policy') ?? ''
     expect(csp).toMatch(/style-src 'self' 'unsafe-inline'/)
     expect(csp).toMatch(/script-src 'self'(;|$)/)
+    expect(csp).toMatch(/base-uri 'self'/)
     const jobs = await b.request('/dashboard/jobs')
     expect(jobs.headers.get('content-security-policy')).not.toContain('unsafe-inline')
+    expect(jobs.headers.get('content-security-policy')).toMatch(/base-uri 'none'/)
   })
 
   it('gives a viewer a read-only board and refuses every change', async () => {

@@ -31,11 +31,16 @@ function board(source: QueueBoardSource, mount: string, readOnly: boolean): Hono
 }
 
 /**
- * bull-board's UI sets inline styles (its loading screen, React style attributes), so on its
- * pages alone the CSP allows `'unsafe-inline'` styles; scripts stay 'self' only.
+ * What bull-board's UI needs of the CSP, on its pages alone: inline styles (its loading screen,
+ * React style attributes) and a `<base href>` to its own path (it loads everything relative to
+ * it). Scripts stay 'self' only. Elsewhere: no inline style, `base-uri 'none'`.
  */
-export function boardStyleSrc(basePath: string) {
-  return (c: Context) => (c.req.path.startsWith(`${basePath}${QUEUES_PATH}`) ? "'unsafe-inline'" : '')
+export function boardCsp(basePath: string) {
+  const onBoard = (c: Context) => c.req.path.startsWith(`${basePath}${QUEUES_PATH}`)
+  return {
+    styleSrc: (c: Context) => (onBoard(c) ? "'unsafe-inline'" : ''),
+    baseUri: (c: Context) => (onBoard(c) ? "'self'" : "'none'"),
+  }
 }
 
 /**

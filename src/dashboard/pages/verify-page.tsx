@@ -70,7 +70,7 @@ function Result(props: { verdict: Verdict; approvals: readonly { text: string }[
         )}
       </div>
       <h3>Signed statement</h3>
-      <pre tabindex={0} aria-label="The signed in-toto statement">
+      <pre role="region" tabindex={0} aria-label="The signed in-toto statement">
         {JSON.stringify(v.statement, null, 2)}
       </pre>
     </section>
