@@ -2,7 +2,9 @@
 // loop (Gitea double over HTTP, ingress, router, workers, reporter, Redis). An operator logs in
 // (Login with Gitea against the double, and the token form), opens the jobs page, runs a command
 // and watches its job page update live, verifies the result, sees a viewer refused a cancel, and
-// tabs through the pages; axe-core checks every page. Screenshots go to docs/screenshots/.
+// tabs through the pages; axe-core checks every page. Screenshots of each page go to
+// test-results/screenshots/ on every run, and to docs/screenshots/ (what the README shows) with
+// UW_UPDATE_SCREENSHOTS=1, so a test run does not leave the committed pictures modified.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -16,7 +18,9 @@ const CHROMIUM = '/usr/bin/chromium'
 const ADMIN_TOKEN = 'browser-admin-token-0123456789'
 const VIEWER_TOKEN = 'browser-viewer-token-0123456789'
 const SESSION_SECRET = 'browser-session-secret-0123456789abcdefghij'
-const SHOTS = join(packageRoot(), 'docs', 'screenshots')
+const SHOTS = process.env.UW_UPDATE_SCREENSHOTS
+  ? join(packageRoot(), 'docs', 'screenshots')
+  : join(packageRoot(), 'test-results', 'screenshots')
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 let world: LoopWorld
