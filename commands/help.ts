@@ -23,9 +23,12 @@ export const help: CommandSpec<HelpArgs> = {
   },
   handle(ctx, args) {
     // The list comes from the context, not an import of commands/index.ts, so there is no cycle.
-    if (!args.command) return [reply(ctx, 'help', renderHelp(ctx.commands))]
+    // With a dashboard, its command help page: every command on one page.
+    const page = (anchor = '') =>
+      ctx.commandHelpUrl ? `\n\nAll commands on one page: ${ctx.commandHelpUrl}${anchor}` : ''
+    if (!args.command) return [reply(ctx, 'help', renderHelp(ctx.commands) + page())]
     const spec = findCommand(ctx.commands, args.command)
-    if (spec) return [reply(ctx, 'help', renderCommandHelp(spec))]
+    if (spec) return [reply(ctx, 'help', renderCommandHelp(spec) + page(`#command-${spec.name}`))]
     const all = ctx.commands.flatMap((c) => [c.name, ...c.aliases])
     const close = didYouMean(args.command, all)
     return [

@@ -23,3 +23,16 @@ export function houseFromLabel(label: string): string | undefined {
     ? label.slice(HOUSE_LABEL_PREFIX.length).toLowerCase()
     : undefined
 }
+
+/**
+ * Whether a label acts when it is put on an issue: a house label routes `/run` and, with
+ * `commands.agents.labelTriggers`, starts the house's default task. Text the bot did not write
+ * (alerts) may not set these.
+ *
+ * @example
+ *   isTriggerLabel('house/ezra') // true
+ *   isTriggerLabel('type/ops') // false
+ */
+export function isTriggerLabel(label: string): boolean {
+  return label.toLowerCase().startsWith(HOUSE_LABEL_PREFIX)
+}

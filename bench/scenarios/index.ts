@@ -25,7 +25,7 @@ export const scenarios: Scenario[] = [
   agentScenario,
   lockCostScenario,
   metricsScenario,
+  dashboardScenario,
   predictScenario,
   telemetryScenario,
-  dashboardScenario,
 ]

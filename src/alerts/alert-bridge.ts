@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import { loadCatalogue, type CatalogueLabel } from '../../labels/catalogue.js'
-import type { GiteaLabel, GiteaPort, RepoRef } from '../gitea/port.js'
+import type { GiteaLabel, GiteaPort, GiteaUser, RepoRef } from '../gitea/port.js'
 import type { Logger } from '../logger.js'
 import {
   groupId,
@@ -27,6 +28,8 @@ export interface AlertBridgeOptions {
   store: AlertGroupStore
   /** The repository that gets the issues. */
   repo: RepoRef
+  /** The bot's Gitea login: recovery adopts only issues and comments it wrote. */
+  botLogin: string
   /** Catalogue labels every alert issue gets (config `alerts.labels`). */
   labels: readonly string[]
   log: Logger
@@ -47,6 +50,9 @@ export interface BridgeOutcome {
 /** More steps than any change needs (reopen, comment, label, close): a loop guard, not a limit. */
 const MAX_STEPS = 8
 
+/** 128 random bits as 32 hex digits, for the marker of one pending call. */
+const newNonce = () => randomBytes(16).toString('hex')
+
 /**
  * Turns Alertmanager notifications into one Gitea issue per alert group: opened when an alert
  * fires, a comment per change, labels from the catalogue, closed when all are resolved, reopened
@@ -57,7 +63,7 @@ const MAX_STEPS = 8
  * (the receiver answers 503, Alertmanager sends again) with the merged state kept.
  *
  * @example
- *   const bridge = new AlertBridge({ port, store, repo: { owner: 'ops', name: 'alerts' }, labels: ['type/ops'], log })
+ *   const bridge = new AlertBridge({ port, store, repo: { owner: 'ops', name: 'alerts' }, botLogin: 'uw-bot', labels: ['type/ops'], log })
  *   await bridge.receive(AlertmanagerNotification.parse(body))
  */
 export class AlertBridge {
@@ -100,16 +106,19 @@ export class AlertBridge {
   /**
    * A Gitea call written ahead and not recorded done (the process stopped, or Gitea failed
    * without saying whether it applied it): when its marker is in Gitea it was applied, so its
-   * outcome is recorded; otherwise it is forgotten and planned again.
+   * outcome is recorded; otherwise it is forgotten and planned again. Only what the bot wrote and
+   * what starts with the marker counts: alert text and other people's issues and comments can
+   * quote a marker, never write as the bot, and the marker's nonce was never shown before.
    */
   private async recover(gid: string, held: HeldGroup, state: GroupState): Promise<void> {
     const { port, repo } = this.opts
     const pending = state.pending
+    const ours = (marker: string) => (c: { user: GiteaUser; body: string }) =>
+      c.user.login.toLowerCase() === this.opts.botLogin.toLowerCase() && c.body.startsWith(marker)
     if (pending?.kind === 'open') {
-      const marker = groupMarker(gid)
       // An issue opened moments ago is on the first page, newest first.
-      const found = (await port.listIssues(repo, { state: 'all', type: 'issues', limit: 50 })).find((i) =>
-        i.body.includes(marker),
+      const found = (await port.listIssues(repo, { state: 'all', type: 'issues', limit: 50 })).find(
+        ours(groupMarker(gid, pending.nonce)),
       )
       await held.save(
         found
@@ -124,8 +133,9 @@ export class AlertBridge {
           : { ...state, pending: undefined },
       )
     } else if (pending?.kind === 'comment' && state.issue !== undefined) {
-      const marker = changeMarker(pending.key)
-      const found = (await port.listComments(repo, state.issue)).some((c) => c.body.includes(marker))
+      const found = (await port.listComments(repo, state.issue)).some(
+        ours(changeMarker(pending.key, pending.nonce)),
+      )
       await held.save({ ...state, pending: undefined, ...(found && { told: pending.told }) })
     }
   }
@@ -137,10 +147,11 @@ export class AlertBridge {
       case 'open': {
         const told = toldAll(state)
         const ids = await this.labelIds(step.labels)
-        await held.save({ ...state, pending: { kind: 'open', told, labelled: step.labels } })
+        const nonce = newNonce()
+        await held.save({ ...state, pending: { kind: 'open', nonce, told, labelled: step.labels } })
         const issue = await port.createIssue(repo, {
           title: alertIssueTitle(state),
-          body: alertIssueBody(gid, state, this.labelsOf(firing).unknown),
+          body: alertIssueBody(groupMarker(gid, nonce), state, this.labelsOf(firing)),
           labels: ids,
         })
         await held.save({
@@ -155,12 +166,12 @@ export class AlertBridge {
       }
       case 'comment': {
         const told = toldAll(state)
-        const unknown = this.labelsOf(step.fired).unknown
-        await held.save({ ...state, pending: { kind: 'comment', key: step.key, told } })
+        const nonce = newNonce()
+        await held.save({ ...state, pending: { kind: 'comment', key: step.key, nonce, told } })
         await port.createComment(
           repo,
           state.issue as number,
-          alertChangeComment(step.key, state, step, unknown),
+          alertChangeComment(changeMarker(step.key, nonce), state, step, this.labelsOf(step.fired)),
         )
         await held.save({ ...state, pending: undefined, told })
         return

@@ -14,16 +14,31 @@ export const KnownAlert = z.object({
 export type KnownAlert = z.infer<typeof KnownAlert>
 
 /**
+ * A random value carried in the marker of the issue or comment a pending call creates, so only
+ * the bridge knows that marker. Optional: calls written ahead before nonces existed have none.
+ */
+const Nonce = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/)
+  .optional()
+
+/**
  * A Gitea call in flight, written before it is sent: after a crash the next delivery looks for
  * its marker in Gitea and, when found, records the state the call was to leave (write-ahead).
  */
 export const PendingCall = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('open'),
+    nonce: Nonce,
     told: z.record(z.string(), z.string()),
     labelled: z.array(z.string()),
   }),
-  z.object({ kind: z.literal('comment'), key: z.string(), told: z.record(z.string(), z.string()) }),
+  z.object({
+    kind: z.literal('comment'),
+    key: z.string(),
+    nonce: Nonce,
+    told: z.record(z.string(), z.string()),
+  }),
 ])
 export type PendingCall = z.infer<typeof PendingCall>
 

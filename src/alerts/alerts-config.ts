@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isTriggerLabel } from '../../labels/house-label.js'
 import { isManagedLabel } from '../../labels/names.js'
 import { Secret } from '../config/secret.js'
 import { ENV_NAME, readTokenEnv, type TokenEnvRead } from '../config/token-env.js'
@@ -31,14 +32,21 @@ export const AlertsConfig = z
     token: z.instanceof(Secret, { message: 'no token here: name its environment variable with tokenEnv' }),
     /**
      * Catalogue labels every alert issue gets (after the ones an alert names in its `gitea_labels`
-     * annotation; one per exclusive scope).
+     * annotation; one per exclusive scope). Never a label that acts (`house/*`): alert text must
+     * not route commands or start a house's task.
      */
     labels: z
       .array(
-        z.string().refine(isManagedLabel, {
-          error: (iss) =>
-            `${JSON.stringify(iss.input)} is not in the label catalogue (labels/catalogue.yaml)`,
-        }),
+        z
+          .string()
+          .refine(isManagedLabel, {
+            error: (iss) =>
+              `${JSON.stringify(iss.input)} is not in the label catalogue (labels/catalogue.yaml)`,
+          })
+          .refine((l) => !isTriggerLabel(l), {
+            error: (iss) =>
+              `${JSON.stringify(iss.input)} routes commands and can start a house's agent task (commands.agents.labelTriggers); alert issues may not carry it`,
+          }),
       )
       .default(['type/ops']),
     /** Largest notification body accepted (413 above). */

@@ -1,14 +1,34 @@
-import { codeSpan, inlineText, plainTitle } from '../commands-core/markdown.js'
+import { codeSpan as inertCodeSpan, inlineText, plainTitle, WORD_JOINER } from '../commands-core/markdown.js'
 import type { GroupState, KnownAlert } from './alert-group.js'
+import type { AlertLabels } from './alert-labels.js'
 
-/** The hidden marker that ties an issue to its alert group, so a crashed open is found, not repeated. */
-export function groupMarker(gid: string): string {
-  return `<!-- uw:alert-group=${gid} -->`
+/** The label names alerts asked for and did not get, told in the issue so the rule can be fixed. */
+export type LabelNotes = Pick<AlertLabels, 'unknown' | 'refused'>
+
+/** ` nonce=<nonce>`, or nothing for a call written ahead before markers had nonces. */
+const withNonce = (nonce: string | undefined) => (nonce === undefined ? '' : ` nonce=${nonce}`)
+
+/**
+ * The hidden marker that opens the body of a group's issue, so a crashed open is found, not
+ * repeated. `nonce` is random and written ahead with the pending open (alert-group.ts), so nobody
+ * who knows the group can forge the marker of an issue the bridge is about to open.
+ */
+export function groupMarker(gid: string, nonce: string | undefined): string {
+  return `<!-- uw:alert-group=${gid}${withNonce(nonce)} -->`
 }
 
-/** The hidden marker of one change comment. */
-export function changeMarker(key: string): string {
-  return `<!-- uw:alert-change=${key} -->`
+/** The hidden marker that opens one change comment, with the nonce of its pending write. */
+export function changeMarker(key: string, nonce: string | undefined): string {
+  return `<!-- uw:alert-change=${key}${withNonce(nonce)} -->`
+}
+
+/**
+ * A code span of alert text that cannot hold an HTML comment opener: Markdown keeps `<!--`
+ * verbatim inside code, and the raw text must never carry anything that reads like a marker.
+ * A WORD JOINER between `<` and `!` renders the same and is no longer `<!--`.
+ */
+function codeSpan(text: string): string {
+  return inertCodeSpan(text.replaceAll('<!--', `<${WORD_JOINER}!--`))
 }
 
 /** Longest annotation text shown per alert. */
@@ -58,10 +78,15 @@ function alertList(alerts: readonly KnownAlert[]): string {
   return lines.join('\n')
 }
 
-function notes(state: GroupState, unknown: readonly string[]): string[] {
+const names = (list: readonly string[]) => list.map((u) => codeSpan(u)).join(' ')
+
+function notes(state: GroupState, { unknown, refused }: LabelNotes): string[] {
   return [
-    ...(unknown.length > 0
-      ? [`Ignored label names (not in the label catalogue): ${unknown.map((u) => codeSpan(u)).join(' ')}`]
+    ...(unknown.length > 0 ? [`Ignored label names (not in the label catalogue): ${names(unknown)}`] : []),
+    ...(refused.length > 0
+      ? [
+          `Refused label names (they route commands or start agent tasks; alerts may not set them): ${names(refused)}`,
+        ]
       : []),
     ...(state.truncatedAlerts > 0
       ? [`Alertmanager left out ${state.truncatedAlerts} more alerts of this group (its \`max_alerts\`).`]
@@ -73,19 +98,19 @@ function notes(state: GroupState, unknown: readonly string[]): string[] {
  * The body of a group's issue. Every alert text (labels, annotations, URLs) is someone else's and
  * is rendered inert: prose through `inlineText`, values in code spans.
  */
-export function alertIssueBody(gid: string, state: GroupState, unknownLabels: readonly string[]): string {
+export function alertIssueBody(marker: string, state: GroupState, labelNotes: LabelNotes): string {
   const alerts = Object.values(state.known)
   const firing = alerts.filter((a) => a.status === 'firing')
   const resolved = alerts.filter((a) => a.status === 'resolved')
   return [
-    groupMarker(gid),
+    marker,
     `Alertmanager reports ${firing.length} firing alert${firing.length === 1 ? '' : 's'} in this group.`,
     '',
     alertList(firing),
     ...(resolved.length > 0 ? ['', 'Already resolved:', '', alertList(resolved)] : []),
     '',
     `Group: ${codeSpan(state.groupKey)}, receiver ${codeSpan(state.receiver)}, from ${codeSpan(state.externalURL)}.`,
-    ...notes(state, unknownLabels).map((n) => `\n${n}`),
+    ...notes(state, labelNotes).map((n) => `\n${n}`),
     '',
     'uni-wizard comments here when alerts of the group fire or resolve, closes this issue when all are resolved and reopens it when one fires again.',
   ].join('\n')
@@ -93,18 +118,18 @@ export function alertIssueBody(gid: string, state: GroupState, unknownLabels: re
 
 /** A comment telling what changed in the group since the issue last told it. */
 export function alertChangeComment(
-  key: string,
+  marker: string,
   state: GroupState,
   change: { fired: readonly KnownAlert[]; resolved: readonly KnownAlert[]; closing: boolean },
-  unknownLabels: readonly string[],
+  labelNotes: LabelNotes,
 ): string {
   return [
-    changeMarker(key),
+    marker,
     ...(change.fired.length > 0 ? ['Firing:', '', alertList(change.fired), ''] : []),
     ...(change.resolved.length > 0 ? ['Resolved:', '', alertList(change.resolved), ''] : []),
     change.closing
       ? 'Every alert of this group is resolved: closing.'
       : `${Object.values(state.known).filter((a) => a.status === 'firing').length} alert(s) of this group still firing.`,
-    ...notes(state, unknownLabels).map((n) => `\n${n}`),
+    ...notes(state, labelNotes).map((n) => `\n${n}`),
   ].join('\n')
 }

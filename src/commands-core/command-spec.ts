@@ -212,6 +212,8 @@ export interface HandlerContext {
   config: BotConfig
   /** Every command spec (for `/help` and "did you mean"). */
   commands: readonly CommandSpec[]
+  /** The dashboard's command help page (`https://bot.example/dashboard/commands`), when it has a public URL; `/help` links to it. */
+  commandHelpUrl?: string
   now(): Date
   /**
    * Predictions from the pattern store (docs/INTELLIGENCE.md): the ack of an INTELLIGENT job,

@@ -8,10 +8,11 @@ import type { AlertReceiverDeps } from '../server/alertmanager-receiver.js'
 
 /**
  * The Alertmanager receiver's parts when config `alerts:` is set (undefined otherwise: the route
- * answers 404). Its group records and locks live on `redis`, its issues go through `port`.
+ * answers 404). Its group records and locks live on `redis`, its issues go through `port`, which
+ * acts as `botLogin`.
  *
  * @example
- *   createApp({ ..., alerts: alertReceiver(config, log, connection, prefix, port) })
+ *   createApp({ ..., alerts: alertReceiver(config, log, connection, prefix, port, botLogin) })
  */
 export function alertReceiver(
   config: Config,
@@ -19,6 +20,7 @@ export function alertReceiver(
   redis: RedisClient,
   prefix: string,
   port: GiteaPort | undefined,
+  botLogin: string,
 ): AlertReceiverDeps | undefined {
   const alerts = config.file.alerts
   if (!alerts) return undefined
@@ -27,6 +29,7 @@ export function alertReceiver(
     port,
     store: new AlertGroupStore({ redis, prefix }),
     repo: alerts.repo,
+    botLogin,
     labels: alerts.labels,
     log: log.child({ component: 'alerts' }),
     dryRun: config.file.dryRun,

@@ -17,6 +17,8 @@ import { TokenBudget } from '../workers/token-budget.js'
 /** The process's metrics, and what reading them holds open. */
 export interface LoopMetrics {
   metrics: UwMetrics
+  /** The queue depths the metrics read (cached briefly); the dashboard's houses page reads them too. */
+  queues: QueueDepths
   close(): Promise<void>
 }
 
@@ -67,5 +69,5 @@ export function registerLoopMetrics(
     pingRedis: () => connection.ping(),
     giteaRoutes: Object.values(GITEA_ROUTES),
   })
-  return { metrics, close: () => queues.close() }
+  return { metrics, queues, close: () => queues.close() }
 }

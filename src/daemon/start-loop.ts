@@ -48,6 +48,7 @@ import { startRouter } from '../router/router.js'
 import { GiteaTriageService } from '../triage/triage-service.js'
 import { settleWithin } from '../settle-within.js'
 import { meteredTelemetry, type UwMetrics } from '../metrics/index.js'
+import { dashboardLink } from '../dashboard/dashboard-links.js'
 import { StressMonitor } from '../stress/index.js'
 import { intelligenceFor } from '../intelligence/intelligence-for.js'
 
@@ -339,6 +340,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         dryRun: file.dryRun,
         triageRecords: triageStore,
         labelCatalogue: file.triage.createMissingLabels ? undefined : false,
+        botLogin: opts.botLogin,
       })
       const router = await startRouter({
         connection,
@@ -359,6 +361,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
           config: file.commands,
           commands: defaultCommands,
           giteaUrl,
+          commandHelpUrl: dashboardLink(file.dashboard, '/commands'),
           intelligence: intelligenceFor({
             redis: connection,
             prefix,

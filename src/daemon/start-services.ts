@@ -11,10 +11,15 @@ import { resolveHouses } from '../houses/house-policy.js'
 import { instanceHealth } from './instance-health.js'
 import { createApp, type ReadinessCheck } from '../server/create-app.js'
 import { dashboardFromConfig } from '../dashboard/dashboard-from-config.js'
-import { defaultKeyDir } from '../provenance/key-store.js'
+import { defaultKeyDir, KeyStore } from '../provenance/key-store.js'
+import { describeApprovals } from '../harness/approvals/describe-approvals.js'
+import { dashboardFleet } from './dashboard-fleet.js'
 import { createIngressMetrics } from '../server/ingress-metrics.js'
 import { meteredGitea } from '../gitea/metered-port.js'
 import { registerLoopMetrics } from './loop-metrics.js'
+import { BoardQueues } from '../jobs/board-queues.js'
+import { EVENTS_QUEUE } from '../queue/events-producer.js'
+import { houseQueueName, REPORTS_QUEUE } from '../queue/queue-names.js'
 import { registerStressMetrics } from '../metrics/index.js'
 import { listen } from '../server/listen.js'
 import type { TriageEngine } from '../router/event-handler.js'
@@ -238,6 +243,19 @@ export async function startServices(
       return { httpUrl: '', healthUrl: served.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
     }
 
+    // The dashboard's queues page (bull-board) reads the bot's queues over this connection.
+    const queueBoard = config.file.dashboard.enabled
+      ? new BoardQueues({
+          connection,
+          prefix: options.prefix ?? DEFAULT_PREFIX,
+          queues: [
+            EVENTS_QUEUE,
+            REPORTS_QUEUE,
+            ...Object.keys(resolveHouses(config.file.houses)).map(houseQueueName),
+          ],
+        })
+      : undefined
+    if (queueBoard) services.push({ name: 'dashboard-queues', stop: () => queueBoard.close() })
     const forwarder = startForwarder(config, log, {
       registry,
       redis: connection,
@@ -245,6 +263,7 @@ export async function startServices(
       prefix: options.prefix ?? DEFAULT_PREFIX,
     })
     if (forwarder) services.push({ name: 'telemetry-forwarder', stop: () => forwarder.stop() })
+    const dashboardKeyDir = options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR)
     const app = createApp({
       config,
       log,
@@ -268,6 +287,7 @@ export async function startServices(
         connection,
         options.prefix ?? DEFAULT_PREFIX,
         options.port && meteredGitea(options.port, metered.metrics.gitea.observe),
+        botLogin,
       ),
       dashboard: dashboardFromConfig(config, {
         redis: connection,
@@ -275,7 +295,18 @@ export async function startServices(
         prefix: options.prefix ?? DEFAULT_PREFIX,
         log,
         giteaUrl: options.giteaUrl ?? config.env.GITEA_URL,
-        keyDir: options.keyDir ?? config.file.keys.dir ?? defaultKeyDir(config.env.UW_DATA_DIR),
+        fleet: dashboardFleet({
+          config,
+          connection,
+          prefix: options.prefix ?? DEFAULT_PREFIX,
+          queues: metered.queues,
+        }),
+        approvalsOf: (statement) => {
+          const router = new KeyStore(dashboardKeyDir).routerPublicKey()
+          return describeApprovals(statement, router ? [router] : [])
+        },
+        queueBoard,
+        keyDir: dashboardKeyDir,
         // Cancel and retry go through the loop's job system, as the executor applies /cancel and /retry.
         control: loop?.jobs,
         gitea: options.port && meteredGitea(options.port, metered.metrics.gitea.observe),

@@ -157,6 +157,18 @@ export function requireAdmin(): MiddlewareHandler<DashboardEnv> {
   }
 }
 
+/** Only users who see every job (admins, sovereigns, `seeAll` tokens); others get 403 with the reason. */
+export function requireSeesAll(deps: DashboardDeps): MiddlewareHandler<DashboardEnv> {
+  return async (c, next) => {
+    const user = c.get('user')
+    if (user && deps.visibility.seesAll(user)) return next()
+    return c.text(
+      `forbidden: the queues page shows the jobs of every repository, so it needs a dashboard admin (or a token with seeAll); ${user?.login ?? 'nobody'} sees only the jobs of repositories they can read, on the jobs page`,
+      403,
+    )
+  }
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Constant-time comparison of two tokens of any length. */
@@ -169,9 +181,15 @@ export function sameToken(given: string, expected: string): boolean {
  * check): a form carries it as `_csrf`, a script as the `x-csrf-token` header. A missing or wrong
  * token is refused with 403 and nothing happens.
  */
-export function requireCsrfToken(): MiddlewareHandler<DashboardEnv> {
+export function requireCsrfToken(
+  opts: {
+    /** A path prefix whose routes check the request's origin themselves (bull-board's API: its UI cannot send the token). */
+    checksOwnOrigin?: string
+  } = {},
+): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     if (/^(GET|HEAD|OPTIONS)$/.test(c.req.method)) return next()
+    if (opts.checksOwnOrigin && c.req.path.startsWith(opts.checksOwnOrigin)) return next()
     const session = c.get('session')
     let given = c.req.header('x-csrf-token')
     if (

@@ -1,13 +1,14 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
-import { loadSession, requireCsrfToken, requireUser } from './access.js'
+import { loadSession, requireCsrfToken, requireSeesAll, requireUser } from './access.js'
 import type { DashboardApp, DashboardDeps, DashboardEnv, DashboardPage } from './dashboard-env.js'
 import { render } from './layout.js'
 import { registerLogin, registerLogout } from './login-routes.js'
 import { pages as defaultPages } from './pages/index.js'
+import { boardCsp, QUEUES_PATH } from './pages/queues-page.js'
 import { DASHBOARD_CSS, DASHBOARD_JS } from './static-assets.js'
 
 /** The largest request body any dashboard route reads (every form is far smaller). */
@@ -33,17 +34,19 @@ export function createDashboardApp(
   const origin = new URL(deps.publicUrl).origin
   const app: DashboardApp = new Hono<DashboardEnv>({ strict: false }).basePath(base)
 
+  const board = boardCsp(base)
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
+        // bull-board's pages alone may use inline styles and a <base> (queues-page.tsx says why).
+        styleSrc: ["'self'", board.styleSrc],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
+        baseUri: [board.baseUri],
         objectSrc: ["'none'"],
       },
       referrerPolicy: 'same-origin',
@@ -76,13 +79,25 @@ export function createDashboardApp(
 
   app.use(loadSession(deps))
   registerLogin(app, deps)
+  for (const page of pages) if (page.public) page.register(app, deps)
 
   // Everything below needs a session, and a CSRF token on unsafe methods.
-  app.use(requireUser(deps), requireCsrfToken())
+  app.use(requireUser(deps), requireCsrfToken({ checksOwnOrigin: `${base}${QUEUES_PATH}/api/` }))
   registerLogout(app, deps)
-  app.get('/', (c) => c.redirect(`${base}${nav[0]?.path ?? '/login'}`, 303))
-  for (const page of pages) page.register(app, deps)
-  app.all('*', (c) => render(c, { title: 'Not found', status: 404 }, <p>There is no dashboard page here.</p>))
+  // bull-board shows every queued job's data (repository, arguments, results) and cannot be
+  // filtered per repository: only for those who see every job (docs/DASHBOARD.md "Who sees what").
+  const seesAll = requireSeesAll(deps)
+  app.use(QUEUES_PATH, seesAll)
+  app.use(`${QUEUES_PATH}/*`, seesAll)
+  const start = (c: Context<DashboardEnv>) => c.redirect(`${base}${nav[0]?.path ?? '/login'}`, 303)
+  app.get('/', start)
+  for (const page of pages) if (!page.public) page.register(app, deps)
+  app.all('*', (c) =>
+    // Mounted on the ingress (a strict Hono app), `<base>/` does not reach the '/' route above.
+    c.req.method === 'GET' && c.req.path === `${base}/`
+      ? start(c)
+      : render(c, { title: 'Not found', status: 404 }, <p>There is no dashboard page here.</p>),
+  )
 
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status === 403)

@@ -7,6 +7,8 @@ import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
 import type { JobVisibility } from './job-visibility.js'
+import type { FleetSources } from './house-overview.js'
+import type { QueueBoardSource } from '../jobs/board-queues.js'
 import type { DashboardSession, DashboardUser, RedisSessions } from './sessions.js'
 
 /** One entry of the navigation. */
@@ -59,10 +61,16 @@ export interface DashboardDeps {
   trustedKeys: () => TrustedKey[]
   /** Organisation membership for `dashboard.allow.orgs` (the GiteaPort's); absent: nobody counts as a member. */
   isOrgMember?: (org: string, login: string) => Promise<boolean>
+  /** One line per approval a signed statement records, checked against the router key (the verify page). */
+  approvalsOf?: (statement: unknown) => readonly { text: string }[]
   /** A new Redis connection for one live-update subscriber (its XREAD BLOCK holds it). */
   connect: () => RedisClient
   /** A live-update subscriber with nothing to receive gets a keepalive this often. */
   keepaliveMs: number
+  /** The houses page's policies, tools and queue depths; absent: that page says so. */
+  fleet?: FleetSources
+  /** The bot's queues for bull-board (the queues page); absent: that page says so. */
+  queueBoard?: QueueBoardSource
 }
 
 /**
@@ -79,5 +87,7 @@ export interface DashboardDeps {
 export interface DashboardPage {
   /** Its entry in the navigation; none for pages reached through links (a job's page). */
   nav?: NavItem
+  /** Readable without logging in (nothing in it is private: the command help `/help` links to). */
+  public?: boolean
   register(app: DashboardApp, deps: DashboardDeps): void
 }

@@ -3,11 +3,13 @@ import type { GiteaPort, RepoRef } from '../gitea/port.js'
 import { resolveHouses } from '../houses/house-policy.js'
 import { RedisJobStore } from '../jobs/job-store.js'
 import type { JobsControl } from '../jobs/jobs.js'
+import type { QueueBoardSource } from '../jobs/board-queues.js'
 import type { Logger } from '../logger.js'
 import { KeyStore } from '../provenance/key-store.js'
 import type { RedisClient } from '../queue/connection.js'
 import { createDashboardApp } from './create-dashboard-app.js'
-import type { DashboardApp } from './dashboard-env.js'
+import type { DashboardApp, DashboardDeps } from './dashboard-env.js'
+import type { FleetSources } from './house-overview.js'
 import { giteaOAuth } from './gitea-oauth.js'
 import { JobVisibility } from './job-visibility.js'
 import { RedisSessions } from './sessions.js'
@@ -33,6 +35,12 @@ export interface DashboardWiring {
   control?: JobsControl
   /** Where a login's permission on a repository is read (collaborator permission), as the router reads it. */
   gitea?: Pick<GiteaPort, 'getCollaboratorPermission' | 'getRepository' | 'isOrgMember'>
+  /** The houses page's sources (src/daemon/dashboard-fleet.ts). */
+  fleet?: FleetSources
+  /** What a statement's approvals show (the verify page; `uni-wizard verify`'s describeApprovals). */
+  approvalsOf?: DashboardDeps['approvalsOf']
+  /** The bot's queues for bull-board (the queues page). */
+  queueBoard?: QueueBoardSource
 }
 
 /**
@@ -71,6 +79,9 @@ export function dashboardFromConfig(config: Config, w: DashboardWiring): Dashboa
       Math.round(c.sessionMaxHours * 3600),
     ),
     houses: Object.keys(houses),
+    ...(w.queueBoard && { queueBoard: w.queueBoard }),
+    ...(w.fleet && { fleet: w.fleet }),
+    ...(w.approvalsOf && { approvalsOf: w.approvalsOf }),
     store: new RedisJobStore(w.redis, w.prefix),
     actions,
     visibility: new JobVisibility(actions),

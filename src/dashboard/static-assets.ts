@@ -26,6 +26,8 @@ th { background: #f6f8fa; }
 form.filters { display: flex; flex-wrap: wrap; gap: .8em; align-items: flex-end; margin-bottom: 1em; }
 form.filters label, form.stack label { display: flex; flex-direction: column; font-size: .9em; color: var(--muted); }
 form.stack { display: flex; flex-direction: column; gap: .8em; max-width: 28em; }
+form.stack.wide { max-width: 60em; }
+textarea { width: 100%; font-family: ui-monospace, monospace; font-size: .9em; }
 input, select, textarea, button { font: inherit; padding: .3em .5em; border: 1px solid #6e7781; border-radius: 4px; color: var(--fg); background: #fff; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 button.danger { background: var(--bad); border-color: var(--bad); }

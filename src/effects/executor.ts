@@ -60,6 +60,12 @@ export interface ExecutorDeps {
   labelCatalogue?: readonly CatalogueLabel[] | false
   /** Where `recordTriage` effects are written; without it they are logged and skipped. */
   triageRecords?: Pick<TriageStore, 'putRecord'>
+  /**
+   * The bot's own login. After a crash mid-post, only a comment by this login that ends with the
+   * key's marker is taken as the one posted: anyone can write a marker into a comment of theirs.
+   * Without it (library use) any comment ending with the marker is taken.
+   */
+  botLogin?: string
 }
 
 /** The hidden marker that ties a posted comment to its idempotency key. */
@@ -174,7 +180,10 @@ export class Executor {
     if (entry?.state === 'posted') return entry.commentId
     if (entry?.state === 'pending' && issue !== undefined) {
       const marker = keyMarker(key)
-      const found = (await this.deps.port.listComments(repo, issue)).find((c) => c.body.includes(marker))
+      const bot = this.deps.botLogin?.toLowerCase()
+      const found = (await this.deps.port.listComments(repo, issue)).find(
+        (c) => c.body.trimEnd().endsWith(marker) && (bot === undefined || c.user.login.toLowerCase() === bot),
+      )
       if (found) {
         await this.deps.ledger.set(key, found.id)
         return found.id

@@ -29,6 +29,8 @@ export interface HandlerContextDeps {
    * ROOT_URL seen from outside, say) is rebuilt on it, since checkouts fetch only from there.
    */
   giteaUrl?: string
+  /** The dashboard's command help page, when the dashboard has a public URL (`/help` links to it). */
+  commandHelpUrl?: string
   now?: () => Date
   /** Predictions for commands (docs/INTELLIGENCE.md); absent, commands do without. */
   intelligence?: IntelligenceView
@@ -119,6 +121,7 @@ export function createHandlerContext(deps: HandlerContextDeps, event: CommentEve
     limits: deps.limits,
     config: deps.config,
     commands: deps.commands,
+    ...(deps.commandHelpUrl !== undefined && { commandHelpUrl: deps.commandHelpUrl }),
     now: deps.now ?? (() => new Date()),
     ...(deps.intelligence ? { intelligence: deps.intelligence } : {}),
   }

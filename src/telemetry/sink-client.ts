@@ -1,4 +1,5 @@
 import type { Secret } from '../config/secret.js'
+import { createRedactor, REDACTED } from '../harness/redactor.js'
 import type { SinkBatch } from './sink-batch.js'
 
 /**
@@ -15,6 +16,25 @@ export type SendResult =
 export type SendBatch = (batch: SinkBatch, signal: AbortSignal) => Promise<SendResult>
 
 const REASON_CHARS = 200
+
+/** `Bearer <value>` anywhere (the redactor hides it only after an `Authorization` key). */
+const BEARER = /\b(bearer\s+)(?!\[redacted\])[^\s"',;]+/gi
+
+/**
+ * The start of a sink's error answer, safe to log: a sink or a proxy may echo the request's
+ * headers, so the token (also encoded, or any 12 of its characters in a row), any `Bearer …`
+ * value and the redactor's credential patterns are hidden before the text is cut, so no part of
+ * a token survives at the cut either.
+ *
+ * @example
+ *   sinkErrorText('{"authorization":"Bearer s3cret-token-0123456789"}', createRedactor(['s3cret-token-0123456789']))
+ *   // '{"authorization":"Bearer [redacted]"}'
+ */
+export function sinkErrorText(text: string, redact: (text: string) => string): string {
+  // Scrub a window past the cut (long enough for a whole token), not a body of any size.
+  const clean = redact(text.slice(0, REASON_CHARS * 4)).replace(BEARER, `$1${REDACTED}`)
+  return clean.slice(0, REASON_CHARS)
+}
 
 function retryAfter(header: string | null): number | undefined {
   if (!header) return undefined
@@ -33,13 +53,14 @@ function kindOf(status: number): SinkErrorKind {
 /**
  * The HTTP sink: `POST <url>` with the batch as JSON and `Authorization: Bearer <token>`. A 2xx
  * acknowledges the whole batch. The token is only ever put in that header; a failure's reason
- * names the status and the start of the sink's answer, never the request.
+ * names the status and the start of the sink's answer with the token scrubbed (`sinkErrorText`).
  *
  * @example
  *   const send = httpSink({ url: 'https://timmy.example/telemetry', token, timeoutMs: 5000 })
  *   const r = await send(batch, AbortSignal.timeout(60_000))
  */
 export function httpSink(opts: { url: string; token: Secret; timeoutMs: number }): SendBatch {
+  const redact = createRedactor([opts.token.reveal()])
   return async (batch, signal) => {
     const timeout = AbortSignal.timeout(opts.timeoutMs)
     try {
@@ -60,7 +81,7 @@ export function httpSink(opts: { url: string; token: Secret; timeoutMs: number }
         ok: false,
         kind: kindOf(res.status),
         status: res.status,
-        reason: `HTTP ${res.status}${text ? `: ${text.slice(0, REASON_CHARS)}` : ''}`,
+        reason: `HTTP ${res.status}${text ? `: ${sinkErrorText(text, redact)}` : ''}`,
         ...(after !== undefined ? { retryAfterMs: after } : {}),
       }
     } catch (err) {
@@ -70,7 +91,10 @@ export function httpSink(opts: { url: string; token: Secret; timeoutMs: number }
       return {
         ok: false,
         kind: 'network',
-        reason: cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)),
+        reason: sinkErrorText(
+          cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)),
+          redact,
+        ),
       }
     }
   }

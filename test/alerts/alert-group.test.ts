@@ -181,21 +181,30 @@ describe('planGroupStep', () => {
 describe('alertLabels', () => {
   const catalogue = loadCatalogue().labels
   const cases = [
-    { name: 'defaults only', ann: [{}], expected: { labels: ['type/ops'], unknown: [] } },
+    { name: 'defaults only', ann: [{}], expected: { labels: ['type/ops'], unknown: [], refused: [] } },
     {
       name: "an alert's names come first, one per exclusive scope",
       ann: [{ gitea_labels: 'type/security, priority/p1' }],
-      expected: { labels: ['type/security', 'priority/p1'], unknown: [] },
+      expected: { labels: ['type/security', 'priority/p1'], unknown: [], refused: [] },
     },
     {
       name: 'unknown names are ignored and reported',
       ann: [{ gitea_labels: 'nope,, priority/p0 ,<b>x</b>' }],
-      expected: { labels: ['priority/p0', 'type/ops'], unknown: ['nope', '<b>x</b>'] },
+      expected: { labels: ['priority/p0', 'type/ops'], unknown: ['nope', '<b>x</b>'], refused: [] },
     },
     {
       name: 'two alerts asking for the same scope: the first wins',
       ann: [{ gitea_labels: 'priority/p2' }, { gitea_labels: 'priority/p0' }],
-      expected: { labels: ['priority/p2', 'type/ops'], unknown: [] },
+      expected: { labels: ['priority/p2', 'type/ops'], unknown: [], refused: [] },
+    },
+    {
+      name: 'house labels (trigger labels) are refused, whatever their case, and reported',
+      ann: [{ gitea_labels: 'house/bezalel, priority/p1' }, { gitea_labels: 'House/Ezra, house/nope' }],
+      expected: {
+        labels: ['priority/p1', 'type/ops'],
+        unknown: [],
+        refused: ['house/bezalel', 'House/Ezra', 'house/nope'],
+      },
     },
   ]
   it.each(cases)('$name', ({ ann, expected }) => {

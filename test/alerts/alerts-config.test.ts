@@ -65,6 +65,13 @@ describe('the alerts: section', () => {
       expected: [/alerts\.repo.*owner\/name/, /alerts\.labels\.1.*"alert" is not in the label catalogue/],
       count: 2,
     },
+    {
+      name: 'a house label, which would route commands or start an agent task on alert text',
+      yaml: 'alerts: { repo: ops/alerts, tokenEnv: UW_ALERTS_TOKEN, labels: [type/ops, house/bezalel] }\n',
+      env: { UW_ALERTS_TOKEN: TOKEN },
+      expected: [/alerts\.labels\.1.*"house\/bezalel" routes commands and can start a house's agent task/],
+      count: 1,
+    },
   ]
   it.each(bad)('refuses $name', ({ yaml, env, expected, count }) => {
     const message = problems(yaml, env)

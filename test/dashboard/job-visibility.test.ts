@@ -177,6 +177,22 @@ describe('who sees which jobs', () => {
     expect((await vic.request('/dashboard/jobs/j00000000c0de')).status).toBe(200)
   })
 
+  it('keeps the queues page (bull-board shows every job) to those who see every job', async () => {
+    const b = new Browser(world)
+    await logInAs(b, 'bob')
+    for (const path of ['/dashboard/queues', '/dashboard/queues/api/queues']) {
+      const res = await b.request(path)
+      expect(res.status).toBe(403)
+      expect(await res.text()).toContain('the queues page shows the jobs of every repository')
+    }
+    const pat = new Browser(world)
+    await pat.logInWithToken(PUBLIC_VIEWER_TOKEN)
+    expect((await pat.request('/dashboard/queues')).status).toBe(403)
+    const vic = new Browser(world)
+    await vic.logInWithToken(VIEWER_TOKEN)
+    expect((await vic.request('/dashboard/queues')).status).toBe(200)
+  })
+
   it('counts a Gitea error as "cannot read" and asks again next time', async () => {
     const b = new Browser(world)
     await logInAs(b, 'bob')

@@ -124,6 +124,11 @@ export interface LoopWorldOptions {
    * run's shared one.
    */
   redisUrl?: string
+  /**
+   * Changes the loaded configuration before the services start, when the double and the bot's
+   * port are known (an OAuth2 application on the double for the dashboard, say).
+   */
+  configure?: (config: Config, world: LoopWorld) => Config
 }
 
 /** Real Gitea double over HTTP, real ingress, router, reporter and workers on the test Redis. */
@@ -192,6 +197,7 @@ export class LoopWorld {
       HOST: '127.0.0.1',
       PORT: String(port),
     })
+    if (this.options.configure) this.config = this.options.configure(this.config, this)
     const log = this.options.captureLogs
       ? createLogger({
           level: 'debug',

@@ -104,6 +104,7 @@ describe('/metrics of a running loop', () => {
     const bounded = [
       'code',
       'event',
+      'kind',
       'house',
       'le',
       'method',

@@ -72,6 +72,36 @@ describe('Executor', () => {
     expect(await ledger.get(key)).toEqual({ state: 'posted', commentId: w.port.comments[0]?.id })
   })
 
+  it('after a crash mid-post, a marker planted in a comment by someone else is not taken for the bot comment', async () => {
+    const ledger = new MemoryEffectLedger()
+    const w = world({ issueLabels: ['house/ezra'] })
+    const event = commentEvent('/status')
+    const effects = await slashCommands.handle(event, w.ctx(event))
+    const executor = new Executor({
+      port: w.port,
+      jobs: w.jobs,
+      ledger,
+      log: captureLog().log,
+      botLogin: 'uw-bot',
+    })
+    const key = 'c:d-1:77:status_0'
+    // mallory predicted the key and wrote its marker first; then the bot "crashed" mid-post
+    w.port.comments.push({
+      id: 900,
+      issue: 1,
+      body: `looks like a reply\n\n${keyMarker(key)}`,
+      user: { id: 66, login: 'mallory' },
+      htmlUrl: 'http://gitea/o/r/issues/1#c900',
+      createdAt: 'now',
+      updatedAt: 'now',
+    })
+    ledger.entries.set(key, 'pending')
+    await executor.apply(effects)
+    const mine = w.port.comments.filter((c) => c.user.login === 'uw-bot')
+    expect(mine).toHaveLength(1)
+    expect(await ledger.get(key)).toEqual({ state: 'posted', commentId: mine[0]?.id })
+  })
+
   it('a failing effect is thrown with the record of the others; the retry completes without duplicates', async () => {
     const ledger = new MemoryEffectLedger()
     const { w, effects, executor } = await runCommand('/status\n/run git_status @bezalel', ledger)

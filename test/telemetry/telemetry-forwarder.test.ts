@@ -102,6 +102,24 @@ describe('TelemetryForwarder (real Redis, sink double over HTTP)', () => {
     expect(fixed.forwarder.leading).toBe(true)
   })
 
+  it('a sink or proxy that echoes the request headers in its error answer never gets the token into the logs', async () => {
+    rig = new ForwarderRig()
+    const telemetry = rig.telemetry()
+    const sink = await rig.sink()
+    sink.fault({ kind: 'status', status: 502, echoHeaders: true })
+    rig.forwarder(sink.url)
+    await telemetry.emit(queued('a'))
+    await until('a logged failure', () => rig.logs.find((l) => l.includes('the sink is unavailable')))
+    const line = rig.logs.find((l) => l.includes('the sink is unavailable'))!
+    // The echo is there (the reason still says what the sink answered), with the token hidden.
+    expect(line).toContain('HTTP 502')
+    expect(line).toMatch(/authorization.{0,8}Bearer \[redacted\]/)
+    expect(rig.logs.join('\n')).not.toContain(SINK_TOKEN)
+    expect(rig.logs.join('\n')).not.toContain(SINK_TOKEN.slice(0, 12))
+    sink.fault({ kind: 'none' })
+    await until('sent once the sink is back', () => holdsAll(sink))
+  })
+
   it('exactly one forwarder sends; when its holder dies, another takes the lease after it expires and continues from the ack', async () => {
     rig = new ForwarderRig()
     const telemetry = rig.telemetry()

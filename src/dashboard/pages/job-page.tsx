@@ -227,7 +227,7 @@ function Output(props: { result: StoredResult }) {
           {r.error.fix && <> — {r.error.fix}</>}
         </p>
       )}
-      <pre tabindex={0} aria-label="Output">
+      <pre role="region" tabindex={0} aria-label="Output">
         {shown}
       </pre>
       {(cut > 0 || r.truncatedBytes > 0) && (
@@ -285,7 +285,7 @@ function Proof(props: { result: StoredResult }) {
         </tbody>
       </table>
       {props.result.agent?.proofOutput && (
-        <pre tabindex={0} aria-label="Proof output">
+        <pre role="region" tabindex={0} aria-label="Proof output">
           {props.result.agent.proofOutput.slice(-OUTPUT_SHOWN)}
         </pre>
       )}
@@ -308,7 +308,7 @@ function Provenance(props: { result: StoredResult; verdict: Verdict }) {
         </p>
       )}
       {props.result.statement && (
-        <pre tabindex={0} aria-label="In-toto statement">
+        <pre role="region" tabindex={0} aria-label="In-toto statement">
           {JSON.stringify(props.result.statement, null, 2)}
         </pre>
       )}

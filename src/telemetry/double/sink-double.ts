@@ -6,8 +6,11 @@ import { SinkBatch, type SinkEvent, type SinkGap } from '../sink-batch.js'
 export type SinkFault =
   /** Answers normally. */
   | { kind: 'none' }
-  /** Answers this status (5xx, 429, a 4xx...) with a short reason, and keeps nothing. */
-  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+  /**
+   * Answers this status (5xx, 429, a 4xx...) with a short reason, and keeps nothing. With
+   * `echoHeaders` the answer also repeats the request's headers, as some proxies' error pages do.
+   */
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; echoHeaders?: boolean }
   /** Waits this long before answering normally (a timeout on the forwarder's side, when longer). */
   | { kind: 'slow'; ms: number }
 
@@ -116,7 +119,8 @@ export async function startSinkDouble(opts: { token: string }): Promise<RunningS
       note(current.status)
       const headers: Record<string, string> =
         current.retryAfterSeconds !== undefined ? { 'retry-after': String(current.retryAfterSeconds) } : {}
-      return answer(res, current.status, { error: `fault: ${current.status}` }, headers)
+      const echo = current.echoHeaders ? { headers: req.headers } : {}
+      return answer(res, current.status, { error: `fault: ${current.status}`, ...echo }, headers)
     }
     if (current.kind === 'slow') await new Promise((r) => setTimeout(r, current.ms))
     let parsed: ReturnType<typeof SinkBatch.safeParse>
