@@ -116,7 +116,13 @@ export function jobEventStream(
       else perSession.delete(session)
     }
     return streamSSE(c, async (stream) => {
-      const reader = deps.connect()
+      let reader: RedisClient
+      try {
+        reader = deps.connect()
+      } catch {
+        release()
+        return
+      }
       reader.on('error', () => undefined)
       let closed = false
       const close = () => {

@@ -22,7 +22,9 @@ const onceKey = (prefix: string, token: string) =>
 
 /**
  * A one-time login link's token for `user` (the sandbox prints one at start): the first visit of
- * `<basePath>/login/once?token=…` within `ttlSeconds` logs in, later ones do not.
+ * `<basePath>/login/once?token=…` within `ttlSeconds` logs in, later ones do not. As for every
+ * session, the role is derived from the config on each request (`admins`, `siteAdmin`), not from
+ * `user.role`.
  *
  * @example
  *   const token = await createLoginToken(redis, '{uw}', { login: 'wren', role: 'viewer', via: 'sandbox' })
