@@ -18,6 +18,8 @@ import type { EventJob } from '../../src/events/payloads.js'
 import { createRedis } from '../../src/queue/connection.js'
 import { createEventsProducer, EVENTS_QUEUE, QueueUnavailableError } from '../../src/queue/events-producer.js'
 import { ackState, LoopWorld, until } from '../e2e/loop-world.js'
+import { Queue } from 'bullmq'
+import { houseQueueName } from '../../src/queue/queue-names.js'
 import { startSentinelTopology, withNode, type SentinelTopology } from '../helpers/redis-topology.js'
 import { reportSummary } from './summary.js'
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
   topology = await startSentinelTopology()
   world = new LoopWorld({
     redisUrl: topology.url,
+    captureLogs: true,
     fileConfig: (c) => {
       const daemon = c.daemon as { workers: Record<string, number> }
       // The default lock and stall settings: a failover takes seconds, and with the e2e's 1 s locks
@@ -43,7 +46,7 @@ beforeAll(async () => {
       const { lockDurationMs: _l, stalledIntervalMs: _s, ...workers } = daemon.workers
       daemon.workers = workers
       const houses = c.houses as Record<string, Record<string, unknown>>
-      houses.ezra = { ...houses.ezra, concurrency: 8 }
+      houses.ezra = { ...houses.ezra, concurrency: 8, mode: 'simple' }
       const tools = c.toolSettings as { customTools: unknown[] }
       tools.customTools.push({
         name: 'mark',
@@ -52,6 +55,15 @@ beforeAll(async () => {
         args: { id: { type: 'string', pattern: 'n\\d+' } },
         access: 'read',
       })
+      // `mark`, then four seconds more: a run whose end comes while the test holds the replica.
+      tools.customTools.push({
+        name: 'markslow',
+        description: 'Leaves one new file per run, then sleeps 4 s',
+        command: ['sh', '-c', 'mktemp -p "$0" "$1.XXXXXX" && sleep 4', marks, '{id}'],
+        args: { id: { type: 'string', pattern: 'x\\w+' } },
+        access: 'read',
+      })
+      houses.allegro = { ...houses.ezra, concurrency: 2 }
       return { ...c, redis: { waitReplicas: 1, waitTimeoutMs: 500 } }
     },
   })
@@ -356,4 +368,99 @@ describe('an acknowledged write the replica never got, at failover', () => {
       connection.disconnect()
     }
   }, 60_000)
+})
+
+describe('a run whose start or end the replica has not got', () => {
+  it('is held (tool not started, job not completed) until replicated, then handled once after the failover', async () => {
+    const issue = await world.openIssue('Held runs')
+    const d = world.gitea.double
+    const store = world.services.loop!.store
+    const runs = (id: string) => readdirSync(marks).filter((f) => f.startsWith(`${id}.`)).length
+    const ack = (commentId: number) =>
+      world
+        .botComments(issue)
+        .filter((a) => a.body.includes(`:${commentId}:ack_0 -->`))
+        .map((a) => ackState(a.body))
+        .filter((a) => a !== undefined)
+    const ezra = new Queue(houseQueueName('ezra'), { connection: world.redis as never, prefix: world.prefix })
+    ezra.on('error', () => undefined)
+    let allegro: Awaited<ReturnType<LoopWorld['startWorkers']>> | undefined
+    try {
+      // The end side: a run of ezra's that is running when the replica is cut off.
+      const ending = d.createComment(world.repo, issue, {
+        author: 'wren',
+        body: '/run markslow id=xend @ezra',
+      })
+      // The start side: a run queued for allegro, whose worker starts only once the replica is cut off.
+      const starting = d.createComment(world.repo, issue, {
+        author: 'wren',
+        body: '/run mark id=n900 @allegro',
+      })
+      await d.settleWebhooks()
+      const endJob = await until('the markslow run started', async () =>
+        runs('xend') === 1 ? ack(ending.id)[0]?.jobId : undefined,
+      )
+      const startJob = await until('the allegro job queued', async () => {
+        const id = ack(starting.id)[0]?.jobId
+        return id && (await store.getRecord(id))?.state === 'queued' ? id : undefined
+      }).catch((err: unknown) => {
+        throw new Error(
+          `${String(err)}: ${JSON.stringify(world.botComments(issue).map((c) => c.body.slice(0, 300)))}`,
+        )
+      })
+      const primary = await topology.primary()
+      const replica = topology.nodes.find((n) => n !== primary)!
+      replica.pause()
+      await withNode(primary.port, topology.password, (r) => r.call('CLIENT', 'KILL', 'TYPE', 'replica'))
+      allegro = await world.startWorkers(['allegro'], 'held-allegro')
+
+      // On the primary both steps are written: the end (record final) and the start (running)...
+      await until('the markslow run ended on the primary', async () =>
+        (await store.getRecord(endJob))?.state === 'success' ? true : undefined,
+      )
+      await until('the allegro run marked started', async () =>
+        (await store.getRecord(startJob))?.state === 'running' ? true : undefined,
+      )
+      await delay(1500)
+      // ...but neither is acted on: the job is not completed, the tool did not run.
+      const held = { endJobState: await (await ezra.getJob(endJob))?.getState(), startRuns: runs('n900') }
+      expect(held).toEqual({ endJobState: 'active', startRuns: 0 })
+
+      // The primary dies with both writes; the replica, promoted, never had them.
+      const oldPort = primary.port
+      await primary.kill()
+      replica.resume()
+      await topology.failedOver(oldPort)
+      await primary.restart()
+      await topology.replicating(primary)
+
+      const final = await until(
+        'both runs final and reported',
+        async () => {
+          const a = [...ack(ending.id), ...ack(starting.id)]
+          return a.length === 2 && a.every((x) => FINAL.has(x.state)) ? a.map((x) => x.state) : undefined
+        },
+        60_000,
+      ).catch(async (err: unknown) => {
+        const info = {
+          acks: [...ack(ending.id), ...ack(starting.id)],
+          recs: [(await store.getRecord(endJob))?.state, (await store.getRecord(startJob))?.state],
+          logs: world.logLines
+            .filter((l) => l.includes(endJob) || l.includes(startJob) || /"level":(40|50)/.test(l))
+            .slice(-60),
+        }
+        throw new Error(`${String(err)}: ${JSON.stringify(info)}`)
+      })
+      await delay(500) // a late second run would show here
+      expect({
+        final,
+        acks: [ack(ending.id).length, ack(starting.id).length],
+        runs: [runs('xend'), runs('n900')],
+        endJobState: await (await ezra.getJob(endJob))?.getState(),
+      }).toEqual({ final: ['success', 'success'], acks: [1, 1], runs: [1, 1], endJobState: 'completed' })
+    } finally {
+      await allegro?.stop()
+      await ezra.close()
+    }
+  }, 90_000)
 })
