@@ -44,17 +44,13 @@ export class ReplicaWait {
    * before sending them) are on the replicas; false as soon as the connection has reconnected
    * since then (they may be lost). While the primary has too few replicas it keeps waiting, in
    * `WAIT`s of `timeoutMs`: a worker holds its run rather than act on a write it could lose.
-   * Also false once `signal` is aborted (a cancel, a shutdown).
+   * Also false once `signal` is aborted (a cancel, a shutdown). Rejects when Redis refuses `WAIT`.
    */
   async confirm(sinceMs: number, signal?: AbortSignal): Promise<boolean> {
     for (;;) {
       if (this.readyAt >= sinceMs || signal?.aborted) return false
-      let acked: number
-      try {
-        acked = Number(await this.connection.call('WAIT', this.replicas, this.timeoutMs))
-      } catch {
-        return false
-      }
+      // An error (WAIT refused, on a replica say) is thrown: the caller's attempt fails and is retried.
+      const acked = Number(await this.connection.call('WAIT', this.replicas, this.timeoutMs))
       if (this.readyAt >= sinceMs) return false
       if (acked >= this.replicas) return true
     }
