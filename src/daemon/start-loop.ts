@@ -155,7 +155,11 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const { waitReplicas, waitTimeoutMs } = config.file.redis
   const replicas =
     waitReplicas > 0 && pieces.workers.length > 0
-      ? new ReplicaWait(connection, { replicas: waitReplicas, timeoutMs: waitTimeoutMs })
+      ? new ReplicaWait(connection, {
+          replicas: waitReplicas,
+          timeoutMs: waitTimeoutMs,
+          key: `${prefix}:replica-wait`,
+        })
       : undefined
   // The Redis password too (the embedded server's, or one in REDIS_URL): a tool must not echo it.
   // The houses' agent keys too: no tool output, event or transcript may hold one.
@@ -277,6 +281,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       } finally {
         // Always: a connection left open keeps reconnecting, and the process alive.
         connection.disconnect()
+        replicas?.close()
       }
     },
   })

@@ -9,7 +9,11 @@ import { testRedisUrl } from '../helpers/redis.js'
 // test/resilience/redis-failover.test.ts ("a run whose start or end the replica has not got").
 describe('ReplicaWait', () => {
   let connection: RedisClient | undefined
-  afterEach(() => connection?.disconnect())
+  let replicas: ReplicaWait | undefined
+  afterEach(() => {
+    replicas?.close()
+    connection?.disconnect()
+  })
 
   const ready = async (c: RedisClient) => {
     while (c.status !== 'ready') await delay(10)
@@ -18,7 +22,7 @@ describe('ReplicaWait', () => {
   it('confirms at once when no replica is asked for', async () => {
     connection = createRedis(testRedisUrl(), 'worker')
     await ready(connection)
-    const replicas = new ReplicaWait(connection, { replicas: 0, timeoutMs: 50 })
+    replicas = new ReplicaWait(connection, { replicas: 0, timeoutMs: 50, key: 'uw-test:replica-wait' })
     await connection.set('uw-test:replica-wait', '1', 'EX', 5)
     expect(await replicas.confirm(Date.now())).toBe(true)
   })
@@ -26,7 +30,7 @@ describe('ReplicaWait', () => {
   it('holds while too few replicas confirm, and answers false once the connection reconnected', async () => {
     connection = createRedis(testRedisUrl(), 'worker')
     await ready(connection)
-    const replicas = new ReplicaWait(connection, { replicas: 1, timeoutMs: 50 })
+    replicas = new ReplicaWait(connection, { replicas: 1, timeoutMs: 50, key: 'uw-test:replica-wait' })
     const since = Date.now()
     await connection.set('uw-test:replica-wait', '1', 'EX', 5)
     let settled: boolean | undefined
@@ -53,7 +57,9 @@ describe('ReplicaWait', () => {
   it('refuses a Cluster connection, where WAIT would not reach the node that took the write', () => {
     const cluster = createRedis('redis+cluster://127.0.0.1:1', 'producer', { lazyConnect: true })
     try {
-      expect(() => new ReplicaWait(cluster, { replicas: 1, timeoutMs: 50 })).toThrow(/not supported/)
+      expect(
+        () => new ReplicaWait(cluster, { replicas: 1, timeoutMs: 50, key: 'uw-test:replica-wait' }),
+      ).toThrow(/not supported/)
     } finally {
       cluster.disconnect()
     }
