@@ -8,8 +8,8 @@
 //
 // Replication is asynchronous: without `redis.waitReplicas` an acknowledged write can die with the
 // primary. The second test makes that happen on purpose (the replica cut off before the write) and
-// measures what each bound does: nothing, `WAIT 1`, `min-replicas-to-write 1`. The third does the
-// same to the house workers' own writes (a run's start, a run's end): with `waitReplicas` they act
+// measures what each bound does: nothing, `WAIT 1`, `min-replicas-to-write 1`. The one between
+// them does the same to the house workers' own writes (a run's start, a run's end): with `waitReplicas` they act
 // on neither until a replica has it, so the failover that loses them repeats nothing.
 //
 // `ezra` runs in SIMPLE mode: INTELLIGENT mode's adaptive timeout, learned from this test's own
@@ -278,104 +278,6 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
   }, 120_000)
 })
 
-describe('an acknowledged write the replica never got, at failover', () => {
-  /** A comment event the producer can enqueue (it stores, it does not parse). */
-  const event = (deliveryId: string) =>
-    ({ deliveryId, event: 'issue_comment', payload: { action: 'created' } }) as unknown as EventJob
-
-  it('is lost without a bound; WAIT 1 and min-replicas-to-write 1 refuse it instead (503)', async () => {
-    const prefix = world.prefix
-    const connection = createRedis(topology.url, 'producer')
-    connection.on('error', () => undefined)
-    const plain = createEventsProducer({ connection, prefix, dedupeTtlSeconds: 3600 })
-    const waiting = createEventsProducer({
-      connection,
-      prefix,
-      dedupeTtlSeconds: 3600,
-      waitReplicas: 1,
-      waitTimeoutMs: 300,
-    })
-    const seenKey = (id: string) => `${prefix}:${EVENTS_QUEUE}:de:${id}`
-    const outcome = async (p: Promise<unknown>) => {
-      try {
-        return String(await p)
-      } catch (err) {
-        return err instanceof QueueUnavailableError ? `503 (${err.message})` : `error ${String(err)}`
-      }
-    }
-    try {
-      await until('producer connected', async () => (connection.status === 'ready' ? true : undefined))
-      const primary = await topology.primary()
-      const replica = topology.nodes.find((n) => n !== primary)!
-      await topology.replicating(replica)
-
-      // Cut the replica off: stopped, then its link closed by the primary, so nothing written
-      // after this reaches it (what was in flight before is already in its socket).
-      replica.pause()
-      await withNode(primary.port, topology.password, (r) => r.call('CLIENT', 'KILL', 'TYPE', 'replica'))
-      const unbounded = await outcome(plain.enqueue(event('lag-plain')))
-      const withWait = await outcome(waiting.enqueue(event('lag-wait')))
-      await withNode(primary.port, topology.password, (r) => r.config('SET', 'min-replicas-to-write', '1'))
-      const withMinReplicas = await outcome(plain.enqueue(event('lag-min-replicas')))
-
-      // The primary dies; the replica, back, is promoted without those writes.
-      const oldPort = primary.port
-      await primary.kill()
-      replica.resume()
-      await topology.failedOver(oldPort)
-      await primary.restart()
-      await topology.replicating(primary)
-      const present = async (id: string) => (await connection.exists(seenKey(id))) === 1
-      await until(
-        'producer on the new primary',
-        async () => (connection.status === 'ready' ? true : undefined),
-        30_000,
-      ).catch((err: unknown) => {
-        throw new Error(`${String(err)} (status ${connection.status})`)
-      })
-      const after = {
-        plain: await present('lag-plain'),
-        wait: await present('lag-wait'),
-        minReplicas: await present('lag-min-replicas'),
-      }
-      // The refused one is redelivered (Gitea, an operator) once the replica is back: accepted.
-      const redelivered = await outcome(waiting.enqueue(event('lag-wait')))
-
-      const lostAcknowledged = unbounded === 'enqueued' && !after.plain ? 1 : 0
-      const line = reportSummary(
-        'redis-failover-lag',
-        {
-          sent: 3,
-          acknowledged: [unbounded, withWait, withMinReplicas].filter((o) => o === 'enqueued').length,
-          handled: Object.values(after).filter(Boolean).length,
-          duplicates: 0,
-          lost: lostAcknowledged,
-        },
-        {
-          unbounded,
-          waitReplicas1: withWait,
-          minReplicasToWrite1: withMinReplicas,
-          redelivered,
-        },
-      )
-      // Without a bound: answered as accepted, then gone with the primary.
-      expect(unbounded, line).toBe('enqueued')
-      expect(after.plain, line).toBe(false)
-      // WAIT 1: refused, so the sender keeps it and redelivers; nothing acknowledged was lost.
-      expect(withWait, line).toMatch(/^503 \(0 of 1 replicas confirmed/)
-      expect(redelivered, line).toBe('enqueued')
-      expect(await present('lag-wait'), line).toBe(true)
-      // min-replicas-to-write 1: the primary itself refuses the write (NOREPLICAS).
-      expect(withMinReplicas, line).toMatch(/^503 .*NOREPLICAS/)
-      expect(after.minReplicas, line).toBe(false)
-    } finally {
-      await plain.close()
-      await waiting.close()
-      connection.disconnect()
-    }
-  }, 60_000)
-})
-
 describe('a run whose start or end the replica has not got', () => {
   it('is held (tool not started, job not completed) until replicated, then handled once after the failover', async () => {
     const issue = await world.openIssue('Held runs')
@@ -492,4 +394,102 @@ describe('a run whose start or end the replica has not got', () => {
       await ezra.close()
     }
   }, 90_000)
+})
+
+describe('an acknowledged write the replica never got, at failover', () => {
+  /** A comment event the producer can enqueue (it stores, it does not parse). */
+  const event = (deliveryId: string) =>
+    ({ deliveryId, event: 'issue_comment', payload: { action: 'created' } }) as unknown as EventJob
+
+  it('is lost without a bound; WAIT 1 and min-replicas-to-write 1 refuse it instead (503)', async () => {
+    const prefix = world.prefix
+    const connection = createRedis(topology.url, 'producer')
+    connection.on('error', () => undefined)
+    const plain = createEventsProducer({ connection, prefix, dedupeTtlSeconds: 3600 })
+    const waiting = createEventsProducer({
+      connection,
+      prefix,
+      dedupeTtlSeconds: 3600,
+      waitReplicas: 1,
+      waitTimeoutMs: 300,
+    })
+    const seenKey = (id: string) => `${prefix}:${EVENTS_QUEUE}:de:${id}`
+    const outcome = async (p: Promise<unknown>) => {
+      try {
+        return String(await p)
+      } catch (err) {
+        return err instanceof QueueUnavailableError ? `503 (${err.message})` : `error ${String(err)}`
+      }
+    }
+    try {
+      await until('producer connected', async () => (connection.status === 'ready' ? true : undefined))
+      const primary = await topology.primary()
+      const replica = topology.nodes.find((n) => n !== primary)!
+      await topology.replicating(replica)
+
+      // Cut the replica off: stopped, then its link closed by the primary, so nothing written
+      // after this reaches it (what was in flight before is already in its socket).
+      replica.pause()
+      await withNode(primary.port, topology.password, (r) => r.call('CLIENT', 'KILL', 'TYPE', 'replica'))
+      const unbounded = await outcome(plain.enqueue(event('lag-plain')))
+      const withWait = await outcome(waiting.enqueue(event('lag-wait')))
+      await withNode(primary.port, topology.password, (r) => r.config('SET', 'min-replicas-to-write', '1'))
+      const withMinReplicas = await outcome(plain.enqueue(event('lag-min-replicas')))
+
+      // The primary dies; the replica, back, is promoted without those writes.
+      const oldPort = primary.port
+      await primary.kill()
+      replica.resume()
+      await topology.failedOver(oldPort)
+      await primary.restart()
+      await topology.replicating(primary)
+      const present = async (id: string) => (await connection.exists(seenKey(id))) === 1
+      await until(
+        'producer on the new primary',
+        async () => (connection.status === 'ready' ? true : undefined),
+        30_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)} (status ${connection.status})`)
+      })
+      const after = {
+        plain: await present('lag-plain'),
+        wait: await present('lag-wait'),
+        minReplicas: await present('lag-min-replicas'),
+      }
+      // The refused one is redelivered (Gitea, an operator) once the replica is back: accepted.
+      const redelivered = await outcome(waiting.enqueue(event('lag-wait')))
+
+      const lostAcknowledged = unbounded === 'enqueued' && !after.plain ? 1 : 0
+      const line = reportSummary(
+        'redis-failover-lag',
+        {
+          sent: 3,
+          acknowledged: [unbounded, withWait, withMinReplicas].filter((o) => o === 'enqueued').length,
+          handled: Object.values(after).filter(Boolean).length,
+          duplicates: 0,
+          lost: lostAcknowledged,
+        },
+        {
+          unbounded,
+          waitReplicas1: withWait,
+          minReplicasToWrite1: withMinReplicas,
+          redelivered,
+        },
+      )
+      // Without a bound: answered as accepted, then gone with the primary.
+      expect(unbounded, line).toBe('enqueued')
+      expect(after.plain, line).toBe(false)
+      // WAIT 1: refused, so the sender keeps it and redelivers; nothing acknowledged was lost.
+      expect(withWait, line).toMatch(/^503 \(0 of 1 replicas confirmed/)
+      expect(redelivered, line).toBe('enqueued')
+      expect(await present('lag-wait'), line).toBe(true)
+      // min-replicas-to-write 1: the primary itself refuses the write (NOREPLICAS).
+      expect(withMinReplicas, line).toMatch(/^503 .*NOREPLICAS/)
+      expect(after.minReplicas, line).toBe(false)
+    } finally {
+      await plain.close()
+      await waiting.close()
+      connection.disconnect()
+    }
+  }, 60_000)
 })
