@@ -16,6 +16,7 @@ import { ConfigError } from '../config/config-error.js'
 import { startFailover } from '../workers/failover.js'
 import type { Logger } from '../logger.js'
 import { createRedis, DEFAULT_PREFIX } from '../queue/connection.js'
+import { ReplicaWait } from '../queue/replica-wait.js'
 import { parseRedisUrl } from '../queue/redis-url.js'
 import { toolsFromConfig } from '../tools/tools-from-config.js'
 import type { ToolSpec } from '../tools/tool.js'
@@ -168,6 +169,15 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const connection = createRedis(opts.redisUrl, 'worker')
   connection.on('error', (err: Error) => log.warn({ err }, 'redis (loop) error'))
   const store = new RedisJobStore(connection, prefix)
+  const { waitReplicas, waitTimeoutMs } = config.file.redis
+  const replicas =
+    waitReplicas > 0 && pieces.workers.length > 0
+      ? new ReplicaWait(connection, {
+          replicas: waitReplicas,
+          timeoutMs: waitTimeoutMs,
+          key: `${prefix}:replica-wait`,
+        })
+      : undefined
   // The Redis password too (the embedded server's, or one in REDIS_URL): a tool must not echo it.
   // The houses' agent keys too: no tool output, event or transcript may hold one.
   const secrets = [
@@ -289,6 +299,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
       } finally {
         // Always: a connection left open keeps reconnecting, and the process alive.
         connection.disconnect()
+        replicas?.close()
       }
     },
   })
@@ -442,6 +453,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         checkouts,
         ...(agent ? { agent } : {}),
         ...(stress ? { stress: stress.house(house) } : {}),
+        ...(replicas ? { replicas } : {}),
       })
       workers.push(w)
     }

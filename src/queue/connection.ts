@@ -51,9 +51,11 @@ export function createRedis(url: string, role: ConnectionRole, extra: RedisOptio
       ...auth,
       sentinels: target.hosts,
       name: target.name,
-      // Subscribes to the Sentinels' +switch-master, so a failover is followed when it is announced
-      // instead of when the old primary's socket finally errors.
-      failoverDetector: true,
+      // No `failoverDetector`: in ioredis 5 its disconnect on +switch-master can race a reconnect
+      // already in flight and leave the connection ended for good (redis/ioredis#1683, seen in the
+      // failover resilience test). A dead primary's socket errors and the reconnect asks the
+      // Sentinels for the new one; a demoted primary answers READONLY, which reconnects below.
+      failoverDetector: false,
       reconnectOnError: reconnectOnReadonly,
       ...extra,
     })

@@ -13,3 +13,4 @@ export { QueueWorker, UnrecoverableError, type QueueJob } from './queue-worker.j
 export { cappedBackoff } from './backoff.js'
 export { parseRedisUrl, type RedisTarget, type HostPort } from './redis-url.js'
 export { RedisConfig } from './redis-config.js'
+export { ReplicaWait } from './replica-wait.js'

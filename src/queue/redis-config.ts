@@ -5,7 +5,9 @@ import { z } from 'zod'
  * asynchronous, so a delivery answered 202 may exist only on the primary; if the primary dies
  * before its replica has it, a failover loses it. With `waitReplicas`, the ingress sends Redis's
  * `WAIT` after each enqueue and answers 202 only once that many replicas confirmed the write,
- * else 503 (Gitea's redelivery is then deduplicated if the write survived). See docs/RESILIENCE.md.
+ * else 503 (Gitea's redelivery is then deduplicated if the write survived). The house workers
+ * use it too: a tool runs only once its run's start is on that many replicas, and a job is
+ * completed only once its run's end is (`ReplicaWait`). See docs/OPERATIONS.md.
  *
  * @example
  *   redis:

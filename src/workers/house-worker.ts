@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import { settleWithin } from '../settle-within.js'
 import { DelayedError, QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
+import type { ReplicaWait } from '../queue/replica-wait.js'
 import type { Approval } from '../harness/approvals/approval.js'
 import type { Harness } from '../harness/harness.js'
 import { markHop } from '../hop-trace.js'
@@ -75,6 +76,12 @@ export interface HouseWorkerOptions {
   /** How often a job waiting for a sovereign's decision reads its record again. Default 500 ms. */
   decisionPollMs?: number
   /**
+   * With `redis.waitReplicas`: the tool runs, and BullMQ completes a job, only once the run's
+   * start, respectively its end, is on that many replicas (docs/OPERATIONS.md, "What a failover
+   * can lose"). Without it a failover can lose either, and a run can repeat or never end.
+   */
+  replicas?: ReplicaWait
+  /**
    * The house's stress (the same the harness checks): told each job's queue wait, and carried in
    * the heartbeat so `/houses` shows a degraded worker.
    */
@@ -141,6 +148,8 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
   const log = opts.log.child({ house, workerId })
   const toolsByName = new Map(opts.tools.map((t) => [t.name, t]))
   let shuttingDown = false
+  /** Runs this worker marked started, then gave up before their tool ran (`redis.waitReplicas`). */
+  const unrunStarts = new Set<string>()
 
   const finish = async (rec: JobRecord, result: StoredResult): Promise<void> => {
     // Only a cancellation needs to know who asked for it; other outcomes skip the read. (The
@@ -155,11 +164,20 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
           ? 'the worker shut down before the tool finished'
           : 'cancelled'
     // Result stored, record ended and its report queued: one MULTI, one round trip.
-    const ended = await jobs.endRun(
-      rec,
-      { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason },
-      JSON.stringify(result),
-    )
+    const patch = { state: FINAL[result.status], finishedAt: new Date().toISOString(), reason }
+    let ended: JobRecord | undefined
+    for (;;) {
+      const since = Date.now()
+      ended = await jobs.endRun(rec, patch, JSON.stringify(result))
+      // BullMQ completes the job when this returns: with `redis.waitReplicas`, only once the end
+      // is on the replicas, or a failover could keep the completion and lose the end (a job done
+      // with its record still `running`). Ending again is idempotent (the first result is kept).
+      if (!opts.replicas || (await opts.replicas.confirm(since))) break
+      log.warn(
+        { jobId: rec.id, runId: rec.runId },
+        'Redis reconnected before the end of the run was replicated; recording it again',
+      )
+    }
     const why = result.error?.reason ?? reason ?? undefined
     if (ended) {
       markHop('worker.reported', rec.origin.deliveryId, FINAL[result.status])
@@ -235,7 +253,10 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     }
     // An agent task is run again: a Hermes run resumes under its idempotency key, a loop starts
     // over in a fresh checkout; its push and pull request find what a first run left (docs/AGENTS.md).
-    if (progress.started && !agentTaskOf(rec.tool) && (!tool || tool.access === 'write')) {
+    // This worker's own mark of a start it gave up before running the tool (not replicated in
+    // time, see `take`) is not an interrupted write.
+    const ownUnrun = unrunStarts.has(runId) && progress.started?.worker === workerId
+    if (progress.started && !ownUnrun && !agentTaskOf(rec.tool) && (!tool || tool.access === 'write')) {
       jlog.warn({ started: progress.started }, 'write interrupted mid-run; not running it again')
       await finish(
         rec,
@@ -368,6 +389,19 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
       ? rec
       : await startOtherwise(rec, picked.progress, tool, jlog, data.runId, startedAt)
     if (typeof running === 'string') return running
+    // With `redis.waitReplicas`, the tool runs only once the run's start (and BullMQ's move of the
+    // job to active, which came before it) is on the replicas: a failover that lost them would
+    // hand the job to another worker as never started, and the tool would run twice. Otherwise
+    // the attempt fails before anything ran and BullMQ retries it. (A cancelled run goes on: the
+    // harness sees the signal and runs nothing.)
+    const since = job.processedOn ?? Date.parse(startedAt)
+    if (opts.replicas && !(await opts.replicas.confirm(since, signal)) && !signal?.aborted) {
+      unrunStarts.add(running.runId)
+      throw new Error(
+        'Redis reconnected before the start of this run was replicated (a failover may have lost it); the tool did not run and the job is retried',
+      )
+    }
+    unrunStarts.delete(running.runId)
     await jobs.telemetry.emit(
       {
         type: 'job.started',
