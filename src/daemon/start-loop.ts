@@ -313,6 +313,8 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         port,
         ledger: new RedisEffectLedger(connection, prefix),
         settings: file.daemon.reporter,
+        locks: file.daemon.workers,
+        botLogin: opts.botLogin,
         log,
         telemetry,
       })
@@ -383,6 +385,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,
+        locks: file.daemon.workers,
         claims: new RedisCommentClaims(connection, prefix),
         log,
       })

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../queue/connection.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
+import { LuaScript } from '../queue/lua-script.js'
 
 /** What the ledger knows about a keyed comment. */
 export type LedgerEntry =
@@ -12,15 +13,30 @@ export type LedgerEntry =
 /**
  * Remembers which keyed comments were posted, and their ids, so re-applying effects after a crash
  * posts nothing twice and the reporter can edit the ack comment of a job in place.
- * `markPending` is written just before posting: if a crash lands between posting and `set`, the
- * executor sees `pending` and looks for the comment's hidden key marker before posting again.
+ *
+ * Posting is claimed first (`claimPost`): the key becomes `pending`, held by one poster for
+ * `POST_LEASE_MS`. If a crash lands between posting and `set`, whoever comes next sees `pending`
+ * and looks for the comment's hidden key marker before posting again. The holder makes two
+ * handlers of the same event (a router taken over while the first still runs it, after its lock
+ * expired in a Redis failover or an event-loop stall) post once: the second is refused until the
+ * first has posted, released, or is presumed dead (its lease ran out).
  *
  * @example
  *   const entry = await ledger.get('c:d1:7:ack_0') // { state: 'posted', commentId: 42 }
  */
 export interface EffectLedger {
   get(key: string): Promise<LedgerEntry>
-  markPending(key: string): Promise<void>
+  /**
+   * True when `owner` may post the comment now: the key was free, its `pending` mark was released
+   * or its holder's lease ran out, or `owner` holds it. False when it is posted or marked done, or
+   * another poster holds it.
+   */
+  claimPost(key: string, owner: string): Promise<boolean>
+  /**
+   * After a failed post (which may have reached Gitea all the same): the key stays `pending`, so
+   * the next poster looks for the marker first, but no longer held, so it need not wait the lease.
+   */
+  releasePost(key: string, owner: string): Promise<void>
   set(key: string, commentId: number): Promise<void>
   /** Records that a keyed effect other than a comment (a commit status) was applied. */
   mark(key: string): Promise<void>
@@ -29,13 +45,45 @@ export interface EffectLedger {
 /** Default time a comment key is remembered: longer than any job waits for approval or retries. */
 export const DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600
 
+/**
+ * How long a claimed post is held before another poster may presume its holder dead: far longer
+ * than a Gitea call (the port's retries included), so a live poster is never doubled.
+ */
+export const POST_LEASE_MS = 60_000
+
+// A pending mark is `pending` (released, or written before owners existed) or
+// `pending:<owner>:<ms since epoch, by the Redis clock>`.
 function decode(raw: string | null | undefined): LedgerEntry {
   if (raw === null || raw === undefined) return undefined
-  if (raw === 'pending') return { state: 'pending' }
+  if (raw === 'pending' || raw.startsWith('pending:')) return { state: 'pending' }
   if (raw === 'done') return { state: 'done' }
   const id = Number(raw)
   return Number.isSafeInteger(id) && id > 0 ? { state: 'posted', commentId: id } : undefined
 }
+
+// KEYS: the ledger key. ARGV: owner, lease ms, TTL s. The Redis clock, so posters on hosts whose
+// clocks differ agree on a lease. 1: claimed.
+const CLAIM_POST = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if v then
+  if string.sub(v, 1, 7) ~= 'pending' then return 0 end
+  local owner, since = string.match(v, '^pending:([^:]+):(%d+)$')
+  if owner and owner ~= ARGV[1] and now - tonumber(since) < tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], 'pending:' .. ARGV[1] .. ':' .. now, 'EX', ARGV[3])
+return 1
+`)
+
+// KEYS: the ledger key. ARGV: owner. Only the holder's own mark is released.
+const RELEASE_POST = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.match(v, '^pending:([^:]+):') == ARGV[1] then
+  redis.call('SET', KEYS[1], 'pending', 'KEEPTTL')
+end
+return 1
+`)
 
 /**
  * The ledger in Redis, keys `{uw}:ledger:<key>` with a TTL.
@@ -58,9 +106,14 @@ export class RedisEffectLedger implements EffectLedger {
     return decode(await this.redis.get(this.k(key)))
   }
 
-  async markPending(key: string): Promise<void> {
-    // NX: never downgrade a posted id to pending.
-    await this.redis.set(this.k(key), 'pending', 'EX', this.ttlSeconds, 'NX')
+  async claimPost(key: string, owner: string): Promise<boolean> {
+    return (
+      Number(await CLAIM_POST.run(this.redis, [this.k(key)], [owner, POST_LEASE_MS, this.ttlSeconds])) === 1
+    )
+  }
+
+  async releasePost(key: string, owner: string): Promise<void> {
+    await RELEASE_POST.run(this.redis, [this.k(key)], [owner])
   }
 
   async set(key: string, commentId: number): Promise<void> {
@@ -81,12 +134,26 @@ export class RedisEffectLedger implements EffectLedger {
 export class MemoryEffectLedger implements EffectLedger {
   readonly entries = new Map<string, string>()
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   get(key: string): Promise<LedgerEntry> {
     return Promise.resolve(decode(this.entries.get(key)))
   }
 
-  markPending(key: string): Promise<void> {
-    if (!this.entries.has(key)) this.entries.set(key, 'pending')
+  claimPost(key: string, owner: string): Promise<boolean> {
+    const v = this.entries.get(key)
+    if (v !== undefined) {
+      if (!v.startsWith('pending')) return Promise.resolve(false)
+      const [, holder, since] = /^pending:([^:]+):(\d+)$/.exec(v) ?? []
+      if (holder !== undefined && holder !== owner && this.now() - Number(since) < POST_LEASE_MS)
+        return Promise.resolve(false)
+    }
+    this.entries.set(key, `pending:${owner}:${this.now()}`)
+    return Promise.resolve(true)
+  }
+
+  releasePost(key: string, owner: string): Promise<void> {
+    if (this.entries.get(key)?.startsWith(`pending:${owner}:`)) this.entries.set(key, 'pending')
     return Promise.resolve()
   }
 

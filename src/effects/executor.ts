@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { loadCatalogue, type CatalogueLabel } from '../../labels/catalogue.js'
 import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
 import { markHop } from '../hop-trace.js'
@@ -73,6 +74,36 @@ export function keyMarker(key: string): string {
   return `<!-- uw:key=${key.replace(/-{2,}/g, '-').replace(/>/g, '')} -->`
 }
 
+/**
+ * The comment posted under a key: from the ledger, or, when the key is `pending` (a post that
+ * crashed or failed after it may have reached Gitea), from the hidden marker at the end of a
+ * comment by the bot on `issue`, which it then records. Undefined when nothing was posted.
+ *
+ * @example
+ *   const id = await findKeyedComment({ ledger, port, botLogin }, repo, 7, 'c:d1:7:ack_0')
+ */
+export async function findKeyedComment(
+  deps: Pick<ExecutorDeps, 'ledger' | 'port' | 'botLogin'>,
+  repo: RepoRef,
+  issue: number | undefined,
+  key: string,
+): Promise<number | undefined> {
+  const entry = await deps.ledger.get(key)
+  if (entry?.state === 'posted') return entry.commentId
+  if (entry?.state === 'pending' && issue !== undefined) {
+    const marker = keyMarker(key)
+    const bot = deps.botLogin?.toLowerCase()
+    const found = (await deps.port.listComments(repo, issue)).find(
+      (c) => c.body.trimEnd().endsWith(marker) && (bot === undefined || c.user.login.toLowerCase() === bot),
+    )
+    if (found) {
+      await deps.ledger.set(key, found.id)
+      return found.id
+    }
+  }
+  return undefined
+}
+
 class PermanentError extends Error {
   readonly transient = false
 }
@@ -103,6 +134,9 @@ export class Executor {
     // Comments posted (or found) in this batch by key, so the job that follows its ack comment
     // does not read the ledger again for the id.
     const posted = new Map<string, number>()
+    // Who claims this batch's posts in the ledger: a second handler of the same event (a router
+    // that took the event over while this one still runs it) waits for these posts, never doubles them.
+    const poster = randomUUID()
     for (const effect of effects) {
       try {
         if (effect.type === 'log') {
@@ -118,7 +152,7 @@ export class Executor {
         if (effect.type === 'enqueueJob' && failedKeys.has(effect.job.ackCommentKey)) {
           throw new Error(`not enqueued: its ack comment ${effect.job.ackCommentKey} failed`)
         }
-        const done = await this.applyOne(effect, labelCache, posted)
+        const done = await this.applyOne(effect, labelCache, posted, poster)
         if (effect.type === 'comment' && done.commentId !== undefined) posted.set(effect.key, done.commentId)
         applied.push(done)
       } catch (error) {
@@ -170,28 +204,6 @@ export class Executor {
     return created
   }
 
-  /** The comment posted under a key, from the ledger or, after a crash mid-post, from its marker. */
-  private async findKeyed(
-    repo: RepoRef,
-    issue: number | undefined,
-    key: string,
-  ): Promise<number | undefined> {
-    const entry = await this.deps.ledger.get(key)
-    if (entry?.state === 'posted') return entry.commentId
-    if (entry?.state === 'pending' && issue !== undefined) {
-      const marker = keyMarker(key)
-      const bot = this.deps.botLogin?.toLowerCase()
-      const found = (await this.deps.port.listComments(repo, issue)).find(
-        (c) => c.body.trimEnd().endsWith(marker) && (bot === undefined || c.user.login.toLowerCase() === bot),
-      )
-      if (found) {
-        await this.deps.ledger.set(key, found.id)
-        return found.id
-      }
-    }
-    return undefined
-  }
-
   /**
    * The `pending` commit status of a job on a pull request, set before the job is enqueued so it
    * can never land after the job's final status (the reporter sets that, and a job that does not
@@ -236,18 +248,30 @@ export class Executor {
     effect: Effect,
     labelCache: Map<string, Promise<GiteaLabel[]>>,
     posted: ReadonlyMap<string, number>,
+    poster: string,
   ): Promise<AppliedEffect> {
     const { port, jobs, ledger } = this.deps
     switch (effect.type) {
       case 'comment': {
-        const existing = await this.findKeyed(effect.repo, effect.issue, effect.key)
+        const existing = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
         if (existing !== undefined) return { effect, outcome: 'already', commentId: existing }
-        await ledger.markPending(effect.key)
-        const c = await port.createComment(
-          effect.repo,
-          effect.issue,
-          `${effect.body}\n\n${keyMarker(effect.key)}`,
-        )
+        if (!(await ledger.claimPost(effect.key, poster))) {
+          // Posted meanwhile, or another handler is posting it now: retried, it finds the comment.
+          const meanwhile = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
+          if (meanwhile !== undefined) return { effect, outcome: 'already', commentId: meanwhile }
+          throw new Error(`comment ${effect.key} is being posted by another handler; will look again`)
+        }
+        let c
+        try {
+          c = await port.createComment(
+            effect.repo,
+            effect.issue,
+            `${effect.body}\n\n${keyMarker(effect.key)}`,
+          )
+        } catch (err) {
+          await ledger.releasePost(effect.key, poster).catch(() => undefined)
+          throw err
+        }
         await ledger.set(effect.key, c.id)
         return { effect, outcome: 'done', commentId: c.id }
       }
@@ -256,7 +280,7 @@ export class Executor {
         let body = effect.body
         if ('commentId' in effect.target) id = effect.target.commentId
         else {
-          id = await this.findKeyed(effect.repo, undefined, effect.target.key)
+          id = await findKeyedComment(this.deps, effect.repo, undefined, effect.target.key)
           if (id === undefined)
             throw new PermanentError(`no comment was posted under key ${effect.target.key}`)
           body = `${body}\n\n${keyMarker(effect.target.key)}`

@@ -1,4 +1,5 @@
 import { cappedBackoff } from '../queue/backoff.js'
+import { KEYED_WORK_MAX_STALLED, lockOptions, type ConsumerLocks } from '../queue/consumer-locks.js'
 import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { GiteaPort } from '../gitea/port.js'
@@ -11,7 +12,7 @@ import { REPORTS_QUEUE } from '../queue/queue-names.js'
 import { ReportData } from '../jobs/bull-jobs.js'
 import type { DaemonConfig } from '../config/daemon-config.js'
 import type { EffectLedger } from '../effects/effect-ledger.js'
-import { keyMarker } from '../effects/executor.js'
+import { findKeyedComment, keyMarker } from '../effects/executor.js'
 import { FINAL_STATES } from '../jobs/jobs.js'
 import type { JobRecord, RedisJobStore } from '../jobs/job-store.js'
 import { finalReaction, renderAck, type AckStatus, type FinalOutcome } from './render.js'
@@ -28,6 +29,10 @@ export interface ReporterOptions {
   port: GiteaPort
   ledger: EffectLedger
   settings: DaemonConfig['reporter']
+  /** Report locks (`daemon.workers`); without it BullMQ's 30 s lock and 30 s stalled check. */
+  locks?: ConsumerLocks
+  /** The bot's login: an ack found by its marker must be the bot's own comment. */
+  botLogin?: string
   log: Logger
   now?: () => number
   /** Where `report.posted` (and the end of an expired approval request) goes. Default: nowhere. */
@@ -214,12 +219,21 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       rec = expired
       await telemetry.emit(jobFinishedEvent(expired, now()), `${expired.id}.${expired.run}.finished`)
     }
-    let ackId = rec.ackCommentId
+    // The record lacks the ack's id when the router's write of it was lost (a Redis failover) or
+    // its post crashed half-way: the ledger, or the comment's marker, still finds it.
+    const ackId =
+      rec.ackCommentId ??
+      (await findKeyedComment(
+        { ledger, port, botLogin: opts.botLogin },
+        rec.origin.repo,
+        rec.origin.issue,
+        rec.ackCommentKey,
+      ))
     if (ackId === undefined) {
-      const entry = await ledger.get(rec.ackCommentKey)
-      if (entry?.state === 'posted') ackId = entry.commentId
+      if ((await ledger.get(rec.ackCommentKey))?.state === 'pending')
+        throw new Error(`the ack comment of job ${rec.id} is being posted; will look again`)
+      throw new UnrecoverableError(`job ${rec.id} has no ack comment to edit`)
     }
-    if (ackId === undefined) throw new UnrecoverableError(`job ${rec.id} has no ack comment to edit`)
 
     const final = FINAL_STATES.has(rec.state)
     let result: StoredResult | undefined
@@ -252,6 +266,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     connection: opts.connection,
     prefix: opts.prefix ?? DEFAULT_PREFIX,
     concurrency: settings.concurrency,
+    ...lockOptions(opts.locks, KEYED_WORK_MAX_STALLED),
     autorun: false,
     settings: {
       backoffStrategy: (attemptsMade: number) =>

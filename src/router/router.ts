@@ -11,6 +11,7 @@ import { createHandlerContext, type HandlerContextDeps } from './handler-context
 import type { Effect } from '../effects/effects.js'
 import { EffectsError, type Executor } from '../effects/executor.js'
 import { cappedBackoff } from '../queue/backoff.js'
+import { KEYED_WORK_MAX_STALLED, lockOptions, type ConsumerLocks } from '../queue/consumer-locks.js'
 import type { EventHandler, EventHandlerContext } from './event-handler.js'
 import type { CommentHandler } from './comment-handler.js'
 
@@ -38,6 +39,8 @@ export interface RouterOptions {
   concurrency: number
   /** Retry delays of failed events: doubling from `backoffMs`, capped at `maxBackoffMs`. */
   backoff?: { backoffMs: number; maxBackoffMs: number }
+  /** Event locks (`daemon.workers`); without it BullMQ's 30 s lock and 30 s stalled check. */
+  locks?: ConsumerLocks
   log: Logger
 }
 
@@ -140,6 +143,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     connection: opts.connection,
     prefix: opts.prefix ?? DEFAULT_PREFIX,
     concurrency: opts.concurrency,
+    ...lockOptions(opts.locks, KEYED_WORK_MAX_STALLED),
     autorun: false,
     settings: {
       backoffStrategy: (attemptsMade: number) =>

@@ -9,6 +9,7 @@ import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import { DEFAULT_PREFIX } from '../queue/connection.js'
 import { houseQueueName } from '../queue/queue-names.js'
+import { lockOptions } from '../queue/consumer-locks.js'
 import type { ToolSpec } from '../tools/tool.js'
 import { BullJobs, cancelChannel, HouseJobData } from '../jobs/bull-jobs.js'
 import type { DaemonConfig } from '../config/daemon-config.js'
@@ -684,9 +685,7 @@ export async function startHouseWorker(opts: HouseWorkerOptions): Promise<Runnin
     connection: opts.connection,
     prefix,
     concurrency: opts.concurrency,
-    lockDuration: settings.lockDurationMs,
-    stalledInterval: settings.stalledIntervalMs,
-    maxStalledCount: settings.maxStalledCount,
+    ...lockOptions(settings, settings.maxStalledCount),
     autorun: false,
   })
   worker.on('error', (err) => log.error({ err }, 'house worker error'))

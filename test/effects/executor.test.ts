@@ -2,7 +2,12 @@ import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { slashCommands } from '../../handlers/slash-commands.js'
-import { MemoryEffectLedger, RedisEffectLedger, type EffectLedger } from '../../src/effects/effect-ledger.js'
+import {
+  MemoryEffectLedger,
+  POST_LEASE_MS,
+  RedisEffectLedger,
+  type EffectLedger,
+} from '../../src/effects/effect-ledger.js'
 import type { Effect } from '../../src/effects/effects.js'
 import { EffectsError, Executor, keyMarker } from '../../src/effects/executor.js'
 import { createLogger } from '../../src/logger.js'
@@ -204,12 +209,76 @@ describe('RedisEffectLedger against real Redis', () => {
     expect(ttl).toBeLessThanOrEqual(60)
   })
 
-  it('pending never overwrites a posted id', async () => {
+  it('two handlers of the same event at once post its comment once; the second finds it when retried', async () => {
+    // A router took the event over (its first holder's lock expired in a failover or a stall)
+    // while the first still runs it: both apply the same effects at the same moment.
+    const { w, effects } = await runCommand('/run git_status @bezalel', new MemoryEffectLedger())
+    const post = w.port.createComment.bind(w.port)
+    w.port.createComment = async (...args: Parameters<typeof post>) => {
+      await new Promise((r) => setTimeout(r, 100))
+      return post(...args)
+    }
+    const executor = () =>
+      new Executor({
+        port: w.port,
+        jobs: w.jobs,
+        ledger: new RedisEffectLedger(redis, prefix, 60),
+        log: captureLog().log,
+      })
+    const [first, second] = await Promise.allSettled([executor().apply(effects), executor().apply(effects)])
+    const refused = [first, second].filter((r) => r.status === 'rejected')
+    expect(refused).toHaveLength(1)
+    const err = (refused[0] as PromiseRejectedResult).reason as EffectsError
+    expect(err.transient).toBe(true)
+    expect(err.message).toMatch(/being posted by another handler/)
+    expect(w.port.comments).toHaveLength(1)
+    // BullMQ retries the refused one: it finds the comment and enqueues nothing twice.
+    const retried = await executor().apply(effects)
+    expect(retried.find((a) => a.effect.type === 'comment')).toMatchObject({
+      outcome: 'already',
+      commentId: w.port.comments[0]?.id,
+    })
+    expect(w.port.comments).toHaveLength(1)
+    expect(w.jobs.enqueued).toHaveLength(1)
+  })
+
+  it('a post is held by its poster until it is released or its lease runs out', async () => {
+    const ledger = new RedisEffectLedger(redis, prefix, 60)
+    expect(await ledger.claimPost('k', 'a')).toBe(true)
+    expect(await ledger.claimPost('k', 'b')).toBe(false)
+    expect(await ledger.claimPost('k', 'a')).toBe(true)
+    await ledger.releasePost('k', 'b') // not b's to release
+    expect(await ledger.claimPost('k', 'b')).toBe(false)
+    await ledger.releasePost('k', 'a')
+    expect(await ledger.get('k')).toEqual({ state: 'pending' })
+    expect(await ledger.claimPost('k', 'b')).toBe(true)
+    // A holder that died mid-post: its lease (by the Redis clock) runs out.
+    const sec = Number((await redis.time())[0])
+    await redis.set(`${prefix}:ledger:k2`, `pending:ghost:${sec * 1000 - POST_LEASE_MS - 1000}`)
+    expect(await ledger.claimPost('k2', 'b')).toBe(true)
+    await redis.set(`${prefix}:ledger:k3`, `pending:ghost:${sec * 1000}`)
+    expect(await ledger.claimPost('k3', 'b')).toBe(false)
+  })
+
+  it('the memory ledger holds posts the same way', async () => {
+    let now = 1_000_000
+    const ledger = new MemoryEffectLedger(() => now)
+    expect(await ledger.claimPost('k', 'a')).toBe(true)
+    expect(await ledger.claimPost('k', 'b')).toBe(false)
+    now += POST_LEASE_MS
+    expect(await ledger.claimPost('k', 'b')).toBe(true)
+    await ledger.releasePost('k', 'b')
+    expect(await ledger.claimPost('k', 'a')).toBe(true)
+    await ledger.set('k', 5)
+    expect(await ledger.claimPost('k', 'a')).toBe(false)
+  })
+
+  it('a claim never overwrites a posted id', async () => {
     const ledger = new RedisEffectLedger(redis, prefix, 60)
     await ledger.set('k', 42)
-    await ledger.markPending('k')
+    expect(await ledger.claimPost('k', 'a')).toBe(false)
     expect(await ledger.get('k')).toEqual({ state: 'posted', commentId: 42 })
-    await ledger.markPending('k2')
+    expect(await ledger.claimPost('k2', 'a')).toBe(true)
     expect(await ledger.get('k2')).toEqual({ state: 'pending' })
     expect(await ledger.get('k3')).toBeUndefined()
   })

@@ -25,6 +25,7 @@ import type { EventJob } from '../../src/events/payloads.js'
 import { createRedis } from '../../src/queue/connection.js'
 import { createEventsProducer, EVENTS_QUEUE, QueueUnavailableError } from '../../src/queue/events-producer.js'
 import { houseQueueName } from '../../src/queue/queue-names.js'
+import { commentKey, jobIdFor } from '../../src/effects/idempotency.js'
 import { ackState, LoopWorld, until } from '../e2e/loop-world.js'
 import { startSentinelTopology, withNode, type SentinelTopology } from '../helpers/redis-topology.js'
 import { reportSummary } from './summary.js'
@@ -81,6 +82,47 @@ afterAll(async () => {
   await topology?.stop()
   rmSync(marks, { recursive: true, force: true })
 })
+
+/**
+ * What became of a command without a final ack: its deliveries, the event job the ingress stored,
+ * the house job, the ledger and claim keys, and the log lines naming them. Printed when the test
+ * fails, so a failure says where the command stopped.
+ */
+async function explainMissing(
+  commentId: number,
+  all: { id: string; body: string; status?: number; error?: string }[],
+): Promise<string> {
+  const mine = all.filter(
+    (x) => (JSON.parse(x.body) as { comment?: { id?: number } }).comment?.id === commentId,
+  )
+  const out: string[] = [
+    `comment ${commentId}: deliveries ${mine.map((x) => `${x.id}:${x.status ?? x.error}`).join(' ')}`,
+  ]
+  const r = world.redis
+  const p = world.prefix
+  const events = new Queue(EVENTS_QUEUE, { connection: r as never, prefix: p })
+  const ezra = new Queue(houseQueueName('ezra'), { connection: r as never, prefix: p })
+  for (const x of [...new Set(mine.map((m) => m.id))]) {
+    const eventJobId = await r.get(`${p}:${EVENTS_QUEUE}:de:${x}`)
+    const ev = eventJobId ? await events.getJob(eventJobId) : undefined
+    const houseJobId = jobIdFor({ deliveryId: x, commentId }, 0)
+    const hj = await new Queue(houseQueueName('ezra'), { connection: r as never, prefix: p }).getJob(
+      houseJobId,
+    )
+    const rec = await world.services.loop!.store.getRecord(houseJobId)
+    out.push(
+      `  delivery ${x}: dedupe→${eventJobId} event=${ev ? `${await ev.getState()} attempts=${ev.attemptsMade} failed=${ev.failedReason ?? ''}` : 'none'}`,
+      `  house job ${houseJobId}: ${hj ? `${await hj.getState()} attempts=${hj.attemptsMade} failed=${hj.failedReason ?? ''}` : 'none'} record=${rec?.state ?? 'none'}`,
+      `  ledger ack=${await r.get(`${p}:ledger:${commentKey({ deliveryId: x, commentId }, 'ack:0')}`)} claim=${await r.get(`${p}:claim:comment:${commentId}`)}`,
+      ...world.logLines
+        .filter((l) => l.includes(x) || l.includes(houseJobId) || (eventJobId && l.includes(eventJobId)))
+        .slice(0, 30)
+        .map((l) => `  log ${l.slice(0, 400)}`),
+    )
+  }
+  await Promise.all([events.close(), ezra.close()])
+  return out.join('\n')
+}
 
 /** Posts a recorded delivery again, as Gitea's "redeliver" does: same id, body and signature. */
 async function redeliver(d: { url: string; headers: Record<string, string>; body: string }): Promise<number> {
@@ -176,10 +218,14 @@ describe('the Redis primary killed during 500 deliveries, behind Sentinel', () =
         return [...acks.values()].every((a) => FINAL.has(a.state)) ? true : undefined
       },
       60_000,
-    ).catch((err: unknown) => {
+    ).catch(async (err: unknown) => {
       const acks = acksByComment()
       const states = [...acks.values()].map((a) => a.state)
-      throw new Error(`${String(err)}: acks=${acks.size} states=${[...new Set(states)].join(',')}`)
+      const missing = [...commandIds.keys()].filter((id) => !acks.has(id) || !FINAL.has(acks.get(id)!.state))
+      const why = await Promise.all(missing.slice(0, 5).map((id) => explainMissing(id, d.deliveries)))
+      throw new Error(
+        `${String(err)}: acks=${acks.size} states=${[...new Set(states)].join(',')}\n${why.join('\n')}`,
+      )
     })
     await until('final reactions', () =>
       [...commandIds.keys()].every((id) =>

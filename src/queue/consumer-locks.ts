@@ -1,0 +1,36 @@
+/**
+ * The lock settings every queue consumer shares: the house workers, the router and the reporter
+ * (`daemon.workers.lockDurationMs` and `stalledIntervalMs`). A job whose worker died, or whose
+ * fetch answer was lost in a Redis failover (the job moved to active, the worker never told), is
+ * back on its queue within about `lockDurationMs + stalledIntervalMs`; with BullMQ's own defaults
+ * (30 s and 30 s) a router event waited up to a minute.
+ */
+export interface ConsumerLocks {
+  lockDurationMs: number
+  stalledIntervalMs: number
+}
+
+/**
+ * Takeovers of a router event or a report before BullMQ fails it as stalled. Their work is keyed
+ * effects, safe to do again, and failing one drops a command or leaves its comment stale for ever,
+ * so they are taken over far more often than a house job (whose tool may not be safe to run twice:
+ * `daemon.workers.maxStalledCount`). Still bounded: an event that kills every router that takes it
+ * ends failed, where `uni-wizard health` and the dashboard's queues show it.
+ */
+export const KEYED_WORK_MAX_STALLED = 20
+
+/**
+ * BullMQ worker options from consumer lock settings.
+ *
+ * @example
+ *   new QueueWorker(EVENTS_QUEUE, run, { connection, ...lockOptions(file.daemon.workers, KEYED_WORK_MAX_STALLED) })
+ */
+export function lockOptions(
+  locks: ConsumerLocks | undefined,
+  maxStalledCount: number,
+): { lockDuration?: number; stalledInterval?: number; maxStalledCount: number } {
+  return {
+    ...(locks ? { lockDuration: locks.lockDurationMs, stalledInterval: locks.stalledIntervalMs } : {}),
+    maxStalledCount,
+  }
+}
