@@ -8,6 +8,7 @@ import { HarnessConfig } from '../houses/harness-config.js'
 import { resolveHouses, type HousePolicy } from '../houses/house-policy.js'
 import { argShape } from '../intelligence/arg-shape.js'
 import type { FailureKind } from '../intelligence/failure-kind.js'
+import { decayOf } from '../intelligence/intelligence-config.js'
 import { MemoryPatternStore, RedisPatternStore } from '../intelligence/pattern-store.js'
 import { adaptiveTimeout, predictCall, type Prediction } from '../intelligence/predict.js'
 import type { Logger } from '../logger.js'
@@ -110,13 +111,13 @@ export class Harness {
     const reads =
       options.stores?.reads ??
       (options.redis ? new RedisReadStore(options.redis, this.redisPrefix) : new MemoryReadStore())
-    const halfLifeMs = this.config.intelligence.halfLifeHours * 3600_000
+    const decay = decayOf(this.config.intelligence)
     this.now = options.now ?? Date.now
     const patterns =
       options.stores?.patterns ??
       (options.redis
-        ? new RedisPatternStore(options.redis, this.redisPrefix, halfLifeMs, this.now)
-        : new MemoryPatternStore(halfLifeMs, this.now))
+        ? new RedisPatternStore(options.redis, this.redisPrefix, decay, this.now)
+        : new MemoryPatternStore(decay, this.now))
     this.auditLog = options.stores?.audit
     const roots = policy.workspaceRoots.length > 0 ? policy.workspaceRoots : [process.cwd()]
     this.workspaceRoots = roots.map(realRoot)

@@ -9,15 +9,17 @@ export {
   type HouseCandidate,
 } from './choose-house.js'
 export { FAILURE_KINDS, isFailureKind, TRANSIENT_KINDS, type FailureKind } from './failure-kind.js'
-export { DEFAULT_INTELLIGENCE, IntelligenceConfig } from './intelligence-config.js'
+export { decayOf, DEFAULT_INTELLIGENCE, IntelligenceConfig } from './intelligence-config.js'
 export type { HouseToolSummary, IntelligenceView, PredictionDetail } from './intelligence-view.js'
 export { PatternIntelligence } from './pattern-intelligence.js'
 export {
   addOutcome,
+  changeScore,
   decayTo,
   durationBucket,
   emptyStats,
   statsFromHash,
+  type Decay,
   type Outcome,
   type PatternStats,
 } from './pattern-stats.js'

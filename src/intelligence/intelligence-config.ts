@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Decay } from './pattern-stats.js'
 
 /**
  * The `intelligence:` section of the YAML config (docs/INTELLIGENCE.md): how fast history fades,
@@ -54,9 +55,46 @@ export const IntelligenceConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The change detector (docs/INTELLIGENCE.md): a record restarts from its recent outcomes when
+     * they disagree with its older history by more than `z` standard deviations.
+     */
+    change: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Half-life of the recent (fast) counts; default: `halfLifeHours` / 8. */
+        fastHalfLifeHours: z.number().positive().optional(),
+        /** How far (in standard deviations) recent and older success rates may differ by noise. */
+        z: z.number().min(1).max(20).default(2.5),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
+  .refine((c) => c.change.fastHalfLifeHours === undefined || c.change.fastHalfLifeHours < c.halfLifeHours, {
+    message: 'change.fastHalfLifeHours must be shorter than halfLifeHours',
+    path: ['change', 'fastHalfLifeHours'],
+  })
 export type IntelligenceConfig = z.infer<typeof IntelligenceConfig>
+
+/** The fast half-life's default share of `halfLifeHours`. */
+export const FAST_HALF_LIFE_RATIO = 1 / 8
+
+/**
+ * How records fade and restart under this configuration.
+ *
+ * @example
+ *   decayOf(DEFAULT_INTELLIGENCE) // { halfLifeMs: 259200000, fastHalfLifeMs: 32400000, changeZ: 2.5 }
+ */
+export function decayOf(config: IntelligenceConfig): Decay {
+  const halfLifeMs = config.halfLifeHours * 3600_000
+  return {
+    halfLifeMs,
+    fastHalfLifeMs:
+      (config.change.fastHalfLifeHours ?? config.halfLifeHours * FAST_HALF_LIFE_RATIO) * 3600_000,
+    changeZ: config.change.enabled ? config.change.z : Number.POSITIVE_INFINITY,
+  }
+}
 
 /** The defaults, for a library caller that configures nothing. */
 export const DEFAULT_INTELLIGENCE: IntelligenceConfig = IntelligenceConfig.parse({})

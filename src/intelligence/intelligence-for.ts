@@ -1,5 +1,5 @@
 import type { RedisClient } from '../queue/connection.js'
-import type { IntelligenceConfig } from './intelligence-config.js'
+import { decayOf, type IntelligenceConfig } from './intelligence-config.js'
 import { PatternIntelligence } from './pattern-intelligence.js'
 import { RedisPatternStore } from './pattern-store.js'
 
@@ -21,7 +21,7 @@ export function intelligenceFor(opts: {
 }): PatternIntelligence {
   const byName = new Map(opts.tools.map((t) => [t.name, t]))
   return new PatternIntelligence({
-    store: new RedisPatternStore(opts.redis, opts.prefix, opts.config.halfLifeHours * 3600_000, opts.now),
+    store: new RedisPatternStore(opts.redis, opts.prefix, decayOf(opts.config), opts.now),
     config: opts.config,
     ...(opts.now ? { now: opts.now } : {}),
     configuredTimeout: (house, tool) => {

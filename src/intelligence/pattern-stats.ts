@@ -28,6 +28,17 @@ export interface PatternStats {
   at: number
   ok: number
   fail: number
+  /**
+   * The same outcomes decayed with the much shorter fast half-life: what the change detector
+   * compares with the rest of the record (`changeScore`).
+   */
+  fastOk: number
+  fastFail: number
+  /**
+   * When the change detector last restarted `ok`/`fail` from the fast counts, and the success
+   * rate of the history it set aside (posterior mean): for "recent change: ... vs 0.88 before".
+   */
+  change?: { at: number; before: number }
   /** Decayed count per duration bucket (see `durationBucket`). */
   durations: Record<number, number>
   kinds: Partial<Record<FailureKind, number>>
@@ -42,12 +53,32 @@ export const DAY_MS = 86_400_000
 /** Duration buckets grow by this factor: a quantile read from them is off by less than one bucket (25%). */
 export const BUCKET_RATIO = 1.25
 const MAX_BUCKET = 110
+/**
+ * The change detector judges only when the recent (fast) counts weigh this many runs: one or two
+ * runs after a quiet spell are no evidence of a change, however far from the record they fall.
+ */
+export const CHANGE_MIN_RECENT = 4
 /** Counts that decayed below this are dropped, so a key holds only what still weighs. */
 export const NEGLIGIBLE = 1e-4
 
+/**
+ * How a record fades, and when it restarts (`decayOf(config)` from the `intelligence:` config).
+ *
+ * @example
+ *   const decay: Decay = { halfLifeMs: 72 * 3600_000, fastHalfLifeMs: 9 * 3600_000, changeZ: 2.5 }
+ */
+export interface Decay {
+  /** An outcome weighs half as much this much later (`ok`, `fail`, durations, kinds, retries). */
+  halfLifeMs: number
+  /** The fast counts' half-life; at most `halfLifeMs`. */
+  fastHalfLifeMs: number
+  /** The record restarts when |`changeScore`| exceeds this; `Infinity`: never. */
+  changeZ: number
+}
+
 /** The empty record. */
 export function emptyStats(at = 0): PatternStats {
-  return { at, ok: 0, fail: 0, durations: {}, kinds: {}, retries: {}, days: {} }
+  return { at, ok: 0, fail: 0, fastOk: 0, fastFail: 0, durations: {}, kinds: {}, retries: {}, days: {} }
 }
 
 /**
@@ -76,12 +107,15 @@ function scaleRecord<K extends string | number>(
   return out
 }
 
+const kept = (v: number) => (v >= NEGLIGIBLE ? v : 0)
+
 /**
- * The record as it weighs at `now`: every count but the per-day ones times 2^(-elapsed/half-life).
- * Pure; a clock that went backwards decays nothing.
+ * The record as it weighs at `now`: every count but the per-day ones times 2^(-elapsed/half-life)
+ * (the fast counts with the fast half-life). Pure; a clock that went backwards decays nothing.
  */
-export function decayTo(stats: PatternStats, now: number, halfLifeMs: number): PatternStats {
-  const f = decayFactor(now - stats.at, halfLifeMs)
+export function decayTo(stats: PatternStats, now: number, decay: Decay): PatternStats {
+  const f = decayFactor(now - stats.at, decay.halfLifeMs)
+  const fast = decayFactor(now - stats.at, decay.fastHalfLifeMs)
   const retries: Partial<Record<FailureKind, RetryRecord>> = {}
   for (const [k, r] of Object.entries(stats.retries) as [FailureKind, RetryRecord][])
     if ((r.recovered + r.failed) * f >= NEGLIGIBLE)
@@ -90,6 +124,9 @@ export function decayTo(stats: PatternStats, now: number, halfLifeMs: number): P
     at: Math.max(now, stats.at),
     ok: stats.ok * f,
     fail: stats.fail * f,
+    fastOk: kept(stats.fastOk * fast),
+    fastFail: kept(stats.fastFail * fast),
+    ...(stats.change ? { change: stats.change } : {}),
     durations: scaleRecord(stats.durations, f) as Record<number, number>,
     kinds: scaleRecord(stats.kinds, f),
     retries,
@@ -102,24 +139,68 @@ export function isRun(o: Outcome): boolean {
   return o.ok || (o.kind !== 'policy' && o.kind !== 'validation')
 }
 
+const betaMoments = (ok: number, fail: number) => {
+  const a = 1 + ok
+  const n = a + 1 + fail
+  return { mean: a / n, variance: (a * (n - a)) / (n * n * (n + 1)) }
+}
+
 /**
- * The record after one more outcome at `now` (what the Redis script does, in memory). Pure.
+ * The change detector: how many standard deviations the recent success rate (the fast counts)
+ * lies from the rest of the record (the decayed counts minus the fast ones: every outcome weighs
+ * 2^(-age/half-life) − 2^(-age/fast half-life) ≥ 0 there, so it is the older history, and the two
+ * share no weight at age 0). Each side is a Beta(1 + successes, 1 + failures) posterior on its
+ * decayed counts; z = (mean_recent − mean_older) / √(var_recent + var_older). Counting decayed
+ * weights as runs overstates each side's variance (an exponentially weighted mean of n weight
+ * varies like one of about 2n runs), so the test is conservative: a stable noisy record seldom
+ * crosses the default 2.5 (about 1 restart in 50-100 months of a steady record), and a few recent
+ * runs rarely can (their posterior is wide); `addOutcome` also waits for `CHANGE_MIN_RECENT`. Pure.
  *
  * @example
- *   addOutcome(emptyStats(), { ok: true, durationMs: 40 }, Date.now(), 72 * 3600_000).ok // 1
+ *   changeScore({ ...emptyStats(), ok: 50, fail: 15, fastOk: 2, fastFail: 8 }).z // -4.7: 2 of 10 lately, 48 of 55 before
+ */
+export function changeScore(s: PatternStats): { z: number; recent: number; before: number } {
+  const recent = betaMoments(s.fastOk, s.fastFail)
+  const older = betaMoments(Math.max(0, s.ok - s.fastOk), Math.max(0, s.fail - s.fastFail))
+  return {
+    z: (recent.mean - older.mean) / Math.sqrt(recent.variance + older.variance),
+    recent: recent.mean,
+    before: older.mean,
+  }
+}
+
+/**
+ * The record after one more outcome at `now` (what the Redis script does, in memory). When the
+ * recent outcomes disagree with the older history beyond `decay.changeZ`, the record restarts:
+ * `ok`/`fail` become the fast counts, so predictions and routing stop averaging over a house
+ * that is no longer there, and the restart is noted in `change`. Pure.
+ *
+ * @example
+ *   addOutcome(emptyStats(), { ok: true, durationMs: 40 }, Date.now(), decay).ok // 1
  */
 export function addOutcome(
   stats: PatternStats,
   o: Outcome,
   now: number,
-  halfLifeMs: number,
+  decay: Decay,
   withDays = true,
 ): PatternStats {
-  const s = decayTo(stats, now, halfLifeMs)
+  const s = decayTo(stats, now, decay)
   if (!o.ok && o.kind) s.kinds[o.kind] = (s.kinds[o.kind] ?? 0) + 1
   if (!isRun(o)) return s
-  if (o.ok) s.ok += 1
-  else s.fail += 1
+  if (o.ok) {
+    s.ok += 1
+    s.fastOk += 1
+  } else {
+    s.fail += 1
+    s.fastFail += 1
+  }
+  const score = changeScore(s)
+  if (s.fastOk + s.fastFail >= CHANGE_MIN_RECENT && Math.abs(score.z) > decay.changeZ) {
+    s.ok = s.fastOk
+    s.fail = s.fastFail
+    s.change = { at: now, before: score.before }
+  }
   const b = durationBucket(o.durationMs)
   s.durations[b] = (s.durations[b] ?? 0) + 1
   for (const k of new Set(o.retried ?? [])) {
@@ -138,8 +219,9 @@ export function addOutcome(
 }
 
 /**
- * Reads the Redis hash of a record (fields `t`, `s`, `f`, `d:<bucket>`, `k:<kind>`,
- * `r:<kind>:1|0`, `day:<n>:s|n`). Unknown or malformed fields are skipped: the hash is written by
+ * Reads the Redis hash of a record (fields `t`, `s`, `f`, `fs`, `ff`, `c` = `<ms>:<rate before>`,
+ * `d:<bucket>`, `k:<kind>`, `r:<kind>:1|0`, `day:<n>:s|n`). A record written before the change
+ * detector has no `fs`, `ff`, `c`: its fast counts start at nothing. Unknown or malformed fields are skipped: the hash is written by
  * processes of other versions.
  */
 export function statsFromHash(hash: Record<string, string>): PatternStats {
@@ -150,6 +232,11 @@ export function statsFromHash(hash: Record<string, string>): PatternStats {
   const s = emptyStats(num(hash.t))
   s.ok = num(hash.s)
   s.fail = num(hash.f)
+  s.fastOk = num(hash.fs)
+  s.fastFail = num(hash.ff)
+  const [changedAt, before] = (hash.c ?? '').split(':').map((v) => (v === '' ? NaN : Number(v)))
+  if (Number.isInteger(changedAt) && changedAt! > 0 && before! >= 0 && before! <= 1)
+    s.change = { at: changedAt!, before: before! }
   for (const [field, value] of Object.entries(hash)) {
     const [tag, a, b] = field.split(':')
     if (tag === 'd' && /^\d+$/.test(a ?? '')) s.durations[Number(a)] = num(value)

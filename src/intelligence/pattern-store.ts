@@ -3,6 +3,7 @@ import { LuaScript } from '../queue/lua-script.js'
 import { ANY_SHAPE } from './arg-shape.js'
 import {
   addOutcome,
+  CHANGE_MIN_RECENT,
   DAY_MS,
   DAYS_KEPT,
   durationBucket,
@@ -10,11 +11,12 @@ import {
   isRun,
   NEGLIGIBLE,
   statsFromHash,
+  type Decay,
   type Outcome,
   type PatternStats,
 } from './pattern-stats.js'
 
-export type { Outcome, PatternStats } from './pattern-stats.js'
+export type { Decay, Outcome, PatternStats } from './pattern-stats.js'
 
 /** Where one record lives: a house, a tool (or `agent.<task>`), an argument shape. */
 export interface PatternKey {
@@ -49,14 +51,14 @@ const shapeOf = (key: PatternKey) => (key.shape === undefined || key.shape === '
 export class MemoryPatternStore implements PatternStore {
   private readonly map = new Map<string, PatternStats>()
   constructor(
-    private readonly halfLifeMs: number,
+    private readonly decay: Decay,
     private readonly now: () => number = Date.now,
   ) {}
   async record(key: PatternKey, outcome: Outcome, now = this.now()) {
     const keys = [`${key.house}\t${key.tool}\t${ANY_SHAPE}`]
     if (shapeOf(key) !== ANY_SHAPE) keys.push(`${key.house}\t${key.tool}\t${shapeOf(key)}`)
     for (const [i, k] of keys.entries())
-      this.map.set(k, addOutcome(this.map.get(k) ?? emptyStats(now), outcome, now, this.halfLifeMs, i === 0))
+      this.map.set(k, addOutcome(this.map.get(k) ?? emptyStats(now), outcome, now, this.decay, i === 0))
   }
   async read(key: PatternKey) {
     const total = this.map.get(`${key.house}\t${key.tool}\t${ANY_SHAPE}`) ?? emptyStats()
@@ -73,11 +75,13 @@ export class MemoryPatternStore implements PatternStore {
   }
 }
 
-// Decays every count of the hash to `now` (fields other than `t` and `day:*`), drops what decayed
-// to nothing and per-day counts older than the kept days, then adds the outcome. One script per
-// key set, so two workers recording at once never lose an update. ARGV: now, half-life ms, TTL ms,
-// run (1/0), ok (1/0), duration bucket, failure kind or '', retried kinds (comma list), day,
-// days kept, index member, negligible.
+// Decays every count of the hash to `now` (fields other than `t`, `c` and `day:*`; the fast counts
+// `fs`/`ff` with the fast half-life), drops what decayed to nothing and per-day counts older than
+// the kept days, then adds the outcome and runs the change detector (`changeScore`, `addOutcome`:
+// the same arithmetic, tested for parity). One script per key set, so two workers recording at once
+// never lose an update. ARGV: now, half-life ms, TTL ms, run (1/0), ok (1/0), duration bucket,
+// failure kind or '', retried kinds (comma list), day, days kept, index member, negligible, fast
+// half-life ms, change z (negative: never), recent weight the detector needs.
 const RECORD = new LuaScript(`
 local now = tonumber(ARGV[1])
 local half = tonumber(ARGV[2])
@@ -87,6 +91,15 @@ local ok = ARGV[5] == '1'
 local day = tonumber(ARGV[9])
 local keep = tonumber(ARGV[10])
 local tiny = tonumber(ARGV[12])
+local fastHalf = tonumber(ARGV[13])
+local changeZ = tonumber(ARGV[14])
+local minRecent = tonumber(ARGV[15])
+local function fmt(v) return string.format('%.17g', v) end
+local function moments(s, f)
+  local a = 1 + s
+  local n = a + 1 + f
+  return a / n, a * (n - a) / (n * n * (n + 1))
+end
 local function update(key, withDays)
   local h = redis.call('HGETALL', key)
   local t = 0
@@ -94,7 +107,12 @@ local function update(key, withDays)
     if h[i] == 't' then t = tonumber(h[i + 1]) or 0 end
   end
   local f = 1
-  if now > t then f = math.pow(0.5, (now - t) / half) end
+  local fast = 1
+  if now > t then
+    f = math.pow(0.5, (now - t) / half)
+    fast = math.pow(0.5, (now - t) / fastHalf)
+  end
+  local counts = { s = 0, f = 0, fs = 0, ff = 0 }
   local sets = {}
   local dels = {}
   for i = 1, #h, 2 do
@@ -102,14 +120,18 @@ local function update(key, withDays)
     if string.sub(k, 1, 4) == 'day:' then
       local d = tonumber(string.match(k, '^day:(%d+):'))
       if d == nil or d <= day - keep then table.insert(dels, k) end
-    elseif k ~= 't' and f < 1 then
-      local v = (tonumber(h[i + 1]) or 0) * f
-      if v < tiny then
+    elseif k ~= 't' and k ~= 'c' then
+      local by = f
+      if k == 'fs' or k == 'ff' then by = fast end
+      local v = (tonumber(h[i + 1]) or 0) * by
+      if by < 1 and v < tiny then
         table.insert(dels, k)
-      else
+        v = 0
+      elseif by < 1 then
         table.insert(sets, k)
-        table.insert(sets, string.format('%.17g', v))
+        table.insert(sets, fmt(v))
       end
+      if counts[k] ~= nil then counts[k] = v end
     end
   end
   if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
@@ -117,7 +139,22 @@ local function update(key, withDays)
   if now > t then redis.call('HSET', key, 't', ARGV[1]) end
   if not ok and ARGV[7] ~= '' then redis.call('HINCRBYFLOAT', key, 'k:' .. ARGV[7], 1) end
   if isRun then
-    redis.call('HINCRBYFLOAT', key, ok and 's' or 'f', 1)
+    local s1 = tonumber(redis.call('HINCRBYFLOAT', key, ok and 's' or 'f', 1))
+    local fast1 = tonumber(redis.call('HINCRBYFLOAT', key, ok and 'fs' or 'ff', 1))
+    if ok then
+      counts.s = s1
+      counts.fs = fast1
+    else
+      counts.f = s1
+      counts.ff = fast1
+    end
+    if changeZ >= 0 and counts.fs + counts.ff >= minRecent then
+      local rm, rv = moments(counts.fs, counts.ff)
+      local om, ov = moments(math.max(0, counts.s - counts.fs), math.max(0, counts.f - counts.ff))
+      if math.abs(rm - om) / math.sqrt(rv + ov) > changeZ then
+        redis.call('HSET', key, 's', fmt(counts.fs), 'f', fmt(counts.ff), 'c', ARGV[1] .. ':' .. fmt(om))
+      end
+    end
     redis.call('HINCRBYFLOAT', key, 'd:' .. ARGV[6], 1)
     for kind in string.gmatch(ARGV[8], '[^,]+') do
       redis.call('HINCRBYFLOAT', key, 'r:' .. kind .. ':' .. (ok and '1' or '0'), 1)
@@ -147,10 +184,10 @@ export class RedisPatternStore implements PatternStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-    private readonly halfLifeMs: number,
+    private readonly decay: Decay,
     private readonly now: () => number = Date.now,
   ) {
-    this.ttlMs = Math.ceil(Math.max(10 * halfLifeMs, DAYS_KEPT * DAY_MS))
+    this.ttlMs = Math.ceil(Math.max(10 * decay.halfLifeMs, DAYS_KEPT * DAY_MS))
   }
 
   private key(house: string, tool: string, shape: string): string {
@@ -167,7 +204,7 @@ export class RedisPatternStore implements PatternStore {
     if (shape !== ANY_SHAPE) keys.push(this.key(key.house, key.tool, shape))
     await RECORD.run(this.redis, keys, [
       Math.round(now),
-      this.halfLifeMs,
+      this.decay.halfLifeMs,
       this.ttlMs,
       isRun(o) ? 1 : 0,
       o.ok ? 1 : 0,
@@ -178,6 +215,9 @@ export class RedisPatternStore implements PatternStore {
       DAYS_KEPT,
       `${key.house} ${key.tool}`,
       NEGLIGIBLE,
+      this.decay.fastHalfLifeMs,
+      Number.isFinite(this.decay.changeZ) ? this.decay.changeZ : -1,
+      CHANGE_MIN_RECENT,
     ])
   }
 

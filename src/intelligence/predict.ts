@@ -1,6 +1,6 @@
 import { betaQuantile } from './beta-quantile.js'
 import type { FailureKind } from './failure-kind.js'
-import type { IntelligenceConfig } from './intelligence-config.js'
+import { decayOf, type IntelligenceConfig } from './intelligence-config.js'
 import { BUCKET_RATIO, decayTo, type PatternStats } from './pattern-stats.js'
 
 /** What INTELLIGENT mode, `/predict` and routing expect of a call before running it. */
@@ -21,6 +21,11 @@ export interface Prediction {
   failures: { kind: FailureKind; weight: number }[]
   /** `shape`: from calls with the same argument shape; `tool`: from every call of the tool on the house. */
   basis: 'shape' | 'tool'
+  /**
+   * Set when the change detector restarted the record within the last half-life: the prediction
+   * is from the runs since (`samples`), and this is the success rate of the history set aside.
+   */
+  change?: { at: number; before: number }
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits
@@ -56,7 +61,8 @@ export function predictFrom(
   stats: PatternStats,
   opts: { now: number; config: IntelligenceConfig; basis?: Prediction['basis'] },
 ): Prediction {
-  const s = decayTo(stats, opts.now, opts.config.halfLifeHours * 3600_000)
+  const decay = decayOf(opts.config)
+  const s = decayTo(stats, opts.now, decay)
   const a = 1 + s.ok
   const b = 1 + s.fail
   const samples = round(s.ok + s.fail, 1)
@@ -75,6 +81,7 @@ export function predictFrom(
       .sort((x, y) => y[1] - x[1])
       .map(([kind, weight]) => ({ kind, weight: round(weight, 1) })),
     basis: opts.basis ?? 'tool',
+    ...(s.change && opts.now - s.change.at < decay.halfLifeMs ? { change: s.change } : {}),
   }
 }
 
@@ -109,21 +116,26 @@ const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`
 const p2 = (n: number) => n.toFixed(2)
 
 /**
- * One line for an ack, `/predict` or the CLI.
+ * One line for an ack, `/predict` or the CLI; after a restart of the record by the change
+ * detector, it says so with the numbers on both sides.
  *
  * @example
  *   formatPrediction(p) // 'likely to succeed: 0.93 [0.81, 0.98] from 41 runs, usually 2.1 s (p90 3.4 s)'
  *   formatPrediction(few) // 'not enough history: 3 runs (10 needed)'
+ *   formatPrediction(changed) // 'likely to fail: success 0.40 [...] from 12 runs, usually 2.1 s; recent change: last 12 runs 0.40 vs 0.88 before'
  */
 export function formatPrediction(p: Prediction): string {
-  if (!p.enough) return `not enough history: ${runs(p.samples)} (${p.minSamples} needed)`
+  const change = p.change
+    ? `; recent change: last ${runs(p.samples)} ${p2(p.successProbability)} vs ${p2(p.change.before)} before`
+    : ''
+  if (!p.enough) return `not enough history: ${runs(p.samples)} (${p.minSamples} needed)${change}`
   const odds = `${p2(p.successProbability)} [${p2(p.interval[0])}, ${p2(p.interval[1])}] from ${runs(p.samples)}`
   const head = p.successProbability >= 0.5 ? `likely to succeed: ${odds}` : `likely to fail: success ${odds}`
   const time =
     p.medianMs === undefined
       ? ''
       : `, usually ${formatDuration(p.medianMs)}${p.p90Ms !== undefined ? ` (p90 ${formatDuration(p.p90Ms)})` : ''}`
-  return `${head}${time}`
+  return `${head}${time}${change}`
 }
 
 /** An adapted timeout and why. */
@@ -171,7 +183,7 @@ export function retryAdvice(
   kind: FailureKind,
   opts: { now: number; config: IntelligenceConfig },
 ): RetryAdvice {
-  const r = decayTo(stats, opts.now, opts.config.halfLifeHours * 3600_000).retries[kind]
+  const r = decayTo(stats, opts.now, decayOf(opts.config)).retries[kind]
   // Rounded like `samples`, so three retries a moment ago still count as three.
   const n = r ? round(r.recovered + r.failed, 1) : 0
   if (!r || n < opts.config.retry.minSamples) return { retry: true }

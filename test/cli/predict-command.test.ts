@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RedisPatternStore } from '../../src/intelligence/index.js'
+import { decayOf, DEFAULT_INTELLIGENCE, RedisPatternStore } from '../../src/intelligence/index.js'
 import { testChildEnv } from '../helpers/leftovers.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const tsx = join(root, 'node_modules/.bin/tsx')
 const entry = join(root, 'src/cli/run-main.ts')
-const HALF = 72 * 3600_000
 const DAY = 86_400_000
 
 describe('uni-wizard predict and the learning section of telemetry --status', () => {
@@ -29,7 +28,7 @@ describe('uni-wizard predict and the learning section of telemetry --status', ()
     prefixes.push(prefix)
     const data = mkdtempSync(join(tmpdir(), 'uw-pcli-'))
     dirs.push(data)
-    const store = new RedisPatternStore(redis, prefix, HALF)
+    const store = new RedisPatternStore(redis, prefix, decayOf(DEFAULT_INTELLIGENCE))
     const now = Date.now()
     // bezalel deploys: last week 10 of 10, this week 3 of 12 (kind network), 2 s each.
     for (let i = 0; i < 10; i++)

@@ -3,6 +3,7 @@ import { slashCommands } from '../../handlers/slash-commands.js'
 import type { HouseInfo } from '../../src/commands-core/command-spec.js'
 import type { Effect, JobRequest } from '../../src/effects/effects.js'
 import {
+  decayOf,
   DEFAULT_INTELLIGENCE,
   IntelligenceConfig,
   MemoryPatternStore,
@@ -12,7 +13,6 @@ import { commentEvent, HOUSES, world } from './helpers/world.js'
 
 const NOW = Date.parse('2026-01-01T00:00:30Z')
 const DAY = 86_400_000
-const HALF = DEFAULT_INTELLIGENCE.halfLifeHours * 3600_000
 
 /** The fixture's houses, with bezalel learning too (INTELLIGENT) and both archivists of a kind. */
 const LEARNING: HouseInfo[] = HOUSES.map((h) =>
@@ -24,7 +24,7 @@ async function intel(
   seeded: Record<string, [number, number, number]>,
   config = DEFAULT_INTELLIGENCE,
 ): Promise<PatternIntelligence> {
-  const store = new MemoryPatternStore(HALF, () => NOW)
+  const store = new MemoryPatternStore(decayOf(DEFAULT_INTELLIGENCE), () => NOW)
   for (const [key, [ok, failed, ms]] of Object.entries(seeded)) {
     const [house, tool] = key.split(' ') as [string, string]
     for (let i = 0; i < ok + failed; i++)
@@ -189,6 +189,27 @@ describe('/predict', () => {
     )
   })
 
+  it('says when the change detector restarted a record, in /predict and in the ack', async () => {
+    const store = new MemoryPatternStore(decayOf(DEFAULT_INTELLIGENCE), () => NOW)
+    const key = { house: 'ezra', tool: 'git_status' }
+    // A week at 9 in 10 (16 runs a day), then a day in which most runs fail.
+    for (let i = 0; i < 8 * 16; i++) {
+      const ok = i < 7 * 16 ? i % 10 !== 0 : i % 3 === 0
+      await store.record(
+        key,
+        ok ? { ok, durationMs: 80 } : { ok, durationMs: 80, kind: 'tool' },
+        NOW - DAY + (i - 7 * 16) * 90 * 60_000,
+      )
+    }
+    const intelligence = new PatternIntelligence({ store, config: DEFAULT_INTELLIGENCE, now: () => NOW })
+    const line = /recent change: last [\d.]+ runs 0\.[0-4]\d vs 0\.[89]\d before/
+    expect(bodyOf(await run('/predict git_status @ezra', intelligence), 'predict')).toMatch(line)
+    expect(jobOf(await run('/run git_status @ezra', intelligence))!.prediction).toMatch(line)
+    // A steady record says nothing of the kind.
+    const steady = await intel({ 'ezra git_status': [40, 4, 80] })
+    expect(bodyOf(await run('/predict git_status @ezra', steady), 'predict')).not.toContain('recent change')
+  })
+
   it('narrows to an argument shape and a house, never showing argument values it derived', async () => {
     const effects = await run('/predict file_read path=docs/secret-plan.md @ezra', await intel({}))
     const body = bodyOf(effects, 'predict')
@@ -217,7 +238,7 @@ describe('/predict', () => {
 
 describe('/houses', () => {
   it('lists what the houses learned, flags a house below the floor, and shows the learning velocity', async () => {
-    const store = new MemoryPatternStore(HALF, () => NOW)
+    const store = new MemoryPatternStore(decayOf(DEFAULT_INTELLIGENCE), () => NOW)
     // ezra: a week ago 9 of 10, this week 2 of 12: falling, and below the floor.
     for (let i = 0; i < 10; i++)
       await store.record({ house: 'ezra', tool: 'git_status' }, { ok: i < 9, durationMs: 50 }, NOW - 8 * DAY)

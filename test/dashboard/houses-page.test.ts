@@ -7,6 +7,7 @@ import { Secret } from '../../src/config/secret.js'
 import type { Config } from '../../src/config/index.js'
 import { dashboardFleet } from '../../src/daemon/dashboard-fleet.js'
 import { successRate } from '../../src/dashboard/house-overview.js'
+import { decayOf, IntelligenceConfig } from '../../src/intelligence/intelligence-config.js'
 import { RedisPatternStore } from '../../src/intelligence/pattern-store.js'
 import { RedisJobStore } from '../../src/jobs/job-store.js'
 import { QueueDepths } from '../../src/jobs/queue-depths.js'
@@ -107,7 +108,11 @@ describe('the houses page', () => {
   })
 
   it('shows predictions and learning velocity from the pattern store, tokens used today and open circuits', async () => {
-    const patterns = new RedisPatternStore(world.redis, world.prefix, 7 * 86_400_000)
+    const patterns = new RedisPatternStore(
+      world.redis,
+      world.prefix,
+      decayOf(IntelligenceConfig.parse({ halfLifeHours: 7 * 24 })),
+    )
     const key = { house: 'bezalel', tool: 'git_status' }
     const weekAgo = Date.now() - 9 * 86_400_000
     // A week earlier: 1 of 2; this week: 2 of 2.

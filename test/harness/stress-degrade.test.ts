@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Harness, Mode } from '../../src/harness/index.js'
-import { MemoryPatternStore, type PatternStore } from '../../src/intelligence/index.js'
+import {
+  decayOf,
+  DEFAULT_INTELLIGENCE,
+  MemoryPatternStore,
+  type PatternStore,
+} from '../../src/intelligence/index.js'
 import { renderAck } from '../../src/report/render.js'
 import { verifyResultComment } from '../../src/report/check-result-comment.js'
 import { echo } from './test-tools.js'
@@ -14,7 +19,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 /** A pattern store that records every use of it, whatever its methods are called. */
 function watchedStore(): { store: PatternStore; used: string[] } {
   const used: string[] = []
-  const inner = new MemoryPatternStore(24 * 3600_000)
+  const inner = new MemoryPatternStore(decayOf(DEFAULT_INTELLIGENCE))
   const store = new Proxy(inner, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver) as unknown

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { registerIntelligenceMetrics } from '../../src/intelligence/intelligence-metrics.js'
 import {
+  decayOf,
   DEFAULT_INTELLIGENCE,
   IntelligenceConfig,
   MemoryPatternStore,
@@ -9,10 +10,9 @@ import {
 } from '../../src/intelligence/index.js'
 
 const NOW = Date.parse('2026-03-02T12:00:00Z')
-const HALF = DEFAULT_INTELLIGENCE.halfLifeHours * 3600_000
 
 async function scrape(seed: [house: string, tool: string, ok: number, failed: number][]): Promise<string> {
-  const store = new MemoryPatternStore(HALF, () => NOW)
+  const store = new MemoryPatternStore(decayOf(DEFAULT_INTELLIGENCE), () => NOW)
   for (const [house, tool, ok, failed] of seed)
     for (let i = 0; i < ok + failed; i++)
       await store.record(

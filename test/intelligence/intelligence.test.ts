@@ -6,6 +6,7 @@ import {
   MemoryPatternStore,
   PatternIntelligence,
   RedisPatternStore,
+  decayOf,
   DEFAULT_INTELLIGENCE,
   type Outcome,
   type PatternStore,
@@ -17,7 +18,7 @@ import { echo, failing, testTool } from '../harness/test-tools.js'
 const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 })
 const prefixes: string[] = []
 const HOUR = 3600_000
-const HALF = 72 * HOUR
+const DECAY = decayOf(DEFAULT_INTELLIGENCE)
 const T0 = Date.parse('2026-03-02T12:00:00Z')
 afterEach(async () => {
   await Promise.all(prefixes.splice(0).map((p) => cleanupPrefix(p)))
@@ -39,8 +40,8 @@ const OUTCOMES: [Outcome, number][] = [
 ]
 
 describe.each([
-  { name: 'memory', make: (): PatternStore => new MemoryPatternStore(HALF) },
-  { name: 'redis', make: (): PatternStore => new RedisPatternStore(redis, fresh(), HALF) },
+  { name: 'memory', make: (): PatternStore => new MemoryPatternStore(DECAY) },
+  { name: 'redis', make: (): PatternStore => new RedisPatternStore(redis, fresh(), DECAY) },
 ])('$name pattern store', ({ make }) => {
   it('keeps decayed counts per house × tool × shape, and the tool total', async () => {
     const s = make()
@@ -76,9 +77,59 @@ describe.each([
 })
 
 describe('Redis pattern store', () => {
+  it('agrees with the memory store through a change: fast counts, the restart and its note', async () => {
+    const memory = new MemoryPatternStore(DECAY)
+    const redisStore = new RedisPatternStore(redis, fresh(), DECAY)
+    const key = { house: 'ezra', tool: 'deploy', shape: 'env=str:short' }
+    // 5 days at 9 in 10, then every run fails but one in four: 16 runs a day.
+    for (let i = 0; i < 7 * 16; i++) {
+      const ok = i < 5 * 16 ? i % 10 !== 3 : i % 4 === 0
+      const at = T0 + i * 90 * 60_000
+      const o: Outcome = ok ? { ok, durationMs: 100 + i } : { ok, durationMs: 100 + i, kind: 'tool' }
+      await memory.record(key, o, at)
+      await redisStore.record(key, o, at)
+    }
+    const [m, r] = [await memory.read(key), await redisStore.read(key)]
+    for (const [a, b] of [
+      [m.total, r.total],
+      [m.shape!, r.shape!],
+    ] as const) {
+      expect(a.change).toBeDefined()
+      expect(b.change!.at).toBe(a.change!.at)
+      expect(b.change!.before).toBeCloseTo(a.change!.before, 9)
+      for (const field of ['ok', 'fail', 'fastOk', 'fastFail'] as const)
+        expect(b[field]).toBeCloseTo(a[field], 9)
+    }
+    // The restart is after the change, and what it set aside was the 0.9 history.
+    expect(m.total.change!.at).toBeGreaterThan(T0 + 5 * 16 * 90 * 60_000)
+    expect(m.total.change!.before).toBeGreaterThan(0.8)
+  })
+
+  it('reads and extends a record written before the change detector (no fs, ff, c)', async () => {
+    const prefix = fresh()
+    const key = `${prefix}:intel:ezra:t:*`
+    await redis.hset(key, { t: String(T0), s: '40', f: '2', 'd:20': '42' })
+    const s = new RedisPatternStore(redis, prefix, DECAY)
+    expect((await s.read({ house: 'ezra', tool: 't' })).total).toMatchObject({
+      ok: 40,
+      fail: 2,
+      fastOk: 0,
+      fastFail: 0,
+    })
+    await s.record({ house: 'ezra', tool: 't' }, { ok: false, durationMs: 90 }, T0 + HOUR)
+    const { total } = await s.read({ house: 'ezra', tool: 't' })
+    expect(total.ok).toBeCloseTo(40 * 0.5 ** (1 / 72), 9)
+    expect(total.fail).toBeCloseTo(2 * 0.5 ** (1 / 72) + 1, 9)
+    // One failure after a quiet spell is no evidence of a change: too few recent runs to judge.
+    expect([total.fastOk, total.fastFail, total.change]).toEqual([0, 1, undefined])
+    // A malformed note from another version is ignored, not trusted.
+    await redis.hset(key, 'c', 'soon:2')
+    expect((await s.read({ house: 'ezra', tool: 't' })).total.change).toBeUndefined()
+  })
+
   it('loses no update when many workers record at once (one Lua script per outcome)', async () => {
     const prefix = fresh()
-    const stores = [0, 1, 2, 3].map(() => new RedisPatternStore(redis, prefix, HALF))
+    const stores = [0, 1, 2, 3].map(() => new RedisPatternStore(redis, prefix, DECAY))
     await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         stores[i % 4]!.record(
@@ -95,7 +146,7 @@ describe('Redis pattern store', () => {
 
   it('keeps bounded memory: hash keys under the prefix, expiring once decayed, old fields dropped', async () => {
     const prefix = fresh()
-    const s = new RedisPatternStore(redis, prefix, HOUR)
+    const s = new RedisPatternStore(redis, prefix, { ...DECAY, halfLifeMs: HOUR, fastHalfLifeMs: HOUR / 8 })
     for (let i = 0; i < 300; i++)
       await s.record({ house: 'ezra', tool: 't' }, { ok: true, durationMs: 2 ** (i % 25) }, T0 + i * HOUR)
     const keys = await redis.keys(`${prefix}*`)
@@ -111,7 +162,7 @@ describe('Redis pattern store', () => {
 
   it('drops a pair whose record expired from the index', async () => {
     const prefix = fresh()
-    const s = new RedisPatternStore(redis, prefix, HALF)
+    const s = new RedisPatternStore(redis, prefix, DECAY)
     await s.record({ house: 'ezra', tool: 't' }, { ok: true, durationMs: 1 }, T0)
     await redis.del(`${prefix}:intel:ezra:t:*`)
     expect(await s.list()).toEqual([])
@@ -128,7 +179,7 @@ describe('Redis pattern store', () => {
       'd:x': '1',
       'k:timeout': '-2',
     })
-    const { total } = await new RedisPatternStore(redis, prefix, HALF).read({ house: 'ezra', tool: 't' })
+    const { total } = await new RedisPatternStore(redis, prefix, DECAY).read({ house: 'ezra', tool: 't' })
     expect(total).toMatchObject({ ok: 3, fail: 0, kinds: { timeout: 0 }, durations: {} })
   })
 })
@@ -182,7 +233,7 @@ describe('INTELLIGENT mode in the harness', () => {
     })
     const r = await h.execute('echo', { text: 5 }, { requestedBy: 'b' })
     expect(r.status).toBe('failure')
-    const { total } = await new RedisPatternStore(redis, prefix, HALF).read({ house: 'ezra', tool: 'echo' })
+    const { total } = await new RedisPatternStore(redis, prefix, DECAY).read({ house: 'ezra', tool: 'echo' })
     expect(total).toMatchObject({ ok: 0, fail: 0, kinds: { validation: 1 } })
   })
 
@@ -216,7 +267,7 @@ describe('INTELLIGENT mode in the harness', () => {
     expect(attempts).toEqual([2, 2, 2, 1, 1])
     expect(notes[3]).toBe('not retried: after a network failure, retries recovered 0 of 3 calls')
     const detail = await new PatternIntelligence({
-      store: new RedisPatternStore(redis, prefix, HALF),
+      store: new RedisPatternStore(redis, prefix, DECAY),
       config: DEFAULT_INTELLIGENCE,
     }).detail('ezra', 'flaky_fetch')
     expect(detail.retries).toEqual([
@@ -265,7 +316,7 @@ describe('INTELLIGENT mode in the harness', () => {
       house: House.ALLEGRO,
       mode: Mode.INTELLIGENT,
       tools: [echo],
-      stores: { patterns: new RedisPatternStore(dead, '{x}', HALF) },
+      stores: { patterns: new RedisPatternStore(dead, '{x}', DECAY) },
     })
     const r = await h.execute('echo', { text: 'still works' }, { requestedBy: 'b' })
     expect(r.status).toBe('success')

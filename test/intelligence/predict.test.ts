@@ -5,7 +5,9 @@ import {
   argShape,
   betaCdf,
   betaQuantile,
+  changeScore,
   chooseByPrediction,
+  decayOf,
   DEFAULT_INTELLIGENCE,
   emptyStats,
   formatPrediction,
@@ -25,11 +27,12 @@ const HOUR = 3600_000
 const DAY = 24 * HOUR
 const config = DEFAULT_INTELLIGENCE
 const halfLife = config.halfLifeHours * HOUR
+const decay = decayOf(config)
 const T0 = Date.parse('2026-03-02T12:00:00Z')
 
 /** A record of `outcomes`, all at `at`. */
 function stats(outcomes: Outcome[], at = T0): PatternStats {
-  return outcomes.reduce((s, o) => addOutcome(s, o, at, halfLife), emptyStats(at))
+  return outcomes.reduce((s, o) => addOutcome(s, o, at, decay), emptyStats(at))
 }
 const runs = (n: number, ok: (i: number) => boolean, ms: (i: number) => number = () => 100): Outcome[] =>
   Array.from({ length: n }, (_, i) => ({ ok: ok(i), durationMs: ms(i) }))
@@ -81,7 +84,7 @@ describe('decayed counts', () => {
   it('lets new behaviour outweigh old: a tool that broke last week predicts failure now', () => {
     let s = stats(runs(100, () => true))
     for (let i = 0; i < 30; i++)
-      s = addOutcome(s, { ok: false, durationMs: 100, kind: 'network' }, T0 + 7 * DAY, halfLife)
+      s = addOutcome(s, { ok: false, durationMs: 100, kind: 'network' }, T0 + 7 * DAY, decay)
     const p = predictFrom(s, { now: T0 + 7 * DAY, config })
     // 100 successes a week (2.33 half-lives) ago weigh about 20; 30 new failures weigh 30.
     expect(p.successProbability).toBeLessThan(0.45)
@@ -100,8 +103,158 @@ describe('decayed counts', () => {
 
   it('keeps only the last 15 days of per-day counts', () => {
     let s = emptyStats(T0)
-    for (let d = 0; d < 40; d++) s = addOutcome(s, { ok: true, durationMs: 5 }, T0 + d * DAY, halfLife)
+    for (let d = 0; d < 40; d++) s = addOutcome(s, { ok: true, durationMs: 5 }, T0 + d * DAY, decay)
     expect(Object.keys(s.days)).toHaveLength(15)
+  })
+})
+
+/** A seeded uniform generator (mulberry32), so a "noisy" record is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** `days` of runs at `perDay`, succeeding with probability `rate(day)`, from `from`. */
+function replayRuns(
+  s: PatternStats,
+  opts: {
+    days: number
+    perDay: number
+    rate: (d: number) => number
+    seed: number
+    decay?: typeof decay
+    from?: number
+  },
+): { stats: PatternStats; restarts: number[] } {
+  const random = seeded(opts.seed)
+  const restarts: number[] = []
+  const from = opts.from ?? T0
+  for (let i = 0; i < opts.days * opts.perDay; i++) {
+    const at = from + (i * DAY) / opts.perDay
+    s = addOutcome(s, { ok: random() < opts.rate(i / opts.perDay), durationMs: 5 }, at, opts.decay ?? decay)
+    if (s.change?.at === at) restarts.push(i)
+  }
+  return { stats: s, restarts }
+}
+
+describe('the change detector', () => {
+  it('restarts a record whose recent runs fall far below its history, and says so with the numbers', () => {
+    // 16 runs a day: 10 days at 0.9, then a release breaks it (0.3).
+    const perDay = 16
+    const { stats: s, restarts } = replayRuns(emptyStats(T0), {
+      days: 12,
+      perDay,
+      rate: (d) => (d < 10 ? 0.9 : 0.3),
+      seed: 7,
+    })
+    expect(restarts.length).toBe(1)
+    // Noticed within a day of the change (16 runs), not after the days decay alone would take.
+    expect(restarts[0]! - 10 * perDay).toBeGreaterThan(0)
+    expect(restarts[0]! - 10 * perDay).toBeLessThanOrEqual(perDay)
+    expect(s.change!.before).toBeGreaterThan(0.8)
+    const now = T0 + 12 * DAY
+    const p = predictFrom(s, { now, config })
+    expect(p.successProbability).toBeLessThan(0.45)
+    expect(p.change).toEqual(s.change)
+    expect(formatPrediction(p)).toMatch(
+      /^likely to fail: success 0\.[0-4]\d .*; recent change: last [\d.]+ runs 0\.[0-4]\d vs 0\.[89]\d before$/,
+    )
+    expect(formatPrediction(p)).toContain(`last ${p.samples} runs ${p.successProbability.toFixed(2)} vs`)
+    // Without the detector the same runs still predict the old behaviour.
+    const off = decayOf(IntelligenceConfig.parse({ change: { enabled: false } }))
+    const slow = replayRuns(emptyStats(T0), {
+      days: 12,
+      perDay,
+      rate: (d) => (d < 10 ? 0.9 : 0.3),
+      seed: 7,
+      decay: off,
+    })
+    expect(slow.restarts).toEqual([])
+    expect(predictFrom(slow.stats, { now, config }).successProbability).toBeGreaterThan(0.55)
+    // The note is for people deciding now: after a half-life it is history.
+    expect(predictFrom(s, { now: s.change!.at + halfLife + 1, config }).change).toBeUndefined()
+  })
+
+  it('restarts a record whose recent runs rise far above its history (a fixed house)', () => {
+    const { stats: s, restarts } = replayRuns(emptyStats(T0), {
+      days: 12,
+      perDay: 48,
+      rate: (d) => (d < 10 ? 0.1 : 0.95),
+      seed: 3,
+    })
+    expect(restarts.length).toBe(1)
+    expect(s.change!.before).toBeLessThan(0.2)
+    // The restart keeps the recent (fast) counts, which still hold some runs from just before
+    // the change, so it reads below the new 0.95 for a while; the decay alone is far behind.
+    expect(predictFrom(s, { now: T0 + 12 * DAY, config }).successProbability).toBeGreaterThan(0.75)
+    const off = decayOf(IntelligenceConfig.parse({ change: { enabled: false } }))
+    const slow = replayRuns(emptyStats(T0), {
+      days: 12,
+      perDay: 48,
+      rate: (d) => (d < 10 ? 0.1 : 0.95),
+      seed: 3,
+      decay: off,
+    })
+    expect(predictFrom(slow.stats, { now: T0 + 12 * DAY, config }).successProbability).toBeLessThan(0.6)
+  })
+
+  it.each([
+    [0.6, 16, 1],
+    [0.8, 16, 2],
+    [0.95, 16, 3],
+    [0.5, 48, 4],
+    [0.8, 48, 5],
+  ])(
+    'does not restart a stable noisy record (rate %s, %s runs a day, seed %s), though a hair trigger would',
+    (rate, perDay, seed) => {
+      const stable = replayRuns(emptyStats(T0), { days: 30, perDay, rate: () => rate, seed })
+      expect(stable.restarts).toEqual([])
+      // The same runs judged at z = 1 restart over and over: the threshold is what holds it.
+      const hair = decayOf(IntelligenceConfig.parse({ change: { z: 1 } }))
+      expect(
+        replayRuns(emptyStats(T0), { days: 30, perDay, rate: () => rate, seed, decay: hair }).restarts.length,
+      ).toBeGreaterThan(2)
+    },
+  )
+
+  it('never fires on a burst of runs at one moment: the older history has no weight yet', () => {
+    const s = stats(runs(60, (i) => i < 30))
+    expect(s.change).toBeUndefined()
+    expect(changeScore(s).z).toBeCloseTo(0, 1)
+  })
+
+  it('scores the recent runs against the older ones, signed', () => {
+    const base = { ...emptyStats(T0), ok: 45, fail: 5 }
+    expect(changeScore({ ...base, fastOk: 1, fastFail: 9 }).z).toBeLessThan(-2.5)
+    expect(changeScore({ ...base, fastOk: 9, fastFail: 1 }).z).toBeGreaterThan(-1)
+    expect(changeScore({ ...base, fastOk: 9, fastFail: 1 }).z).toBeLessThan(1)
+    expect(changeScore({ ...base, ok: 5, fail: 45, fastOk: 9, fastFail: 1 }).z).toBeGreaterThan(2.5)
+  })
+
+  it('is configured by change.fastHalfLifeHours (shorter than halfLifeHours) and change.z', () => {
+    expect(decayOf(IntelligenceConfig.parse({}))).toEqual({
+      halfLifeMs: 72 * HOUR,
+      fastHalfLifeMs: 9 * HOUR,
+      changeZ: 2.5,
+    })
+    expect(decayOf(IntelligenceConfig.parse({ halfLifeHours: 24, change: { z: 4 } }))).toMatchObject({
+      fastHalfLifeMs: 3 * HOUR,
+      changeZ: 4,
+    })
+    expect(
+      IntelligenceConfig.safeParse({ halfLifeHours: 24, change: { fastHalfLifeHours: 24 } }).error?.issues[0],
+    ).toMatchObject({
+      path: ['change', 'fastHalfLifeHours'],
+      message: 'change.fastHalfLifeHours must be shorter than halfLifeHours',
+    })
+    expect(decayOf(IntelligenceConfig.parse({ change: { enabled: false } })).changeZ).toBe(
+      Number.POSITIVE_INFINITY,
+    )
   })
 })
 
@@ -225,8 +378,8 @@ describe('velocity', () => {
   it('is the change of the rolling 7-day success rate over a week', () => {
     let s = emptyStats(T0)
     // last week 5 of 10, this week 9 of 10
-    for (let i = 0; i < 10; i++) s = addOutcome(s, { ok: i < 5, durationMs: 5 }, T0 - 8 * DAY, halfLife)
-    for (let i = 0; i < 10; i++) s = addOutcome(s, { ok: i < 9, durationMs: 5 }, T0 - DAY, halfLife)
+    for (let i = 0; i < 10; i++) s = addOutcome(s, { ok: i < 5, durationMs: 5 }, T0 - 8 * DAY, decay)
+    for (let i = 0; i < 10; i++) s = addOutcome(s, { ok: i < 9, durationMs: 5 }, T0 - DAY, decay)
     const v = velocity(s.days, T0)
     expect(v).toEqual({ rate: 0.9, runs: 10, previousRate: 0.5, previousRuns: 10, changePerWeek: 0.4 })
     expect(formatVelocity(v)).toBe('+0.40/week (0.50 → 0.90)')
