@@ -119,6 +119,8 @@ export interface ToolChoice {
   nearHard: number
   /** Jobs not "hard" on which always the first house was within EPSILON (the baseline). */
   firstNearEasy: number
+  /** Jobs on which the full-information chooser was within EPSILON. */
+  ceilingNear: number
 }
 
 export interface ChoiceScores {
@@ -126,6 +128,13 @@ export interface ChoiceScores {
   subject: { near: number; strict: number }
   first: { near: number; strict: number }
   random: { near: number; strict: number }
+  /**
+   * A ceiling, not a baseline: the same store and config fed every house's outcome on every job
+   * (as if each job ran on all three houses, three times the evidence routing ever gets, and no
+   * runs spent exploring), choosing the highest predicted success. What routing by this store
+   * could reach at best; below 90% on a workload, the target is out of reach there for it.
+   */
+  ceiling: { near: number; strict: number }
   judged: number
   perTool: ToolChoice[]
 }
@@ -151,6 +160,10 @@ export async function replay(
   const t0 = Date.parse('2026-01-01T00:00:00Z')
   let now = t0
   const store = new MemoryPatternStore(decayOf(config), () => now)
+  // The full-information ceiling (routed stream only): its own store and its own draws, so the
+  // streams' seeded sequences are the same with or without it.
+  const full = stream === 'routed' ? new MemoryPatternStore(decayOf(config), () => now) : undefined
+  const fullRandom = mulberry32(seed ^ 0x5eed5eed)
   const tools = workload.tools.map((t) => t.name)
   const runs = new Map<string, number>()
   const restarts = tools.map(() => 0)
@@ -163,6 +176,7 @@ export async function replay(
     subject: { near: 0, strict: 0 },
     first: { near: 0, strict: 0 },
     random: { near: 0, strict: 0 },
+    ceiling: { near: 0, strict: 0 },
   }
   let judged = 0
   const perTool: ToolChoice[] = tools.map(() => ({
@@ -171,6 +185,7 @@ export async function replay(
     hard: 0,
     nearHard: 0,
     firstNearEasy: 0,
+    ceilingNear: 0,
   }))
   for (let step = 0; step < (DAYS * DAY) / STEP; step++) {
     now = t0 + step * STEP
@@ -190,6 +205,20 @@ export async function replay(
           )
     const truths = HOUSES.map((_, i) => workload.rate(i, tool, d))
     const best = Math.max(...truths)
+    let ceiling = 0
+    if (full) {
+      const seen = await Promise.all(HOUSES.map((house) => full.read({ house, tool: tools[tool]! })))
+      const p = seen.map((r) => predictCall(r, { now, config }).successProbability)
+      ceiling = p.indexOf(Math.max(...p))
+      for (const [i, house] of HOUSES.entries()) {
+        const ok = fullRandom() < truths[i]!
+        await full.record(
+          { house, tool: tools[tool]! },
+          ok ? { ok, durationMs: 1 } : { ok, durationMs: 1, kind: 'tool' },
+          now,
+        )
+      }
+    }
     if (stream === 'routed' && HOUSES.every((_, i) => (runs.get(`${i} ${tool}`) ?? 0) >= JUDGED_AFTER)) {
       const near = (i: number) => (truths[i]! >= best - EPSILON ? 1 : 0)
       const strict = (i: number) => (truths[i] === best ? 1 : 0)
@@ -201,9 +230,12 @@ export async function replay(
       // A random house: the expected share, exactly.
       tally.random.near += HOUSES.reduce((s, _, i) => s + near(i), 0) / HOUSES.length
       tally.random.strict += HOUSES.reduce((s, _, i) => s + strict(i), 0) / HOUSES.length
+      tally.ceiling.near += near(ceiling)
+      tally.ceiling.strict += strict(ceiling)
       const t = perTool[tool]!
       t.judged += 1
       t.near += near(h)
+      t.ceilingNear += near(ceiling)
       const rival = Math.max(...truths.filter((_, i) => !near(i)))
       const noise = Math.sqrt((best * (1 - best)) / JUDGED_AFTER + (rival * (1 - rival)) / JUDGED_AFTER)
       if (best - rival < noise) {
@@ -242,6 +274,7 @@ export async function replay(
       subject: share(tally.subject),
       first: share(tally.first),
       random: share(tally.random),
+      ceiling: share(tally.ceiling),
       judged,
       perTool,
     },

@@ -171,7 +171,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
   const store = new RedisJobStore(connection, prefix)
   const { waitReplicas, waitTimeoutMs } = config.file.redis
   const replicas =
-    waitReplicas > 0 && pieces.workers.length > 0
+    waitReplicas > 0 && (pieces.workers.length > 0 || pieces.router)
       ? new ReplicaWait(connection, {
           replicas: waitReplicas,
           timeoutMs: waitTimeoutMs,
@@ -354,6 +354,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         triageRecords: triageStore,
         labelCatalogue: file.triage.createMissingLabels ? undefined : false,
         botLogin: opts.botLogin,
+        ...(replicas ? { replicas } : {}),
       })
       const router = await startRouter({
         connection,

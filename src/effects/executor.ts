@@ -4,6 +4,7 @@ import type { GiteaPort, GiteaLabel, RepoRef } from '../gitea/port.js'
 import { markHop } from '../hop-trace.js'
 import type { Logger } from '../logger.js'
 import type { EffectLedger } from './effect-ledger.js'
+import type { ReplicaWait } from '../queue/replica-wait.js'
 import type { Effect, JobRequest } from './effects.js'
 import { commitStatusEffects, statusKey } from '../report/commit-status.js'
 import type { JobsControl } from '../jobs/jobs.js'
@@ -67,6 +68,12 @@ export interface ExecutorDeps {
    * Without it (library use) any comment ending with the marker is taken.
    */
   botLogin?: string
+  /**
+   * With `redis.waitReplicas`: a comment is posted only once its claim in the ledger is on the
+   * replicas, so a failover cannot lose the claim of a comment already posted and let a second
+   * handler post it again (it waits for the claim's lease, then finds the comment by its marker).
+   */
+  replicas?: Pick<ReplicaWait, 'confirm'>
 }
 
 /** The hidden marker that ties a posted comment to its idempotency key. */
@@ -255,11 +262,19 @@ export class Executor {
       case 'comment': {
         const existing = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
         if (existing !== undefined) return { effect, outcome: 'already', commentId: existing }
+        const claimedAt = Date.now()
         if (!(await ledger.claimPost(effect.key, poster))) {
           // Posted meanwhile, or another handler is posting it now: retried, it finds the comment.
           const meanwhile = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
           if (meanwhile !== undefined) return { effect, outcome: 'already', commentId: meanwhile }
           throw new Error(`comment ${effect.key} is being posted by another handler; will look again`)
+        }
+        if (this.deps.replicas && !(await this.deps.replicas.confirm(claimedAt))) {
+          // Nothing posted: let the retry claim it at once rather than wait out this claim's lease.
+          await ledger.releasePost(effect.key, poster).catch(() => undefined)
+          throw new Error(
+            `Redis reconnected before the claim of comment ${effect.key} reached a replica; will claim again`,
+          )
         }
         let c
         try {

@@ -134,6 +134,37 @@ describe('Executor', () => {
     expect(w.jobs.enqueued[0]?.ackCommentId).toBe(w.port.comments[0]?.id)
   })
 
+  it('with waitReplicas, posts a comment only once its claim is on a replica; a lost claim posts nothing and is retried', async () => {
+    const ledger = new MemoryEffectLedger()
+    const w = world({ issueLabels: ['house/ezra'] })
+    const event = commentEvent('/status')
+    const effects = await slashCommands.handle(event, w.ctx(event))
+    const answers = [false, true]
+    const asked: number[] = []
+    const executor = new Executor({
+      port: w.port,
+      jobs: w.jobs,
+      ledger,
+      log: captureLog().log,
+      replicas: {
+        confirm: async (since: number) => {
+          asked.push(since)
+          return answers.shift() ?? true
+        },
+      },
+    })
+    const key = 'c:d-1:77:status_0'
+    const err = (await executor.apply(effects).catch((e: unknown) => e)) as EffectsError
+    expect(err.transient).toBe(true)
+    expect(err.message).toMatch(/reached a replica/)
+    expect(w.port.comments).toHaveLength(0)
+    expect(ledger.entries.get(key)).toBe('pending') // released: the retry need not wait the lease
+    await executor.apply(effects)
+    expect(w.port.comments).toHaveLength(1)
+    expect(asked).toHaveLength(2)
+    expect(await ledger.get(key)).toEqual({ state: 'posted', commentId: w.port.comments[0]?.id })
+  })
+
   it('reports a permanent failure as not transient', async () => {
     const { w, effects, executor } = await runCommand('/status', new MemoryEffectLedger())
     w.port.failNext('addCommentReaction', new FakeGiteaError(404, 'addCommentReaction'))
