@@ -7,7 +7,8 @@ import { z } from 'zod'
  * `WAIT` after each enqueue and answers 202 only once that many replicas confirmed the write,
  * else 503 (Gitea's redelivery is then deduplicated if the write survived). The house workers
  * use it too: a tool runs only once its run's start is on that many replicas, and a job is
- * completed only once its run's end is (`ReplicaWait`). See docs/OPERATIONS.md.
+ * completed only once its run's end is (`ReplicaWait`), and the router posts a comment only once
+ * its claim in the effect ledger is. See docs/OPERATIONS.md.
  *
  * @example
  *   redis:
