@@ -19,6 +19,20 @@ import { StressConfig } from '../stress/stress-config.js'
  *     workers: { lockDurationMs: 2000, stalledIntervalMs: 500 }
  *     reporter: { attempts: 200, maxBackoffMs: 300000 }
  */
+/**
+ * The locks of the router's events and the reporter's reports. Longer than a house job's: what
+ * they do is keyed (safe to repeat, not to run twice at once), so they should outlast a Redis
+ * failover (a few seconds behind Sentinel) and an event-loop stall rather than be taken over in
+ * the middle; a dead router's events are still taken over within about 12 s (the design asks for
+ * routing taken over within 30 s).
+ */
+const keyedWorkLocks = {
+  /** An event's or report's lock; renewed every half of it. */
+  lockDurationMs: z.number().int().min(1000).default(10_000),
+  /** How often the router (reporter) looks for events (reports) whose lock expired. */
+  stalledIntervalMs: z.number().int().min(500).default(2_000),
+}
+
 export const DaemonConfig = z
   .object({
     /** The house `/run` uses when neither `@house` nor a `house/*` label names one (if it allows the tool). */
@@ -31,6 +45,7 @@ export const DaemonConfig = z
         backoffMs: z.number().int().min(10).default(1000),
         /** Cap of the doubling retry delay; with 200 attempts per event, 5 min outlasts ~16 h of outage. */
         maxBackoffMs: z.number().int().min(10).default(300_000),
+        ...keyedWorkLocks,
       })
       .strict()
       .prefault({}),
@@ -139,6 +154,7 @@ export const DaemonConfig = z
         concurrency: z.number().int().min(1).max(256).default(8),
         /** Output characters shown in the result comment. */
         outputCap: z.number().int().min(100).default(50_000),
+        ...keyedWorkLocks,
       })
       .strict()
       .prefault({}),

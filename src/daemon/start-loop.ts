@@ -313,7 +313,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         port,
         ledger: new RedisEffectLedger(connection, prefix),
         settings: file.daemon.reporter,
-        locks: file.daemon.workers,
+        locks: file.daemon.reporter,
         botLogin: opts.botLogin,
         log,
         telemetry,
@@ -386,7 +386,7 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         },
         concurrency: file.daemon.router.concurrency,
         backoff: file.daemon.router,
-        locks: file.daemon.workers,
+        locks: file.daemon.router,
         claims: new RedisCommentClaims(connection, prefix),
         log,
       })

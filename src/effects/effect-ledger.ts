@@ -27,11 +27,13 @@ export type LedgerEntry =
 export interface EffectLedger {
   get(key: string): Promise<LedgerEntry>
   /**
-   * True when `owner` may post the comment now: the key was free, its `pending` mark was released
-   * or its holder's lease ran out, or `owner` holds it. False when it is posted or marked done, or
-   * another poster holds it.
+   * Whether `owner` may post the comment now: `fresh` when the key was free or `owner` already
+   * holds it; `reclaimed` when it replaced a `pending` mark that was released (a failed post that
+   * may have reached Gitea all the same) or whose holder's lease ran out: the caller must look for
+   * the comment's marker again before posting. False when it is posted or marked done, or another
+   * poster holds it.
    */
-  claimPost(key: string, owner: string): Promise<boolean>
+  claimPost(key: string, owner: string): Promise<PostClaim>
   /**
    * After a failed post (which may have reached Gitea all the same): the key stays `pending`, so
    * the next poster looks for the marker first, but no longer held, so it need not wait the lease.
@@ -42,14 +44,21 @@ export interface EffectLedger {
   mark(key: string): Promise<void>
 }
 
+/** What `claimPost` answers. */
+export type PostClaim = 'fresh' | 'reclaimed' | false
+
 /** Default time a comment key is remembered: longer than any job waits for approval or retries. */
 export const DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600
 
 /**
- * How long a claimed post is held before another poster may presume its holder dead: far longer
- * than a Gitea call (the port's retries included), so a live poster is never doubled.
+ * How long a claimed post is held before another poster may presume its holder dead. It must
+ * outlast the longest `createComment` the Gitea adapter can make, or a slow post would be doubled:
+ * with its defaults (DEFAULT_RETRY_POLICY, GITEA_REQUEST_TIMEOUT_MS) 4 attempts of up to 30 s,
+ * up to 3 Retry-After sleeps of up to 30 s and 3 backoffs of up to 8 s, 234 s in all (a test holds
+ * the lease to that). The cost of a long lease: a comment whose poster died between claim and
+ * post waits this long before another takes it over.
  */
-export const POST_LEASE_MS = 60_000
+export const POST_LEASE_MS = 600_000
 
 // A pending mark is `pending` (released, or written before owners existed) or
 // `pending:<owner>:<ms since epoch, by the Redis clock>`.
@@ -62,18 +71,21 @@ function decode(raw: string | null | undefined): LedgerEntry {
 }
 
 // KEYS: the ledger key. ARGV: owner, lease ms, TTL s. The Redis clock, so posters on hosts whose
-// clocks differ agree on a lease. 1: claimed.
+// clocks differ agree on a lease. 0: refused; 1: fresh (free, or the owner's own); 2: reclaimed (a
+// released, legacy or expired `pending`).
 const CLAIM_POST = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local answer = 1
 if v then
   if string.sub(v, 1, 7) ~= 'pending' then return 0 end
   local owner, since = string.match(v, '^pending:([^:]+):(%d+)$')
   if owner and owner ~= ARGV[1] and now - tonumber(since) < tonumber(ARGV[2]) then return 0 end
+  if owner ~= ARGV[1] then answer = 2 end
 end
 redis.call('SET', KEYS[1], 'pending:' .. ARGV[1] .. ':' .. now, 'EX', ARGV[3])
-return 1
+return answer
 `)
 
 // KEYS: the ledger key. ARGV: owner. Only the holder's own mark is released.
@@ -106,10 +118,11 @@ export class RedisEffectLedger implements EffectLedger {
     return decode(await this.redis.get(this.k(key)))
   }
 
-  async claimPost(key: string, owner: string): Promise<boolean> {
-    return (
-      Number(await CLAIM_POST.run(this.redis, [this.k(key)], [owner, POST_LEASE_MS, this.ttlSeconds])) === 1
+  async claimPost(key: string, owner: string): Promise<PostClaim> {
+    const answer = Number(
+      await CLAIM_POST.run(this.redis, [this.k(key)], [owner, POST_LEASE_MS, this.ttlSeconds]),
     )
+    return answer === 1 ? 'fresh' : answer === 2 ? 'reclaimed' : false
   }
 
   async releasePost(key: string, owner: string): Promise<void> {
@@ -140,16 +153,18 @@ export class MemoryEffectLedger implements EffectLedger {
     return Promise.resolve(decode(this.entries.get(key)))
   }
 
-  claimPost(key: string, owner: string): Promise<boolean> {
+  claimPost(key: string, owner: string): Promise<PostClaim> {
     const v = this.entries.get(key)
+    let answer: PostClaim = 'fresh'
     if (v !== undefined) {
       if (!v.startsWith('pending')) return Promise.resolve(false)
       const [, holder, since] = /^pending:([^:]+):(\d+)$/.exec(v) ?? []
       if (holder !== undefined && holder !== owner && this.now() - Number(since) < POST_LEASE_MS)
         return Promise.resolve(false)
+      if (holder !== owner) answer = 'reclaimed'
     }
     this.entries.set(key, `pending:${owner}:${this.now()}`)
-    return Promise.resolve(true)
+    return Promise.resolve(answer)
   }
 
   releasePost(key: string, owner: string): Promise<void> {

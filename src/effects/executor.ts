@@ -111,6 +111,13 @@ export async function findKeyedComment(
   return undefined
 }
 
+/**
+ * How long the router waits for a comment's claim to reach the replicas (`redis.waitReplicas`)
+ * before it gives the event back to BullMQ to retry, so events do not pile up in router slots
+ * while the primary has no replica.
+ */
+export const CLAIM_CONFIRM_MS = 5_000
+
 class PermanentError extends Error {
   readonly transient = false
 }
@@ -263,18 +270,31 @@ export class Executor {
         const existing = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
         if (existing !== undefined) return { effect, outcome: 'already', commentId: existing }
         const claimedAt = Date.now()
-        if (!(await ledger.claimPost(effect.key, poster))) {
+        const claim = await ledger.claimPost(effect.key, poster)
+        if (claim === false) {
           // Posted meanwhile, or another handler is posting it now: retried, it finds the comment.
           const meanwhile = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
           if (meanwhile !== undefined) return { effect, outcome: 'already', commentId: meanwhile }
           throw new Error(`comment ${effect.key} is being posted by another handler; will look again`)
         }
-        if (this.deps.replicas && !(await this.deps.replicas.confirm(claimedAt))) {
-          // Nothing posted: let the retry claim it at once rather than wait out this claim's lease.
-          await ledger.releasePost(effect.key, poster).catch(() => undefined)
-          throw new Error(
-            `Redis reconnected before the claim of comment ${effect.key} reached a replica; will claim again`,
-          )
+        if (claim === 'reclaimed') {
+          // A post before ours was released (it failed, but may have reached Gitea) or its poster
+          // presumed dead, maybe after we last looked: look for its marker again before posting.
+          const landed = await findKeyedComment(this.deps, effect.repo, effect.issue, effect.key)
+          if (landed !== undefined) return { effect, outcome: 'already', commentId: landed }
+        }
+        if (this.deps.replicas) {
+          // Bounded: a router slot is not held while the primary lacks replicas; BullMQ retries.
+          const confirmed = await this.deps.replicas
+            .confirm(claimedAt, AbortSignal.timeout(CLAIM_CONFIRM_MS))
+            .catch(() => false)
+          if (!confirmed) {
+            // Nothing posted: let the retry claim it at once rather than wait out this claim's lease.
+            await ledger.releasePost(effect.key, poster).catch(() => undefined)
+            throw new Error(
+              `the claim of comment ${effect.key} did not reach a replica within ${CLAIM_CONFIRM_MS} ms (redis.waitReplicas); will claim again`,
+            )
+          }
         }
         let c
         try {

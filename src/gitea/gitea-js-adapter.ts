@@ -58,7 +58,7 @@ export interface GiteaJsAdapterOptions {
   token: string
   logger?: Logger
   retry?: Partial<RetryPolicy>
-  /** Per-attempt timeout; a hung request becomes a transient network error. Default 30 s. */
+  /** Per-attempt timeout; a hung request becomes a transient network error. Default `GITEA_REQUEST_TIMEOUT_MS`. */
   requestTimeoutMs?: number
   /** Defaults to the global fetch (which msw intercepts in tests). */
   fetch?: typeof fetch
@@ -86,6 +86,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  *   const gitea = new GiteaJsAdapter({ baseUrl: env.GITEA_URL, token: env.GITEA_TOKEN, logger })
  *   await gitea.createComment({ owner: 'alice', name: 'demo' }, 1, 'On it.')
  */
+/** The adapter's default per-attempt timeout of a Gitea request. */
+export const GITEA_REQUEST_TIMEOUT_MS = 30_000
+
 export class GiteaJsAdapter implements GiteaPort {
   private readonly api: Api<unknown>
   private readonly policy: RetryPolicy
@@ -94,7 +97,7 @@ export class GiteaJsAdapter implements GiteaPort {
 
   constructor(options: GiteaJsAdapterOptions) {
     const baseFetch = options.fetch ?? ((input, init) => fetch(input, init))
-    const timeoutMs = options.requestTimeoutMs ?? 30_000
+    const timeoutMs = options.requestTimeoutMs ?? GITEA_REQUEST_TIMEOUT_MS
     this.api = giteaApi(options.baseUrl.replace(/\/+$/, ''), {
       token: options.token,
       customFetch: (input, init) => baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),

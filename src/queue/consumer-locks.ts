@@ -1,9 +1,11 @@
 /**
- * The lock settings every queue consumer shares: the house workers, the router and the reporter
- * (`daemon.workers.lockDurationMs` and `stalledIntervalMs`). A job whose worker died, or whose
- * fetch answer was lost in a Redis failover (the job moved to active, the worker never told), is
- * back on its queue within about `lockDurationMs + stalledIntervalMs`; with BullMQ's own defaults
- * (30 s and 30 s) a router event waited up to a minute.
+ * A queue consumer's lock settings: the house workers take `daemon.workers.lockDurationMs` and
+ * `stalledIntervalMs` (2 s / 0.5 s: a dead worker's job back within 5 s), the router and the
+ * reporter `daemon.router.*` and `daemon.reporter.*` (10 s / 2 s: longer than a Redis failover). A
+ * job whose worker died, or whose fetch answer a failover lost (the job moved to active, the worker
+ * never told), is back on its queue within about `lockDurationMs + stalledIntervalMs`; with
+ * BullMQ's own defaults (30 s and 30 s), which the router and reporter had until session 6, a
+ * router event waited up to a minute.
  */
 export interface ConsumerLocks {
   lockDurationMs: number

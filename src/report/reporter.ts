@@ -231,7 +231,9 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
       ))
     if (ackId === undefined) {
       if ((await ledger.get(rec.ackCommentKey))?.state === 'pending')
-        throw new Error(`the ack comment of job ${rec.id} is being posted; will look again`)
+        throw new Error(
+          `the ack comment of job ${rec.id} is pending (being posted, or a failed post the router retries); will look again`,
+        )
       throw new UnrecoverableError(`job ${rec.id} has no ack comment to edit`)
     }
 

@@ -12,7 +12,9 @@ import type { Effect } from '../../src/effects/effects.js'
 import { EffectsError, Executor, keyMarker } from '../../src/effects/executor.js'
 import { createLogger } from '../../src/logger.js'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js'
-import { FakeGiteaError } from '../commands/helpers/fake-port.js'
+import { FakeGiteaError, FakePort } from '../commands/helpers/fake-port.js'
+import { GITEA_REQUEST_TIMEOUT_MS } from '../../src/gitea/gitea-js-adapter.js'
+import { DEFAULT_RETRY_POLICY } from '../../src/gitea/retry-policy.js'
 import { commentEvent, REPO, world } from '../commands/helpers/world.js'
 
 function captureLog() {
@@ -156,7 +158,7 @@ describe('Executor', () => {
     const key = 'c:d-1:77:status_0'
     const err = (await executor.apply(effects).catch((e: unknown) => e)) as EffectsError
     expect(err.transient).toBe(true)
-    expect(err.message).toMatch(/reached a replica/)
+    expect(err.message).toMatch(/did not reach a replica/)
     expect(w.port.comments).toHaveLength(0)
     expect(ledger.entries.get(key)).toBe('pending') // released: the retry need not wait the lease
     await executor.apply(effects)
@@ -273,35 +275,101 @@ describe('RedisEffectLedger against real Redis', () => {
     expect(w.jobs.enqueued).toHaveLength(1)
   })
 
-  it('a post is held by its poster until it is released or its lease runs out', async () => {
-    const ledger = new RedisEffectLedger(redis, prefix, 60)
-    expect(await ledger.claimPost('k', 'a')).toBe(true)
+  // The same claim rules, in Lua on the Redis clock and in memory on an injected one.
+  async function claimRules(
+    ledger: EffectLedger,
+    setRaw: (key: string, raw: string) => Promise<void>,
+    now: number,
+  ) {
+    expect(await ledger.claimPost('k', 'a')).toBe('fresh')
     expect(await ledger.claimPost('k', 'b')).toBe(false)
-    expect(await ledger.claimPost('k', 'a')).toBe(true)
+    expect(await ledger.claimPost('k', 'a')).toBe('fresh') // its own: renewed
     await ledger.releasePost('k', 'b') // not b's to release
     expect(await ledger.claimPost('k', 'b')).toBe(false)
     await ledger.releasePost('k', 'a')
     expect(await ledger.get('k')).toEqual({ state: 'pending' })
-    expect(await ledger.claimPost('k', 'b')).toBe(true)
-    // A holder that died mid-post: its lease (by the Redis clock) runs out.
-    const sec = Number((await redis.time())[0])
-    await redis.set(`${prefix}:ledger:k2`, `pending:ghost:${sec * 1000 - POST_LEASE_MS - 1000}`)
-    expect(await ledger.claimPost('k2', 'b')).toBe(true)
-    await redis.set(`${prefix}:ledger:k3`, `pending:ghost:${sec * 1000}`)
+    expect(await ledger.claimPost('k', 'b')).toBe('reclaimed') // b must look for a's marker first
+    // A holder that died mid-post: its lease runs out.
+    await setRaw('k2', `pending:ghost:${now - POST_LEASE_MS - 1000}`)
+    expect(await ledger.claimPost('k2', 'b')).toBe('reclaimed')
+    await setRaw('k3', `pending:ghost:${now}`)
     expect(await ledger.claimPost('k3', 'b')).toBe(false)
+    // A mark written before claims had owners, and a non-comment effect's mark.
+    await setRaw('k4', 'pending')
+    expect(await ledger.claimPost('k4', 'b')).toBe('reclaimed')
+    await setRaw('k5', 'done')
+    expect(await ledger.claimPost('k5', 'b')).toBe(false)
+    expect(await ledger.get('k5')).toEqual({ state: 'done' })
+  }
+
+  it('a post is held by its poster until it is released or its lease (Redis clock) runs out', async () => {
+    const sec = Number((await redis.time())[0])
+    await claimRules(
+      new RedisEffectLedger(redis, prefix, 60),
+      async (key, raw) => void (await redis.set(`${prefix}:ledger:${key}`, raw)),
+      sec * 1000,
+    )
   })
 
   it('the memory ledger holds posts the same way', async () => {
-    let now = 1_000_000
+    const now = 1_000_000_000
     const ledger = new MemoryEffectLedger(() => now)
-    expect(await ledger.claimPost('k', 'a')).toBe(true)
-    expect(await ledger.claimPost('k', 'b')).toBe(false)
-    now += POST_LEASE_MS
-    expect(await ledger.claimPost('k', 'b')).toBe(true)
-    await ledger.releasePost('k', 'b')
-    expect(await ledger.claimPost('k', 'a')).toBe(true)
-    await ledger.set('k', 5)
-    expect(await ledger.claimPost('k', 'a')).toBe(false)
+    await claimRules(ledger, async (key, raw) => void ledger.entries.set(key, raw), now)
+  })
+
+  it('the lease outlasts the longest comment post the Gitea adapter can make', () => {
+    const p = DEFAULT_RETRY_POLICY
+    const longest =
+      p.attempts * GITEA_REQUEST_TIMEOUT_MS + (p.attempts - 1) * (p.maxRetryAfterMs + p.maxDelayMs)
+    expect(longest).toBe(234_000)
+    expect(POST_LEASE_MS).toBeGreaterThan(2 * longest)
+  })
+
+  it('a poster that looked for the marker before the holder released does not post a second comment', async () => {
+    // Found by review: H1's post reaches Gitea but its answer is lost (a 502), so it releases its
+    // claim; H2, a router that took the event over, had looked for the marker just before.
+    const ledger = new RedisEffectLedger(redis, prefix, 60)
+    const gitea = new FakePort()
+    gitea.addIssue(1)
+    const effect: Effect = { type: 'comment', repo: REPO, issue: 1, key: 'c:d1:77:ack_0', body: 'ack' }
+    const gate = () => {
+      let open!: () => void
+      const p = new Promise<void>((r) => (open = r))
+      return { p, open }
+    }
+    const tick = () => new Promise((r) => setTimeout(r, 10))
+    const g1 = gate()
+    const h1Port = Object.create(gitea) as FakePort
+    h1Port.createComment = async (...a: Parameters<FakePort['createComment']>) => {
+      await g1.p
+      await gitea.createComment(...a)
+      throw new FakeGiteaError(502, 'createComment')
+    }
+    const g2 = gate()
+    let h2Listing = false
+    const h2Port = Object.create(gitea) as FakePort
+    h2Port.listComments = async (...a: Parameters<FakePort['listComments']>) => {
+      const snapshot = [...(await gitea.listComments(...a))]
+      h2Listing = true
+      await g2.p
+      return snapshot
+    }
+    const executor = (port: FakePort) =>
+      new Executor({ port, jobs: {} as never, ledger, log: captureLog().log, labelCatalogue: false })
+    const p1 = executor(h1Port)
+      .apply([effect])
+      .catch((e: unknown) => e)
+    await tick() // H1 holds the claim, its post in flight
+    const p2 = executor(h2Port)
+      .apply([effect])
+      .catch((e: unknown) => e)
+    while (!h2Listing) await tick()
+    g1.open()
+    expect(await p1).toBeInstanceOf(EffectsError) // its comment is in Gitea; it released the claim
+    g2.open()
+    await p2
+    expect(gitea.comments.filter((c) => c.body.endsWith(keyMarker(effect.key)))).toHaveLength(1)
+    expect(await ledger.get(effect.key)).toEqual({ state: 'posted', commentId: gitea.comments[0]?.id })
   })
 
   it('a claim never overwrites a posted id', async () => {
@@ -309,7 +377,7 @@ describe('RedisEffectLedger against real Redis', () => {
     await ledger.set('k', 42)
     expect(await ledger.claimPost('k', 'a')).toBe(false)
     expect(await ledger.get('k')).toEqual({ state: 'posted', commentId: 42 })
-    expect(await ledger.claimPost('k2', 'a')).toBe(true)
+    expect(await ledger.claimPost('k2', 'a')).toBe('fresh')
     expect(await ledger.get('k2')).toEqual({ state: 'pending' })
     expect(await ledger.get('k3')).toBeUndefined()
   })

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RedisEffectLedger } from '../../src/effects/effect-ledger.js'
 import type { Effect, JobCheckout, JobRequest } from '../../src/effects/effects.js'
-import { Executor } from '../../src/effects/executor.js'
+import { Executor, keyMarker } from '../../src/effects/executor.js'
 import { startGiteaDouble, type RunningGiteaDouble } from '../../src/gitea/double/index.js'
 import { GiteaJsAdapter } from '../../src/gitea/gitea-js-adapter.js'
 import type { CommitStatusInput, RepoRef } from '../../src/gitea/port.js'
@@ -173,7 +173,16 @@ describe('commit statuses of a job on a pull request (double over HTTP, real Red
       store,
       port,
       ledger,
-      settings: { concurrency: 1, attempts: 20, backoffMs: 10, maxBackoffMs: 20, outputCap: 1000 },
+      settings: {
+        concurrency: 1,
+        attempts: 20,
+        backoffMs: 10,
+        maxBackoffMs: 20,
+        outputCap: 1000,
+        lockDurationMs: 10_000,
+        stalledIntervalMs: 2_000,
+      },
+      botLogin: 'gitea-bot',
       log,
     })
   })
@@ -356,5 +365,25 @@ describe('commit statuses of a job on a pull request (double over HTTP, real Red
     expect(statuses(moved).map((s) => s.state)).toEqual(['success'])
     expect(statuses().map((s) => s.state)).toEqual(['pending', 'error'])
     expect(statuses()[1]?.description).toContain('head moved')
+  })
+
+  it('a record without its ack id (the write lost in a failover) still gets its verdict: the reporter finds the bot ack by its marker', async () => {
+    const { job } = request('pull')
+    const marker = keyMarker(job.ackCommentKey)
+    // Someone predicted the key and wrote its marker first: not the bot's, so never edited.
+    const planted = running.double.createComment(repo, pull.number, {
+      author: 'alice',
+      body: `mine\n\n${marker}`,
+    })
+    const ack = await port.createComment(repo, pull.number, `⏳ queued\n\n${marker}`)
+    // The ledger knows only that a post was started; the record has no ack id.
+    await redis.set(`${prefix}:ledger:${job.ackCommentKey}`, 'pending')
+    await jobs.enqueue({ ...job, ackCommentId: undefined })
+    await end(job.jobId, 'success')
+    const body = (id: number) =>
+      running.double.comments(repo, pull.number).find((c) => c.id === id)?.body ?? ''
+    await until(() => body(ack.id).includes('success'))
+    expect(body(planted.id)).toBe(`mine\n\n${marker}`)
+    expect(await ledger.get(job.ackCommentKey)).toEqual({ state: 'posted', commentId: ack.id })
   })
 })

@@ -106,9 +106,7 @@ async function explainMissing(
     const eventJobId = await r.get(`${p}:${EVENTS_QUEUE}:de:${x}`)
     const ev = eventJobId ? await events.getJob(eventJobId) : undefined
     const houseJobId = jobIdFor({ deliveryId: x, commentId }, 0)
-    const hj = await new Queue(houseQueueName('ezra'), { connection: r as never, prefix: p }).getJob(
-      houseJobId,
-    )
+    const hj = await ezra.getJob(houseJobId)
     const rec = await world.services.loop!.store.getRecord(houseJobId)
     out.push(
       `  delivery ${x}: dedupe→${eventJobId} event=${ev ? `${await ev.getState()} attempts=${ev.attemptsMade} failed=${ev.failedReason ?? ''}` : 'none'}`,
