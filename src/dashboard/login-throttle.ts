@@ -27,7 +27,7 @@ export type LoginTurn =
 /**
  * One sliding window per key: a sorted set of attempts scored by their time. An attempt is taken
  * (counted as failed) atomically with the check, so concurrent guesses cannot all slip past the
- * limit between a check and a count; `SUCCEEDED` gives a successful one back. A refused attempt is
+ * limit between a check and a count; `succeeded` gives a successful one back. A refused attempt is
  * not stored, so each set holds at most its limit. KEYS: client set, overall set, client's and
  * overall's "refusal logged" flags, all under the `{uw}` hash tag (one slot).
  * ARGV: now (ms), window (ms), per-client limit, overall limit, attempt id.
