@@ -22,8 +22,14 @@ export interface InstanceHealth {
   info(): InstanceInfo | undefined
   /** Registers the instance at `address` (its health routes' URL) and keeps it registered. */
   register(address: string): Promise<InstanceBeacon>
-  /** Serves the health routes on `daemon.health` (a process without the ingress), then registers. */
-  serve(): Promise<{ url: string; stop(): Promise<void> }>
+  /**
+   * Serves the health routes on `daemon.health` (a process without the ingress), then registers.
+   * The registration and the port stop apart: the entry while Redis is still there, the port last.
+   */
+  serve(): Promise<{ url: string; beacon: InstanceBeacon; close(): Promise<void> }>
+  /** From now on the health routes say `draining` (the process is shutting down). */
+  drain(): void
+  draining(): boolean
 }
 
 /** A wildcard listen address is not one another machine can call: name the host instead. */
@@ -83,6 +89,7 @@ export function instanceHealth(
     redact: createRedactor(secrets),
   })
   let info: InstanceInfo | undefined
+  let draining = false
   const periodMs = config.file.daemon.workers.heartbeatMs
   const register = (address: string) => {
     info = {
@@ -101,8 +108,15 @@ export function instanceHealth(
     checks: health,
     info: () => info,
     register,
+    drain: () => void (draining = true),
+    draining: () => draining,
     async serve() {
-      const app = createHealthApp({ checks: health, registry: opts.registry, instance: () => info })
+      const app = createHealthApp({
+        checks: health,
+        registry: opts.registry,
+        instance: () => info,
+        draining: () => draining,
+      })
       const port = config.env.UW_HEALTH_PORT ?? settings.port
       const http = await listen(app, { host: settings.host, port })
       log.info({ url: http.url }, 'health routes listening')
@@ -110,13 +124,7 @@ export function instanceHealth(
         await http.close()
         throw err
       })
-      return {
-        url: http.url,
-        async stop() {
-          await beacon.stop()
-          await http.close()
-        },
-      }
+      return { url: http.url, beacon, close: () => http.close() }
     },
   }
 }

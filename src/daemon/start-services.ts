@@ -97,7 +97,8 @@ export interface RunningServices {
   /** The router, reporter and workers, when any runs here. */
   loop: RunningLoop | undefined
   /**
-   * Stops every service, newest first: HTTP, then queues, then the embedded Redis. Bounded also when
+   * Stops every service, newest first: HTTP, then queues, then the embedded Redis (a worker's health
+   * port last, saying "draining" until then). Bounded also when
    * Redis is unreachable (see RunningLoop.stop); resolves true when everything stopped cleanly.
    */
   stop(): Promise<boolean>
@@ -106,8 +107,10 @@ export interface RunningServices {
 /**
  * Starts the daemon's services in one process: Redis (embedded under `<UW_DATA_DIR>/redis` with
  * AOF and noeviction when REDIS_URL is unset), the router, reporter and house workers (see
- * `pieces`), and the HTTP ingress with its events producer. They stop in reverse order: HTTP
- * first (no new events), then the loop (workers finish within their grace period), then Redis.
+ * `pieces`), and the HTTP ingress with its events producer. A stop first marks the health routes
+ * `draining` (`/ready` 503), then stops the services in reverse order: HTTP first (no new events),
+ * then the loop (workers finish within their grace period), then Redis; a process without the
+ * ingress closes its health port last, so it answers "draining" through the grace period.
  * If a step fails, what was already started is stopped before the error is thrown.
  *
  * @example
@@ -122,7 +125,10 @@ export async function startServices(
 ): Promise<RunningServices> {
   const services: Service[] = []
   const registry = options.registry ?? new Registry()
+  /** Says "draining" on the health routes from the first moment of a stop. */
+  let drain = () => {}
   const stopAll = async (): Promise<boolean> => {
+    drain()
     let clean = true
     let deadline: number | undefined
     for (const service of services.splice(0).reverse()) {
@@ -215,6 +221,17 @@ export async function startServices(
       pieces: PIECE_NAMES.filter((p) => (p === 'workers' ? workers.length > 0 : pieces[p])),
       houses: workers,
     })
+    drain = () => health.drain()
+    let served: Awaited<ReturnType<typeof health.serve>> | undefined
+    if (!pieces.ingress) {
+      // No ingress: the health routes and /metrics get a port of their own, then the instance
+      // registers. Started before the loop and stopped after everything (first in the list): through
+      // the workers' grace period /ready answers 503 "draining" instead of nothing, and the entry
+      // is removed once the loop stopped, while Redis is still there.
+      const s = (served = await health.serve())
+      services.unshift({ name: 'health', stop: () => s.close() })
+      services.push({ name: 'instance', stop: () => s.beacon.stop() })
+    }
     let loop: RunningLoop | undefined
     if (pieces.router || pieces.reporter || workers.length > 0) {
       if (!options.port) throw new Error('the router, reporter and workers need a Gitea port')
@@ -236,12 +253,8 @@ export async function startServices(
       if (loop.stress) registerStressMetrics(registry, loop.stress)
       log.info({ router: pieces.router, reporter: pieces.reporter, workers }, 'bot loop started')
     }
-    if (!pieces.ingress) {
-      // No ingress: the health routes and /metrics get a port of their own, then the instance registers.
-      const served = await health.serve()
-      services.push({ name: 'health', stop: () => served.stop() })
+    if (served)
       return { httpUrl: '', healthUrl: served.url, redisUrl, embeddedRedis, registry, loop, stop: stopAll }
-    }
 
     // The dashboard's queues page (bull-board) reads the bot's queues over this connection.
     const queueBoard = config.file.dashboard.enabled
@@ -274,6 +287,7 @@ export async function startServices(
       metrics: createIngressMetrics(registry),
       health: health.checks,
       instance: health.info,
+      draining: health.draining,
       telemetry: {
         token: config.file.telemetry.token,
         prefix: options.prefix ?? DEFAULT_PREFIX,

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Secret } from '../config/secret.js'
+import { TrustedProxy } from '../server/client-address.js'
 
 const EnvName = z
   .string()
@@ -74,6 +75,28 @@ export const DashboardConfig = z
       .object({ logins: z.array(Login).default([]), orgs: z.array(Login).default([]) })
       .strict()
       .optional(),
+    /**
+     * Failed token logins allowed per client (an IPv4 address, an IPv6 /64) and over all clients
+     * within the window; past either, token login answers 429 for everyone it covers, a right token
+     * too, until the oldest failures leave the window (docs/DASHBOARD.md "Access").
+     */
+    loginLimits: z
+      .object({
+        perClient: z.number().int().positive().default(10),
+        overall: z.number().int().positive().default(100),
+        windowMinutes: z
+          .number()
+          .positive()
+          .max(24 * 60)
+          .default(15),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client. Empty:
+     * the client is the socket's address and the header is ignored (a client could write it).
+     */
+    trustedProxies: z.array(TrustedProxy).default([]),
     /** Live-update streams open at once, over every session (each holds a Redis connection). */
     maxEventStreams: z.number().int().positive().max(5000).default(64),
     /** Logins that are admins (besides Gitea site admins logged in with OAuth2). */

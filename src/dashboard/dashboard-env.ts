@@ -6,6 +6,7 @@ import type { JobActionDeps } from './job-actions.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { DashboardConfig } from './dashboard-config.js'
 import type { GiteaOAuth } from './gitea-oauth.js'
+import type { LoginThrottle } from './login-throttle.js'
 import type { JobVisibility } from './job-visibility.js'
 import type { FleetSources } from './house-overview.js'
 import type { QueueBoardSource } from '../jobs/board-queues.js'
@@ -67,6 +68,8 @@ export interface DashboardDeps {
   connect: () => RedisClient
   /** A live-update subscriber with nothing to receive gets a keepalive this often. */
   keepaliveMs: number
+  /** Counts failed token logins (`loginLimits`); absent: one over `redis` with the configured limits. */
+  loginThrottle?: LoginThrottle
   /** The houses page's policies, tools and queue depths; absent: that page says so. */
   fleet?: FleetSources
   /** The bot's queues for bull-board (the queues page); absent: that page says so. */

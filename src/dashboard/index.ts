@@ -4,6 +4,7 @@ export { DashboardConfig, DashboardRole, readDashboardEnv } from './dashboard-co
 export type { DashboardApp, DashboardDeps, DashboardEnv, DashboardPage, NavItem } from './dashboard-env.js'
 export { giteaOAuth, type GiteaIdentity, type GiteaOAuth } from './gitea-oauth.js'
 export { createLoginToken } from './login-routes.js'
+export { LoginThrottle, type LoginLimits, type LoginTurn } from './login-throttle.js'
 export { RedisSessions, DashboardUser } from './sessions.js'
 export { Layout, render, CsrfField } from './layout.js'
 export { requireAdmin, requireUser, secureCookies } from './access.js'

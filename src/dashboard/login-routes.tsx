@@ -3,9 +3,11 @@ import type { Context } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { z } from 'zod'
 import type { RedisClient } from '../queue/connection.js'
+import { clientAddress, clientKey, trustedProxies } from '../server/client-address.js'
 import { allowed, cookieOptions, logIn, logOut, sameToken, tokenFingerprint } from './access.js'
 import type { DashboardApp, DashboardDeps, DashboardEnv } from './dashboard-env.js'
 import { render } from './layout.js'
+import { LoginThrottle, type LoginTurn } from './login-throttle.js'
 import { DashboardUser, randomToken } from './sessions.js'
 
 /** Binds a login form (and an OAuth2 round trip) to the browser that started it. */
@@ -116,7 +118,7 @@ async function loginPage(
   c: Context<DashboardEnv>,
   deps: DashboardDeps,
   next: string,
-  problem?: { status: 400 | 403; error: string },
+  problem?: { status: 400 | 403 | 429; error: string },
 ): Promise<Response> {
   const formToken = randomToken()
   await setSignedCookie(c, LOGIN_COOKIE, formToken, secret(deps), cookieOptions(deps, PENDING_SECONDS))
@@ -127,6 +129,22 @@ async function loginPage(
   )
 }
 
+/** The 429 page's reason: whose failures, how many in what window, when to come back. */
+function tooManyFailures(
+  deps: DashboardDeps,
+  throttle: LoginThrottle,
+  turn: Extract<LoginTurn, { allowed: false }>,
+): string {
+  const { perClient, overall, windowSeconds } = throttle.limits
+  const window = `${Math.round(windowSeconds / 60)} minutes`
+  const wait = `try again in ${Math.ceil(turn.retryAfterSeconds / 60)} minute(s)`
+  const who =
+    turn.scope === 'client'
+      ? `Too many failed token logins from your address (${perClient} in ${window}): token login is paused for it`
+      : `Too many failed token logins to this dashboard (${overall} in ${window}, from all addresses): token login is paused for everyone`
+  return `${who}; ${wait}${deps.oauth ? ', or log in with Gitea' : ''}.`
+}
+
 /**
  * The routes that need no session: the login page, token login, Login with Gitea (OAuth2 with
  * `state` and PKCE), one-time links. Logout is registered with the pages (it needs a session).
@@ -134,6 +152,15 @@ async function loginPage(
 export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
   const base = deps.config.basePath
   const redirectUri = `${deps.publicUrl.replace(/\/+$/, '')}${base}/oauth/callback`
+  const proxies = trustedProxies(deps.config.trustedProxies)
+  const limits = deps.config.loginLimits
+  const throttle =
+    deps.loginThrottle ??
+    new LoginThrottle(deps.redis, deps.prefix, {
+      perClient: limits.perClient,
+      overall: limits.overall,
+      windowSeconds: Math.round(limits.windowMinutes * 60),
+    })
 
   app.get('/login', (c) => loginPage(c, deps, safeNext(base, c.req.query('next'))))
 
@@ -147,13 +174,28 @@ export function registerLogin(app: DashboardApp, deps: DashboardDeps): void {
         status: 403,
         error: 'The login form expired or was not sent from this page; try again.',
       })
+    const address = clientAddress(c, proxies)
+    const client = clientKey(address)
+    const turn = await throttle.attempt(client)
+    if (!turn.allowed) {
+      if (turn.firstRefusal)
+        deps.log.warn(
+          { client, address, scope: turn.scope, retryAfterSeconds: turn.retryAfterSeconds },
+          'dashboard: token login refused: too many failed attempts',
+        )
+      c.header('Retry-After', String(turn.retryAfterSeconds))
+      return loginPage(c, deps, next, { status: 429, error: tooManyFailures(deps, throttle, turn) })
+    }
     const token = typeof form.token === 'string' ? form.token.trim() : ''
     // Every configured token is compared (in constant time), so timing does not tell which matched.
     let match: DashboardDeps['config']['tokens'][number] | undefined
     for (const t of deps.config.tokens)
       if (t.token && token && sameToken(token, t.token.reveal())) match ??= t
-    if (!match)
+    if (!match) {
+      deps.log.info({ client, address }, 'dashboard: token login failed (not a dashboard token)')
       return loginPage(c, deps, next, { status: 403, error: 'That token is not a dashboard token.' })
+    }
+    await throttle.succeeded(client, turn.attempt)
     deleteCookie(c, LOGIN_COOKIE, cookieOptions(deps, 0))
     const role = match.role === 'admin' ? 'admin' : roleOf(deps, match.login, false)
     await logIn(c, deps, {

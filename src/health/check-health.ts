@@ -6,6 +6,8 @@ import type { InstanceInfo } from './instance-registry.js'
 /** What `/health/details` answers; parsed, since it comes from another process over HTTP. */
 const Details = z.object({
   ready: z.boolean(),
+  /** Shutting down: finishing its running jobs, taking no new work (not ready). */
+  draining: z.boolean().optional(),
   checks: z.array(
     z.object({
       name: z.string(),
@@ -26,6 +28,8 @@ export interface InstanceReport {
   houses: string[]
   address?: string
   healthy: boolean
+  /** It is shutting down (SIGTERM): finishing its running jobs, taking no new work; not healthy. */
+  draining?: true
   checks: CheckState[]
   /** Why the instance could not be asked (no address, no answer, an unreadable answer). */
   error?: string
@@ -75,7 +79,12 @@ async function askInstance(i: InstanceInfo, deps: CheckHealthDeps): Promise<Inst
     const details = Details.safeParse(await res.json())
     if (!details.success)
       return { ...base, healthy: false, checks: [], error: `unreadable answer (HTTP ${res.status})` }
-    return { ...base, healthy: details.data.ready, checks: details.data.checks }
+    return {
+      ...base,
+      healthy: details.data.ready,
+      ...(details.data.draining && { draining: true as const }),
+      checks: details.data.checks,
+    }
   } catch (err) {
     return { ...base, healthy: false, checks: [], error: `no answer: ${reason(err)}` }
   }
@@ -162,7 +171,7 @@ export function formatHealth(r: HealthReport): string[] {
       .join(', ')
     const what = `instance ${i.id} (${i.pieces.join(',')}${i.houses.length ? `; houses ${i.houses.join(',')}` : ''})`
     lines.push(
-      `${what} ${i.address ?? '-'}: ${i.error ? `UNHEALTHY: ${i.error}` : i.healthy ? 'ready' : 'NOT READY'}${checks ? `: ${checks}` : ''}`,
+      `${what} ${i.address ?? '-'}: ${i.error ? `UNHEALTHY: ${i.error}` : i.healthy ? 'ready' : i.draining ? 'DRAINING (shutting down, finishing its running jobs)' : 'NOT READY'}${checks ? `: ${checks}` : ''}`,
     )
   }
   if (r.instances.length === 0) lines.push('no instance registered')

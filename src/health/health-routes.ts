@@ -10,21 +10,31 @@ export interface HealthRoutesDeps {
   registry?: Registry
   /** Who this process is (id, pieces, houses), shown by `/health/details`. */
   instance?: () => InstanceInfo | undefined
+  /** True once the process is shutting down (SIGTERM): it finishes running jobs and takes no new work. */
+  draining?: () => boolean
 }
+
+/** Why a draining process is not ready (the `reason` of its `/ready`). */
+export const DRAINING_REASON =
+  'draining: this process is shutting down; it finishes its running jobs and takes no new work'
 
 /**
  * Adds `GET /health` (liveness: the process answers), `GET /ready` (every dependency answers;
  * 503 with each failing one's reason otherwise), `GET /health/details` (each dependency's latency,
  * last error and last success, and the instance) and `GET /metrics` to an app. The ingress and a
- * worker-only process's health port serve the same routes.
+ * worker-only process's health port serve the same routes. Once `draining`, `/health` still
+ * answers 200 but says `draining` (alive: do not kill it), `/ready` answers 503 with the reason
+ * without checking anything (send it no work), and `/health/details` says `draining` too.
  *
  * @example
  *   healthRoutes(app, { checks, registry })
  */
 export function healthRoutes(app: Hono, deps: HealthRoutesDeps): Hono {
-  app.get('/health', (c) => c.json({ status: 'ok' }))
+  const draining = deps.draining ?? (() => false)
+  app.get('/health', (c) => c.json({ status: draining() ? 'draining' : 'ok' }))
 
   app.get('/ready', async (c) => {
+    if (draining()) return c.json({ ready: false, draining: true, reason: DRAINING_REASON }, 503)
     const states = await deps.checks.run()
     const ready = states.every((s) => s.ok)
     const checks = Object.fromEntries(states.map((s) => [s.name, s.ok ? 'ok' : (s.lastError ?? 'failed')]))
@@ -33,10 +43,12 @@ export function healthRoutes(app: Hono, deps: HealthRoutesDeps): Hono {
 
   app.get('/health/details', async (c) => {
     const states = await deps.checks.run()
-    const ready = states.every((s) => s.ok)
+    const drain = draining()
+    const ready = !drain && states.every((s) => s.ok)
     return c.json({
-      status: ready ? 'ok' : 'degraded',
+      status: drain ? 'draining' : ready ? 'ok' : 'degraded',
       ready,
+      ...(drain && { draining: true, reason: DRAINING_REASON }),
       instance: deps.instance?.() ?? null,
       checks: states,
     })

@@ -44,6 +44,8 @@ export interface AppDeps {
   health?: HealthChecks
   /** This process as registered in Redis, for `/health/details`. */
   instance?: () => InstanceInfo | undefined
+  /** True once the process is shutting down: `/ready` answers 503 "draining" (src/health/health-routes.ts). */
+  draining?: () => boolean
 }
 
 /**
@@ -91,7 +93,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/webhooks/gitea', (c) => handleWebhook(c, webhookDeps))
 
-  healthRoutes(app, { checks: health, registry: deps.metrics.registry, instance: deps.instance })
+  healthRoutes(app, {
+    checks: health,
+    registry: deps.metrics.registry,
+    instance: deps.instance,
+    draining: deps.draining,
+  })
 
   app.get('/telemetry/stream', telemetryStream(deps.telemetry, deps.log))
 

@@ -3,3 +3,4 @@ export { createIngressMetrics, type IngressMetrics, type WebhookResult } from '.
 export { listen, type Listening } from './listen.js'
 export { readBody, BodyTooLargeError } from './read-body.js'
 export { verifySignature, signBody, type SignatureCheck, type SignatureHeaders } from './verify-signature.js'
+export { clientAddress, clientKey, trustedProxies, TrustedProxy, UNKNOWN_CLIENT } from './client-address.js'

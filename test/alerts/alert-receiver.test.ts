@@ -1,7 +1,10 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
+import { parse } from 'yaml'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AlertBridge } from '../../src/alerts/alert-bridge.js'
 import { AlertGroupStore } from '../../src/alerts/alert-group-store.js'
@@ -149,6 +152,55 @@ describe('POST /alerts/alertmanager', () => {
     })
     expect(await issues()).toHaveLength(1)
     expect(await comments()).toEqual([])
+  })
+
+  it('every shipped rule, as promtool renders it (alerts.test.yml), opens its issue with its labels, text and runbook', async () => {
+    const file = join(import.meta.dirname, '../../deploy/prometheus/alerts.test.yml')
+    const tests = (
+      parse(readFileSync(file, 'utf8')) as {
+        tests: {
+          alert_rule_test: {
+            alertname: string
+            exp_alerts?: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[]
+          }[]
+        }[]
+      }
+    ).tests
+    const firing = new Map(
+      tests
+        .flatMap((t) => t.alert_rule_test)
+        .flatMap((c) => (c.exp_alerts ?? []).map((a) => [c.alertname, a] as const)),
+    )
+    expect([...firing.keys()]).toContain('UwWorkerDegraded')
+    for (const [name, alert] of firing) {
+      const labels = { alertname: name, ...alert.exp_labels }
+      const n = notification([
+        {
+          fp: createHash('sha256').update(name).digest('hex').slice(0, 16),
+          name,
+          status: 'firing',
+          labels: alert.exp_labels,
+          annotations: alert.exp_annotations,
+        },
+      ])
+      const res = await post({
+        ...n,
+        groupKey: `{}:{alertname="${name}"}`,
+        groupLabels: labels,
+        commonLabels: labels,
+      })
+      expect(res.status, name).toBe(200)
+      const issue = (await issues()).find((i) => i.title.startsWith(`Alert: ${name}`))
+      expect(issue, name).toBeDefined()
+      const wanted = alert.exp_annotations.gitea_labels!.split(',').map((l) => l.trim())
+      // The default type/ops unless the rule names another type (type/ is an exclusive scope).
+      const type = wanted.some((l) => l.startsWith('type/')) ? [] : ['type/ops']
+      expect(issue!.labels.map((l) => l.name).sort(), name).toEqual([...type, ...wanted].sort())
+      expect(issue!.body, name).toContain(`**firing** \`${name}\``)
+      if (alert.exp_annotations.runbook_url)
+        expect(issue!.body, name).toContain(`runbook: \`${alert.exp_annotations.runbook_url}\``)
+    }
+    expect(await issues()).toHaveLength(firing.size)
   })
 
   it('two Alertmanagers delivering the same notification at once (HA) open one issue', async () => {

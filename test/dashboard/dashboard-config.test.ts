@@ -35,6 +35,24 @@ describe('dashboard config', () => {
     expect(off.file.dashboard.sessionSecret).toBeUndefined()
   })
 
+  it('limits failed token logins by default and believes no proxy unless told', () => {
+    expect(loadConfig({}).file.dashboard).toMatchObject({
+      loginLimits: { perClient: 10, overall: 100, windowMinutes: 15 },
+      trustedProxies: [],
+    })
+    const c = withFile(
+      'dashboard:\n  loginLimits: { perClient: 5 }\n  trustedProxies: [127.0.0.1, 10.0.0.0/8]\n',
+    )()
+    expect(c.file.dashboard.loginLimits).toEqual({ perClient: 5, overall: 100, windowMinutes: 15 })
+    expect(c.file.dashboard.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8'])
+    expect(problems(withFile('dashboard:\n  trustedProxies: [proxy.internal]\n'))).toContain(
+      'an IP address or CIDR block',
+    )
+    expect(problems(withFile('dashboard:\n  loginLimits: { perClient: 0 }\n'))).toContain(
+      'dashboard.loginLimits.perClient',
+    )
+  })
+
   it('reads the session secret, the OAuth2 client secret and the tokens from the named variables', () => {
     const c = withFile(
       [

@@ -1,12 +1,14 @@
 // SIGTERM to a `uni-wizard worker --house ezra` child: it stops taking jobs, lets the running one
 // finish within daemon.workers.shutdownGraceMs, then exits; also when its Redis has gone away (the
-// worker a test run once left behind ignored SIGTERM for good, and only SIGKILL ended it).
+// worker a test run once left behind ignored SIGTERM for good, and only SIGKILL ended it). Through
+// the grace period its health port answers "draining", and closes only at the exit.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHUTDOWN_MARGIN_MS } from '../../src/cli/serve.js'
+import { listInstances } from '../../src/health/instance-registry.js'
 import { startRedisServer, type RedisServerHandle } from '../../src/queue/redis-server.js'
 import { liveness } from '../../src/workers/heartbeat.js'
 import { ackState, LoopWorld, until } from './loop-world.js'
@@ -124,6 +126,46 @@ describe('SIGTERM to a house worker', () => {
     const msgs = logLines(w.output()).map((l) => l.msg)
     expect(msgs).toContain('shutting down')
     expect(msgs).toContain('stopped')
+  }, 40_000)
+
+  it('keeps its health port through the grace period: /ready 503 draining, /health draining; closed after the exit', async () => {
+    const w = await startWorker()
+    const me = await until('the child registered its health port', async () =>
+      (await listInstances(world.redis, world.prefix)).find((i) => i.pid === w.child.pid),
+    )
+    const url = me.address!
+    expect((await fetch(`${url}/ready`)).status).toBe(200)
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' })
+
+    const issue = await world.openIssue('Health while draining')
+    const c = await world.comment('writer', issue, '/run slow seconds=2.5 @ezra')
+    const ack = await until('job running on the child', () =>
+      world.botComments(issue).find((b) => b.id > c.id && ackState(b.body)?.state === 'running'),
+    )
+    w.child.kill('SIGTERM')
+    // Draining from the signal on, while the job still runs.
+    const ready = await until('/ready says draining', async () => {
+      const res = await fetch(`${url}/ready`)
+      return res.status === 503 ? res : undefined
+    })
+    expect(await ready.json()).toMatchObject({
+      ready: false,
+      draining: true,
+      reason: expect.stringContaining('draining'),
+    })
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'draining' })
+    const details = (await (await fetch(`${url}/health/details`)).json()) as Record<string, unknown>
+    expect(details).toMatchObject({ status: 'draining', ready: false, draining: true })
+    const jobId = ackState(ack.body)!.jobId
+    expect((await world.services.loop!.store.getRecord(jobId))?.state).toBe('running')
+    // Still registered: `uni-wizard health` finds it and hears "draining", not silence.
+    expect((await listInstances(world.redis, world.prefix)).map((i) => i.pid)).toContain(w.child.pid)
+
+    const exit = await w.exited
+    expect(exit, w.output()).toMatchObject({ code: 0, signal: null })
+    expect((await world.services.loop!.store.getRecord(jobId))?.state).toBe('success')
+    await expect(fetch(`${url}/health`)).rejects.toThrow()
+    expect((await listInstances(world.redis, world.prefix)).map((i) => i.pid)).not.toContain(w.child.pid)
   }, 40_000)
 
   it('with Redis gone: exits within the grace period and a small margin, exit code 1, saying why', async () => {

@@ -104,6 +104,24 @@ describe('checkHealth', () => {
     expect(unreadable.instances[0]!.error).toBe('unreadable answer (HTTP 500)')
   })
 
+  it('reports a draining instance (shutting down, finishing its jobs) as not ready, and says so', async () => {
+    const r = await checkHealth(
+      deps({
+        live: ezraAlive,
+        fetch: (async (url: string) =>
+          String(url).startsWith('http://build')
+            ? Response.json({ status: 'draining', ready: false, draining: true, checks: [] })
+            : details(true, [{ name: 'redis', ok: true }])) as unknown as typeof fetch,
+      }),
+    )
+    expect(r.healthy).toBe(false)
+    expect(r.instances[1]).toMatchObject({ id: 'build:2', healthy: false, draining: true })
+    expect(r.instances[0]).not.toHaveProperty('draining')
+    expect(formatHealth(r)).toContain(
+      'instance build:2 (workers; houses ezra) http://build: DRAINING (shutting down, finishing its running jobs)',
+    )
+  })
+
   it('checks one target: an instance by id, or a house with its instances; a house never seen fails as a target', async () => {
     const one = await checkHealth(deps({ live: ezraAlive }), 'web:1')
     expect(one.instances.map((i) => i.id)).toEqual(['web:1'])

@@ -32,6 +32,8 @@ export async function startIngress(
     redisUrl?: string
     maxBodyBytes?: number
     checkGitea?: ReadinessCheck
+    /** Whether the process is shutting down (src/health/health-routes.ts). */
+    draining?: () => boolean
   } = {},
 ): Promise<Ingress> {
   const redisUrl = options.redisUrl ?? testRedisUrl()
@@ -51,6 +53,7 @@ export async function startIngress(
     botLogin: BOT_LOGIN,
     checkGitea: options.checkGitea ?? (async () => undefined),
     metrics,
+    draining: options.draining,
   })
   const http = await listen(app, { host: '127.0.0.1', port: 0 })
   const inspector = new Redis(redisUrl, { maxRetriesPerRequest: 1 })

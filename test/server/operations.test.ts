@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort, startRedisServer, type RedisServerHandle } from '../../src/queue/redis-server.js'
 import { signBody } from '../../src/server/verify-signature.js'
+import { DRAINING_REASON } from '../../src/health/health-routes.js'
 import { SYNTHETIC_SECRET, syntheticDeliveries } from './deliveries.js'
 import { startIngress, total, type Ingress } from './harness.js'
 
@@ -109,6 +110,29 @@ describe('health, readiness and metrics', () => {
     expect(await ingress.get('/ready')).toEqual({
       status: 503,
       body: { ready: false, checks: { redis: 'ok', gitea: 'GET /api/v1/version: connect ECONNREFUSED' } },
+    })
+  })
+
+  it('says "draining" once the process shuts down: /health 200 draining, /ready 503 with the reason, unchecked', async () => {
+    let draining = false
+    let checked = 0
+    const ingress = await ingressWith({
+      checkGitea: async () => void checked++,
+      draining: () => draining,
+    })
+    expect(await ingress.get('/ready')).toMatchObject({ status: 200, body: { ready: true } })
+    expect(checked).toBe(1)
+    draining = true
+    expect(await ingress.get('/health')).toEqual({ status: 200, body: { status: 'draining' } })
+    expect(await ingress.get('/ready')).toEqual({
+      status: 503,
+      body: { ready: false, draining: true, reason: DRAINING_REASON },
+    })
+    // A draining process is not ready whatever its dependencies say: nothing is asked.
+    expect(checked).toBe(1)
+    expect(await ingress.get('/health/details')).toMatchObject({
+      status: 200,
+      body: { status: 'draining', ready: false, draining: true, reason: DRAINING_REASON },
     })
   })
 
