@@ -2,6 +2,7 @@ import { chooseByPrediction } from '../../src/intelligence/choose-house.js'
 import { decayOf, type IntelligenceConfig } from '../../src/intelligence/intelligence-config.js'
 import { MemoryPatternStore } from '../../src/intelligence/pattern-store.js'
 import { predictCall } from '../../src/intelligence/predict.js'
+import { seededRandom } from '../../src/triage/model/seeded-random.js'
 
 // The replay behind `npm run bench -- predict` (docs/BENCHMARKS.md#predict): 30 days of jobs, one
 // every 10 minutes, on 3 houses × 3 tools whose true success rates are stable, drift slowly or
@@ -70,17 +71,6 @@ export const DISTINCT: Workload = {
       : t === 1
         ? (d < CHANGE_DAY ? [0.95, 0.8, 0.1] : [0.2, 0.8, 0.95])[h]!
         : [0.75 - 0.01 * d, 0.6, 0.45 + 0.01 * d][h]!,
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Expected calibration error: 10 equal-width bins of the predicted probability. */
@@ -156,14 +146,14 @@ export async function replay(
   seed: number,
   stream: 'named' | 'routed',
 ): Promise<ReplayResult> {
-  const random = mulberry32(seed)
+  const random = seededRandom(seed)
   const t0 = Date.parse('2026-01-01T00:00:00Z')
   let now = t0
   const store = new MemoryPatternStore(decayOf(config), () => now)
   // The full-information ceiling (routed stream only): its own store and its own draws, so the
   // streams' seeded sequences are the same with or without it.
   const full = stream === 'routed' ? new MemoryPatternStore(decayOf(config), () => now) : undefined
-  const fullRandom = mulberry32(seed ^ 0x5eed5eed)
+  const fullRandom = seededRandom(seed ^ 0x5eed5eed)
   const tools = workload.tools.map((t) => t.name)
   const runs = new Map<string, number>()
   const restarts = tools.map(() => 0)

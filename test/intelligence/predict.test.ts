@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../../src/triage/model/seeded-random.js'
 import {
   adaptiveTimeout,
   addOutcome,
@@ -108,17 +109,6 @@ describe('decayed counts', () => {
   })
 })
 
-/** A seeded uniform generator (mulberry32), so a "noisy" record is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** `days` of runs at `perDay`, succeeding with probability `rate(day)`, from `from`. */
 function replayRuns(
   s: PatternStats,
@@ -131,7 +121,7 @@ function replayRuns(
     from?: number
   },
 ): { stats: PatternStats; restarts: number[] } {
-  const random = seeded(opts.seed)
+  const random = seededRandom(opts.seed)
   const restarts: number[] = []
   const from = opts.from ?? T0
   for (let i = 0; i < opts.days * opts.perDay; i++) {
