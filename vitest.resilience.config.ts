@@ -7,9 +7,6 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/resilience/**/*.test.ts'],
-    // The Sentinel failover test (`npm run test:ha`) is not yet reliable: docs/RESILIENCE.md,
-    // "Redis behind Sentinel", says what still fails. Kept out of `npm test` until it is.
-    exclude: process.env.UW_HA_TESTS ? [] : ['test/resilience/redis-failover.test.ts'],
     // The leftover check runs its teardown last: it fails the run when a test's process outlives it.
     globalSetup: ['test/setup/leftover-check.ts', 'test/setup/redis-global.ts'],
     setupFiles: ['test/setup/mark-children.ts'],
