@@ -180,7 +180,7 @@ export interface SentinelTopology {
   /** Resolves once the Sentinels name a primary other than `oldPort`; returns the new port. */
   failedOver(oldPort: number, ms?: number): Promise<number>
   /** Resolves once `node` replicates the current primary with the link up. */
-  replicating(node: RedisNode): Promise<void>
+  replicating(node: RedisNode, ms?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -254,6 +254,23 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
       }
       throw new Error('no Sentinel answered')
     }
+    /** What each live Sentinel says: the primary it names and whether it is failing over. */
+    const sentinelViews = async (): Promise<{ port: number; failingOver: boolean }[]> => {
+      const views: { port: number; failingOver: boolean }[] = []
+      for (const s of sentinels) {
+        if (!s.alive()) continue
+        const view = await withNode(s.port, undefined, async (r) => {
+          const addr = await r.call('SENTINEL', 'get-master-addr-by-name', master)
+          const flat = (await r.call('SENTINEL', 'master', master)) as string[]
+          const flags = String(flat[flat.indexOf('flags') + 1] ?? '')
+          return Array.isArray(addr)
+            ? { port: Number(addr[1]), failingOver: flags.includes('failover') }
+            : undefined
+        }).catch(() => undefined)
+        if (view) views.push(view)
+      }
+      return views
+    }
     const topology: SentinelTopology = {
       url: `redis+sentinel://:${password}@${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${master}`,
       master,
@@ -271,21 +288,41 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
         until(
           'failover',
           async () => {
-            const port = await askSentinel()
-            if (port === oldPort) return undefined
-            // Promoted, not only named: the new primary says so itself.
+            // Done, not only begun: a Sentinel names the promoted replica as soon as its failover
+            // starts, and a failover can still be aborted (then the old primary, restarted, is
+            // the primary again). So every Sentinel must name the same new primary with no
+            // failover in progress, and the new primary must say so itself.
+            const views = await sentinelViews()
+            const port = views[0]?.port
+            if (port === undefined || port === oldPort) return undefined
+            if (views.length < sentinels.length || views.some((v) => v.port !== port || v.failingOver))
+              return undefined
             const role = await withNode(port, password, (r) => r.call('ROLE'))
             return Array.isArray(role) && role[0] === 'master' ? port : undefined
           },
           ms,
         ),
-      replicating: async (node) => {
-        await until(`replica on ${node.port} in sync`, async () => {
-          const primaryAt = await askSentinel()
-          const info = await withNode(node.port, password, (r) => r.info('replication'))
-          return info.includes(`master_port:${primaryAt}`) && info.includes('master_link_status:up')
-            ? true
-            : undefined
+      replicating: async (node, ms = 45_000) => {
+        // A returning old primary is made a replica when a Sentinel next looks at it (its INFO
+        // period is 10 s), then syncs in full: 10-13 s here on a quiet machine, longer under load.
+        let seen = 'nothing yet'
+        await until(
+          `replica on ${node.port} in sync`,
+          async () => {
+            const primaryAt = await askSentinel()
+            const info = await withNode(node.port, password, (r) => r.info('replication'))
+            const views = await sentinelViews()
+            seen = `sentinels name ${views.map((v) => `${v.port}${v.failingOver ? ' (failing over)' : ''}`).join(', ')}; node says ${info
+              .split('\r\n')
+              .filter((l) => /^(role|master_port|master_link_status|master_sync_in_progress):/.test(l))
+              .join(' ')}`
+            return info.includes(`master_port:${primaryAt}`) && info.includes('master_link_status:up')
+              ? true
+              : undefined
+          },
+          ms,
+        ).catch((err: unknown) => {
+          throw new Error(`${String(err)} (last seen: ${seen})`)
         })
       },
       stop: stopAll,

@@ -535,5 +535,5 @@ describe('an acknowledged write the replica never got, at failover', () => {
       await waiting.close()
       connection.disconnect()
     }
-  }, 60_000)
+  }, 90_000)
 })
