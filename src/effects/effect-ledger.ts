@@ -19,7 +19,8 @@ export type LedgerEntry =
  * and looks for the comment's hidden key marker before posting again. The holder makes two
  * handlers of the same event (a router taken over while the first still runs it, after its lock
  * expired in a Redis failover or an event-loop stall) post once: the second is refused until the
- * first has posted, released, or is presumed dead (its lease ran out).
+ * first has posted, released, or is presumed dead (its lease ran out). A job's pending commit
+ * statuses are claimed the same way, then marked `done`.
  *
  * @example
  *   const entry = await ledger.get('c:d1:7:ack_0') // { state: 'posted', commentId: 42 }

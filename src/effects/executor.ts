@@ -221,12 +221,18 @@ export class Executor {
   /**
    * The `pending` commit status of a job on a pull request, set before the job is enqueued so it
    * can never land after the job's final status (the reporter sets that, and a job that does not
-   * exist yet cannot end). Marked in the ledger before the enqueue, so applying the effect again
-   * after a crash never sends it late. Best effort: a Gitea error is logged and the job is
+   * exist yet cannot end). Claimed in the ledger like a comment, so a second handler of the same
+   * event (a router that took it over) never sends it too, perhaps late, and marked done before the
+   * enqueue, so applying the effect again after a crash never sends it late. Best effort: a Gitea
+   * error is logged and the job is
    * enqueued anyway, because branch protection treats a missing status like a pending one and the
    * final status, which the reporter retries until it lands, is the one that matters.
    */
-  private async pendingStatus(job: JobRequest, ackCommentId: number | undefined): Promise<void> {
+  private async pendingStatus(
+    job: JobRequest,
+    ackCommentId: number | undefined,
+    poster: string,
+  ): Promise<void> {
     const state = job.approval.required ? 'awaiting_approval' : 'queued'
     const statuses = commitStatusEffects(
       {
@@ -242,7 +248,8 @@ export class Executor {
     )
     if (statuses.length === 0) return
     const key = statusKey(job.jobId, 'pending')
-    if ((await this.deps.ledger.get(key)) !== undefined) return
+    // False: sent already (done), or another handler is sending them now.
+    if ((await this.deps.ledger.claimPost(key, poster)) === false) return
     for (const s of statuses) {
       try {
         await this.deps.port.createCommitStatus(s.repo, s.sha, {
@@ -370,7 +377,7 @@ export class Executor {
           const ack = await ledger.get(effect.job.ackCommentKey)
           ackCommentId = ack?.state === 'posted' ? ack.commentId : undefined
         }
-        await this.pendingStatus(effect.job, ackCommentId)
+        await this.pendingStatus(effect.job, ackCommentId, poster)
         await jobs.enqueue({ ...effect.job, ackCommentId })
         markHop('executor.enqueued', effect.job.origin.deliveryId)
         return { effect, outcome: 'done' }

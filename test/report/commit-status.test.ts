@@ -337,6 +337,25 @@ describe('commit statuses of a job on a pull request (double over HTTP, real Red
     expect(comments[0]?.body).toContain('success')
   })
 
+  it('two handlers of one event at once send its pending status once', async () => {
+    // A router that took the event over while the first still runs it: both apply the same
+    // effects; the first is slow to reach Gitea, so the second would have read no mark yet.
+    const { effects } = request('pull')
+    let first = true
+    port.before = async () => {
+      if (!first) return
+      first = false
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    const two = [new Executor({ port, jobs, ledger, log }), new Executor({ port, jobs, ledger, log })]
+    const done = await Promise.allSettled(two.map((e) => e.apply(effects)))
+    port.before = undefined
+    // One may be refused its comment (the other holds it) and is retried by BullMQ: it sends nothing new.
+    for (const [i, d] of done.entries()) if (d.status === 'rejected') await two[i]!.apply(effects)
+    expect(statuses().map((s) => s.state)).toEqual(['pending'])
+    expect(await port.listComments(repo, pull.number)).toHaveLength(1)
+  })
+
   it('a pending that lands after the run ended is followed by the verdict again (never ends pending)', async () => {
     const { effects, job } = request('pull')
     await new Executor({ port, jobs, ledger, log }).apply(effects)
