@@ -313,7 +313,6 @@ export async function startLoop(opts: StartLoopOptions): Promise<RunningLoop> {
         port,
         ledger: new RedisEffectLedger(connection, prefix),
         settings: file.daemon.reporter,
-        locks: file.daemon.reporter,
         botLogin: opts.botLogin,
         log,
         telemetry,

@@ -25,7 +25,7 @@ export const KEYED_WORK_MAX_STALLED = 20
  * BullMQ worker options from consumer lock settings.
  *
  * @example
- *   new QueueWorker(EVENTS_QUEUE, run, { connection, ...lockOptions(file.daemon.workers, KEYED_WORK_MAX_STALLED) })
+ *   new QueueWorker(EVENTS_QUEUE, run, { connection, ...lockOptions(file.daemon.router, KEYED_WORK_MAX_STALLED) })
  */
 export function lockOptions(
   locks: ConsumerLocks | undefined,

@@ -1,5 +1,5 @@
 import { cappedBackoff } from '../queue/backoff.js'
-import { KEYED_WORK_MAX_STALLED, lockOptions, type ConsumerLocks } from '../queue/consumer-locks.js'
+import { KEYED_WORK_MAX_STALLED, lockOptions } from '../queue/consumer-locks.js'
 import { QueueWorker, UnrecoverableError, type QueueJob } from '../queue/queue-worker.js'
 import type { RedisClient } from '../queue/connection.js'
 import type { GiteaPort } from '../gitea/port.js'
@@ -29,8 +29,6 @@ export interface ReporterOptions {
   port: GiteaPort
   ledger: EffectLedger
   settings: DaemonConfig['reporter']
-  /** Report locks (`daemon.workers`); without it BullMQ's 30 s lock and 30 s stalled check. */
-  locks?: ConsumerLocks
   /** The bot's login: an ack found by its marker must be the bot's own comment. */
   botLogin?: string
   log: Logger
@@ -268,7 +266,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
     connection: opts.connection,
     prefix: opts.prefix ?? DEFAULT_PREFIX,
     concurrency: settings.concurrency,
-    ...lockOptions(opts.locks, KEYED_WORK_MAX_STALLED),
+    ...lockOptions(settings, KEYED_WORK_MAX_STALLED),
     autorun: false,
     settings: {
       backoffStrategy: (attemptsMade: number) =>

@@ -39,7 +39,7 @@ export interface RouterOptions {
   concurrency: number
   /** Retry delays of failed events: doubling from `backoffMs`, capped at `maxBackoffMs`. */
   backoff?: { backoffMs: number; maxBackoffMs: number }
-  /** Event locks (`daemon.workers`); without it BullMQ's 30 s lock and 30 s stalled check. */
+  /** Event locks (`daemon.router.lockDurationMs`, `stalledIntervalMs`); without it BullMQ's 30 s lock and 30 s stalled check. */
   locks?: ConsumerLocks
   log: Logger
 }
